@@ -1,0 +1,66 @@
+"""Findings: the one shape every stage reports problems in.
+
+Lint rules, snippet resolution, checks and the build all produce `Finding`s so
+that the text, JSON, SARIF and GitHub formats are written in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import IntEnum
+
+
+class Exit(IntEnum):
+    OK = 0
+    FINDINGS = 1
+    USAGE = 2
+
+
+class UsageError(Exception):
+    """A mistake in how marpkit was called or configured (exit 2, no traceback)."""
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A safe, mechanical edit: replace [start, end) character offsets of `path`."""
+
+    description: str
+    start: int
+    end: int
+    replacement: str
+
+
+@dataclass
+class Finding:
+    path: str
+    line: int
+    column: int
+    code: str
+    message: str
+    severity: str = "error"  # "error" | "warning"
+    slide: int | None = None
+    slide_title: str | None = None
+    end_line: int | None = None
+    fix: Fix | None = field(default=None, compare=False)
+
+    def format(self) -> str:
+        text = f"{self.path}:{self.line}:{self.column}: {self.code} {self.message}"
+        if self.fix is not None:
+            text += " [fix available]"
+        if self.slide is not None:
+            text += f" (slide {self.slide}"
+            if self.slide_title:
+                text += f' "{self.slide_title}"'
+            text += ")"
+        return text
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data.pop("slide_title")
+        data["end_line"] = self.end_line or self.line
+        data["fix"] = self.fix.description if self.fix else None
+        return data
+
+
+def exit_code(findings: list[Finding]) -> Exit:
+    return Exit.FINDINGS if any(f.severity == "error" for f in findings) else Exit.OK
