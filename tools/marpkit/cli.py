@@ -1,0 +1,62 @@
+"""Command-line entry point.
+
+Subcommands live in their own modules and are imported only when invoked, so
+that `marpkit inspect`, `sync` and static `lint` start without loading wandb,
+playwright or rich.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from marpkit import __version__
+from marpkit.findings import Exit, UsageError
+
+# name -> "module:attribute" of a click.Command
+COMMANDS = {
+    "inspect": "marpkit.commands:inspect_cmd",
+    "sync": "marpkit.commands:sync_cmd",
+    "extract": "marpkit.commands:extract_cmd",
+    "build": "marpkit.build:build_cmd",
+    "check": "marpkit.check.command:check_cmd",
+    "lint": "marpkit.lint.command:lint_cmd",
+    "rule": "marpkit.lint.command:rule_cmd",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, _, attr = target.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="marpkit")
+def cli():
+    """Keep Marp course decks honest: lint, check, sync and build them."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        code = cli.main(args=argv, prog_name="marpkit", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(Exit.USAGE)
+    except UsageError as exc:
+        click.echo(f"marpkit: error: {exc}", err=True)
+        sys.exit(Exit.USAGE)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(int(code or 0))

@@ -1,0 +1,193 @@
+"""Snippet references: from a fence's `snippet=path#region` to the code shown.
+
+A snippet file marks regions with `# region NAME` / `# endregion` (or `//`
+for C-like languages). Regions nest; marker lines are never shown; shown code
+is dedented. A reference that cannot be resolved is a finding, never a silent
+fallback, and a path that leaves the snippets folder is never read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from marpkit.deck import CodeBlock, Deck
+from marpkit.findings import Finding
+
+_MARKER = re.compile(r"^\s*(?:#|//)\s*(?P<kind>region|endregion)\b\s*(?P<name>[^\s]*)?.*$")
+
+MISSING_FILE = "MK310"
+UNKNOWN_REGION = "MK311"
+ESCAPING_PATH = "MK312"
+BAD_MARKERS = "MK316"
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    start: int  # 1-based line of the `# region` marker
+    end: int  # 1-based line of the `# endregion` marker
+
+
+@dataclass
+class SnippetFile:
+    path: Path
+    text: str
+    lines: list[str]
+    regions: dict[str, Region]
+    marker_lines: frozenset[int]
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    def shown(self, region: str | None) -> tuple[str, list[int]]:
+        """The code a slide shows and, for each shown line, its file line number."""
+        if region is None:
+            first, last = 1, len(self.lines)
+        else:
+            r = self.regions[region]
+            first, last = r.start + 1, r.end - 1
+        numbers = [n for n in range(first, last + 1) if n not in self.marker_lines]
+        picked = [self.lines[n - 1] for n in numbers]
+        while picked and not picked[-1].strip():
+            picked.pop()
+            numbers.pop()
+        while picked and not picked[0].strip():
+            picked.pop(0)
+            numbers.pop(0)
+        return _dedent(picked), numbers
+
+
+def _dedent(lines: list[str]) -> str:
+    indents = [len(line) - len(line.lstrip()) for line in lines if line.strip()]
+    cut = min(indents, default=0)
+    return "".join((line[cut:] if line.strip() else "") + "\n" for line in lines)
+
+
+def parse_snippet(path: Path, text: str) -> SnippetFile:
+    lines = text.splitlines()
+    regions: dict[str, Region] = {}
+    markers: set[int] = set()
+    stack: list[tuple[str, int]] = []
+    errors: list[tuple[int, str]] = []
+    for number, line in enumerate(lines, start=1):
+        match = _MARKER.match(line)
+        if not match:
+            continue
+        markers.add(number)
+        name = match.group("name") or ""
+        if match.group("kind") == "region":
+            if not name:
+                errors.append((number, "region marker without a name"))
+            stack.append((name, number))
+        elif not stack:
+            errors.append((number, "endregion without a matching region"))
+        else:
+            opened, start = stack.pop()
+            if name and name != opened:
+                errors.append((number, f"endregion {name!r} closes region {opened!r}"))
+            if opened:
+                if opened in regions:
+                    errors.append((start, f"region {opened!r} is defined twice"))
+                regions.setdefault(opened, Region(opened, start, number))
+    for name, start in stack:
+        errors.append((start, f"region {name!r} is never closed"))
+    return SnippetFile(path, text, lines, regions, frozenset(markers), errors)
+
+
+@dataclass
+class Resolution:
+    """One fence's reference, resolved against the snippets folder."""
+
+    block: CodeBlock
+    ref: str
+    rel_path: str
+    region: str | None
+    file: SnippetFile | None = None
+    code: str | None = None  # what the slide shows
+    line_numbers: list[int] = field(default_factory=list)  # file line of each shown line
+    finding: Finding | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.finding is None
+
+    def slide_line_of(self, file_line: int) -> int | None:
+        """The deck line that shows `file_line` of the snippet, if the slide shows it."""
+        try:
+            return self.block.body_line + self.line_numbers.index(file_line)
+        except ValueError:
+            return None
+
+
+class SnippetStore:
+    """Reads each snippet file once, however many fences reference it."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._cache: dict[Path, SnippetFile | OSError | UnicodeDecodeError] = {}
+
+    def safe_path(self, rel: str) -> Path | None:
+        """The file a reference names, or None if it would leave the snippets folder."""
+        if not rel or rel.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", rel):
+            return None
+        parts = re.split(r"[\\/]", rel)
+        if ".." in parts:
+            return None
+        candidate = self.root / Path(*parts)
+        try:
+            real = candidate.resolve()
+            real.relative_to(self.root.resolve())
+        except (ValueError, OSError, RuntimeError):
+            return None
+        return candidate
+
+    def load(self, path: Path) -> SnippetFile | OSError | UnicodeDecodeError:
+        key = path.resolve()
+        if key not in self._cache:
+            try:
+                self._cache[key] = parse_snippet(path, path.read_bytes().decode("utf-8"))
+            except (OSError, UnicodeDecodeError) as exc:
+                self._cache[key] = exc
+        return self._cache[key]
+
+
+def _finding(deck: Deck, block: CodeBlock, code: str, message: str) -> Finding:
+    line_text = deck.line_text(block.line)
+    col = line_text.find("snippet=")
+    slide = deck.slides[block.slide - 1]
+    return Finding(deck.display_path, block.line, col + 1 if col >= 0 else block.column, code,
+                   message, "error", block.slide, slide.title)
+
+
+def resolve_reference(deck: Deck, block: CodeBlock, store: SnippetStore) -> Resolution:
+    ref = block.snippet or ""
+    rel, _, region = ref.partition("#")
+    res = Resolution(block, ref, rel, region or None)
+    path = store.safe_path(rel)
+    if path is None:
+        res.finding = _finding(deck, block, ESCAPING_PATH,
+                               f"snippet path {rel!r} leaves the snippets folder")
+        return res
+    if not path.is_file():
+        res.finding = _finding(deck, block, MISSING_FILE, f"snippet file {rel!r} does not exist")
+        return res
+    loaded = store.load(path)
+    if isinstance(loaded, UnicodeDecodeError):
+        res.finding = _finding(deck, block, MISSING_FILE, f"snippet file {rel!r} is not UTF-8")
+        return res
+    if isinstance(loaded, OSError):
+        res.finding = _finding(deck, block, MISSING_FILE,
+                               f"snippet file {rel!r} cannot be read: {loaded.strerror}")
+        return res
+    res.file = loaded
+    if res.region is not None and res.region not in loaded.regions:
+        known = ", ".join(sorted(loaded.regions)) or "none"
+        res.finding = _finding(deck, block, UNKNOWN_REGION,
+                               f"snippet {rel!r} has no region {res.region!r} (regions: {known})")
+        return res
+    res.code, res.line_numbers = loaded.shown(res.region)
+    return res
+
+
+def resolve_deck(deck: Deck, store: SnippetStore) -> list[Resolution]:
+    return [resolve_reference(deck, block, store) for block in deck.code_blocks if block.snippet]
