@@ -1,0 +1,11 @@
+# Run training with W&B tracking
+python src/training/train.py
+
+# W&B will output a URL to view results:
+# üöÄ View run at https://wandb.ai/bailab/bailab-base-research/runs/abc123
+
+# Open the URL to see:
+# - Real-time training curves
+# - Hyperparameter values  
+# - System metrics (GPU, CPU, memory)
+# - Model artifacts
