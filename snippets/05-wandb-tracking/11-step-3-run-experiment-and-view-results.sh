@@ -2,7 +2,7 @@
 python src/training/train.py
 
 # W&B will output a URL to view results:
-# üöÄ View run at https://wandb.ai/bailab/bailab-base-research/runs/abc123
+# 🚀 View run at https://wandb.ai/bailab/bailab-base-research/runs/abc123
 
 # Open the URL to see:
 # - Real-time training curves
