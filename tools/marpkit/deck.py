@@ -157,6 +157,10 @@ class Deck:
         return [block for slide in self.slides for block in slide.code_blocks]
 
     @property
+    def images(self) -> list[Image]:
+        return [image for slide in self.slides for image in slide.images]
+
+    @property
     def heading_divider(self) -> list[int]:
         return dirs.heading_divider_levels(self.global_directives.get("headingDivider"))
 

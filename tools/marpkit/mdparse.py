@@ -159,7 +159,7 @@ def _math_block(state: StateBlock, start_line: int, end_line: int, silent: bool)
 @lru_cache(maxsize=1)
 def markdown() -> MarkdownIt:
     """The parser, configured like marp-core's (built once per process)."""
-    md = MarkdownIt("js-default", {"html": True, "breaks": True})
+    md = MarkdownIt("commonmark", {"html": True, "breaks": True}).enable(["table", "strikethrough"])
     alt = ["paragraph", "reference", "blockquote", "list"]
     md.block.ruler.before("table", "front_matter", _front_matter, {"alt": alt})
     md.block.ruler.before("html_block", "marpit_comment", _comment_block)

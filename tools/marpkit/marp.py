@@ -1,0 +1,121 @@
+"""Finding and running the pinned Marp CLI and the system Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from marpkit.findings import UsageError
+
+CHROMIUM_HINT = "install it with `apt-get install chromium` (or set CHROME_PATH to a Chrome/Chromium binary)"
+MARP_HINT = "run `make setup` (or `npm ci`) in the project root to install the pinned Marp CLI"
+_CHROME_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+_WARN = re.compile(r"^\[\s*WARN\s*\]\s*(.*)$")
+_ERROR = re.compile(r"^\[\s*ERROR\s*\]\s*(.*)$")
+# Remote stylesheets a built-in theme imports (gaia pulls web fonts): offline
+# builds drop them and fall back to local fonts.
+_REMOTE_IMPORT = re.compile(r"""@import\s+(?:url\()?\s*["']?https?://[^;]*;""")
+
+
+def find_chromium() -> str | None:
+    configured = os.environ.get("CHROME_PATH")
+    if configured:
+        return configured if Path(configured).is_file() else None
+    for name in _CHROME_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def find_marp(root: Path) -> Path:
+    if shutil.which("node") is None:
+        raise UsageError("Node.js is not installed: install it (e.g. `apt-get install nodejs npm`), "
+                         f"then {MARP_HINT}")
+    marp = root / "node_modules" / "@marp-team" / "marp-cli" / "marp-cli.js"
+    if not marp.is_file():
+        raise UsageError(f"Marp CLI is not installed: {MARP_HINT}")
+    return marp
+
+
+def marp_version(root: Path) -> str:
+    package = root / "node_modules" / "@marp-team" / "marp-cli" / "package.json"
+    try:
+        return json.loads(package.read_text(encoding="utf-8"))["version"]
+    except (OSError, ValueError, KeyError):
+        return "unknown"
+
+
+def engine_config(katex_font_path: str | None) -> dict:
+    """Marp options that keep every asset local.
+
+    Unicode and shortcode emoji render as text (through a local emoji font)
+    instead of twemoji images from a CDN; KaTeX fonts come from a local copy.
+    """
+    options: dict = {"emoji": {"shortcode": True, "unicode": False}}
+    if katex_font_path:
+        options["math"] = {"katexFontPath": katex_font_path}
+    return {"options": options}
+
+
+@dataclass
+class MarpResult:
+    returncode: int
+    warnings: list[str]
+    errors: list[str]
+    output: str
+
+
+def run_marp(root: Path, inputs: list[Path], fmt: str, config: Path, *,
+             extra: list[str] | None = None, chromium: str | None = None,
+             timeout: float = 600) -> MarpResult:
+    """One Marp CLI call for many decks: outputs land next to each input."""
+    marp = find_marp(root)
+    env = dict(os.environ)
+    if chromium:
+        env["CHROME_PATH"] = chromium
+    # Chromium must not try the network (there is none) or its sandbox (root in CI).
+    env.setdefault("CHROME_NO_SANDBOX", "1")
+    cmd = ["node", str(marp), "--no-stdin", "--config-file", str(config),
+           "--allow-local-files", *(extra or [])]
+    if fmt != "html":
+        cmd.append(f"--{fmt}")
+    if len(inputs) > 1:
+        cmd += ["--parallel", str(min(len(inputs), os.cpu_count() or 2))]
+    cmd += [str(p) for p in inputs]
+    try:
+        proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return MarpResult(124, [], [f"Marp CLI did not finish within {timeout:.0f}s"], "")
+    output = proc.stdout + proc.stderr
+    warnings, errors = _messages(output)
+    return MarpResult(proc.returncode, warnings, errors, output)
+
+
+def _messages(output: str) -> tuple[list[str], list[str]]:
+    """Marp's [WARN]/[ERROR] messages, continuation lines folded in."""
+    warnings: list[str] = []
+    errors: list[str] = []
+    current: list[str] | None = None
+    for line in output.splitlines():
+        if m := _WARN.match(line):
+            warnings.append(m.group(1).strip())
+            current = warnings
+        elif m := _ERROR.match(line):
+            errors.append(m.group(1).strip())
+            current = errors
+        elif line.startswith(" ") and current is not None and current:
+            current[-1] += " " + line.strip()
+        else:
+            current = None
+    return warnings, errors
+
+
+def strip_remote_imports(html: str) -> str:
+    return _REMOTE_IMPORT.sub("", html)
