@@ -389,10 +389,12 @@ def _fill_slide(deck: Deck, slide: Slide, tokens, comments_by_token, local: dict
             slide.code_blocks.append(_code_block(deck, token, slide.index))
         elif token.type == "table_open":
             table = Table(token.map[0] + 1, token.map[1], 0, 0)
-        elif table is not None and token.type == "th_open" and table.rows == 0:
+        elif table is not None and token.type == "th_open":
             table.columns += 1
-        elif table is not None and token.type == "tr_open" and token.level > 2:
-            table.rows += 1
+        elif table is not None and token.type == "tbody_open":
+            table.rows = -1  # the next tr_open is the first body row
+        elif table is not None and token.type == "tr_open" and table.rows != 0:
+            table.rows = max(table.rows, 0) + 1
         elif token.type == "table_close" and table is not None:
             slide.tables.append(table)
             table = None
@@ -402,9 +404,10 @@ def _fill_slide(deck: Deck, slide: Slide, tokens, comments_by_token, local: dict
             if child.type == "marpit_comment":
                 _add_comment(deck, slide, child, token.map, False, comments_by_token, local, spot)
             elif child.type == "image":
-                src = child.attrGet("src") or ""
-                line, column = _find_in_lines(deck, token.map, child.attrGet("src") or "(")
-                slide.images.append(Image(src, child.content, line, column))
+                src = str(child.attrGet("src") or "")
+                line, column = _find_in_lines(deck, token.map, f"]({src}")
+                bang = deck.line_text(line).rfind("![", 0, column)
+                slide.images.append(Image(src, child.content, line, bang + 1 if bang >= 0 else column))
     if slide.headings:
         slide.title = slide.headings[0].text
 

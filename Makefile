@@ -1,0 +1,43 @@
+# One entry point for presenters, CI and publishing. `make slides` and
+# `make test` set the project up on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.marpkit-setup
+export CHROME_PATH ?= $(shell command -v chromium || command -v chromium-browser || command -v google-chrome 2>/dev/null)
+
+.PHONY: setup slides test lint check sync bench clean
+
+$(STAMP): pyproject.toml package.json package-lock.json
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "marpkit needs Python >= 3.11 (found $$($(PYTHON) --version))"; exit 2; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js >= 18 (apt-get install nodejs npm)"; exit 2; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@$(BIN)/python -m marpkit.doctor
+	@touch $@
+
+setup: $(STAMP)
+
+slides: $(STAMP)
+	$(BIN)/marpkit build
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/marpkit lint
+
+check: $(STAMP)
+	$(BIN)/marpkit check
+
+sync: $(STAMP)
+	$(BIN)/marpkit sync
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf build .marpkit-cache .pytest_cache

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+def shared_path(*parts: str) -> Path:
+    """A file from ../shared, or skip: a user's clone does not have it."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent (../shared is only beside the project in CI and dev sessions)")
+    return path
+
+
+def needs_marp():
+    if not (ROOT / "node_modules" / "@marp-team" / "marp-cli").is_dir():
+        pytest.skip("Marp CLI not installed: run `make setup`")
+
+
+def needs_chromium():
+    from marpkit.marp import find_chromium
+
+    if find_chromium() is None:
+        pytest.skip("no Chromium: apt-get install chromium")
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """An empty course project in tmp_path (cwd), able to run the real Marp CLI."""
+    (tmp_path / "slides").mkdir()
+    (tmp_path / "snippets").mkdir()
+    (tmp_path / "pyproject.toml").write_text("[tool.marpkit]\n")
+    if (ROOT / "node_modules").is_dir():
+        (tmp_path / "node_modules").symlink_to(ROOT / "node_modules")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run marpkit in-process; returns (exit code, stdout, stderr)."""
+    from marpkit.cli import main
+
+    def run(*args: str):
+        with pytest.raises(SystemExit) as exc:
+            main(list(args))
+        out = capsys.readouterr()
+        return exc.value.code, out.out, out.err
+
+    return run
+
+
+__all__ = ["ROOT", "SHARED", "shared_path", "needs_marp", "needs_chromium", "write", "shutil"]

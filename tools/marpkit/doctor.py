@@ -1,0 +1,32 @@
+"""Set-up check: says what is missing and the exact command that fixes it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from marpkit import marp
+from marpkit.findings import UsageError
+
+
+def main() -> int:
+    root = Path.cwd()
+    problems = 0
+    try:
+        marp.find_marp(root)
+        print(f"marpkit: Marp CLI {marp.marp_version(root)} ready")
+    except UsageError as exc:
+        print(f"marpkit: {exc}")
+        problems += 1
+    chromium = marp.find_chromium()
+    if chromium:
+        print(f"marpkit: browser {chromium}")
+    else:
+        # HTML still builds without a browser; PDF and rendered lint need one.
+        print(f"marpkit: warning: no Chromium found: {marp.CHROMIUM_HINT}. "
+              "HTML still builds; PDF and rendered lint rules need it.")
+    return 2 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
