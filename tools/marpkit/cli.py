@@ -24,6 +24,8 @@ COMMANDS = {
     "check": "marpkit.check.command:check_cmd",
     "lint": "marpkit.lint.command:lint_cmd",
     "rule": "marpkit.lint.command:rule_cmd",
+    "serve": "marpkit.serve:serve_cmd",
+    "new": "marpkit.new:new_cmd",
 }
 
 
