@@ -118,9 +118,9 @@ def test_marp_failure_mid_conversion_keeps_the_previous_output(project, run_cli,
     write(project / "slides" / "d.md", "---\nmarp: true\n---\n\n# v2\n")
     from marpkit import marp
 
-    def half_written(root, inputs, fmt, config, **kwargs):
+    def half_written(root, inputs, args, config, **kwargs):
         for path in inputs:  # what a crashed converter leaves: a truncated file
-            path.with_suffix("." + fmt).write_text("<!DOCTYPE html><html><bo")
+            path.with_suffix(".html").write_text("<!DOCTYPE html><html><bo")
         return marp.MarpResult(1, [], ["boom"], "")
 
     monkeypatch.setattr(marp, "run_marp", half_written)

@@ -2,22 +2,26 @@
 
 Each deck is expanded into a staging copy next to its outputs (so relative
 asset paths resolve the same way for the staging copy and the final files);
-Marp CLI converts all staged decks in one call per format; only a complete,
-successful output replaces the previous good one.
+Marp CLI converts all changed decks in one call per format; only a complete,
+successful output replaces the previous good one. A manifest of input hashes
+makes a build with nothing changed cost one parse of each deck and no Marp.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import shutil
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
 
-from marpkit import marp
+from marpkit import __version__, marp
 from marpkit.commands import deck_paths, open_deck, print_findings
 from marpkit.config import Project, load_project
 from marpkit.deck import Deck
@@ -26,25 +30,48 @@ from marpkit.findings import Exit, Finding, UsageError
 from marpkit.snippets import SnippetStore, resolve_deck
 
 STAGE_SUFFIX = ".marpkit-src"
-MISSING_ASSET = "MK902"
-MARP_WARNING = "MK901"
 MARP_FAILED = "MK900"
+MARP_WARNING = "MK901"
+MISSING_ASSET = "MK902"
 _URL_IN_CSS = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)")
+_THEME_NAME = re.compile(r"@theme\s+([\w-]+)")
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    args: tuple[str, ...]
+    suffix: str
+    needs_browser: bool
+    many: bool = False  # one file per slide: <stem>.001.png, …
+
+
+FORMATS = {
+    "html": Format("html", (), ".html", False),
+    "pdf": Format("pdf", ("--pdf",), ".pdf", True),
+    "pptx": Format("pptx", ("--pptx",), ".pptx", True),
+    "notes": Format("notes", ("--notes",), ".txt", False),
+    "png": Format("png", ("--images", "png"), ".png", True, many=True),
+    # The first slide as the course index's thumbnail.
+    "thumbnail": Format("thumbnail", ("--image", "png"), ".png", True),
+}
+DEFAULT_FORMATS = ("html", "pdf")
 
 
 @dataclass
-class Staged:
+class Job:
     deck: Deck
     source: Path
-    stage: Path
+    text: str  # expanded
+    digest: str  # hash of everything the outputs depend on, whatever the format
     findings: list[Finding] = field(default_factory=list)
 
-    def output(self, fmt: str) -> Path:
-        return self.stage.with_name(self.deck.path.stem + "." + fmt)
+    @property
+    def stem(self) -> str:
+        return self.source.stem
 
-    def staged_output(self, fmt: str) -> Path:
-        return self.stage.with_suffix("." + fmt)
 
+# --------------------------------------------------------------------------- expansion
 
 def expand(deck: Deck, store: SnippetStore, outputs=None) -> tuple[str, list[Finding]]:
     """The deck as Marp should see it: every reference replaced by the file's current code."""
@@ -54,8 +81,7 @@ def expand(deck: Deck, store: SnippetStore, outputs=None) -> tuple[str, list[Fin
         if not res.ok:
             findings.append(res.finding)
             continue
-        fix = body_fix(deck, res.block, res.code, "expand")
-        if fix:
+        if fix := body_fix(deck, res.block, res.code, "expand"):
             fixes.append(fix)
     if outputs is not None:
         for block in deck.code_blocks:
@@ -74,12 +100,14 @@ def local_assets(deck: Deck) -> list[tuple[str, int, int]]:
             for match in _URL_IN_CSS.finditer(use.value):
                 refs.append((match.group(1), use.line, use.column))
     return [(src, line, col) for src, line, col in refs
-            if src and not re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I) and not src.startswith(("#", "/"))]
+            if src and not re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I)
+            and not src.startswith(("#", "/"))]
 
 
-def copy_assets(deck: Deck, project: Project, source_dir: Path) -> list[Finding]:
-    findings = []
-    seen = set()
+def collect_assets(deck: Deck, project: Project, source_dir: Path
+                   ) -> tuple[list[tuple[Path, Path]], list[Finding]]:
+    """(origin, target in build/) for each local asset, and findings for broken ones."""
+    pairs, findings, seen = [], [], set()
     for src, line, column in local_assets(deck):
         rel = src.split("#", 1)[0].split("?", 1)[0]
         if rel in seen:
@@ -100,11 +128,61 @@ def copy_assets(deck: Deck, project: Project, source_dir: Path) -> list[Finding]
                                     "and would not be published with the build", "warning",
                                     slide.index, slide.title))
             continue
-        target = project.build_dir / inside
-        if not target.exists() or target.stat().st_mtime < origin.stat().st_mtime:
+        pairs.append((origin, project.build_dir / inside))
+    return pairs, findings
+
+
+def copy_assets(deck: Deck, project: Project, source_dir: Path) -> list[Finding]:
+    pairs, findings = collect_assets(deck, project, source_dir)
+    for origin, target in pairs:
+        if not target.exists() or target.stat().st_mtime_ns < origin.stat().st_mtime_ns:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(origin, target)
     return findings
+
+
+# --------------------------------------------------------------------------- themes & config
+
+def theme_files(project: Project) -> list[Path]:
+    return sorted(project.themes_dir.glob("*.css")) if project.themes_dir.is_dir() else []
+
+
+def theme_names(project: Project) -> dict[str, Path]:
+    """Themes the project registers with Marp: `/* @theme NAME */` in themes/*.css."""
+    names = {}
+    for path in theme_files(project):
+        match = _THEME_NAME.search(path.read_text(encoding="utf-8", errors="replace"))
+        if match:
+            names[match.group(1)] = path
+    return names
+
+
+def settings(project: Project) -> dict:
+    section = project.section("build")
+    formats = section.get("formats", list(DEFAULT_FORMATS))
+    unknown = [f for f in formats if f not in FORMATS or f == "thumbnail"]
+    if not isinstance(formats, list) or unknown:
+        raise UsageError(f"pyproject.toml: [tool.marpkit.build] formats: unknown {unknown}; "
+                         f"choose from {', '.join(f for f in FORMATS if f != 'thumbnail')}")
+    return {
+        "formats": formats,
+        "html": bool(section.get("html", False)),
+        "pdf_outlines": bool(section.get("pdf_outlines", True)),
+        "pdf_notes": bool(section.get("pdf_notes", True)),
+        "index": bool(section.get("index", True)),
+    }
+
+
+def marp_args(fmt: Format, options: dict, project: Project) -> list[str]:
+    args = list(fmt.args)
+    if options["html"]:
+        args.append("--html")
+    if fmt.name == "pdf":
+        args += ["--pdf-outlines"] if options["pdf_outlines"] else []
+        args += ["--pdf-notes"] if options["pdf_notes"] else []
+    if theme_files(project):
+        args += ["--theme-set", *(str(p) for p in theme_files(project))]
+    return args
 
 
 def _katex_fonts(project: Project) -> str | None:
@@ -117,67 +195,230 @@ def _katex_fonts(project: Project) -> str | None:
     return "assets/katex/"
 
 
-def build(project: Project, paths: tuple[str, ...], formats: list[str]) -> int:
-    decks = deck_paths(project, paths)
-    chromium = marp.find_chromium()
+# --------------------------------------------------------------------------- manifest
+
+class Manifest:
+    """Input hash of every output: what was built from what."""
+
+    def __init__(self, project: Project):
+        self.path = project.build_dir / ".marpkit" / "manifest.json"
+        try:
+            self.data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.data = {}
+        if not isinstance(self.data, dict):
+            self.data = {}
+
+    def fresh(self, key: str, digest: str, outputs: list[Path]) -> bool:
+        return self.data.get(key) == digest and bool(outputs) and all(p.exists() for p in outputs)
+
+    def set(self, key: str, digest: str) -> None:
+        self.data[key] = digest
+
+    def save(self) -> None:
+        atomic_write(self.path, json.dumps(self.data, indent=1, sort_keys=True))
+
+
+def _hash(*parts) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part if isinstance(part, bytes) else str(part).encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _asset_fingerprint(pairs: list[tuple[Path, Path]]) -> str:
+    return _hash(*(f"{o}:{o.stat().st_size}:{o.stat().st_mtime_ns}" for o, _ in pairs))
+
+
+# --------------------------------------------------------------------------- build
+
+def outputs_of(project: Project, stem: str, fmt: Format) -> list[Path]:
+    if fmt.many:
+        return sorted(project.build_dir.glob(f"{glob_escape(stem)}.[0-9][0-9][0-9]{fmt.suffix}"))
+    return [project.build_dir / f"{stem}{fmt.suffix}"]
+
+
+def glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def _publish(project: Project, job: Job, fmt: Format) -> list[Path]:
+    """Move a format's staged outputs over the published ones; [] if Marp made none."""
+    stage_stem = f"{job.stem}{STAGE_SUFFIX}"
+    if fmt.many:
+        produced = sorted(project.build_dir.glob(
+            f"{glob_escape(stage_stem)}.[0-9][0-9][0-9]{fmt.suffix}"))
+        if not produced:
+            return []
+        for old in outputs_of(project, job.stem, fmt):
+            old.unlink()
+        moved = []
+        for path in produced:
+            target = project.build_dir / (job.stem + path.name[len(stage_stem):])
+            os.replace(path, target)
+            moved.append(target)
+        return moved
+    produced = project.build_dir / f"{stage_stem}{fmt.suffix}"
+    if not produced.is_file() or produced.stat().st_size == 0:
+        produced.unlink(missing_ok=True)
+        return []
+    if fmt.name == "html":
+        atomic_write(produced, marp.strip_remote_imports(produced.read_text(encoding="utf-8")))
+    target = project.build_dir / f"{job.stem}{fmt.suffix}"
+    os.replace(produced, target)
+    return [target]
+
+
+class Progress:
+    """A rich progress bar on a terminal; plain lines in logs and CI."""
+
+    def __init__(self, total: int):
+        self.bar = None
+        if sys.stdout.isatty() and total:
+            from rich.progress import Progress as RichProgress
+
+            self.bar = RichProgress(transient=True)
+            self.task = self.bar.add_task("building", total=total)
+            self.bar.start()
+
+    def step(self, fmt: str, stems: list[str]) -> None:
+        if self.bar:
+            self.bar.update(self.task, description=f"{fmt}: {', '.join(stems)}")
+
+    def advance(self, n: int) -> None:
+        if self.bar:
+            self.bar.advance(self.task, n)
+
+    def close(self) -> None:
+        if self.bar:
+            self.bar.stop()
+
+
+def prepare(project: Project, paths: tuple[str, ...], store: SnippetStore
+            ) -> tuple[list[Job], list[Finding], str]:
+    """Load and expand every deck once; the digest covers all the build depends on."""
+    options = settings(project)
+    themes = theme_files(project)
+    context = _hash(__version__, marp.marp_version(project.root), json.dumps(options, sort_keys=True),
+                    json.dumps(marp.engine_config(None), sort_keys=True),
+                    *(p.name.encode() + b":" + p.read_bytes() for p in themes))
+    reader = _output_reader(project)
+    jobs, errors = [], []
+    for path in deck_paths(project, paths):
+        deck = open_deck(project, path)
+        text, findings = expand(deck, store, reader)
+        pairs, asset_findings = collect_assets(deck, project, path.parent)
+        findings += asset_findings
+        if any(f.severity == "error" for f in findings):
+            errors += findings
+            continue
+        digest = _hash(context, text, _asset_fingerprint(pairs))
+        jobs.append(Job(deck, path, text, digest, findings))
+    return jobs, errors, context
+
+
+def build(project: Project, paths: tuple[str, ...], formats: list[str] | None = None,
+          force: bool = False) -> int:
+    started = time.monotonic()
+    options = settings(project)
+    formats = formats or options["formats"]
     marp.find_marp(project.root)  # fail early, before anything is staged
-    project.build_dir.mkdir(parents=True, exist_ok=True)
+    chromium = marp.find_chromium()
     store = SnippetStore(project.snippets_dir)
-    outputs = _output_reader(project)
+    jobs, errors, _ = prepare(project, paths, store)
 
     status = Exit.OK
-    staged: list[Staged] = []
-    for path in decks:
-        deck = open_deck(project, path)
-        text, findings = expand(deck, store, outputs)
-        findings += copy_assets(deck, project, path.parent)
-        print_findings(findings)
-        if any(f.severity == "error" for f in findings):
-            status = Exit.FINDINGS
-            click.echo(f"{deck.display_path}: not built (fix the errors above)", err=True)
-            continue
-        stage = project.build_dir / f"{path.stem}{STAGE_SUFFIX}.md"
-        atomic_write(stage, text)
-        staged.append(Staged(deck, path, stage, findings))
+    if errors:
+        print_findings(errors)
+        status = Exit.FINDINGS
+        for path in sorted({f.path for f in errors if f.severity == "error"}):
+            click.echo(f"{path}: not built (fix the errors above)", err=True)
+    for job in jobs:
+        print_findings(job.findings)
 
-    needs_math = any(s.deck.global_directives.get("math") == "katex" for s in staged)
+    want = list(formats)
+    if options["index"] and not paths and "thumbnail" not in want:
+        want.append("thumbnail")
+    manifest = Manifest(project)
+    todo: dict[str, list[Job]] = {}
+    for name in want:
+        fmt = FORMATS[name]
+        stale = [j for j in jobs if force or not manifest.fresh(
+            f"{j.stem}:{name}", j.digest, outputs_of(project, j.stem, fmt))]
+        if stale:
+            todo[name] = stale
+
+    if todo:
+        project.build_dir.mkdir(parents=True, exist_ok=True)
+        status = max(status, _convert(project, todo, options, chromium, manifest))
+        manifest.save()
+    if options["index"] and not paths:
+        from marpkit.index import write_index
+
+        write_index(project, jobs, manifest)
+    elapsed = time.monotonic() - started
+    built = sum(len(v) for v in todo.values())
+    if not todo and status == Exit.OK:
+        click.echo(f"build: {len(jobs)} deck(s) up to date ({elapsed:.2f}s)")
+    else:
+        click.echo(f"build: {built} output(s) for {len({j.stem for v in todo.values() for j in v})} "
+                   f"deck(s) in {elapsed:.1f}s")
+    return status
+
+
+def _convert(project: Project, todo: dict[str, list[Job]], options: dict, chromium: str | None,
+             manifest: Manifest) -> int:
+    status = Exit.OK
+    staged = {job.stem: job for jobs in todo.values() for job in jobs}
+    for job in staged.values():
+        copy_assets(job.deck, project, job.source.parent)
+        atomic_write(project.build_dir / f"{job.stem}{STAGE_SUFFIX}.md", job.text)
+    needs_math = any(j.deck.global_directives.get("math") == "katex" for j in staged.values())
     config = project.build_dir / ".marpkit" / "marp.config.json"
     atomic_write(config, json.dumps(marp.engine_config(_katex_fonts(project) if needs_math else None)))
-    extra = ["--html"] if project.section("build").get("html") else []
-
+    progress = Progress(sum(len(v) for v in todo.values()))
     try:
-        for fmt in formats:
-            if not staged:
-                break
-            if fmt != "html" and chromium is None:
-                click.echo(f"marpkit: error: no Chromium found, so no {fmt.upper()} was built: "
-                           f"{marp.CHROMIUM_HINT}", err=True)
-                status = max(status, Exit.USAGE)
+        for name, jobs in todo.items():
+            fmt = FORMATS[name]
+            if fmt.needs_browser and chromium is None:
+                if name != "thumbnail":
+                    click.echo(f"marpkit: error: no Chromium found, so no {name.upper()} was built: "
+                               f"{marp.CHROMIUM_HINT}", err=True)
+                    status = max(status, Exit.USAGE)
                 continue
-            result = marp.run_marp(project.root, [s.stage for s in staged], fmt, config,
-                                   extra=extra, chromium=chromium)
+            progress.step(name, [j.stem for j in jobs])
+            inputs = [project.build_dir / f"{j.stem}{STAGE_SUFFIX}.md" for j in jobs]
+            result = marp.run_marp(project.root, inputs, marp_args(fmt, options, project), config,
+                                   chromium=chromium)
             for warning in result.warnings:
-                if "Insecure local file accessing" in warning:
-                    continue  # we ask for it: decks reference their own images
-                click.echo(f"{project.rel(project.build_dir)}: {MARP_WARNING} marp: {warning}")
-            for s in staged:
-                produced = s.staged_output(fmt)
-                if result.returncode != 0 or not produced.is_file() or produced.stat().st_size == 0:
-                    produced.unlink(missing_ok=True)
+                if "Insecure local file accessing" not in warning:  # asked for: decks use local images
+                    click.echo(f"{project.rel(project.build_dir)}: {MARP_WARNING} marp: {warning}")
+            for job in jobs:
+                published = [] if result.returncode != 0 else _publish(project, job, fmt)
+                if not published:
+                    _discard_staged(project, job, fmt)
                     status = Exit.FINDINGS
                     detail = "; ".join(result.errors) or f"exit status {result.returncode}"
-                    click.echo(f"{s.deck.display_path}:1:1: {MARP_FAILED} Marp CLI failed to build "
-                               f"{fmt.upper()}: {detail} (previous output kept)", err=True)
+                    click.echo(f"{job.deck.display_path}:1:1: {MARP_FAILED} Marp CLI failed to "
+                               f"build {name.upper()}: {detail} (previous output kept)", err=True)
                     continue
-                if fmt == "html":
-                    html = marp.strip_remote_imports(produced.read_text(encoding="utf-8"))
-                    atomic_write(produced, html)
-                os.replace(produced, s.output(fmt))
-                click.echo(f"built {project.rel(s.output(fmt))}")
+                manifest.set(f"{job.stem}:{name}", job.digest)
+                if name != "thumbnail":
+                    click.echo(f"built {', '.join(project.rel(p) for p in published[:1])}"
+                               + (f" (+{len(published) - 1})" if len(published) > 1 else ""))
+            progress.advance(len(jobs))
     finally:
-        for s in staged:
-            s.stage.unlink(missing_ok=True)
+        progress.close()
+        for job in staged.values():
+            (project.build_dir / f"{job.stem}{STAGE_SUFFIX}.md").unlink(missing_ok=True)
     return status
+
+
+def _discard_staged(project: Project, job: Job, fmt: Format) -> None:
+    stage_stem = glob_escape(f"{job.stem}{STAGE_SUFFIX}")
+    for leftover in project.build_dir.glob(f"{stage_stem}*{fmt.suffix}"):
+        leftover.unlink(missing_ok=True)
 
 
 def _output_reader(project: Project):
@@ -190,11 +431,14 @@ def _output_reader(project: Project):
 
 @click.command("build")
 @click.argument("decks", nargs=-1, type=click.Path())
-@click.option("--format", "formats", multiple=True, type=click.Choice(["html", "pdf", "pptx"]),
-              help="Output formats (repeatable). Default: html and pdf.")
-def build_cmd(decks, formats):
+@click.option("--format", "formats", multiple=True,
+              type=click.Choice([f for f in FORMATS if f != "thumbnail"]),
+              help="Output formats (repeatable). Default: [tool.marpkit.build] formats, "
+                   "else html and pdf.")
+@click.option("--force", is_flag=True, help="Rebuild everything, even what is up to date.")
+def build_cmd(decks, formats, force):
     """Expand snippet references and build DECKS (default: all of slides/) with Marp CLI."""
     project = load_project()
-    if not (project.root / "slides").is_dir() and not decks:
+    if not project.slides_dir.is_dir() and not decks:
         raise UsageError("no slides/ folder here: run marpkit from a course project")
-    return build(project, decks, list(formats) or ["html", "pdf"])
+    return build(project, decks, list(formats) or None, force)

@@ -71,10 +71,12 @@ class MarpResult:
     output: str
 
 
-def run_marp(root: Path, inputs: list[Path], fmt: str, config: Path, *,
-             extra: list[str] | None = None, chromium: str | None = None,
-             timeout: float = 600) -> MarpResult:
-    """One Marp CLI call for many decks: outputs land next to each input."""
+def run_marp(root: Path, inputs: list[Path], args: list[str], config: Path, *,
+             chromium: str | None = None, timeout: float = 600) -> MarpResult:
+    """One Marp CLI call for many decks: outputs land next to each input.
+
+    `args` selects the converter (`[]` for HTML, `["--pdf"]`, `["--image", "png"]`, …).
+    """
     marp = find_marp(root)
     env = dict(os.environ)
     if chromium:
@@ -82,9 +84,7 @@ def run_marp(root: Path, inputs: list[Path], fmt: str, config: Path, *,
     # Chromium must not try the network (there is none) or its sandbox (root in CI).
     env.setdefault("CHROME_NO_SANDBOX", "1")
     cmd = ["node", str(marp), "--no-stdin", "--config-file", str(config),
-           "--allow-local-files", *(extra or [])]
-    if fmt != "html":
-        cmd.append(f"--{fmt}")
+           "--allow-local-files", *args]
     if len(inputs) > 1:
         cmd += ["--parallel", str(min(len(inputs), os.cpu_count() or 2))]
     cmd += [str(p) for p in inputs]

@@ -1,0 +1,34 @@
+"""The last lint and check results per deck, for the course index page.
+
+Stored in the cache folder (gitignored): {"lint": {deck: summary}, "check": {...}}.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from marpkit.config import Project
+from marpkit.edits import atomic_write
+
+
+def _path(project: Project):
+    return project.cache_dir / "status.json"
+
+
+def read(project: Project) -> dict:
+    try:
+        data = json.loads(_path(project).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def record(project: Project, tool: str, results: dict[str, dict]) -> None:
+    """Store `results` ({deck path: {"errors": n, "warnings": n, ...}}) for `tool`."""
+    data = read(project)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    section = data.setdefault(tool, {})
+    for deck, summary in results.items():
+        section[deck] = {**summary, "at": stamp}
+    atomic_write(_path(project), json.dumps(data, indent=1, sort_keys=True))
