@@ -1,0 +1,314 @@
+"""`marpkit serve`: a live preview for presenters.
+
+marpkit writes an expanded copy of every deck (snippet fences replaced by the
+files' current code) to a preview folder inside the build folder, and Marp
+CLI's own server serves that folder. Marp's server watches the folder and
+tells open pages to reload over its websocket, so marpkit only has to rewrite
+a preview when its source changes: saving a snippet re-expands just the decks
+that reference it.
+
+The preview folder mirrors the build folder's layout (assets copied next to
+the previews) so relative image paths resolve exactly as in `marpkit build`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import click
+
+from marpkit import build, marp
+from marpkit.commands import print_findings, sync_deck
+from marpkit.config import Project, load_project
+from marpkit.deck import DeckError, load_deck
+from marpkit.edits import atomic_write
+from marpkit.findings import Exit, Finding, UsageError
+from marpkit.snippets import SnippetStore, resolve_deck
+
+PREVIEW_DIR = ".preview"
+READY_TIMEOUT = 30.0  # seconds for Marp's server to start listening
+STOP_TIMEOUT = 5.0  # seconds between SIGTERM and SIGKILL for Marp's process group
+
+
+@dataclass
+class Preview:
+    """The preview folder and which snippet files each deck references."""
+
+    project: Project
+    folder: Path
+    refs: dict[Path, set[Path]] = field(default_factory=dict)  # deck -> resolved snippet paths
+
+    @property
+    def assets_project(self) -> Project:
+        # copy_assets and the KaTeX copy write into project.build_dir; aim them at the preview.
+        return replace(self.project, build_dir=self.folder)
+
+    def target(self, deck_path: Path) -> Path:
+        return self.folder / deck_path.name
+
+    def render(self, deck_path: Path, store: SnippetStore,
+               force: bool = False) -> list[Finding] | None:
+        """Re-expand one deck; None if it cannot be read (its last preview stays)."""
+        display = self.project.rel(deck_path)
+        try:
+            deck = load_deck(deck_path, display)
+        except DeckError as exc:
+            click.echo(f"{exc.path}:{exc.line}:{exc.column}: MK204 {exc}")
+            return None
+        except OSError as exc:
+            click.echo(f"{display}: cannot read: {exc.strerror}")
+            return None
+        self.refs[deck_path] = {
+            _resolved(store, res.rel_path) for res in resolve_deck(deck, store)
+        } - {None}
+        # A fence whose reference does not resolve keeps its body: the presenter
+        # still sees the deck, and the finding says what is wrong.
+        text, findings = build.expand(deck, store, outputs=None)
+        findings += build.copy_assets(deck, self.assets_project, deck_path.parent)
+        if deck.global_directives.get("math") == "katex":
+            build._katex_fonts(self.assets_project)
+        target = self.target(deck_path)
+        # Rewriting an unchanged preview would make Marp reload every open page.
+        if force or not target.is_file() or target.read_text(encoding="utf-8") != text:
+            atomic_write(target, text)
+        return findings
+
+    def remove(self, deck_path: Path) -> None:
+        self.refs.pop(deck_path, None)
+        self.target(deck_path).unlink(missing_ok=True)
+
+    def decks_using(self, snippet: Path) -> list[Path]:
+        snippet = snippet.resolve()
+        return sorted(deck for deck, used in self.refs.items() if snippet in used)
+
+
+def _resolved(store: SnippetStore, rel: str) -> Path | None:
+    path = store.safe_path(rel)
+    return path.resolve() if path is not None else None
+
+
+# --------------------------------------------------------------------------- findings
+
+def static_findings(project: Project, deck_path: Path, store: SnippetStore) -> list[Finding]:
+    """What a save should tell the presenter: static lint if available, else sync findings."""
+    linter = _static_linter()
+    if linter is not None:
+        return linter(project, deck_path)
+    try:
+        deck = load_deck(deck_path, project.rel(deck_path))
+    except (DeckError, OSError):
+        return []  # already reported by Preview.render
+    errors, drifted, _ = sync_deck(deck, store)
+    return errors + [finding for finding, _ in drifted]
+
+
+def _static_linter():
+    """The lint package's one-deck static entry point, when it exists.
+
+    `marpkit lint` is written alongside this module; until it exposes
+    `lint_deck_static(project, path) -> list[Finding]`, serve reports snippet
+    resolution and drift only.
+    """
+    try:
+        from marpkit.lint import engine  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return getattr(engine, "lint_deck_static", None)
+
+
+def report(project: Project, deck_path: Path, findings: list[Finding], store: SnippetStore,
+           started: float) -> None:
+    seen = {(f.path, f.line, f.code, f.message) for f in findings}
+    extra = [f for f in static_findings(project, deck_path, store)
+             if (f.path, f.line, f.code, f.message) not in seen]
+    everything = sorted(findings + extra, key=lambda f: (f.line, f.column, f.code))
+    elapsed = (time.monotonic() - started) * 1000
+    click.echo(f"{project.rel(deck_path)}: preview updated in {elapsed:.0f} ms, "
+               f"{len(everything)} finding(s)")
+    print_findings(everything)
+
+
+# --------------------------------------------------------------------------- Marp server
+
+def port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def start_marp(project: Project, folder: Path, port: int) -> subprocess.Popen:
+    marp_js = marp.find_marp(project.root)
+    config = project.build_dir / ".marpkit" / "serve.config.json"
+    katex = "assets/katex/" if (project.root / "node_modules" / "katex").is_dir() else None
+    atomic_write(config, json.dumps(marp.engine_config(katex)))
+    cmd = ["node", str(marp_js), "--server", "--no-stdin", "-c", str(config)]
+    if project.section("build").get("html"):
+        cmd.append("--html")
+    themes = sorted(project.themes_dir.glob("*.css")) if project.themes_dir.is_dir() else []
+    if themes:
+        cmd += ["--theme-set", str(project.themes_dir)]
+    cmd.append(str(folder))
+    env = dict(os.environ, PORT=str(port))
+    chromium = marp.find_chromium()
+    if chromium:
+        env["CHROME_PATH"] = chromium  # for ?pdf and ?pptx requests
+    env.setdefault("CHROME_NO_SANDBOX", "1")
+    # A session of its own: the terminal's Ctrl-C reaches marpkit only, and
+    # stopping the group also stops any browser Marp started for ?pdf.
+    return subprocess.Popen(cmd, cwd=project.root, env=env, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def wait_until_listening(proc: subprocess.Popen, port: int) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise UsageError(f"Marp CLI's server stopped with exit status {proc.returncode} "
+                             "(see its message above)")
+        if port_in_use(port):
+            return
+        time.sleep(0.05)
+    raise UsageError(f"Marp CLI's server did not listen on port {port} within "
+                     f"{READY_TIMEOUT:.0f}s")
+
+
+def stop_marp(proc: subprocess.Popen) -> None:
+    """Stop Marp and everything it started: its whole process group."""
+    for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT), (signal.SIGKILL, STOP_TIMEOUT)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+        # The leader is gone; members it left behind still share its group id.
+        if not _group_alive(proc.pid):
+            break
+    proc.poll()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# --------------------------------------------------------------------------- watching
+
+class _Stop(Exception):
+    """SIGTERM: leave the watch loop the same way Ctrl-C does."""
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+        return True
+    except ValueError:
+        return False
+
+
+def handle_changes(preview: Preview, changed: set[Path]) -> None:
+    project = preview.project
+    started = time.monotonic()
+    store = SnippetStore(project.snippets_dir)  # fresh: files just changed
+    decks: set[Path] = set()
+    removed: set[Path] = set()
+    theme_changed = False
+    for path in changed:
+        if path.parent == project.slides_dir and path.suffix == ".md":
+            (decks if path.is_file() else removed).add(path)
+        elif _inside(path, project.snippets_dir):
+            decks.update(preview.decks_using(path))
+        elif _inside(path, project.themes_dir):
+            theme_changed = True
+    for path in sorted(removed):
+        preview.remove(path)
+        click.echo(f"{project.rel(path)} removed from the preview")
+    if theme_changed:
+        # Marp reloads the theme itself but does not tell pages to reload;
+        # rewriting the previews does, once Marp has read the new CSS.
+        time.sleep(0.3)
+        decks.update(project.decks())
+    for path in sorted(decks):
+        findings = preview.render(path, store, force=theme_changed)
+        if findings is not None:
+            report(project, path, findings, store, started)
+
+
+def watch_loop(preview: Preview, marp_proc: subprocess.Popen) -> None:
+    import watchfiles
+
+    project = preview.project
+    folders = [d for d in (project.slides_dir, project.snippets_dir, project.themes_dir)
+               if d.is_dir()]
+    # step: how long a burst of saves may stay quiet before it is handled; an
+    # editor's save is one burst. The default debounce would add up to 1.6 s.
+    for changes in watchfiles.watch(*folders, debounce=400, step=30, rust_timeout=500,
+                                    yield_on_timeout=True, raise_interrupt=True):
+        if marp_proc.poll() is not None:
+            raise UsageError(f"Marp CLI's server stopped with exit status {marp_proc.returncode}")
+        if changes:
+            handle_changes(preview, {Path(p).resolve() for _, p in changes})
+
+
+def serve(project: Project, port: int) -> int:
+    marp.find_marp(project.root)  # a set-up problem is reported before anything is written
+    if port_in_use(port):
+        raise UsageError(f"port {port} is already in use: pass --port with a free one")
+    folder = project.build_dir / PREVIEW_DIR
+    if folder.is_dir():
+        shutil.rmtree(folder)  # no stale decks from an earlier session
+    folder.mkdir(parents=True)
+    preview = Preview(project, folder)
+    store = SnippetStore(project.snippets_dir)
+    for path in project.decks():
+        started = time.monotonic()
+        findings = preview.render(path, store)
+        if findings is not None:
+            report(project, path, findings, store, started)
+
+    def on_term(signum, frame):
+        raise _Stop()
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    proc = None
+    try:
+        proc = start_marp(project, folder, port)
+        wait_until_listening(proc, port)
+        click.echo(f"Serving {project.rel(folder)}/ at http://localhost:{port}/ "
+                   "(Ctrl-C to stop)")
+        for path in project.decks():
+            click.echo(f"  http://localhost:{port}/{path.name}")
+        watch_loop(preview, proc)
+    except (KeyboardInterrupt, _Stop):
+        click.echo("stopping")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if proc is not None:
+            stop_marp(proc)
+    return Exit.OK
+
+
+@click.command("serve")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True,
+              help="Port for the preview server.")
+def serve_cmd(port):
+    """Live preview: serve expanded decks and reload open pages when slides or snippets change."""
+    project = load_project()
+    if not project.slides_dir.is_dir():
+        raise UsageError("no slides/ folder here: run marpkit from a course project")
+    return serve(project, port)
