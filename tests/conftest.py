@@ -63,3 +63,19 @@ def run_cli(capsys):
 
 
 __all__ = ["ROOT", "SHARED", "shared_path", "needs_marp", "needs_chromium", "write", "shutil"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Playwright driving the system Chromium (browser downloads cannot work here)."""
+    needs_chromium()
+    from playwright.sync_api import sync_playwright
+
+    from marpkit.marp import find_chromium
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=find_chromium(), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield instance
+        instance.close()

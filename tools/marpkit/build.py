@@ -180,8 +180,6 @@ def marp_args(fmt: Format, options: dict, project: Project) -> list[str]:
     if fmt.name == "pdf":
         args += ["--pdf-outlines"] if options["pdf_outlines"] else []
         args += ["--pdf-notes"] if options["pdf_notes"] else []
-    if theme_files(project):
-        args += ["--theme-set", *(str(p) for p in theme_files(project))]
     return args
 
 
@@ -376,7 +374,11 @@ def _convert(project: Project, todo: dict[str, list[Job]], options: dict, chromi
         atomic_write(project.build_dir / f"{job.stem}{STAGE_SUFFIX}.md", job.text)
     needs_math = any(j.deck.global_directives.get("math") == "katex" for j in staged.values())
     config = project.build_dir / ".marpkit" / "marp.config.json"
-    atomic_write(config, json.dumps(marp.engine_config(_katex_fonts(project) if needs_math else None)))
+    engine = marp.engine_config(_katex_fonts(project) if needs_math else None)
+    # In the config file, not on the command line: `--theme-set` takes a list
+    # and would swallow the input files that follow it.
+    engine["themeSet"] = [str(p.resolve()) for p in theme_files(project)]
+    atomic_write(config, json.dumps(engine))
     progress = Progress(sum(len(v) for v in todo.values()))
     try:
         for name, jobs in todo.items():
@@ -397,7 +399,6 @@ def _convert(project: Project, todo: dict[str, list[Job]], options: dict, chromi
             for job in jobs:
                 published = [] if result.returncode != 0 else _publish(project, job, fmt)
                 if not published:
-                    _discard_staged(project, job, fmt)
                     status = Exit.FINDINGS
                     detail = "; ".join(result.errors) or f"exit status {result.returncode}"
                     click.echo(f"{job.deck.display_path}:1:1: {MARP_FAILED} Marp CLI failed to "
@@ -411,14 +412,10 @@ def _convert(project: Project, todo: dict[str, list[Job]], options: dict, chromi
     finally:
         progress.close()
         for job in staged.values():
-            (project.build_dir / f"{job.stem}{STAGE_SUFFIX}.md").unlink(missing_ok=True)
+            # The staged deck, and anything a failed or interrupted conversion left.
+            for leftover in project.build_dir.glob(glob_escape(f"{job.stem}{STAGE_SUFFIX}") + ".*"):
+                leftover.unlink(missing_ok=True)
     return status
-
-
-def _discard_staged(project: Project, job: Job, fmt: Format) -> None:
-    stage_stem = glob_escape(f"{job.stem}{STAGE_SUFFIX}")
-    for leftover in project.build_dir.glob(f"{stage_stem}*{fmt.suffix}"):
-        leftover.unlink(missing_ok=True)
 
 
 def _output_reader(project: Project):

@@ -66,10 +66,10 @@ def load_project(start: Path | None = None) -> Project:
 
     return Project(
         root=root,
-        slides_dir=directory("slides", "slides"),
-        snippets_dir=directory("snippets", "snippets"),
-        build_dir=directory("build", "build"),
-        themes_dir=directory("themes", "themes"),
-        cache_dir=directory("cache", ".marpkit-cache"),
+        slides_dir=directory("slides_dir", "slides"),
+        snippets_dir=directory("snippets_dir", "snippets"),
+        build_dir=directory("build_dir", "build"),
+        themes_dir=directory("themes_dir", "themes"),
+        cache_dir=directory("cache_dir", ".marpkit-cache"),
         settings=settings,
     )
