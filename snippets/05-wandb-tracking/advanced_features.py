@@ -1,5 +1,8 @@
 # /// marpkit
 # requires: [torch, numpy, PIL]
+# expect:
+#   media: [table, image, histogram]
+#   history: [confusion_matrix_table]  # where wandb.plot charts land
 # ///
 """Module 5 - Advanced Features: rich media logging and wandb.watch.
 
