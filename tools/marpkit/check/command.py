@@ -1,0 +1,177 @@
+"""`marpkit check [DECK|SNIPPET...]`: run every snippet the decks show, prove what they claim.
+
+Exit codes: 0 everything passed (or was skipped with a reason), 1 a snippet
+failed or a reference is broken, 2 a usage error or a malformed snippet header
+(a configuration mistake, reported as a finding with its line).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import click
+
+from marpkit.findings import Exit, Finding, UsageError
+
+DEFAULT_TIMEOUT = 60.0
+
+
+@click.command("check")
+@click.argument("paths", nargs=-1)
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Snippets run at once (default: CPU count).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT,
+              show_default=True, help="Seconds per snippet unless its header sets `timeout:`.")
+@click.option("--no-cache", is_flag=True, help="Run every snippet even if unchanged.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--junit", type=click.Path(dir_okay=False), default=None,
+              help="Also write a JUnit XML report to this file.")
+def check_cmd(paths, jobs, timeout, no_cache, fmt, junit) -> int:
+    """Execute the snippets shown in the decks against W&B offline and verify their claims."""
+    from marpkit.config import load_project
+
+    started = time.monotonic()
+    project = load_project()
+    if not project.slides_dir.is_dir() and not paths:
+        raise UsageError(f"no slides folder at {project.rel(project.slides_dir)}")
+    results, extra = run_check(project, paths, jobs or os.cpu_count() or 1, timeout,
+                               not no_cache)
+    elapsed = time.monotonic() - started
+
+    from marpkit.check import report
+
+    if fmt == "json":
+        click.echo(report.json_report(results, extra), nl=False)
+    else:
+        click.echo(report.text_report(results, extra, elapsed), nl=False)
+    if junit:
+        report.write_junit(junit, results, extra)
+    everything = extra + [f for r in results for f in r.findings]
+    if any(f.code == "MK306" for f in everything):
+        return int(Exit.USAGE)
+    if any(f.severity == "error" for f in everything) or any(r.status == "failed"
+                                                             for r in results):
+        return int(Exit.FINDINGS)
+    return int(Exit.OK)
+
+
+def run_check(project, paths, jobs: int, timeout: float, use_cache: bool):
+    from marpkit.check.cache import Cache, cache_key
+    from marpkit.check.evaluate import BAD_HEADER, EXEC_FAILED, SHELL, SKIPPED, Execution, \
+        Placer, evaluate
+    from marpkit.check.plan import plan, skip_reason
+    from marpkit.check.report import Progress, SnippetResult
+
+    tasks, extra = plan(project, tuple(paths))
+    cache = Cache(project.cache_dir, enabled=use_cache)
+    results = {id(t): SnippetResult(t) for t in tasks}
+    progress = Progress(len(tasks))
+    to_run = []
+    shell_checks = []
+
+    def finish(result: SnippetResult) -> None:
+        if result.status not in ("skipped",) and any(f.severity == "error"
+                                                     for f in result.findings):
+            result.status = "failed"
+        progress.advance(result)
+
+    for task in tasks:
+        result = results[id(task)]
+        placer = Placer(task, project.rel)
+        if task.header_error is not None:
+            err = task.header_error
+            result.findings.append(placer.at(err.line, BAD_HEADER,
+                                             f"has a bad `# /// marpkit` header: {err}"))
+            result.status = "failed"
+            finish(result)
+            continue
+        reason = skip_reason(task)
+        if reason:
+            result.status, result.skip_reason = "skipped", reason
+            result.findings.append(placer.at(None, SKIPPED, f"skipped: {reason}", "info"))
+            finish(result)
+            continue
+        if task.kind == "shell":
+            shell_checks.append(task)
+            continue
+        problem = _compile_error(task)
+        if problem is not None:
+            line, message = problem
+            result.findings.append(placer.at(line, EXEC_FAILED, message))
+            finish(result)
+            continue
+        to_run.append(task)
+
+    # Shell syntax checks are subprocesses: run them beside the Python snippets.
+    from marpkit.check.execute import Executor, shell_problems
+
+    threads = ThreadPoolExecutor(max_workers=max(1, jobs))
+    shell_futures = {threads.submit(shell_problems, t.path): t for t in shell_checks}
+
+    executor = None
+    try:
+        keys = {}
+        for task in to_run:
+            result = results[id(task)]
+            keys[id(task)] = key = cache_key(project.snippets_dir, task.path)
+            entry = cache.get(key)
+            if entry is not None:
+                execution = Execution.from_json(entry["execution"])
+                result.execution = execution
+                result.status = "cached"
+                result.duration_s = execution.duration_s
+                result.findings += evaluate(task, execution, Placer(task, project.rel))
+                finish(result)
+                continue
+            if executor is None:
+                executor = Executor(jobs, timeout)
+            executor.submit(task)
+
+        for future, task in shell_futures.items():
+            result = results[id(task)]
+            placer = Placer(task, project.rel)
+            for line, message, severity in future.result():
+                result.findings.append(placer.at(line, SHELL, message, severity))
+            if task.header.run and not any(f.severity == "error" for f in result.findings):
+                if executor is None:
+                    executor = Executor(jobs, timeout)
+                executor.submit(task)
+                continue
+            finish(result)
+
+        if executor is not None:
+            for task, execution in executor.results():
+                result = results[id(task)]
+                result.execution = execution
+                result.duration_s = execution.duration_s
+                result.findings += evaluate(task, execution, Placer(task, project.rel))
+                clean = (not execution.timed_out and execution.exception is None
+                         and execution.returncode == task.header.exit)
+                if clean and id(task) in keys:
+                    cache.put(keys[id(task)], {"execution": execution.to_json(),
+                                               "stdout": execution.stdout,
+                                               "snippet": task.rel})
+                finish(result)
+    finally:
+        progress.stop()
+        threads.shutdown(wait=False)
+        if executor is not None:
+            executor.close()
+    ordered = [results[id(t)] for t in tasks]
+    return ordered, extra
+
+
+def _compile_error(task) -> tuple[int | None, str] | None:
+    try:
+        compile(task.text, str(task.path), "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        return exc.lineno, f"does not compile: SyntaxError: {exc.msg}"
+    except ValueError as exc:
+        return None, f"does not compile: {exc}"
+    return None
+
+
+__all__ = ["check_cmd", "run_check", "Finding"]

@@ -1,0 +1,167 @@
+"""From a snippet's execution record to findings placed on the slides.
+
+An execution record (`Execution`) is what the cache stores: exit status,
+exception frames, W&B warnings, recorded runs and normalised stdout. Verdicts
+are computed here from it and from what the decks show *now*.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from marpkit.check.claims import extract_claims, verify_claim, verify_expectations
+from marpkit.check.plan import Task
+from marpkit.check.runs import RunData
+from marpkit.findings import Finding
+
+EXEC_FAILED = "MK301"
+CLAIM_FAILED = "MK302"
+TIMEOUT = "MK303"
+WANDB_WARNING = "MK304"
+SHELL = "MK305"
+BAD_HEADER = "MK306"
+SKIPPED = "MK307"
+
+_WARNING_LINE = re.compile(r"^wandb: WARNING (?P<message>.*)$")
+
+
+@dataclass
+class Execution:
+    returncode: int | None = None
+    timed_out: bool = False
+    duration_s: float = 0.0
+    exception: dict | None = None  # type, message, frames [[file, line, name]]
+    warnings: list[dict] = field(default_factory=list)  # message, line (file line or None)
+    stderr_tail: str = ""
+    stdout: str = ""  # normalised
+    runs: list[RunData] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        data = dict(self.__dict__)
+        data["runs"] = [r.to_json() for r in self.runs]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> Execution:
+        data = dict(data)
+        data["runs"] = [RunData.from_json(r) for r in data.get("runs", [])]
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def wandb_warnings(stderr: str, events: list[dict]) -> list[dict]:
+    """W&B's own warning lines from stderr, each with the snippet line if known."""
+    found: list[dict] = []
+    seen: set[str] = set()
+    for raw in stderr.splitlines():
+        match = _WARNING_LINE.match(raw.strip())
+        if not match:
+            continue
+        message = match.group("message").strip()
+        if not message or message in seen:
+            continue
+        seen.add(message)
+        line = next((e["line"] for e in events
+                     if e.get("line") and message in e.get("message", "")), None)
+        found.append({"message": message, "line": line})
+    return found
+
+
+def _guess_warning_line(message: str, text: str) -> int | None:
+    """For warnings W&B prints from its own threads: the call that most likely caused them."""
+    if "step" in message.lower():
+        for number, line in enumerate(text.splitlines(), start=1):
+            if ".log(" in line and "step=" in line:
+                return number
+    return None
+
+
+class Placer:
+    """Places a snippet file line on the deck line that shows it."""
+
+    def __init__(self, task: Task, project_rel):
+        self.task = task
+        self.project_rel = project_rel
+
+    def at(self, file_line: int | None, code: str, message: str,
+           severity: str = "error") -> Finding:
+        task = self.task
+        if file_line is not None:
+            for shown in task.shown:
+                deck_line = shown.res.slide_line_of(file_line)
+                if deck_line is not None:
+                    return self._finding(shown, deck_line, code,
+                                         f"snippet {task.rel}:{file_line} {message}", severity)
+        if task.shown:
+            where = f"{task.rel}" + (f" hidden setup line {file_line}" if file_line else "")
+            shown = task.shown[0]
+            return self._finding(shown, shown.res.block.line, code,
+                                 f"snippet {where} {message}", severity)
+        return Finding(self.project_rel(task.path), file_line or 1, 1, code,
+                       f"snippet {task.rel} {message}", severity)
+
+    @staticmethod
+    def _finding(shown, line, code, message, severity) -> Finding:
+        deck = shown.deck
+        slide = deck.slides[shown.res.block.slide - 1]
+        return Finding(deck.display_path, line, shown.res.block.column, code, message,
+                       severity, slide.index, slide.title)
+
+
+def evaluate(task: Task, run: Execution, placer: Placer) -> list[Finding]:
+    findings: list[Finding] = []
+    header = task.header
+    script = str(task.path)
+    if run.timed_out:
+        findings.append(placer.at(None, TIMEOUT,
+                                  f"timed out after {run.duration_s:.1f}s and was killed"))
+        return findings
+    if run.exception:
+        exc = run.exception
+        line = None
+        for filename, lineno, _name in reversed(exc.get("frames", [])):
+            if _same_file(filename, task):
+                line = lineno
+                break
+        message = f"raised {exc['type']}: {exc['message']}".rstrip(": ")
+        findings.append(placer.at(line, EXEC_FAILED, message))
+    elif run.returncode != header.exit:
+        detail = f"exited with code {run.returncode}, expected {header.exit}"
+        if run.returncode is not None and run.returncode < 0:
+            detail = f"was killed by signal {-run.returncode}"
+        tail = run.stderr_tail.strip().splitlines()[-1:] if run.stderr_tail else []
+        if tail:
+            detail += f": {tail[0][:200]}"
+        findings.append(placer.at(None, EXEC_FAILED, detail))
+    del script
+    for warning in run.warnings:
+        line = warning.get("line") or _guess_warning_line(warning["message"], task.text)
+        findings.append(placer.at(line, WANDB_WARNING, f"W&B warning: {warning['message']}",
+                                  "warning"))
+    if run.exception or run.returncode != header.exit:
+        return findings  # claims on a crashed run would only repeat the crash
+    for shown in task.shown:
+        if task.kind != "python":
+            break
+        for claim in extract_claims(task.text, shown.res.line_numbers):
+            problem = verify_claim(claim, run.runs)
+            if problem:
+                finding = placer.at(claim.line, CLAIM_FAILED, problem)
+                if finding not in findings:
+                    findings.append(finding)
+    for problem in verify_expectations(header, run.runs):
+        findings.append(placer.at(header.line or None, CLAIM_FAILED,
+                                  f"{problem} (header line {header.line})"))
+    for data in run.runs:
+        if data.finished and data.exit_code not in (None, 0) and header.exit == 0:
+            findings.append(placer.at(None, CLAIM_FAILED,
+                                      f"W&B run {data.run_id} finished with exit code "
+                                      f"{data.exit_code}"))
+    return findings
+
+
+def _same_file(filename: str, task: Task) -> bool:
+    # The snippet ran from a temp copy of its folder: compare by the path
+    # relative to that folder, i.e. by the file name (copies keep names).
+    return filename.endswith("/" + task.path.name) or filename == task.path.name

@@ -1,0 +1,170 @@
+"""Which snippet files to check, and every slide that shows each of them.
+
+Decks are read with the deck model and references resolved with the snippet
+store; nothing here parses Markdown. A snippet shown on several slides (or by
+several regions) is executed once and its findings are placed on whichever
+slide shows the offending line.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from marpkit.check.header import Header, HeaderError, parse_header
+from marpkit.config import Project
+from marpkit.deck import Deck, DeckError, load_deck
+from marpkit.findings import Finding, UsageError
+from marpkit.snippets import Resolution, SnippetStore, resolve_deck
+
+PYTHON_EXT = {".py", ".pyw"}
+SHELL_EXT = {".sh", ".bash"}
+PYTHON_LANGS = {"python", "py", "python3"}
+SHELL_LANGS = {"bash", "sh", "shell", "console", "zsh"}
+
+# Heavy frameworks a course may show but a checking machine may lack: a
+# snippet importing one that is not installed is skipped with the reason, as
+# if it declared `requires:`. Any other failed import is a real failure.
+OPTIONAL_FRAMEWORKS = ("torch", "torchvision", "tensorflow", "keras", "jax", "lightning",
+                       "pytorch_lightning", "transformers", "sklearn", "xgboost", "lightgbm")
+
+
+@dataclass
+class Shown:
+    deck: Deck
+    res: Resolution
+
+
+@dataclass
+class Task:
+    path: Path
+    rel: str  # relative to the snippets folder, as fences write it
+    kind: str  # "python" | "shell"
+    shown: list[Shown] = field(default_factory=list)
+    text: str = ""
+    header: Header = field(default_factory=Header)
+    header_error: HeaderError | None = None
+
+
+def _kind(path: Path, langs: set[str]) -> str | None:
+    if path.suffix in PYTHON_EXT:
+        return "python"
+    if path.suffix in SHELL_EXT:
+        return "shell"
+    if langs & PYTHON_LANGS:
+        return "python"
+    if langs & SHELL_LANGS:
+        return "shell"
+    return None
+
+
+def plan(project: Project, args: tuple[str, ...]) -> tuple[list[Task], list[Finding]]:
+    findings: list[Finding] = []
+    store = SnippetStore(project.snippets_dir)
+    deck_paths = [p.resolve() for p in project.decks()]
+    named_decks: set[Path] = set()
+    wanted_snippets: set[Path] = set()
+    for arg in args:
+        path = Path(arg)
+        candidates = [path, project.snippets_dir / arg, project.root / arg]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            raise UsageError(f"{arg}: no such deck or snippet file")
+        if found.suffix.lower() in (".md", ".markdown"):
+            named_decks.add(found.resolve())
+        else:
+            wanted_snippets.add(found.resolve())
+    if named_decks and not wanted_snippets:
+        deck_paths = sorted(named_decks)
+    else:
+        # Every deck is read so a named snippet's findings land on its slides.
+        deck_paths = sorted(set(deck_paths) | named_decks)
+    everything = not args
+    tasks: dict[Path, Task] = {}
+    for deck_path in deck_paths:
+        display = project.rel(deck_path)
+        try:
+            deck = load_deck(deck_path, display)
+        except DeckError as exc:
+            findings.append(Finding(exc.path, exc.line, exc.column, "MK301", str(exc)))
+            continue
+        except OSError as exc:
+            findings.append(Finding(display, 1, 1, "MK301", f"cannot read deck: {exc.strerror}"))
+            continue
+        for res in resolve_deck(deck, store):
+            path = store.safe_path(res.rel_path)
+            real = path.resolve() if path is not None else None
+            interesting = everything or deck_path in named_decks or real in wanted_snippets
+            if not res.ok:
+                if interesting:
+                    findings.append(res.finding)
+                continue
+            if not interesting:
+                continue
+            kind = _kind(path, {res.block.lang.lower()})
+            if kind is None:
+                continue  # data, YAML, ... on a slide: nothing to execute
+            task = tasks.setdefault(real, Task(real, res.rel_path, kind))
+            task.shown.append(Shown(deck, res))
+    for snippet in sorted(wanted_snippets):
+        if snippet in tasks:
+            continue
+        kind = _kind(snippet, set())
+        if kind is None:
+            raise UsageError(f"{snippet}: not a Python or shell snippet")
+        try:
+            rel = snippet.relative_to(project.snippets_dir.resolve()).as_posix()
+        except ValueError:
+            rel = project.rel(snippet)
+        tasks[snippet] = Task(snippet, rel, kind)
+    for task in tasks.values():
+        try:
+            task.text = task.path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            task.text = ""
+        try:
+            task.header = parse_header(task.text)
+        except HeaderError as exc:
+            task.header_error = exc
+    return sorted(tasks.values(), key=lambda t: t.rel), findings
+
+
+def skip_reason(task: Task) -> str | None:
+    """Why a task is not executed (header skip, missing requirement), else None."""
+    from importlib.util import find_spec
+
+    if task.header.skip:
+        return task.header.skip
+    if task.kind == "shell" and not task.header.run:
+        return None  # syntax-checked only; not a skip
+    for name in task.header.requires:
+        if not _importable(name, find_spec):
+            return f"{name} not installed"
+    if task.kind == "python":
+        for name in _imports(task.text):
+            top = name.split(".")[0]
+            if top in OPTIONAL_FRAMEWORKS and not _importable(top, find_spec):
+                return f"{top} not installed"
+    return None
+
+
+def _importable(name: str, find_spec) -> bool:
+    try:
+        return find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _imports(source: str) -> list[str]:
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.append(node.module)
+    return names

@@ -1,0 +1,163 @@
+"""The child side: turn a (forked or fresh) process into one snippet's run.
+
+`exec_job` never returns. It is called either in a child forked from the warm
+pool (wandb already imported) or in a fresh `python -m marpkit.check.runner
+JOB.json` process when fork is unavailable; both paths behave the same, so the
+fallback is tested by the same assertions.
+
+A Python snippet runs as a whole program: `__name__ == "__main__"`, `sys.argv`
+and `sys.path[0]` as `python file.py` would set them, non-daemon threads are
+joined and atexit handlers (wandb finishes its run there) run before exit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+
+
+def _redirect(job: dict) -> None:
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    for fd, path in ((1, job["stdout"]), (2, job["stderr"])):
+        out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(out, fd)
+        os.close(out)
+    # The streams inherited from the pool are block-buffered pipes; the snippet
+    # gets fresh line-buffered ones on the files, as a terminal run would.
+    sys.stdin = sys.__stdin__ = open(0, closefd=False)  # noqa: SIM115
+    sys.stdout = sys.__stdout__ = open(1, "w", buffering=1, encoding="utf-8",  # noqa: SIM115
+                                        errors="backslashreplace", closefd=False)
+    sys.stderr = sys.__stderr__ = open(2, "w", buffering=1, encoding="utf-8",  # noqa: SIM115
+                                        errors="backslashreplace", closefd=False)
+
+
+def _hook_wandb_warnings(script: str, events: list) -> None:
+    """Remember which snippet line was running when W&B printed a warning.
+
+    stderr only has the text; the stack at the moment of the warning has the
+    line. Warnings printed from wandb's own threads have no snippet frame and
+    are reported without one.
+    """
+    try:
+        import logging
+
+        from wandb.errors import term
+    except Exception:  # noqa: BLE001 - wandb absent or changed: warnings still come from stderr
+        return
+    original = term._log
+
+    def _log(string="", *args, level=logging.INFO, **kwargs):
+        if level == logging.WARNING:
+            line = None
+            frame = sys._getframe(1)
+            while frame is not None:
+                if frame.f_code.co_filename == script:
+                    line = frame.f_lineno
+                    break
+                frame = frame.f_back
+            events.append({"message": str(string), "line": line})
+        return original(string, *args, level=level, **kwargs)
+
+    term._log = _log
+
+
+def _frames(tb) -> list[list]:
+    return [[f.filename, f.lineno, f.name] for f in traceback.extract_tb(tb)]
+
+
+def exec_job(job: dict) -> None:
+    code = 70  # EX_SOFTWARE, if anything below fails before the snippet runs
+    try:
+        if not job.get("session_started"):
+            os.setpgid(0, 0)  # one group: a timeout kills the snippet and its children
+        _redirect(job)
+        os.environ.clear()
+        os.environ.update(job["env"])
+        os.chdir(job["cwd"])
+        import tempfile
+
+        tempfile.tempdir = None  # the pool may have cached its own TMPDIR
+        from marpkit.check.env import apply_limits
+
+        apply_limits(job.get("memory"), job.get("output"))
+        if job["kind"] == "shell":
+            os.execvpe("bash", ["bash", job["script"]], job["env"])
+        code = _run_python(job)
+    except BaseException:  # noqa: BLE001 - the child must always reach os._exit
+        try:
+            traceback.print_exc()
+        except BaseException:  # noqa: BLE001
+            pass
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:  # noqa: BLE001
+            pass
+        os._exit(code)
+
+
+def _run_python(job: dict) -> int:
+    import atexit
+    import runpy
+    import threading
+
+    script = job["script"]
+    events: list = []
+    _hook_wandb_warnings(script, events)
+    sys.argv = [script]
+    sys.path[0] = os.path.dirname(script)
+    result: dict = {"exception": None}
+    try:
+        runpy.run_path(script, run_name="__main__")
+        code = 0
+    except SystemExit as exc:
+        code = _exit_code(exc.code)
+    except BaseException:  # noqa: BLE001 - report whatever the snippet raised
+        kind, value, tb = sys.exc_info()
+        result["exception"] = {
+            "type": kind.__name__,
+            "message": str(value),
+            "frames": _frames(tb),
+        }
+        # Through sys.excepthook, as the interpreter would: wandb hooks it to
+        # record exit code 1 on the run it is about to finish.
+        sys.excepthook(kind, value, tb)
+        code = 1
+    try:
+        threading._shutdown()  # the interpreter joins non-daemon threads before atexit
+    except BaseException:  # noqa: BLE001
+        pass
+    try:
+        atexit._run_exitfuncs()
+    except BaseException:  # noqa: BLE001
+        traceback.print_exc()
+    result["exit_code"] = code
+    result["warnings"] = events
+    with open(job["result"], "w", encoding="utf-8") as fh:
+        json.dump(result, fh)
+    return code
+
+
+def _exit_code(value) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value
+    print(value, file=sys.stderr)
+    return 1
+
+
+def main() -> None:
+    with open(sys.argv[1], encoding="utf-8") as fh:
+        job = json.load(fh)
+    job["session_started"] = True  # the parent started us with start_new_session
+    exec_job(job)
+
+
+if __name__ == "__main__":
+    main()

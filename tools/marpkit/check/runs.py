@@ -1,0 +1,282 @@
+"""Reading the offline runs a snippet produced, from their .wandb transaction logs.
+
+The preferred reader is the `wandb-core leet inspect --json` command shipped in
+the wandb wheel (0.31 has it): it prints one JSON object per record in ~20 ms.
+If the binary or the subcommand is missing, `_scan` reads the file's
+leveldb-log framing itself (wandb 0.31 no longer ships a Python reader) and
+wandb's protobuf classes decode the records.
+Either way the result is a `RunData` with only what claims need.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+# The `_type` W&B writes for each media kind in history/summary values.
+MEDIA_TYPES = {
+    "table": ("table", "table-file", "partitioned-table", "joined-table"),
+    "image": ("image", "image-file", "images/separated"),
+    "histogram": ("histogram",),
+    "html": ("html", "html-file"),
+    "video": ("video", "video-file"),
+    "audio": ("audio", "audio-file"),
+    "plotly": ("plotly", "plotly-file"),
+    "object3d": ("object3D", "object3D-file"),
+    "molecule": ("molecule", "molecule-file"),
+    "bokeh": ("bokeh", "bokeh-file"),
+    "graph": ("graph", "graph-file"),
+}
+
+
+@dataclass
+class RunData:
+    run_id: str = ""
+    path: str = ""
+    config: dict = field(default_factory=dict)
+    summary: dict = field(default_factory=dict)  # flattened "a.b" keys, values
+    history_keys: list[str] = field(default_factory=list)
+    steps: int = 0  # history rows written
+    files: list[str] = field(default_factory=list)  # paths registered with a files record
+    media: list[str] = field(default_factory=list)  # media kinds seen
+    exit_code: int | None = None
+    finished: bool = False
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> RunData:
+        return cls(**data)
+
+    def has_metric(self, key: str) -> bool:
+        keys = set(self.history_keys) | set(self.summary)
+        return key in keys or any(k.startswith(key + ".") for k in keys)
+
+
+def find_run_files(wandb_dir: Path) -> list[Path]:
+    found = []
+    for folder in ("wandb", ".wandb"):
+        found += sorted((wandb_dir / folder).glob("offline-run-*/run-*.wandb"))
+        found += sorted((wandb_dir / folder).glob("run-*/run-*.wandb"))
+    return found
+
+
+@lru_cache(maxsize=1)
+def _leet() -> str | None:
+    try:
+        from importlib.util import find_spec
+
+        spec = find_spec("wandb")
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        core = Path(next(iter(spec.submodule_search_locations))) / "bin" / "wandb-core"
+        if not core.is_file():
+            return None
+        probe = subprocess.run([str(core), "leet", "inspect", "-h"], capture_output=True,
+                               text=True, timeout=20)
+        return str(core) if "-summary" in probe.stdout + probe.stderr else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _flatten(prefix: str, value, out: dict) -> None:
+    if isinstance(value, dict) and "_type" not in value:
+        for key, inner in value.items():
+            _flatten(f"{prefix}.{key}" if prefix else key, inner, out)
+    else:
+        out[prefix] = value
+
+
+def _records_leet(core: str, run_file: Path, env: dict | None) -> list[dict]:
+    proc = subprocess.run(
+        [core, "leet", "inspect", "--no-observability", "--json", "--run-file", str(run_file)],
+        capture_output=True, text=True, timeout=60, env=env,
+    )
+    records = []
+    for line in proc.stdout.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return records
+
+
+_BLOCK = 32768
+_FILE_HEADER = 7  # b":W&B", magic 0xBEE1, version byte
+_RECORD_HEADER = 7  # crc32c (4), length (2), type (1)
+_FULL, _FIRST, _MIDDLE, _LAST = 1, 2, 3, 4
+
+
+def _scan(raw: bytes):
+    """Yield each record's bytes from W&B's leveldb-log framing.
+
+    Checksums are not verified: this is a fallback reader for claims, and a
+    torn tail (a killed run) simply ends the scan.
+    """
+    if raw[:4] != b":W&B":
+        return
+    pos, pending = _FILE_HEADER, b""
+    while pos + _RECORD_HEADER <= len(raw):
+        left = _BLOCK - pos % _BLOCK
+        if left < _RECORD_HEADER:
+            pos += left  # block trailer padding
+            continue
+        length = int.from_bytes(raw[pos + 4:pos + 6], "little")
+        kind = raw[pos + 6]
+        start = pos + _RECORD_HEADER
+        chunk = raw[start:start + length]
+        if len(chunk) < length or kind not in (_FULL, _FIRST, _MIDDLE, _LAST):
+            return
+        pos = start + length
+        if kind == _FULL:
+            yield chunk
+        elif kind == _FIRST:
+            pending = chunk
+        elif kind == _MIDDLE:
+            pending += chunk
+        else:
+            yield pending + chunk
+            pending = b""
+
+
+def _records_python(run_file: Path) -> list[dict]:
+    """The same records through wandb's Python reader, shaped like leet's JSON."""
+    from google.protobuf.json_format import MessageToDict
+    from wandb.proto import wandb_internal_pb2
+
+    records = []
+    for data in _scan(run_file.read_bytes()):
+        record = wandb_internal_pb2.Record()
+        record.ParseFromString(data)
+        kind = record.WhichOneof("record_type")
+        if not kind:
+            continue
+        body = MessageToDict(getattr(record, kind), preserving_proto_field_name=True)
+        if kind in ("history", "summary"):
+            items = body.get("item", []) if kind == "history" else body.get("update", [])
+            flat = {}
+            for item in items:
+                key = item.get("key") or ".".join(item.get("nested_key", []))
+                try:
+                    flat[key] = json.loads(item.get("value_json", "null"))
+                except json.JSONDecodeError:
+                    flat[key] = item.get("value_json")
+            body = {"item": flat} if kind == "history" else {"update": flat}
+        elif kind == "run" and "config" in body:
+            flat = {}
+            for item in body["config"].get("update", []):
+                key = item.get("key") or ".".join(item.get("nested_key", []))
+                try:
+                    flat[key] = json.loads(item.get("value_json", "null"))
+                except json.JSONDecodeError:
+                    flat[key] = item.get("value_json")
+            body["config"] = {"update": flat}
+        elif kind == "config":
+            flat = {}
+            for item in body.get("update", []):
+                key = item.get("key") or ".".join(item.get("nested_key", []))
+                try:
+                    flat[key] = json.loads(item.get("value_json", "null"))
+                except json.JSONDecodeError:
+                    flat[key] = item.get("value_json")
+            body = {"update": flat}
+        records.append({"type": kind, kind: body})
+    return records
+
+
+def _collapse(item: dict) -> dict:
+    """Flattened keys back to one entry per logged value.
+
+    Records hold `tbl._type`, `tbl.path`, ... for a media object and `a.b` for
+    a nested dict: a media object becomes `{"tbl": {"_type": ...}}`, plain
+    nesting stays dotted (the key a slide would write for it is its prefix).
+    """
+    flat: dict = {}
+    for key, value in item.items():
+        _flatten(key, value, flat)
+    media = {k[: -len("._type")] for k in flat if k.endswith("._type")}
+    out: dict = {}
+    for key, value in flat.items():
+        owner = next((m for m in media if key == m or key.startswith(m + ".")), None)
+        if owner is None:
+            out[key] = value
+        else:
+            entry = out.setdefault(owner, {})
+            entry[key[len(owner) + 1:]] = value
+    return out
+
+
+def _media_kind(value) -> str | None:
+    if not isinstance(value, dict):
+        return None
+    kind = value.get("_type")
+    for name, types in MEDIA_TYPES.items():
+        if kind in types:
+            return name
+    return None
+
+
+def read_run(run_file: Path, env: dict | None = None) -> RunData:
+    core = _leet()
+    records = _records_leet(core, run_file, env) if core else []
+    if not records:
+        records = _records_python(run_file)
+    data = RunData(path=str(run_file))
+    history_keys: dict[str, None] = {}
+    media: dict[str, None] = {}
+    for record in records:
+        kind = record.get("type")
+        body = record.get(kind) or {}
+        if kind == "run":
+            data.run_id = body.get("run_id", data.run_id)
+            data.config.update(_config_values(body.get("config", {})))
+        elif kind == "config":
+            data.config.update(_config_values(body))
+        elif kind == "history":
+            data.steps += 1
+            for key, value in _collapse(body.get("item") or {}).items():
+                if not key.startswith("_"):
+                    history_keys.setdefault(key, None)
+                if (found := _media_kind(value)):
+                    media.setdefault(found, None)
+        elif kind == "summary":
+            for key, value in _collapse(body.get("update") or {}).items():
+                if key.startswith("_"):
+                    continue
+                data.summary[key] = value
+                if (found := _media_kind(value)):
+                    media.setdefault(found, None)
+            for key in (body.get("remove") or []):
+                data.summary.pop(key if isinstance(key, str) else ".".join(key), None)
+        elif kind == "files":
+            for item in body.get("files") or []:
+                if item.get("path"):
+                    data.files.append(item["path"])
+        elif kind == "exit":
+            data.exit_code = int(body.get("exit_code", 0) or 0)
+            data.finished = True
+    data.history_keys = list(history_keys)
+    data.media = list(media)
+    return data
+
+
+def _config_values(body: dict) -> dict:
+    update = body.get("update", body) if isinstance(body, dict) else {}
+    out = {}
+    for key, value in (update or {}).items():
+        if key == "_wandb":
+            continue
+        if isinstance(value, dict) and set(value) == {"value"}:
+            value = value["value"]  # the run record's config wraps values
+        out[key] = value
+    return out
+
+
+def read_runs(wandb_dir: Path, env: dict | None = None) -> list[RunData]:
+    return [read_run(path, env) for path in find_run_files(wandb_dir)]
