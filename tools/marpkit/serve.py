@@ -98,10 +98,17 @@ def _resolved(store: SnippetStore, rel: str) -> Path | None:
 # --------------------------------------------------------------------------- findings
 
 def static_findings(project: Project, deck_path: Path, store: SnippetStore) -> list[Finding]:
-    """What a save should tell the presenter: static lint if available, else sync findings."""
-    linter = _static_linter()
-    if linter is not None:
-        return linter(project, deck_path)
+    """Static lint findings for one deck; without the lint package, snippet sync findings."""
+    try:
+        from marpkit.lint import engine
+        from marpkit.lint.settings import load_settings
+    except ImportError:
+        return _sync_findings(project, deck_path, store)
+    settings = load_settings(project.section("lint"))
+    return engine.run(project, settings, [deck_path], render=False).findings
+
+
+def _sync_findings(project: Project, deck_path: Path, store: SnippetStore) -> list[Finding]:
     try:
         deck = load_deck(deck_path, project.rel(deck_path))
     except (DeckError, OSError):
@@ -110,28 +117,20 @@ def static_findings(project: Project, deck_path: Path, store: SnippetStore) -> l
     return errors + [finding for finding, _ in drifted]
 
 
-def _static_linter():
-    """The lint package's one-deck static entry point, when it exists.
-
-    `marpkit lint` is written alongside this module; until it exposes
-    `lint_deck_static(project, path) -> list[Finding]`, serve reports snippet
-    resolution and drift only.
-    """
-    try:
-        from marpkit.lint import engine  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return getattr(engine, "lint_deck_static", None)
-
-
 def report(project: Project, deck_path: Path, findings: list[Finding], store: SnippetStore,
-           started: float) -> None:
-    seen = {(f.path, f.line, f.code, f.message) for f in findings}
-    extra = [f for f in static_findings(project, deck_path, store)
-             if (f.path, f.line, f.code, f.message) not in seen]
-    everything = sorted(findings + extra, key=lambda f: (f.line, f.column, f.code))
-    elapsed = (time.monotonic() - started) * 1000
-    click.echo(f"{project.rel(deck_path)}: preview updated in {elapsed:.0f} ms, "
+           elapsed: float) -> None:
+    """Print what the presenter should fix: lint's view plus what only expansion sees."""
+    try:
+        linted = static_findings(project, deck_path, store)
+    except UsageError as exc:
+        click.echo(f"{project.rel(deck_path)}: not linted: {exc}")
+        linted = []
+    # Lint reports unresolved snippets itself; keep expansion's findings it lacks
+    # (e.g. MK902 missing assets) without printing the same problem twice.
+    seen = {(f.line, f.code) for f in linted}
+    everything = linted + [f for f in findings if (f.line, f.code) not in seen]
+    everything.sort(key=lambda f: (f.line, f.column, f.code))
+    click.echo(f"{project.rel(deck_path)}: preview updated in {elapsed * 1000:.0f} ms, "
                f"{len(everything)} finding(s)")
     print_findings(everything)
 
@@ -243,10 +242,14 @@ def handle_changes(preview: Preview, changed: set[Path]) -> None:
         # rewriting the previews does, once Marp has read the new CSS.
         time.sleep(0.3)
         decks.update(project.decks())
+    # Write every preview before linting any deck, so pages reload as early as possible.
+    rendered = []
     for path in sorted(decks):
         findings = preview.render(path, store, force=theme_changed)
         if findings is not None:
-            report(project, path, findings, store, started)
+            rendered.append((path, findings, time.monotonic() - started))
+    for path, findings, elapsed in rendered:
+        report(project, path, findings, store, elapsed)
 
 
 def watch_loop(preview: Preview, marp_proc: subprocess.Popen) -> None:
@@ -279,7 +282,7 @@ def serve(project: Project, port: int) -> int:
         started = time.monotonic()
         findings = preview.render(path, store)
         if findings is not None:
-            report(project, path, findings, store, started)
+            report(project, path, findings, store, time.monotonic() - started)
 
     def on_term(signum, frame):
         raise _Stop()
