@@ -1,0 +1,62 @@
+"""`marpkit lint` and `marpkit rule` (click commands, loaded lazily by marpkit.cli)."""
+
+from __future__ import annotations
+
+import click
+
+from marpkit.findings import Exit, UsageError, exit_code
+from marpkit.lint.formats import FORMATS
+
+
+@click.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--fix", is_flag=True, help="Apply safe fixes in place (atomically).")
+@click.option("--no-render", is_flag=True, help="Static rules only: no Marp, no browser.")
+@click.option("--select", help="Comma-separated codes or prefixes to enable (e.g. MK2,MK401).")
+@click.option("--ignore", help="Comma-separated codes or prefixes to disable.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+def lint_cmd(paths, fix, no_render, select, ignore, fmt):
+    """Lint Marp decks (default: every deck in the slides folder)."""
+    from marpkit.config import load_project
+    from marpkit.lint import engine
+    from marpkit.lint.fix import fix_file
+    from marpkit.lint.formats import render
+    from marpkit.lint.settings import load_settings
+
+    project = load_project()
+    settings = load_settings(project.section("lint"), select, ignore)
+    targets = engine.collect(project, list(paths))
+    result = engine.run(project, settings, targets, render=not no_render)
+    if fix:
+        changed = []
+        for ctx in result.decks:
+            text = result.texts.get(ctx.path)
+            mine = [f for f in result.findings if f.path == ctx.display]
+            if text is not None and (applied := fix_file(ctx.path, text, mine)):
+                changed.append((ctx.display, applied))
+        for display, applied in changed:
+            click.echo(f"Fixed {len(applied)} issue(s) in {display}:", err=True)
+            for f in applied:
+                click.echo(f"  - {f.description}", err=True)
+        if changed:
+            result = engine.run(project, settings, targets, render=not no_render)
+    click.echo(render(result.findings, fmt))
+    return int(exit_code(result.findings))
+
+
+@click.command("rule")
+@click.argument("code", required=False)
+def rule_cmd(code):
+    """Explain a lint rule (or list them all)."""
+    from marpkit.lint.registry import load_rules
+
+    rules = load_rules()
+    if code is None:
+        for r in sorted(rules.values(), key=lambda r: r.code):
+            click.echo(f"{r.code}  {r.name:<32} {r.severity:<8} {r.summary}")
+        return int(Exit.OK)
+    r = rules.get(code.upper())
+    if r is None:
+        raise UsageError(f"unknown rule {code!r} (see `marpkit rule` for the list)")
+    click.echo(r.describe())
+    return int(Exit.OK)

@@ -1,0 +1,126 @@
+"""What rules read: one deck (parsed once), the project, settings, themes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from marpkit.config import Project
+from marpkit.deck import Deck, DeckError
+from marpkit.findings import Finding, Fix
+from marpkit.lint.registry import REGISTRY
+from marpkit.lint.settings import LintSettings
+from marpkit.snippets import Resolution, SnippetStore, resolve_deck
+
+BUILTIN_THEMES = ("default", "gaia", "uncover")
+BUILTIN_SIZES = {"16:9": (1280, 720), "4:3": (960, 720)}
+_THEME_NAME = re.compile(r"/\*[\s*]*@theme\s+(\S+)")
+_THEME_SIZE = re.compile(r"@size\s+(\S+)\s+(\d+(?:\.\d+)?)px\s+(\d+(?:\.\d+)?)px")
+_THEME_IMPORT = re.compile(r"""@import(?:-theme)?\s+(?:url\()?["']([^"']+)["']""")
+
+
+@dataclass
+class Theme:
+    name: str
+    sizes: dict[str, tuple[float, float]]
+    path: Path | None = None
+
+
+def load_themes(themes_dir: Path) -> dict[str, Theme]:
+    """Built-in themes plus every `themes/*.css` that names itself with `@theme`."""
+    themes = {name: Theme(name, dict(BUILTIN_SIZES)) for name in BUILTIN_THEMES}
+    imports: dict[str, list[str]] = {}
+    if themes_dir.is_dir():
+        for css in sorted(themes_dir.glob("*.css")):
+            try:
+                text = css.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            match = _THEME_NAME.search(text)
+            if not match:
+                continue
+            name = match.group(1)
+            sizes = {m.group(1): (float(m.group(2)), float(m.group(3)))
+                     for m in _THEME_SIZE.finditer(text)}
+            themes[name] = Theme(name, sizes, css)
+            imports[name] = _THEME_IMPORT.findall(text)
+    # Marp inherits `@size` from an imported theme; a theme with none of its
+    # own and no import gets Marp's built-in 16:9 and 4:3.
+    for name, parents in imports.items():
+        for parent in parents:
+            if parent in themes and parent != name:
+                for key, value in themes[parent].sizes.items():
+                    themes[name].sizes.setdefault(key, value)
+        if not themes[name].sizes:
+            themes[name].sizes = dict(BUILTIN_SIZES)
+    return themes
+
+
+@dataclass
+class DeckContext:
+    path: Path
+    display: str
+    project: Project
+    settings: LintSettings
+    store: SnippetStore
+    themes: dict[str, Theme]
+    deck: Deck | None = None
+    error: DeckError | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+    @cached_property
+    def resolutions(self) -> list[Resolution]:
+        return resolve_deck(self.deck, self.store) if self.deck else []
+
+    @property
+    def theme_name(self) -> str:
+        value = self.deck.global_directives.get("theme") if self.deck else None
+        return str(value).strip() if isinstance(value, str) and value.strip() else "default"
+
+    @property
+    def size(self) -> tuple[float, float]:
+        """Slide size in px, as Marp would use it (unknown sizes fall back to 16:9)."""
+        theme = self.themes.get(self.theme_name) or self.themes["default"]
+        wanted = self.deck.global_directives.get("size") if self.deck else None
+        if isinstance(wanted, str) and wanted.strip() in theme.sizes:
+            return theme.sizes[wanted.strip()]
+        return theme.sizes.get("16:9", BUILTIN_SIZES["16:9"])
+
+    @property
+    def in_slides_dir(self) -> bool:
+        try:
+            self.path.resolve().relative_to(self.project.slides_dir)
+            return True
+        except ValueError:
+            return False
+
+    def finding(self, code: str, line: int, column: int, message: str, *,
+                fix: Fix | None = None, end_line: int | None = None,
+                severity: str | None = None, slide: int | None = None) -> Finding:
+        rule = REGISTRY[code]
+        deck = self.deck
+        if deck is not None and deck.slides:
+            line = max(1, min(line, deck.line_count or 1))
+            target = deck.slides[slide - 1] if slide else deck.slide_at(line)
+            slide_no, title = target.index, target.title
+        else:
+            slide_no, title = slide, None
+        return Finding(self.display, line, max(column, 1), code, message,
+                       severity or rule.severity, slide_no, title, end_line, fix)
+
+
+@dataclass
+class ProjectContext:
+    """All decks of a run, for rules that compare decks or look at files no deck names."""
+
+    project: Project
+    settings: LintSettings
+    store: SnippetStore
+    decks: list[DeckContext]
+    whole_project: bool  # every deck in slides/ is being linted
+
+    def finding(self, path: str, code: str, line: int, column: int, message: str,
+                severity: str | None = None) -> Finding:
+        return Finding(path, line, column, code, message, severity or REGISTRY[code].severity)

@@ -1,0 +1,155 @@
+"""Run the rules: parse each deck once, run static rules, optionally render."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from marpkit.config import Project
+from marpkit.deck import DeckError, load_deck, read_text
+from marpkit.findings import Finding, UsageError
+from marpkit.lint.context import DeckContext, ProjectContext, load_themes
+from marpkit.lint.registry import REGISTRY, load_rules
+from marpkit.lint.settings import LintSettings
+from marpkit.snippets import SnippetStore
+
+_DISABLE = re.compile(r"^marpkit-disable(?P<file>-file)?\b(?P<codes>.*)$", re.DOTALL)
+
+
+@dataclass
+class LintRun:
+    findings: list[Finding] = field(default_factory=list)
+    decks: list[DeckContext] = field(default_factory=list)
+    texts: dict[Path, str] = field(default_factory=dict)  # what each deck said when read
+
+
+def display_path(path: Path) -> str:
+    """Paths as the user typed them relative to the working directory, like ruff prints them."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def collect(project: Project, args: list[str]) -> list[Path]:
+    if not args:
+        return project.decks()
+    paths: list[Path] = []
+    for arg in args:
+        path = Path(arg)
+        if path.is_dir():
+            paths += sorted(p for p in path.rglob("*.md") if p.is_file())
+        elif path.is_file():
+            paths.append(path)
+        else:
+            raise UsageError(f"{arg}: no such file or directory")
+    seen, unique = set(), []
+    for path in paths:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(path)
+    return unique
+
+
+def _suppressions(ctx: DeckContext) -> tuple[dict[int, set[str] | None], set[str] | None, bool]:
+    """Per-slide disabled codes (None = all), file-wide codes, and whether the file is off."""
+    per_slide: dict[int, set[str] | None] = {}
+    file_codes: set[str] = set()
+    file_all = False
+    for slide in ctx.deck.slides if ctx.deck else []:
+        for comment in slide.comments:
+            match = _DISABLE.match(comment.content.strip())
+            if not match:
+                continue
+            codes = set(re.findall(r"MK\d+", match.group("codes").upper()))
+            if match.group("file"):
+                file_all = file_all or not codes
+                file_codes |= codes
+            elif not codes:
+                per_slide[slide.index] = None
+            elif per_slide.get(slide.index, set()) is not None:
+                per_slide[slide.index] = per_slide.get(slide.index, set()) | codes
+    return per_slide, file_codes, file_all
+
+
+def _silenced(finding: Finding, per_slide, file_codes, file_all) -> bool:
+    if file_all or any(finding.code.startswith(c) for c in file_codes):
+        return True
+    if finding.slide in per_slide:
+        codes = per_slide[finding.slide]
+        return codes is None or any(finding.code.startswith(c) for c in codes)
+    return False
+
+
+def _keep(ctx: DeckContext, findings) -> list[Finding]:
+    marks = _suppressions(ctx)
+    return [f for f in findings
+            if ctx.settings.enabled(f.code, f.path) and not _silenced(f, *marks)]
+
+
+def run(project: Project, settings: LintSettings, paths: list[Path], *,
+        render: bool = True, whole_project: bool | None = None) -> LintRun:
+    load_rules()
+    rules = [r for r in REGISTRY.values() if settings.enabled(r.code)]
+    out = LintRun()
+    store = SnippetStore(project.snippets_dir)
+    themes = load_themes(project.themes_dir)
+    for path in paths:
+        display = display_path(path)
+        ctx = DeckContext(path, display, project, settings, store, themes)
+        out.decks.append(ctx)
+        try:
+            text = read_text(path, display)
+            ctx.deck = load_deck(path, display, text)
+            out.texts[path] = text
+        except DeckError as exc:
+            ctx.error = exc
+            if settings.enabled("MK204", display):
+                out.findings.append(Finding(display, exc.line, exc.column, "MK204",
+                                            f"file is not UTF-8: {exc}", "error"))
+            continue
+        except OSError as exc:
+            raise UsageError(f"{display}: cannot read: {exc.strerror}") from None
+        found = []
+        for r in rules:
+            if r.scope == "deck":
+                found += list(r.func(ctx))
+        out.findings += _keep(ctx, found)
+
+    if whole_project is None:
+        all_decks = {p.resolve() for p in project.decks()}
+        whole_project = bool(all_decks) and all_decks <= {p.resolve() for p in paths}
+    pctx = ProjectContext(project, settings, store, [c for c in out.decks if c.deck], whole_project)
+    by_display = {c.display: c for c in pctx.decks}
+    for r in rules:
+        if r.scope == "project":
+            for f in r.func(pctx):
+                owner = by_display.get(f.path)
+                if owner is None:
+                    if settings.enabled(f.code, f.path):
+                        out.findings.append(f)
+                else:
+                    out.findings += _keep(owner, [f])
+
+    rendered_rules = [r for r in rules if r.scope == "rendered"]
+    targets = [c for c in out.decks if c.deck is not None]
+    if render and rendered_rules and targets:
+        from marpkit.lint.render import Renderer  # noqa: PLC0415 - keeps static lint light
+
+        results = Renderer(project.root, settings.thresholds).render([c.path for c in targets])
+        for ctx in targets:
+            result = results.get(ctx.path)
+            if result is None:
+                continue
+            if result.error:
+                raise UsageError(f"{ctx.display}: Marp CLI failed: {result.error}")
+            found = []
+            for r in rendered_rules:
+                found += list(r.func(ctx, result))
+            out.findings += _keep(ctx, found)
+
+    out.findings.sort(key=lambda f: (f.path, f.line, f.column, f.code))
+    return out

@@ -1,0 +1,117 @@
+"""Rendered checks: Marp CLI's real HTML, measured in real Chromium.
+
+Everything heavy (playwright, the Marp subprocess) is imported and started
+here, lazily, so static lint never pays for it. One browser serves every deck
+of a run; Marp renders all decks in parallel while the browser starts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from marpkit.findings import UsageError
+
+CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@dataclass
+class RenderedDeck:
+    slides: list[dict] = field(default_factory=list)
+    error: str | None = None
+    seconds_marp: float = 0.0
+
+
+def chrome_path() -> str:
+    return os.environ.get("CHROME_PATH") or "/usr/bin/chromium"
+
+
+def marp_path(root: Path) -> Path:
+    return root / "node_modules" / ".bin" / "marp"
+
+
+def marp_command(root: Path, deck: Path, out: Path) -> list[str]:
+    # The bare template holds the same slide markup and CSS as the default
+    # bespoke one, without the presenter UI: Chromium loads it in half the time.
+    return [str(marp_path(root)), "--template", "bare", "--html", "--allow-local-files",
+            str(deck), "-o", str(out)]
+
+
+def _with_base(html: str, deck: Path) -> str:
+    """Let relative image paths resolve against the deck's folder, as in the deck's own build."""
+    base = f'<base href="{deck.parent.resolve().as_uri()}/">'
+    return re.sub(r"<head>", "<head>" + base, html, count=1)
+
+
+class Renderer:
+    def __init__(self, root: Path, thresholds: dict):
+        self.root = root
+        self.thresholds = thresholds
+        if not marp_path(root).exists():
+            raise UsageError(f"Marp CLI not found at {marp_path(root)} (run `npm ci`), "
+                             "or use --no-render")
+        if not Path(chrome_path()).exists():
+            raise UsageError(f"Chromium not found at {chrome_path()} (set CHROME_PATH), "
+                             "or use --no-render")
+
+    def render(self, decks: list[Path]) -> dict[Path, RenderedDeck]:
+        import time
+
+        from playwright.sync_api import sync_playwright  # noqa: PLC0415 - lazy by design
+
+        results: dict[Path, RenderedDeck] = {}
+        tmp = Path(tempfile.mkdtemp(prefix="marpkit-lint-"))
+        env = {**os.environ, "CHROME_PATH": chrome_path()}
+        try:
+            started = time.perf_counter()
+            procs = {}
+            for i, deck in enumerate(decks):
+                out = tmp / f"{i}.html"
+                procs[deck] = (out, subprocess.Popen(
+                    marp_command(self.root, deck, out), cwd=self.root, env=env,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+            # The browser and its pages start while Marp is still rendering.
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=chrome_path(), args=CHROME_ARGS)
+                try:
+                    pages = {deck: browser.new_page(viewport={"width": 1280, "height": 720})
+                             for deck in decks}
+                    for deck, (out, proc) in procs.items():
+                        _, err = proc.communicate()
+                        result = RenderedDeck(seconds_marp=time.perf_counter() - started)
+                        results[deck] = result
+                        if proc.returncode != 0 or not out.exists():
+                            result.error = (err or b"").decode("utf-8", "replace").strip()[-500:]
+                            continue
+                        out.write_text(_with_base(out.read_text(encoding="utf-8"), deck),
+                                       encoding="utf-8")
+                        result.slides = self._measure(pages[deck], out)
+                finally:
+                    browser.close()
+        finally:
+            for _, proc in procs.values():
+                if proc.poll() is None:
+                    proc.kill()
+            shutil.rmtree(tmp, ignore_errors=True)
+        return results
+
+    def _measure(self, page, html: Path) -> list[dict]:
+        from marpkit.lint.measure_js import MEASURE_JS
+
+        try:
+            page.goto(html.as_uri(), wait_until="load")
+            t = self.thresholds
+            return page.evaluate(MEASURE_JS, {
+                "tolerance": t["overflow_tolerance_px"],
+                "minCodePx": t["min_code_font_px"],
+                "minContrast": t["min_contrast"],
+                "minContrastLarge": t["min_contrast_large"],
+            })
+        finally:
+            page.close()

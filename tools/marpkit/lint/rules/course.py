@@ -1,0 +1,132 @@
+"""MK6xx: a course is a numbered series of decks (`05-topic.md` is Module 5).
+
+These rules only look at decks inside the project's slides folder; a deck
+linted from elsewhere has no course to be consistent with.
+"""
+
+from __future__ import annotations
+
+import re
+
+from marpkit.lint.context import DeckContext, ProjectContext
+from marpkit.lint.registry import rule
+
+_NUMBER = re.compile(r"^(\d+)")
+_MODULE_OF = re.compile(r"\bModule\s+(\d+)\s+of\s+(\d+)\b", re.IGNORECASE)
+_NEXT_INLINE = re.compile(r"\bNext\b\W{0,20}(?:\w+\W+){0,3}?Module\s+(\d+)", re.IGNORECASE)
+_MODULE = re.compile(r"\bModule\s+(\d+)\b", re.IGNORECASE)
+
+
+def module_number(name: str) -> int | None:
+    match = _NUMBER.match(name)
+    return int(match.group(1)) if match else None
+
+
+def course_modules(ctx: DeckContext) -> tuple[set[int], set[int]]:
+    """(modules with a deck in slides/, modules declared planned in config)."""
+    present = {n for p in ctx.project.decks() if (n := module_number(p.name)) is not None}
+    planned = set()
+    for entry in ctx.project.section("course").get("planned", []) or []:
+        n = entry if isinstance(entry, int) else module_number(str(entry))
+        if n is not None:
+            planned.add(n)
+    return present, planned
+
+
+@rule("MK601", "module-numbering",
+      summary="`Module N of M` disagrees with the deck's file name or the course's size.",
+      rationale="""Decks get renumbered and added; the title slide's "Module 5 of 7"
+is then wrong. N must match the file's number (05-...) and M the number of
+modules (decks present plus those planned in [tool.marpkit.course]).""",
+      example="""slides/05-tracking.md:  **Module 4 of 7**""")
+def module_numbering(ctx: DeckContext):
+    if not ctx.in_slides_dir:
+        return
+    own = module_number(ctx.path.name)
+    present, planned = course_modules(ctx)
+    total = len(present | planned)
+    for number in range(1, ctx.deck.line_count + 1):
+        for match in _MODULE_OF.finditer(ctx.deck.line_text(number)):
+            n, m = int(match.group(1)), int(match.group(2))
+            problems = []
+            if own is not None and n != own:
+                problems.append(f"the file is module {own}")
+            if m != total:
+                problems.append(f"the course has {total} module(s) "
+                                f"({len(present)} deck(s), {len(planned - present)} planned)")
+            if problems:
+                yield ctx.finding("MK601", number, match.start() + 1,
+                                  f'"{match.group(0)}" but {" and ".join(problems)}')
+
+
+def _next_references(ctx: DeckContext):
+    """(line, column, module) for "Next: Module N" and for modules named under a Next heading."""
+    deck = ctx.deck
+    under_next = set()
+    for slide in deck.slides:
+        for i, heading in enumerate(slide.headings):
+            if re.search(r"\bnext\b", heading.text, re.IGNORECASE):
+                end = slide.headings[i + 1].line if i + 1 < len(slide.headings) else slide.end_line + 1
+                under_next.update(range(heading.line + 1, end))
+    for number in range(1, deck.line_count + 1):
+        line = deck.line_text(number)
+        match = _NEXT_INLINE.search(line) or (_MODULE.search(line) if number in under_next else None)
+        if match:
+            yield number, match.start(1) + 1, int(match.group(1))
+
+
+@rule("MK602", "next-module-missing",
+      summary='"Next: Module N" points to a deck that does not exist and is not planned.',
+      rationale="""A closing slide that announces a module nobody wrote (or that was
+renumbered) sends students looking for something that is not there. Declare
+future modules in [tool.marpkit.course] planned = [6, 7].""",
+      example="""## Next Steps
+➡️ **Module 6: Notifications**   (no slides/06-*.md, 6 not planned)""")
+def next_module(ctx: DeckContext):
+    if not ctx.in_slides_dir:
+        return
+    present, planned = course_modules(ctx)
+    for line, column, module in _next_references(ctx):
+        if module not in present and module not in planned:
+            yield ctx.finding("MK602", line, column,
+                              f"refers to Module {module}, which has no deck in "
+                              f"{ctx.project.rel(ctx.project.slides_dir)}/ and is not planned")
+
+
+def _consistency(pctx: ProjectContext, key: str, code: str):
+    wanted = pctx.project.section("course").get(key)
+    if wanted is None:
+        return
+    for ctx in pctx.decks:
+        if ctx.deck is None or not ctx.in_slides_dir:
+            continue
+        value = ctx.deck.global_directives.get(key) if key == "theme" else None
+        if key == "footer":
+            uses = [u for u in ctx.deck.directive_uses if u.key == "footer"]
+            value = uses[0].value if uses else None
+        else:
+            uses = [u for u in ctx.deck.directive_uses if u.key == "theme"]
+        if (value or "") != wanted:
+            line = uses[0].line if uses else 1
+            yield ctx.finding(code, line, 1,
+                              f"{key} is {value!r}; the course uses {wanted!r}", slide=1)
+
+
+@rule("MK603", "footer-inconsistent", scope="project",
+      summary="A deck's footer differs from the course's `footer` in [tool.marpkit.course].",
+      rationale="""Every module should carry the same footer (course, lab, presenter);
+drift shows up as one deck with an old name or a typo.""",
+      example="""[tool.marpkit.course]
+footer = "BAI Lab • Weights & Biases\"""")
+def footer_consistent(pctx: ProjectContext):
+    yield from _consistency(pctx, "footer", "MK603")
+
+
+@rule("MK604", "theme-inconsistent", scope="project",
+      summary="A deck's theme differs from the course's `theme` in [tool.marpkit.course].",
+      rationale="""Mixed themes make a course look stitched together, and layout limits
+(MK4xx) differ per theme.""",
+      example="""[tool.marpkit.course]
+theme = "default\"""")
+def theme_consistent(pctx: ProjectContext):
+    yield from _consistency(pctx, "theme", "MK604")

@@ -1,0 +1,138 @@
+"""MK3xx: code on slides and the snippet files it comes from.
+
+MK310-MK312 are reported by marpkit.snippets (one resolver for lint, sync,
+check and build); these rules only pass its findings on.
+"""
+
+from __future__ import annotations
+
+from marpkit.lint.context import DeckContext, ProjectContext
+from marpkit.lint.fix import body_fix
+from marpkit.lint.registry import rule
+from marpkit.snippets import SnippetFile
+
+INLINE_LANGS = frozenset({"python", "py", "python3", "shell", "bash", "sh", "zsh", "console"})
+
+
+def _resolver_findings(ctx: DeckContext, code: str):
+    for res in ctx.resolutions:
+        if res.finding is not None and res.finding.code == code:
+            f = res.finding
+            yield ctx.finding(code, f.line, f.column, f.message, slide=f.slide)
+
+
+@rule("MK310", "snippet-file-missing",
+      summary="A fence's `snippet=` names a file that does not exist (or cannot be read).",
+      rationale="""The slide shows code that no file backs, so nothing tests it and
+`marpkit sync` cannot update it.""",
+      example="""```python snippet=train/loop.py#epoch
+```   (snippets/train/loop.py does not exist)""")
+def missing_file(ctx: DeckContext):
+    yield from _resolver_findings(ctx, "MK310")
+
+
+@rule("MK311", "snippet-region-unknown",
+      summary="A fence's `snippet=file#region` names a region the file does not mark.",
+      rationale="""The region was renamed or removed in the code; the slide is stale.""",
+      example="""```python snippet=loop.py#epoch
+```   (loop.py has `# region train` but no `# region epoch`)""")
+def unknown_region(ctx: DeckContext):
+    yield from _resolver_findings(ctx, "MK311")
+
+
+@rule("MK312", "snippet-path-escapes",
+      summary="A `snippet=` path leaves the snippets folder.",
+      rationale="""Absolute paths and `..` make the deck depend on the machine it was
+written on, and could make marpkit read files it should not.""",
+      example="""```python snippet=../../etc/passwd
+```""")
+def escaping_path(ctx: DeckContext):
+    yield from _resolver_findings(ctx, "MK312")
+
+
+@rule("MK313", "snippet-drift", fixable=True,
+      summary="The code in a fence differs from the snippet it says it shows.",
+      rationale="""The file is what runs in CI; the slide must show exactly that code.
+The fix rewrites the fence body from the file (as `marpkit sync` does).""",
+      example="""```python snippet=loop.py#epoch
+for epoch in range(10):   # the file now says range(config.epochs)
+```""")
+def drift(ctx: DeckContext):
+    for res in ctx.resolutions:
+        if not res.ok or res.code is None:
+            continue
+        block = res.block
+        if block.body.rstrip("\n") == res.code.rstrip("\n"):
+            continue
+        shown, wanted = block.body.splitlines(), res.code.splitlines()
+        differ = next((i for i, (a, b) in enumerate(zip(shown, wanted, strict=False)) if a != b),
+                      min(len(shown), len(wanted)))
+        line = min(block.body_line + differ, max(block.end_line, block.line))
+        fix = body_fix(ctx.deck, block, res.code, f"line {block.line}: update code from {res.ref}")
+        yield ctx.finding("MK313", line, block.column,
+                          f"code differs from {res.ref} (first at body line {differ + 1})",
+                          fix=fix, end_line=block.end_line, slide=block.slide)
+
+
+@rule("MK314", "snippet-file-unused", severity="warning", scope="project",
+      summary="A file in the snippets folder that no deck references.",
+      rationale="""Either a deck lost its `snippet=` reference (so its code is no longer
+checked) or the file is dead and can go.""",
+      example="""snippets/old_loop.py   (no fence says snippet=old_loop.py)""")
+def unused_snippets(pctx: ProjectContext):
+    root = pctx.project.snippets_dir
+    if not pctx.whole_project or not root.is_dir():
+        return
+    used = set()
+    for ctx in pctx.decks:
+        for res in ctx.resolutions:
+            if res.file is not None:
+                used.add(res.file.path.resolve())
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        if path.name.startswith(".") or "__pycache__" in path.parts:
+            continue
+        if path.resolve() not in used:
+            yield pctx.finding(pctx.project.rel(path), "MK314", 1, 1,
+                               "snippet file is not referenced by any deck")
+
+
+@rule("MK315", "inline-code-without-snippet", severity="warning",
+      summary="A python or shell fence that is not backed by a snippet file.",
+      rationale="""Code typed straight into a slide is never run; it drifts from the
+real API and breaks for students. Move it to snippets/ and reference it
+with `snippet=file#region`.""",
+      example="""```python
+wandb.init(project="demo")
+```   ->   ```python snippet=tracking.py#init""")
+def inline_code(ctx: DeckContext):
+    for block in ctx.deck.code_blocks:
+        if block.lang.lower() in INLINE_LANGS and not block.snippet and block.body.strip():
+            yield ctx.finding("MK315", block.line, block.column,
+                              f"inline `{block.lang}` code block has no `snippet=` "
+                              "(it is never run)", slide=block.slide)
+
+
+@rule("MK316", "snippet-region-markers", scope="project",
+      summary="Malformed `# region` / `# endregion` markers in a snippet file.",
+      rationale="""An unclosed or mismatched region makes the shown code ambiguous; marpkit
+refuses to guess which lines a slide meant.""",
+      example="""# region setup
+...
+# endregion train   <- closes `setup`""")
+def region_markers(pctx: ProjectContext):
+    files: dict = {}
+    for ctx in pctx.decks:
+        for res in ctx.resolutions:
+            if isinstance(res.file, SnippetFile):
+                files[res.file.path.resolve()] = res.file
+    root = pctx.project.snippets_dir
+    if pctx.whole_project and root.is_dir():
+        for path in root.rglob("*"):
+            if path.is_file() and path.resolve() not in files:
+                loaded = pctx.store.load(path)
+                if isinstance(loaded, SnippetFile):
+                    files[path.resolve()] = loaded
+    for key in sorted(files):
+        snippet = files[key]
+        for line, message in snippet.errors:
+            yield pctx.finding(pctx.project.rel(snippet.path), "MK316", line, 1, message)
