@@ -38,7 +38,7 @@ wandb.init(project="bailab-research", name="advanced-features",
 wandb.watch(model, log="all", log_freq=10)
 # endregion
 
-for epoch in range(wandb.config.epochs):
+for _epoch in range(wandb.config.epochs):
     for start in range(0, len(images), wandb.config.batch_size):
         batch = slice(start, start + wandb.config.batch_size)
         loss = nn.functional.cross_entropy(model(images[batch]), labels[batch])
@@ -53,7 +53,7 @@ with torch.no_grad():
 y_true = labels.tolist()
 columns = ["id", "prediction", "label"]
 rows = [[i, class_names[p], class_names[t]]
-        for i, (p, t) in enumerate(zip(y_pred, y_true))]
+        for i, (p, t) in enumerate(zip(y_pred, y_true, strict=True))]
 sample_batch = images[:4]  # CHW tensors; wandb.Image accepts them
 
 # region log_media

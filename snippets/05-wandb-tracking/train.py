@@ -8,8 +8,10 @@ The slides show this file in three parts: the `init`, `loop` and
 
 # region init
 # Add to src/training/train.py
-import wandb
 from pathlib import Path
+
+import wandb
+
 
 def train_with_wandb():
     # Initialize W&B experiment with its hyperparameters
@@ -42,6 +44,7 @@ def train_with_wandb():
     Path("final_model.pth").write_text("simulated weights\n")
     wandb.save("final_model.pth")
     wandb.finish()
+
 
 if __name__ == "__main__":
     train_with_wandb()
