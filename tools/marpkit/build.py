@@ -64,7 +64,11 @@ class Job:
     source: Path
     text: str  # expanded
     digest: str  # hash of everything the outputs depend on, whatever the format
+    first_slide_digest: str  # what the thumbnail (the first slide alone) depends on
     findings: list[Finding] = field(default_factory=list)
+
+    def digest_for(self, fmt: str) -> str:
+        return self.first_slide_digest if fmt == "thumbnail" else self.digest
 
     @property
     def stem(self) -> str:
@@ -73,11 +77,12 @@ class Job:
 
 # --------------------------------------------------------------------------- expansion
 
-def expand(deck: Deck, store: SnippetStore, outputs=None) -> tuple[str, list[Finding]]:
+def expand(deck: Deck, store: SnippetStore, outputs=None, resolutions=None
+           ) -> tuple[str, list[Finding]]:
     """The deck as Marp should see it: every reference replaced by the file's current code."""
     findings: list[Finding] = []
     fixes = []
-    for res in resolve_deck(deck, store):
+    for res in resolve_deck(deck, store) if resolutions is None else resolutions:
         if not res.ok:
             findings.append(res.finding)
             continue
@@ -305,14 +310,22 @@ def prepare(project: Project, paths: tuple[str, ...], store: SnippetStore
     jobs, errors = [], []
     for path in deck_paths(project, paths):
         deck = open_deck(project, path)
-        text, findings = expand(deck, store, reader)
+        resolutions = resolve_deck(deck, store)
+        text, findings = expand(deck, store, reader, resolutions)
         pairs, asset_findings = collect_assets(deck, project, path.parent)
         findings += asset_findings
         if any(f.severity == "error" for f in findings):
             errors += findings
             continue
-        digest = _hash(context, text, _asset_fingerprint(pairs))
-        jobs.append(Job(deck, path, text, digest, findings))
+        assets = _asset_fingerprint(pairs)
+        digest = _hash(context, text, assets)
+        # Global directives (theme, style) may sit anywhere in the deck; the rest
+        # of the first slide is its lines and the code its fences show.
+        first = deck.slides[0]
+        first_slide = _hash(context, assets, json.dumps(deck.global_directives, sort_keys=True),
+                            deck.text[:deck.offset(first.end_line) + len(deck.line_text(first.end_line))],
+                            *(r.code for r in resolutions if r.block.slide == 1))
+        jobs.append(Job(deck, path, text, digest, first_slide, findings))
     return jobs, errors, context
 
 
@@ -343,7 +356,7 @@ def build(project: Project, paths: tuple[str, ...], formats: list[str] | None = 
     for name in want:
         fmt = FORMATS[name]
         stale = [j for j in jobs if force or not manifest.fresh(
-            f"{j.stem}:{name}", j.digest, outputs_of(project, j.stem, fmt))]
+            f"{j.stem}:{name}", j.digest_for(name), outputs_of(project, j.stem, fmt))]
         if stale:
             todo[name] = stale
 
@@ -404,7 +417,7 @@ def _convert(project: Project, todo: dict[str, list[Job]], options: dict, chromi
                     click.echo(f"{job.deck.display_path}:1:1: {MARP_FAILED} Marp CLI failed to "
                                f"build {name.upper()}: {detail} (previous output kept)", err=True)
                     continue
-                manifest.set(f"{job.stem}:{name}", job.digest)
+                manifest.set(f"{job.stem}:{name}", job.digest_for(name))
                 if name != "thumbnail":
                     click.echo(f"built {', '.join(project.rel(p) for p in published[:1])}"
                                + (f" (+{len(published) - 1})" if len(published) > 1 else ""))
