@@ -1,0 +1,170 @@
+"""`marpkit new NN-topic`: scaffold a module that builds, checks and lints at once.
+
+The deck and its runnable snippet come from the Jinja templates in
+`templates/`. Front matter follows the course: `[tool.marpkit.course]` if it
+sets a theme or footer, else the latest existing deck, else Marp's defaults,
+so the consistency rules (MK603/MK604) hold for the new deck too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from marpkit.config import Project, load_project
+from marpkit.deck import DeckError, load_deck
+from marpkit.edits import atomic_write
+from marpkit.findings import Exit, UsageError
+from marpkit.snippets import parse_snippet
+
+NAME = re.compile(r"^(?P<number>\d{2})-[a-z0-9-]+$")
+_NUMBER = re.compile(r"^(\d+)")
+_MODULE_OF = re.compile(r"\bModule\s+(\d+)\s+of\s+(\d+)\b", re.IGNORECASE)
+# A YAML plain scalar that reads back as itself; anything else is written quoted.
+_PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+SNIPPET = "quickstart.py"
+REGION = "log"
+DEFAULTS = {"theme": "default", "paginate": "true", "footer": None}
+
+
+@dataclass
+class Plan:
+    name: str
+    number: int
+    title: str
+    deck: Path
+    snippet: Path
+
+
+def _templates():
+    import jinja2
+
+    # Markdown and Python, not HTML: escaping would corrupt both. Inputs are
+    # validated instead (see plan()).
+    return jinja2.Environment(loader=jinja2.PackageLoader("marpkit", "templates"),
+                              autoescape=False, keep_trailing_newline=True,
+                              undefined=jinja2.StrictUndefined)
+
+
+def _module_number(path: Path) -> int | None:
+    match = _NUMBER.match(path.name)
+    return int(match.group(1)) if match else None
+
+
+def plan(project: Project, name: str, title: str | None) -> Plan:
+    match = NAME.match(name)
+    if not match:
+        raise UsageError(f"{name!r} is not a module name: use NN-topic, two digits then "
+                         "lowercase letters, digits and dashes (e.g. 06-sweeps)")
+    title = (title if title is not None else name[3:].replace("-", " ").title()).strip()
+    if not title or any(ord(c) < 32 or c == "\x7f" for c in title):
+        raise UsageError("--title must be one non-empty line")
+    number = int(match.group("number"))
+    deck = project.slides_dir / f"{name}.md"
+    snippet = project.snippets_dir / name / SNIPPET
+    for path in (deck, snippet):
+        if path.exists() or path.is_symlink():
+            raise UsageError(f"{project.rel(path)} already exists; marpkit new never overwrites")
+    for other in project.decks():
+        if _module_number(other) == number:
+            raise UsageError(f"module {number} already has a deck: {project.rel(other)}")
+    return Plan(name, number, title, deck, snippet)
+
+
+def _scalar(value) -> str:
+    text = str(value)
+    return text if _PLAIN.match(text) else json.dumps(text, ensure_ascii=False)
+
+
+def front_matter(project: Project) -> dict:
+    """theme, paginate and footer as the course uses them (strings, as Marp reads them)."""
+    values = dict(DEFAULTS)
+    decks = project.decks()
+    if decks:
+        latest = max(decks, key=lambda p: (_module_number(p) or -1, p.name))
+        try:
+            data = load_deck(latest, project.rel(latest)).front_matter
+        except (DeckError, OSError):
+            data = None
+        for key in values:
+            value = (data.data or {}).get(key) if data else None
+            if isinstance(value, str) and value.strip():
+                values[key] = value.strip()
+    course = project.section("course")
+    for key in ("theme", "footer"):
+        if isinstance(course.get(key), str):
+            values[key] = course[key]
+    return values
+
+
+def course_size(project: Project, number: int) -> int:
+    """Modules in the course once this one exists: decks present plus planned ones (as MK601)."""
+    present = {n for p in project.decks() if (n := _module_number(p)) is not None}
+    planned = set()
+    for entry in project.section("course").get("planned", []) or []:
+        n = entry if isinstance(entry, int) else _module_number(Path(str(entry)))
+        if n is not None:
+            planned.add(n)
+    return len(present | planned | {number})
+
+
+def scaffold(project: Project, p: Plan) -> list[Path]:
+    env = _templates()
+    total = course_size(project, p.number)
+    snippet_text = env.get_template("quickstart.py.j2").render(name=p.name, number=p.number)
+    # The fence body is written already synced: exactly what the region shows.
+    code, _ = parse_snippet(p.snippet, snippet_text).shown(REGION)
+    matter = {key: _scalar(value) for key, value in front_matter(project).items()
+              if value is not None}
+    deck_text = env.get_template("deck.md.j2").render(
+        name=p.name, number=p.number, total=total, title=p.title, code=code,
+        theme=matter["theme"], paginate=matter["paginate"], footer=matter.get("footer"))
+    atomic_write(p.snippet, snippet_text)
+    atomic_write(p.deck, deck_text)
+    return [p.deck, p.snippet]
+
+
+def stale_module_counts(project: Project, total: int, new_deck: Path) -> list[str]:
+    """`Module N of M` lines in other decks that the new module makes wrong."""
+    stale = []
+    for path in project.decks():
+        if path == new_deck:
+            continue
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        for number, line in enumerate(lines, start=1):
+            for match in _MODULE_OF.finditer(line):
+                if int(match.group(2)) != total:
+                    stale.append(f"{project.rel(path)}:{number}: {match.group(0)!r}")
+    return stale
+
+
+@click.command("new")
+@click.argument("name")
+@click.option("--title", help="The module's title (default: from NAME).")
+def new_cmd(name, title):
+    """Scaffold module NAME (NN-topic): a deck and a runnable W&B snippet it shows."""
+    project = load_project()
+    if not project.slides_dir.is_dir():
+        raise UsageError("no slides/ folder here: run marpkit from a course project")
+    p = plan(project, name, title)
+    for path in scaffold(project, p):
+        click.echo(f"created {project.rel(path)}")
+    total = course_size(project, p.number)
+    stale = stale_module_counts(project, total, p.deck)
+    if stale:
+        click.echo(f"the course now has {total} module(s); update these title slides "
+                   "(or list planned modules in [tool.marpkit.course] planned):")
+        for line in stale:
+            click.echo(f"  {line}")
+    if p.number > total:
+        click.echo(f"this is module {p.number} of {total}: list the modules still to be written "
+                   "in [tool.marpkit.course] planned = [...] so the count is right")
+    click.echo(f"preview it with `marpkit serve`, then open {p.deck.name}")
+    return Exit.OK
