@@ -63,8 +63,6 @@ class Renderer:
     def render(self, decks: list[Path]) -> dict[Path, RenderedDeck]:
         import time
 
-        from playwright.sync_api import sync_playwright  # noqa: PLC0415 - lazy by design
-
         results: dict[Path, RenderedDeck] = {}
         tmp = Path(tempfile.mkdtemp(prefix="marpkit-lint-"))
         env = {**os.environ, "CHROME_PATH": chrome_path()}
@@ -77,6 +75,8 @@ class Renderer:
                     marp_command(self.root, deck, out), cwd=self.root, env=env,
                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
             # The browser and its pages start while Marp is still rendering.
+            from playwright.sync_api import sync_playwright  # noqa: PLC0415 - lazy by design
+
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=chrome_path(), args=CHROME_ARGS)
                 try:

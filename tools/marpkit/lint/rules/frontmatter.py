@@ -83,6 +83,8 @@ theme: default
 
 # Title""")
 def marp_missing(ctx: DeckContext):
+    if ctx.deck.front_matter and ctx.deck.front_matter.error is not None:
+        return  # MK101 says why the front matter (and its `marp: true`) is lost
     if not ctx.deck.is_marp:
         fm = ctx.deck.front_matter
         where = "front matter has no `marp: true`" if fm else "no front matter with `marp: true`"
@@ -289,3 +291,39 @@ def _locate(ctx: DeckContext, span, text: str) -> tuple[int, int]:
         if col >= 0:
             return line, col + 1
     return span[0] + 1, 1
+
+
+_COMMENTED_KEY = re.compile(r"^#+\s*[\w.-]+\s*:")  # `# size: 4:3` is a disabled directive
+
+
+@rule("MK111", "front-matter-swallows-slide", severity="warning",
+      summary="The front matter runs on into the slides (its closing `---` is missing).",
+      rationale="""Front matter ends at the next `---` line. If the closing one is missing,
+the first slide's headings end up inside the YAML, where `# Title` is a YAML
+comment: the title slide silently loses its content.""",
+      example="""---
+marp: true
+theme: default
+
+# Welcome          <- meant as the first slide, read as a YAML comment
+## Subtitle
+---""")
+def front_matter_swallows(ctx: DeckContext):
+    fm = ctx.deck.front_matter
+    if fm is None or fm.error is not None:
+        return
+    lines = re.split(r"\r\n|\r|\n", fm.text)
+    for i, line in enumerate(lines):
+        # `## Heading` is not how anyone writes a YAML comment; `# Title` is,
+        # so a level-1 heading only counts when a heading-like line follows it.
+        if _COMMENTED_KEY.match(line):
+            continue
+        deeper = re.match(r"^#{2,6}\s+\S", line)
+        title = re.match(r"^#\s+\S", line) and i + 1 < len(lines) and \
+            re.match(r"^#{1,6}\s+\S", lines[i + 1]) and not _COMMENTED_KEY.match(lines[i + 1])
+        if deeper or title:
+            yield ctx.finding("MK111", fm.line + 1 + i, 1,
+                              f"front matter (closed on line {fm.end_line}) contains "
+                              f"Markdown `{line.strip()[:40]}`: is its closing `---` missing?",
+                              slide=1)
+            return

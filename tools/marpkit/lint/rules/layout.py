@@ -137,10 +137,13 @@ def code_too_wide(ctx: DeckContext):
         if columns > limit:
             widest = max(range(lines), key=lambda i: len(block.body.split("\n")[i].expandtabs(4)))
             font = shrunk_font(ctx, lines, columns)
+            readable = font >= ctx.settings.thresholds["min_code_font_px"]
+            # Slightly too wide only costs a little size: worth knowing, not failing.
             yield ctx.finding("MK402", block.body_line + widest, 1,
                               f"code line is {columns} characters wide; {limit} fit on a "
                               f"{_size_name(ctx)} slide (Marp shrinks the block to about "
-                              f"{font:.0f}px)", slide=block.slide)
+                              f"{font:.0f}px)", slide=block.slide,
+                              severity=None if not readable else "warning")
 
 
 def _table_cells(slide, table) -> list[list[str]]:
@@ -209,6 +212,17 @@ def table_too_tall(ctx: DeckContext):
                                   slide=slide.index)
 
 
+def _plain(token) -> str:
+    """What an inline token shows: its text without Markdown markup."""
+    parts = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+    return "".join(parts)
+
+
 def text_lines(ctx: DeckContext, slide) -> float:
     """Estimated visual lines of prose on a slide (headings count extra, text wraps)."""
     b = box(ctx)
@@ -223,7 +237,7 @@ def text_lines(ctx: DeckContext, slide) -> float:
                 lines += {1: 2.0, 2: 1.6, 3: 1.4}.get(heading, 1.2)
                 heading = None
                 continue
-            for part in token.content.split("\n"):
+            for part in _plain(token).split("\n"):
                 lines += max(1, math.ceil(len(part) / chars_per_line))
         elif token.type in ("paragraph_close", "bullet_list_close", "ordered_list_close") \
                 and token.level == 0:
@@ -245,7 +259,7 @@ def slide_too_long(ctx: DeckContext):
         if slide.code_blocks or slide.tables:
             continue  # MK401-MK404 judge slides with code or tables
         lines = text_lines(ctx, slide)
-        if lines > limit:
+        if round(lines) > limit:  # the estimate is rough: only whole extra lines count
             line = slide.headings[0].line if slide.headings else slide.start_line
             yield ctx.finding("MK405", line, 1,
                               f"slide has about {lines:.0f} lines of text; about {limit:.0f} "

@@ -42,6 +42,8 @@ def element_line(ctx: DeckContext, slide_no: int, item: dict) -> int:
     fallback = slide.headings[0].line if slide.headings else slide.start_line
     tag = item.get("top_tag") or ""
     tag = "pre" if tag == "marp-pre" else tag
+    if tag in ("header", "footer"):
+        return _directive_line(ctx, slide_no, tag) or fallback
     index = item.get("top", -1)
     if index is None or index < 0:
         return fallback
@@ -55,6 +57,15 @@ def element_line(ctx: DeckContext, slide_no: int, item: dict) -> int:
     if nth < len(same):
         return same[nth]
     return same[-1] if same else fallback
+
+
+def _directive_line(ctx: DeckContext, slide_no: int, name: str) -> int | None:
+    """Where the header/footer a slide shows was set: its spot directive, else the
+    last local one on or before the slide."""
+    uses = [u for u in ctx.deck.directive_uses if u.slide <= slide_no and u.key in (name, "_" + name)]
+    spot = [u for u in uses if u.key.startswith("_") and u.slide == slide_no]
+    chosen = spot or [u for u in uses if not u.key.startswith("_")]
+    return chosen[-1].line if chosen else None
 
 
 def _items(rendered, kinds):
@@ -134,13 +145,40 @@ section background set by `backgroundColor`.""",
       example="""<!-- _backgroundColor: #0d1117 -->
 # Dark slide, default dark text""")
 def low_contrast(ctx: DeckContext, rendered):
+    # Header and footer repeat on every slide: one finding, at the first slide
+    # where they look the same, names the others.
+    repeated: dict[tuple, list[tuple[int, dict]]] = {}
     for slide, item in _items(rendered, {"contrast"}):
-        if _slide_ok(ctx, slide):
-            size = "large " if item["large"] else ""
-            yield ctx.finding("MK503", element_line(ctx, slide["index"], item), 1,
-                              f"{_describe(item)}: contrast {item['ratio']:.2f}:1 "
-                              f"({item['fg']} on {item['bg']}); {size}text needs "
-                              f"{item['need']:g}:1", slide=slide["index"])
+        if not _slide_ok(ctx, slide):
+            continue
+        if item.get("top_tag") in ("header", "footer"):
+            key = (item["top_tag"], item["fg"], item["bg"], item["large"])
+            repeated.setdefault(key, []).append((slide["index"], item))
+        else:
+            yield _contrast_finding(ctx, slide["index"], item)
+    for places in repeated.values():
+        slide_no, item = places[0]
+        also = _ranges([n for n, _ in places[1:]])
+        yield _contrast_finding(ctx, slide_no, item, f" (same on slides {also})" if also else "")
+
+
+def _ranges(numbers: list[int]) -> str:
+    parts, start = [], None
+    for i, n in enumerate(numbers):
+        if start is None:
+            start = n
+        if i + 1 == len(numbers) or numbers[i + 1] != n + 1:
+            parts.append(str(start) if start == n else f"{start}-{n}")
+            start = None
+    return ", ".join(parts)
+
+
+def _contrast_finding(ctx: DeckContext, slide_no: int, item: dict, extra: str = ""):
+    size = "large " if item["large"] else ""
+    return ctx.finding("MK503", element_line(ctx, slide_no, item), 1,
+                       f"{_describe(item)}: contrast {item['ratio']:.2f}:1 "
+                       f"({item['fg']} on {item['bg']}); {size}text needs "
+                       f"{item['need']:g}:1{extra}", slide=slide_no)
 
 
 @rule("MK504", "image-not-loaded", scope="rendered",
