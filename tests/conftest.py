@@ -65,9 +65,13 @@ def run_cli(capsys):
 __all__ = ["ROOT", "SHARED", "shared_path", "needs_marp", "needs_chromium", "write", "shutil"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Playwright driving the system Chromium (browser downloads cannot work here)."""
+    """Playwright driving the system Chromium (browser downloads cannot work here).
+
+    Module-scoped: Playwright's sync API allows one instance at a time, and
+    marpkit's own rendered lint starts one in-process.
+    """
     needs_chromium()
     from playwright.sync_api import sync_playwright
 
