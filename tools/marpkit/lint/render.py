@@ -82,6 +82,10 @@ class Renderer:
                 try:
                     pages = {deck: browser.new_page(viewport={"width": 1280, "height": 720})
                              for deck in decks}
+                    for page in pages.values():
+                        # Themes may @import web fonts; lint judges the deck offline, as
+                        # the build does, instead of waiting on the network.
+                        page.route(re.compile(r"^https?://"), lambda route: route.abort())
                     for deck, (out, proc) in procs.items():
                         _, err = proc.communicate()
                         result = RenderedDeck(seconds_marp=time.perf_counter() - started)
