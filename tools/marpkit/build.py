@@ -22,7 +22,7 @@ from pathlib import Path
 import click
 
 from marpkit import __version__, marp
-from marpkit.commands import deck_paths, open_deck, print_findings
+from marpkit.commands import Unreadable, deck_paths, open_deck, print_findings
 from marpkit.config import Project, load_project
 from marpkit.deck import Deck
 from marpkit.edits import apply_fixes, atomic_write, body_fix
@@ -309,7 +309,11 @@ def prepare(project: Project, paths: tuple[str, ...], store: SnippetStore
     reader = _output_reader(project)
     jobs, errors = [], []
     for path in deck_paths(project, paths):
-        deck = open_deck(project, path)
+        try:
+            deck = open_deck(project, path)
+        except Unreadable as exc:
+            errors.append(exc.finding)
+            continue
         resolutions = resolve_deck(deck, store)
         text, findings = expand(deck, store, reader, resolutions)
         pairs, asset_findings = collect_assets(deck, project, path.parent)

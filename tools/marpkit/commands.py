@@ -35,15 +35,26 @@ def deck_paths(project: Project, paths: tuple[str, ...]) -> list[Path]:
     return out
 
 
+NOT_A_DECK = "MK204"
+
+
+class Unreadable(Exception):
+    """A deck file that cannot be read as text: reported as a finding, the rest goes on."""
+
+    def __init__(self, finding: Finding):
+        super().__init__(finding.message)
+        self.finding = finding
+
+
 def open_deck(project: Project, path: Path) -> Deck:
-    """Load a deck; a file that cannot be a deck is a usage error, not a traceback."""
+    """Load a deck; a file that cannot be a deck raises Unreadable with its finding."""
     display = project.rel(path)
     try:
         return load_deck(path, display)
     except DeckError as exc:
-        raise UsageError(f"{exc.path}:{exc.line}:{exc.column}: MK204 {exc}") from None
+        raise Unreadable(Finding(exc.path, exc.line, exc.column, NOT_A_DECK, str(exc))) from None
     except OSError as exc:
-        raise UsageError(f"{display}: cannot read: {exc.strerror}") from None
+        raise Unreadable(Finding(display, 1, 1, NOT_A_DECK, f"cannot read: {exc.strerror}")) from None
 
 
 def print_findings(findings: list[Finding]) -> None:
@@ -82,13 +93,17 @@ def deck_summary(deck: Deck) -> dict:
 
 
 @click.command("inspect")
-@click.argument("decks", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("decks", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 def inspect_cmd(decks, fmt):
     """Show how Marp splits DECKS into slides, with directives and code blocks."""
     project = load_project()
-    summaries = [deck_summary(open_deck(project, Path(p))) for p in decks]
+    try:
+        summaries = [deck_summary(open_deck(project, Path(p))) for p in decks]
+    except Unreadable as exc:
+        print_findings([exc.finding])
+        return Exit.FINDINGS
     if fmt == "json":
         click.echo(json.dumps(summaries[0] if len(summaries) == 1 else summaries,
                               indent=2, ensure_ascii=False))
@@ -144,7 +159,12 @@ def sync_cmd(decks, check):
     store = SnippetStore(project.snippets_dir)
     status = Exit.OK
     for path in deck_paths(project, decks):
-        deck = open_deck(project, path)
+        try:
+            deck = open_deck(project, path)
+        except Unreadable as exc:
+            print_findings([exc.finding])
+            status = Exit.FINDINGS
+            continue
         errors, drifted, text = sync_deck(deck, store)
         print_findings(errors)
         if errors:
@@ -216,7 +236,11 @@ def extract_deck(deck: Deck, snippets_dir: Path) -> tuple[str, dict[Path, str]]:
 def extract_cmd(deck, destination):
     """Move DECK's inline code blocks into snippet files and reference them."""
     project = load_project()
-    model = open_deck(project, Path(deck))
+    try:
+        model = open_deck(project, Path(deck))
+    except Unreadable as exc:
+        print_findings([exc.finding])
+        return Exit.FINDINGS
     text, files = extract_deck(model, project.snippets_dir)
     for path, content in files.items():
         if not path.exists():
