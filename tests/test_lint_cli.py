@@ -1,0 +1,140 @@
+"""`marpkit lint` / `marpkit rule` as users run them: formats, exit codes, --fix."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT, SHARED, write
+
+HEAD = "---\nmarp: true\n---\n\n"
+GARBLED = HEAD + 'Footer "BAI Lab \u201a\u00c4\u00a2 Demo"\n\n- \u201a\u00fa\u00d6 done\n'
+
+
+@pytest.fixture
+def deck(project):
+    return write(project / "slides" / "01-demo.md", GARBLED)
+
+
+def test_text_format_and_exit_code(run_cli, deck):
+    code, out, _ = run_cli("lint", "--no-render")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == ('slides/01-demo.md:5:17: MK201 mojibake: "\u201a\u00c4\u00a2" should read '
+                        '"\u2022" [fix available] (slide 1)')
+    assert lines[-2].startswith("Found 2 problems (2 errors, 0 warnings).")
+
+
+def test_clean_exit_zero(run_cli, project):
+    write(project / "slides" / "01-ok.md", HEAD + "# Fine\n")
+    code, out, _ = run_cli("lint", "--no-render")
+    assert (code, out.strip()) == (0, "All checks passed.")
+
+
+def test_warnings_only_exit_zero(run_cli, project):
+    write(project / "slides" / "01-ok.md", HEAD + "# Fine\n\n```python\nprint(1)\n```\n")
+    code, out, _ = run_cli("lint", "--no-render")
+    assert code == 0 and "MK315" in out
+
+
+def test_json_format(run_cli, deck):
+    code, out, _ = run_cli("lint", "--no-render", "--format", "json")
+    data = json.loads(out)
+    assert code == 1
+    assert set(data[0]) == {"path", "line", "column", "end_line", "slide", "code", "severity",
+                            "message", "fix"}
+    assert data[0]["path"] == "slides/01-demo.md" and data[0]["fix"]
+
+
+def test_github_format(run_cli, deck):
+    _, out, _ = run_cli("lint", "--no-render", "--format", "github")
+    first = out.splitlines()[0]
+    assert first.startswith("::error file=slides/01-demo.md,line=5,col=17,endLine=5,title=MK201::")
+
+
+def test_sarif_is_valid(run_cli, deck):
+    jsonschema = pytest.importorskip("jsonschema")
+    schema_path = SHARED / "schemas" / "sarif-schema-2.1.0.json"
+    if not schema_path.is_file():
+        pytest.skip(f"{schema_path} is absent (../shared only exists beside the project)")
+    _, out, _ = run_cli("lint", "--no-render", "--format", "sarif")
+    log = json.loads(out)
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    jsonschema.validators.validator_for(schema)(schema).validate(log)
+    result = log["runs"][0]["results"][0]
+    assert result["ruleId"] == "MK201"
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 5
+    rules = log["runs"][0]["tool"]["driver"]["rules"]
+    assert rules[result["ruleIndex"]]["id"] == "MK201"
+
+
+def test_fix_is_atomic_and_idempotent(run_cli, project, deck):
+    crlf = write(project / "slides" / "02-crlf.md", "")
+    crlf.write_bytes(GARBLED.replace("\n", "\r\n").encode())
+    code, out, err = run_cli("lint", "--no-render", "--fix")
+    assert code == 0, out
+    assert "Fixed 2 issue(s) in slides/01-demo.md" in err
+    assert deck.read_text(encoding="utf-8") == HEAD + 'Footer "BAI Lab \u2022 Demo"\n\n- \u2705 done\n'
+    assert b"\r\n" in crlf.read_bytes() and b"\n\n" not in crlf.read_bytes().replace(b"\r\n", b"")
+    assert sorted(p.name for p in (project / "slides").iterdir()) == ["01-demo.md", "02-crlf.md"]
+    before = deck.stat().st_mtime_ns
+    code, out, err = run_cli("lint", "--no-render", "--fix")
+    assert (code, err) == (0, "") and deck.stat().st_mtime_ns == before
+
+
+def test_fix_rewrites_drifted_snippet(run_cli, project):
+    write(project / "snippets" / "demo.py", "# region main\nprint('new')\n# endregion\n")
+    deck = write(project / "slides" / "01-demo.md",
+                 HEAD + "```python snippet=demo.py#main\nprint('old')\n```\n")
+    code, _, _ = run_cli("lint", "--no-render", "--fix")
+    assert code == 0
+    assert "print('new')\n```" in deck.read_text()
+
+
+def test_select_and_ignore_flags(run_cli, deck):
+    _, out, _ = run_cli("lint", "--no-render", "--format", "json", "--ignore", "MK201")
+    assert json.loads(out) == []
+    _, out, _ = run_cli("lint", "--no-render", "--format", "json", "--select", "MK2,MK3")
+    assert {f["code"] for f in json.loads(out)} == {"MK201"}
+
+
+@pytest.mark.parametrize("args, config", [
+    (["--select", "bogus"], ""),
+    (["no/such/deck.md"], ""),
+    ([], "[tool.marpkit.lint]\nselect = 3\n"),
+    ([], "[tool.marpkit.lint.thresholds]\nmax_code_lines = -1\n"),
+    ([], "[tool.marpkit.lint.thresholds]\nmax_cod_lines = 3\n"),
+])
+def test_usage_errors_exit_two(run_cli, deck, project, args, config):
+    (project / "pyproject.toml").write_text("[tool.marpkit]\n" + config)
+    code, _, err = run_cli("lint", "--no-render", *args)
+    assert code == 2 and "error" in err.lower()
+
+
+def test_rule_command(run_cli):
+    code, out, _ = run_cli("rule", "MK201")
+    assert code == 0 and "mojibake" in out and "Example:" in out and "Fix: yes" in out
+    code, out, _ = run_cli("rule")
+    assert code == 0 and "MK501" in out and "MK315" in out
+    code, _, err = run_cli("rule", "MK999")
+    assert code == 2
+
+
+def test_static_lint_imports_nothing_heavy(project, deck):
+    script = (
+        "import sys\n"
+        "from marpkit.cli import main\n"
+        "try:\n"
+        "    main(['lint', '--no-render', '--format', 'json'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = [m for m in ('playwright', 'wandb', 'rich') if m in sys.modules]\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], cwd=project, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "tools")})
+    assert "HEAVY []" in proc.stderr, proc.stderr
+    assert json.loads(proc.stdout)[0]["code"] == "MK201"
