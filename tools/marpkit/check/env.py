@@ -27,7 +27,15 @@ QUIET_WANDB = {
     "WANDB__DISABLE_MACHINE_INFO": "true",
     "WANDB__SAVE_REQUIREMENTS": "false",
     "WANDB__DISABLE_VIEWER": "true",
-    "WANDB_INIT_TIMEOUT": "30",
+    # A snippet that forces mode="online" (and even sets a key) must fail in
+    # about a second against the refused port, not retry for minutes.
+    "WANDB_INIT_TIMEOUT": "15",
+    "WANDB__GRAPHQL_RETRY_MAX": "1",  # 0 reads as "unset" (wandb's default, many retries)
+    "WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS": "0.1",
+    "WANDB__GRAPHQL_RETRY_WAIT_MAX_SECONDS": "0.2",
+    "WANDB__GRAPHQL_TIMEOUT_SECONDS": "5",
+    "WANDB__FILE_STREAM_RETRY_MAX": "1",
+    "WANDB__FILE_TRANSFER_RETRY_MAX": "1",
 }
 
 # Removed from the inherited environment: credentials, and anything that would

@@ -112,7 +112,6 @@ class Placer:
 def evaluate(task: Task, run: Execution, placer: Placer) -> list[Finding]:
     findings: list[Finding] = []
     header = task.header
-    script = str(task.path)
     if run.timed_out:
         findings.append(placer.at(None, TIMEOUT,
                                   f"timed out after {run.duration_s:.1f}s and was killed"))
@@ -124,7 +123,10 @@ def evaluate(task: Task, run: Execution, placer: Placer) -> list[Finding]:
             if _same_file(filename, task):
                 line = lineno
                 break
-        message = f"raised {exc['type']}: {exc['message']}".rstrip(": ")
+        text = " ".join(str(exc["message"]).split())
+        if len(text) > 300:
+            text = text[:297] + "..."
+        message = f"raised {exc['type']}: {text}".rstrip(": ")
         findings.append(placer.at(line, EXEC_FAILED, message))
     elif run.returncode != header.exit:
         detail = f"exited with code {run.returncode}, expected {header.exit}"
@@ -134,7 +136,6 @@ def evaluate(task: Task, run: Execution, placer: Placer) -> list[Finding]:
         if tail:
             detail += f": {tail[0][:200]}"
         findings.append(placer.at(None, EXEC_FAILED, detail))
-    del script
     for warning in run.warnings:
         line = warning.get("line") or _guess_warning_line(warning["message"], task.text)
         findings.append(placer.at(line, WANDB_WARNING, f"W&B warning: {warning['message']}",
@@ -162,6 +163,6 @@ def evaluate(task: Task, run: Execution, placer: Placer) -> list[Finding]:
 
 
 def _same_file(filename: str, task: Task) -> bool:
-    # The snippet ran from a temp copy of its folder: compare by the path
-    # relative to that folder, i.e. by the file name (copies keep names).
-    return filename.endswith("/" + task.path.name) or filename == task.path.name
+    # Frames inside the sandbox's working copy were made relative to it, so
+    # the snippet itself is exactly its file name.
+    return filename == task.path.name

@@ -136,11 +136,31 @@ def _run_python(job: dict) -> int:
         atexit._run_exitfuncs()
     except BaseException:  # noqa: BLE001
         traceback.print_exc()
+    _finish_open_runs(code)
     result["exit_code"] = code
     result["warnings"] = events
     with open(job["result"], "w", encoding="utf-8") as fh:
         json.dump(result, fh)
     return code
+
+
+def _finish_open_runs(code: int) -> None:
+    """Finish runs the snippet left open, with its exit code.
+
+    `python file.py` gets this from wandb's atexit service teardown; a child
+    of the pool shares a service it does not own, so that hook is not
+    registered and must be replayed here, run by run (a teardown request
+    would stop the shared service).
+    """
+    setup = sys.modules.get("wandb.sdk.wandb_setup")
+    singleton = getattr(setup, "_singleton", None) if setup else None
+    if singleton is None:
+        return
+    for run in list(getattr(singleton, "_active_runs", [])):
+        try:
+            run.finish(exit_code=code)
+        except BaseException:  # noqa: BLE001
+            traceback.print_exc()
 
 
 def _exit_code(value) -> int:
