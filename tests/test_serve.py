@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, needs_chromium, needs_marp, write
+from conftest import ROOT, needs_marp, write
 from marpkit.config import load_project
 from marpkit.serve import Preview
 from marpkit.snippets import SnippetStore
@@ -113,69 +112,143 @@ def test_only_decks_using_a_snippet_are_re_expanded(tmp_path):
     assert 'print("marker-version-1")' in text
 
 
-@pytest.mark.integration
-def test_saving_a_snippet_reloads_the_open_page_within_a_second(tmp_path):
-    needs_marp()
-    needs_chromium()
-    playwright = pytest.importorskip("playwright.sync_api")
-    chromium_path = os.environ.get("CHROME_PATH") or shutil.which("chromium")
-    make_project(tmp_path)
-    port = free_port()
-    log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen([str(MARPKIT), "serve", "--port", str(port)], cwd=tmp_path,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
+class Serving:
+    """`marpkit serve` running in a project, as a presenter starts it from a terminal."""
+
+    def __init__(self, root: Path):
+        self.root, self.port = root, free_port()
+        self.log_path = root / "serve.log"
+        self._log = self.log_path.open("w")
+        self.proc = subprocess.Popen([str(MARPKIT), "serve", "--port", str(self.port)],
+                                     cwd=root, stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
         deadline = time.monotonic() + 60
-        while not listening(port):
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+        while not listening(self.port):
+            assert self.proc.poll() is None, self.output
             assert time.monotonic() < deadline, "marpkit serve never listened"
-            time.sleep(0.1)
-        marp_pids = children_of(proc.pid)
-        assert marp_pids, "Marp CLI was not started"
+            time.sleep(0.05)
+        self.marp_pids = children_of(self.proc.pid)
+        assert self.marp_pids, "Marp CLI was not started"
 
-        with playwright.sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium_path, args=BROWSER_ARGS)
-            page = browser.new_page()
-            # Marp's page script logs this once its reload websocket is open.
-            with page.expect_console_message(
-                    lambda msg: "Observing the change of file" in msg.text, timeout=30_000):
-                page.goto(f"http://127.0.0.1:{port}/01-m.md")
-            assert "marker-version-1" in page.evaluate("document.body.textContent")
+    @property
+    def output(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text()
 
-            snippet = tmp_path / "snippets" / "m" / "demo.py"
-            started = time.monotonic()
-            snippet.write_text(snippet.read_text().replace("version-1", "version-2"))
-            latency = None
-            while time.monotonic() - started < 10:
-                try:
-                    if "marker-version-2" in page.evaluate("document.body.textContent"):
-                        latency = time.monotonic() - started
-                        break
-                except playwright.Error:
-                    pass  # the page is navigating: the reload has begun
-                time.sleep(0.01)
-            browser.close()
-        print(f"\nreload latency: {latency if latency is None else round(latency, 3)} s")
-        assert latency is not None, (tmp_path / "serve.log").read_text()
-        assert latency <= 1.0
+    def open(self, browser, deck: str):
+        page = browser.new_page()
+        # Marp's page script logs this once its reload websocket is open.
+        with page.expect_console_message(
+                lambda msg: "Observing the change of file" in msg.text, timeout=30_000):
+            page.goto(f"http://127.0.0.1:{self.port}/{deck}")
+        return page
 
-        output = (tmp_path / "serve.log").read_text()
-        assert "slides/01-m.md: preview updated" in output
-        assert "MK313" in output  # the deck's fence body now lags its snippet
-        # 02-n does not use demo.py: only its start-up expansion is reported.
-        assert output.count("slides/02-n.md: preview updated") == 1
+    def close(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        for pid in self.marp_pids:
+            if group_members(pid):
+                os.killpg(pid, signal.SIGKILL)
+        self._log.close()
 
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=15) == 0
-        for pid in marp_pids:
-            assert group_members(pid) == [], f"Marp's process group {pid} outlived marpkit"
-        assert not listening(port)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        for pid in children_of(proc.pid):
-            os.killpg(pid, signal.SIGKILL)
-        log.close()
+
+@pytest.fixture
+def serving(tmp_path):
+    needs_marp()
+    make_project(tmp_path)
+    server = None
+
+    def start():
+        nonlocal server
+        server = Serving(tmp_path)
+        return server
+
+    yield start
+    if server is not None:
+        server.close()
+
+
+def seconds_until(page, expression: str, limit: float = 10.0) -> float | None:
+    """Seconds until `expression` is truthy in the page, surviving its reloads."""
+    from playwright.sync_api import Error
+
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        try:
+            if page.evaluate(expression):
+                return time.monotonic() - started
+        except Error:
+            pass  # the page is navigating: the reload has begun
+        time.sleep(0.01)
+    return None
+
+
+TEXT = "document.body.textContent.includes({!r})"
+
+
+@pytest.mark.integration
+def test_saving_a_snippet_reloads_the_open_page_within_a_second(serving, browser):
+    server = serving()
+    page = server.open(browser, "01-m.md")
+    assert page.evaluate(TEXT.format("marker-version-1"))
+
+    snippet = server.root / "snippets" / "m" / "demo.py"
+    snippet.write_text(snippet.read_text().replace("version-1", "version-2"))
+    latency = seconds_until(page, TEXT.format("marker-version-2"))
+    print(f"\nreload latency after a snippet save: {latency and round(latency, 3)} s")
+    assert latency is not None, server.output
+    assert latency <= 1.0
+    page.close()
+
+    output = server.output
+    assert "slides/01-m.md: preview updated" in output
+    assert "MK313" in output  # the deck's fence body now lags its snippet
+    # 02-n does not use demo.py: only its start-up expansion is reported.
+    assert output.count("slides/02-n.md: preview updated") == 1
+
+    server.proc.send_signal(signal.SIGINT)
+    assert server.proc.wait(timeout=15) == 0
+    for pid in server.marp_pids:
+        assert group_members(pid) == [], f"Marp's process group {pid} outlived marpkit"
+    assert not listening(server.port)
+
+
+@pytest.mark.integration
+def test_theme_and_image_changes_reload_the_page(serving, browser, tmp_path):
+    write(tmp_path / "themes" / "t.css", """
+        /* @theme t */
+        @import 'default';
+        section { background: rgb(1, 2, 3); }
+        """)
+    write(tmp_path / "slides" / "img" / "dot.svg",
+          '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="10"></svg>\n')
+    write(tmp_path / "slides" / "03-t.md", """
+        ---
+        marp: true
+        theme: t
+        ---
+
+        # Themed
+
+        ![dot](img/dot.svg)
+        """)
+    server = serving()
+    page = server.open(browser, "03-t.md")
+    background = "getComputedStyle(document.querySelector('section')).backgroundColor"
+    assert page.evaluate(background) == "rgb(1, 2, 3)"
+    page.wait_for_function("document.querySelector('img').naturalWidth === 40")
+
+    css = tmp_path / "themes" / "t.css"
+    css.write_text(css.read_text().replace("rgb(1, 2, 3)", "rgb(4, 5, 6)"))
+    latency = seconds_until(page, f"{background} === 'rgb(4, 5, 6)'")
+    print(f"\nreload latency after a theme save: {latency and round(latency, 3)} s")
+    assert latency is not None and latency <= 1.0, server.output
+
+    svg = tmp_path / "slides" / "img" / "dot.svg"
+    svg.write_text(svg.read_text().replace('width="40"', 'width="80"'))
+    latency = seconds_until(page, "document.querySelector('img').naturalWidth === 80")
+    print(f"reload latency after an image save: {latency and round(latency, 3)} s")
+    assert latency is not None and latency <= 1.0, server.output
 
 
 @pytest.mark.integration

@@ -40,11 +40,12 @@ STOP_TIMEOUT = 5.0  # seconds between SIGTERM and SIGKILL for Marp's process gro
 
 @dataclass
 class Preview:
-    """The preview folder and which snippet files each deck references."""
+    """The preview folder, and which files each deck's preview is made from."""
 
     project: Project
     folder: Path
-    refs: dict[Path, set[Path]] = field(default_factory=dict)  # deck -> resolved snippet paths
+    snippets: dict[Path, set[Path]] = field(default_factory=dict)  # deck -> snippet files
+    assets: dict[Path, set[Path]] = field(default_factory=dict)  # deck -> images it names
 
     @property
     def assets_project(self) -> Project:
@@ -56,7 +57,11 @@ class Preview:
 
     def render(self, deck_path: Path, store: SnippetStore,
                force: bool = False) -> list[Finding] | None:
-        """Re-expand one deck; None if it cannot be read (its last preview stays)."""
+        """Re-expand one deck; None if it cannot be read (its last preview stays).
+
+        `force` rewrites the preview even if its text is unchanged, so that Marp
+        reloads pages whose images changed.
+        """
         display = self.project.rel(deck_path)
         try:
             deck = load_deck(deck_path, display)
@@ -66,12 +71,17 @@ class Preview:
         except OSError as exc:
             click.echo(f"{display}: cannot read: {exc.strerror}")
             return None
-        self.refs[deck_path] = {
-            _resolved(store, res.rel_path) for res in resolve_deck(deck, store)
-        } - {None}
+        resolutions = resolve_deck(deck, store)
+        # Unresolved references are remembered too: creating the missing file
+        # must update the deck.
+        self.snippets[deck_path] = {_resolved(store, r.rel_path) for r in resolutions} - {None}
+        self.assets[deck_path] = {
+            (deck_path.parent / src.split("#", 1)[0].split("?", 1)[0]).resolve()
+            for src, _, _ in build.local_assets(deck)
+        }
         # A fence whose reference does not resolve keeps its body: the presenter
         # still sees the deck, and the finding says what is wrong.
-        text, findings = build.expand(deck, store, outputs=None)
+        text, findings = build.expand(deck, store, outputs=None, resolutions=resolutions)
         findings += build.copy_assets(deck, self.assets_project, deck_path.parent)
         if deck.global_directives.get("math") == "katex":
             build._katex_fonts(self.assets_project)
@@ -82,12 +92,17 @@ class Preview:
         return findings
 
     def remove(self, deck_path: Path) -> None:
-        self.refs.pop(deck_path, None)
+        self.snippets.pop(deck_path, None)
+        self.assets.pop(deck_path, None)
         self.target(deck_path).unlink(missing_ok=True)
 
     def decks_using(self, snippet: Path) -> list[Path]:
         snippet = snippet.resolve()
-        return sorted(deck for deck, used in self.refs.items() if snippet in used)
+        return sorted(deck for deck, used in self.snippets.items() if snippet in used)
+
+    def decks_showing(self, asset: Path) -> list[Path]:
+        asset = asset.resolve()
+        return sorted(deck for deck, used in self.assets.items() if asset in used)
 
 
 def _resolved(store: SnippetStore, rel: str) -> Path | None:
@@ -147,13 +162,14 @@ def start_marp(project: Project, folder: Path, port: int) -> subprocess.Popen:
     marp_js = marp.find_marp(project.root)
     config = project.build_dir / ".marpkit" / "serve.config.json"
     katex = "assets/katex/" if (project.root / "node_modules" / "katex").is_dir() else None
-    atomic_write(config, json.dumps(marp.engine_config(katex)))
+    engine = marp.engine_config(katex)
+    # As `marpkit build` does: in the config, since `--theme-set` takes a list
+    # and would swallow the folder argument. Marp watches these files itself.
+    engine["themeSet"] = [str(p.resolve()) for p in build.theme_files(project)]
+    atomic_write(config, json.dumps(engine))
     cmd = ["node", str(marp_js), "--server", "--no-stdin", "-c", str(config)]
-    if project.section("build").get("html"):
+    if build.settings(project)["html"]:
         cmd.append("--html")
-    themes = sorted(project.themes_dir.glob("*.css")) if project.themes_dir.is_dir() else []
-    if themes:
-        cmd += ["--theme-set", str(project.themes_dir)]
     cmd.append(str(folder))
     env = dict(os.environ, PORT=str(port))
     chromium = marp.find_chromium()
@@ -225,27 +241,30 @@ def handle_changes(preview: Preview, changed: set[Path]) -> None:
     started = time.monotonic()
     store = SnippetStore(project.snippets_dir)  # fresh: files just changed
     decks: set[Path] = set()
+    forced: set[Path] = set()  # same text but new images: reload anyway
     removed: set[Path] = set()
     theme_changed = False
     for path in changed:
         if path.parent == project.slides_dir and path.suffix == ".md":
             (decks if path.is_file() else removed).add(path)
-        elif _inside(path, project.snippets_dir):
+            continue
+        if _inside(path, project.snippets_dir):
             decks.update(preview.decks_using(path))
-        elif _inside(path, project.themes_dir):
+        if _inside(path, project.themes_dir):
             theme_changed = True
+        forced.update(preview.decks_showing(path))
     for path in sorted(removed):
         preview.remove(path)
         click.echo(f"{project.rel(path)} removed from the preview")
     if theme_changed:
-        # Marp reloads the theme itself but does not tell pages to reload;
-        # rewriting the previews does, once Marp has read the new CSS.
-        time.sleep(0.3)
+        # Marp reloads pages that use a changed theme itself (it watches the
+        # theme set); marpkit only re-lints, as sizes and theme names may differ.
         decks.update(project.decks())
+    forced -= removed
     # Write every preview before linting any deck, so pages reload as early as possible.
     rendered = []
-    for path in sorted(decks):
-        findings = preview.render(path, store, force=theme_changed)
+    for path in sorted(decks | forced):
+        findings = preview.render(path, store, force=path in forced)
         if findings is not None:
             rendered.append((path, findings, time.monotonic() - started))
     for path, findings, elapsed in rendered:
