@@ -139,7 +139,8 @@ def run(project: Project, settings: LintSettings, paths: list[Path], *,
     if render and rendered_rules and targets:
         from marpkit.lint.render import Renderer  # noqa: PLC0415 - keeps static lint light
 
-        results = Renderer(project.root, settings.thresholds).render([c.path for c in targets])
+        results = Renderer(project.root, settings.thresholds, project.themes_dir).render(
+            [c.path for c in targets])
         for ctx in targets:
             result = results.get(ctx.path)
             if result is None:

@@ -117,7 +117,7 @@ async (opts) => {
     }
     for (const fig of svg.querySelectorAll('figure')) {
       const m = (fig.style.backgroundImage || '').match(/url\("?([^")]+)"?\)/);
-      if (m) slide.items.push({ kind: 'bg-image', tag: 'figure', top: -1, text: '', src: m[1] });
+      if (m) slide.items.push({ kind: 'bg-image', tag: 'figure', top: -1, text: '', src: new URL(m[1], document.baseURI).href });
     }
   });
   return out;

@@ -36,11 +36,18 @@ def marp_path(root: Path) -> Path:
     return root / "node_modules" / ".bin" / "marp"
 
 
-def marp_command(root: Path, deck: Path, out: Path) -> list[str]:
-    # The bare template holds the same slide markup and CSS as the default
-    # bespoke one, without the presenter UI: Chromium loads it in half the time.
-    return [str(marp_path(root)), "--template", "bare", "--html", "--allow-local-files",
-            str(deck), "-o", str(out)]
+def marp_command(root: Path, inputs: list[str], out: Path, themes_dir: Path | None = None
+                 ) -> list[str]:
+    """Marp CLI's HTML conversion, the way `marpkit build` renders slides.
+
+    The bare template holds the same slide markup and CSS as the default
+    bespoke one, without the presenter UI: Chromium loads it in half the time.
+    """
+    cmd = [str(marp_path(root)), *inputs, "--template", "bare", "--html", "--allow-local-files"]
+    if themes_dir is not None and any(themes_dir.glob("*.css")):
+        # An array option: it must not be followed by the inputs, or it eats them.
+        cmd += ["--theme-set", str(themes_dir)]
+    return [*cmd, "-o", str(out)]
 
 
 def _with_base(html: str, deck: Path) -> str:
@@ -50,9 +57,10 @@ def _with_base(html: str, deck: Path) -> str:
 
 
 class Renderer:
-    def __init__(self, root: Path, thresholds: dict):
+    def __init__(self, root: Path, thresholds: dict, themes_dir: Path | None = None):
         self.root = root
         self.thresholds = thresholds
+        self.themes_dir = themes_dir if themes_dir is not None and themes_dir.is_dir() else None
         if not marp_path(root).exists():
             raise UsageError(f"Marp CLI not found at {marp_path(root)} (run `npm ci`), "
                              "or use --no-render")
@@ -66,56 +74,61 @@ class Renderer:
         results: dict[Path, RenderedDeck] = {}
         tmp = Path(tempfile.mkdtemp(prefix="marpkit-lint-"))
         env = {**os.environ, "CHROME_PATH": chrome_path()}
+        proc = None
         try:
             started = time.perf_counter()
-            procs = {}
-            for i, deck in enumerate(decks):
-                out = tmp / f"{i}.html"
-                procs[deck] = (out, subprocess.Popen(
-                    marp_command(self.root, deck, out), cwd=self.root, env=env,
-                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+            # One Marp process for every deck: Node's start-up dominates a
+            # small deck, and N processes would starve the browser of CPU.
+            if len(decks) == 1:
+                outputs = {decks[0]: tmp / "0.html"}
+                cmd = marp_command(self.root, [str(decks[0])], outputs[decks[0]], self.themes_dir)
+            else:
+                (tmp / "in").mkdir()
+                outputs = {}
+                for i, deck in enumerate(decks):
+                    shutil.copyfile(deck, tmp / "in" / f"{i}.md")
+                    outputs[deck] = tmp / "out" / f"{i}.html"
+                cmd = marp_command(self.root, ["-I", str(tmp / "in")], tmp / "out", self.themes_dir)
+            proc = subprocess.Popen(cmd, cwd=self.root, env=env, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE)
             # The browser and its pages start while Marp is still rendering.
             from playwright.sync_api import sync_playwright  # noqa: PLC0415 - lazy by design
 
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=chrome_path(), args=CHROME_ARGS)
                 try:
-                    pages = {deck: browser.new_page(viewport={"width": 1280, "height": 720})
-                             for deck in decks}
-                    for page in pages.values():
-                        # Themes may @import web fonts; lint judges the deck offline, as
-                        # the build does, instead of waiting on the network.
-                        page.route(re.compile(r"^https?://"), lambda route: route.abort())
-                    for deck, (out, proc) in procs.items():
-                        _, err = proc.communicate()
-                        result = RenderedDeck(seconds_marp=time.perf_counter() - started)
-                        results[deck] = result
-                        if proc.returncode != 0 or not out.exists():
-                            result.error = (err or b"").decode("utf-8", "replace").strip()[-500:]
+                    page = browser.new_page(viewport={"width": 1280, "height": 720})
+                    # Themes may @import web fonts; lint judges the deck offline, as
+                    # the build does, instead of waiting on the network.
+                    page.route(re.compile(r"^https?://"), lambda route: route.abort())
+                    _, err = proc.communicate()
+                    seconds = time.perf_counter() - started
+                    for deck, out in outputs.items():
+                        result = results[deck] = RenderedDeck(seconds_marp=seconds)
+                        if not out.exists():
+                            message = (err or b"").decode("utf-8", "replace").strip()
+                            result.error = message[-500:] or f"exit code {proc.returncode}"
                             continue
                         out.write_text(_with_base(out.read_text(encoding="utf-8"), deck),
                                        encoding="utf-8")
-                        result.slides = self._measure(pages[deck], out)
+                        result.slides = self._measure(page, out)
                 finally:
                     browser.close()
         finally:
-            for _, proc in procs.values():
-                if proc.poll() is None:
-                    proc.kill()
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
             shutil.rmtree(tmp, ignore_errors=True)
         return results
 
     def _measure(self, page, html: Path) -> list[dict]:
         from marpkit.lint.measure_js import MEASURE_JS
 
-        try:
-            page.goto(html.as_uri(), wait_until="load")
-            t = self.thresholds
-            return page.evaluate(MEASURE_JS, {
-                "tolerance": t["overflow_tolerance_px"],
-                "minCodePx": t["min_code_font_px"],
-                "minContrast": t["min_contrast"],
-                "minContrastLarge": t["min_contrast_large"],
-            })
-        finally:
-            page.close()
+        page.goto(html.as_uri(), wait_until="load")
+        t = self.thresholds
+        return page.evaluate(MEASURE_JS, {
+            "tolerance": t["overflow_tolerance_px"],
+            "minCodePx": t["min_code_font_px"],
+            "minContrast": t["min_contrast"],
+            "minContrastLarge": t["min_contrast_large"],
+        })
