@@ -95,6 +95,12 @@ def test_refuses_a_title_that_is_not_one_line(project, run_cli):
     assert code == 2 and "one non-empty line" in err
 
 
+def test_refuses_a_title_with_an_html_comment(project, run_cli):
+    code, _, err = run_cli("new", "06-x", "--title", "A <!-- b")
+    assert code == 2 and "HTML comment" in err
+    assert not (project / "slides" / "06-x.md").exists()
+
+
 def test_never_overwrites(project, run_cli):
     write(project / "snippets" / "06-x" / "quickstart.py", "print('mine')\n")
     code, _, err = run_cli("new", "06-x")

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import ROOT, needs_marp, write
 from marpkit.config import load_project
-from marpkit.serve import Preview
+from marpkit.serve import Preview, handle_changes
 from marpkit.snippets import SnippetStore
 
 MARPKIT = Path(sys.executable).with_name("marpkit")
@@ -110,6 +110,45 @@ def test_only_decks_using_a_snippet_are_re_expanded(tmp_path):
     assert preview.decks_using(project.snippets_dir / "m" / "nope.py") == []
     text = (preview.folder / "01-m.md").read_text()
     assert 'print("marker-version-1")' in text
+
+
+def test_changes_update_the_right_previews(tmp_path, capsys):
+    make_project(tmp_path)
+    write(tmp_path / "slides" / "03-later.md", """
+        ---
+        marp: true
+        ---
+
+        # Later
+
+        ```python snippet=m/later.py
+        ```
+        """)
+    project = load_project(tmp_path)
+    preview = Preview(project, tmp_path / "build" / ".preview")
+    store = SnippetStore(project.snippets_dir)
+    for deck in project.decks():
+        preview.render(deck, store)
+    later = preview.folder / "03-later.md"
+    assert "waiting" not in later.read_text()
+
+    # A snippet a deck names before it exists fills the deck once written.
+    write(tmp_path / "snippets" / "m" / "later.py", 'print("waiting")\n')
+    handle_changes(preview, {(tmp_path / "snippets" / "m" / "later.py").resolve()})
+    assert 'print("waiting")' in later.read_text()
+    assert "slides/03-later.md: preview updated" in capsys.readouterr().out
+
+    # A deck that can no longer be read keeps its last preview.
+    (tmp_path / "slides" / "03-later.md").write_bytes(b"# \xff\n")
+    handle_changes(preview, {(tmp_path / "slides" / "03-later.md").resolve()})
+    assert "MK204" in capsys.readouterr().out
+    assert 'print("waiting")' in later.read_text()
+
+    # A deleted deck leaves the preview.
+    (tmp_path / "slides" / "03-later.md").unlink()
+    handle_changes(preview, {(tmp_path / "slides" / "03-later.md").resolve()})
+    assert not later.exists()
+    assert sorted(p.name for p in preview.folder.glob("*.md")) == ["01-m.md", "02-n.md"]
 
 
 class Serving:

@@ -63,6 +63,9 @@ def plan(project: Project, name: str, title: str | None) -> Plan:
     title = (title if title is not None else name[3:].replace("-", " ").title()).strip()
     if not title or any(ord(c) < 32 or c == "\x7f" for c in title):
         raise UsageError("--title must be one non-empty line")
+    if "<!--" in title:
+        # Marp would read the rest of the deck as a comment (or a directive).
+        raise UsageError("--title must not contain an HTML comment")
     number = int(match.group("number"))
     deck = project.slides_dir / f"{name}.md"
     snippet = project.snippets_dir / name / SNIPPET

@@ -283,8 +283,13 @@ def watch_loop(preview: Preview, marp_proc: subprocess.Popen) -> None:
                                     yield_on_timeout=True, raise_interrupt=True):
         if marp_proc.poll() is not None:
             raise UsageError(f"Marp CLI's server stopped with exit status {marp_proc.returncode}")
-        if changes:
+        if not changes:
+            continue
+        try:
             handle_changes(preview, {Path(p).resolve() for _, p in changes})
+        except (OSError, UsageError) as exc:
+            # A presenter's preview must survive a bad save; the next one retries.
+            click.echo(f"marpkit: error: {exc}", err=True)
 
 
 def serve(project: Project, port: int) -> int:
