@@ -10,7 +10,7 @@ from pathlib import Path
 from marpkit.config import Project
 from marpkit.deck import DeckError, load_deck, read_text
 from marpkit.findings import Finding, UsageError
-from marpkit.lint.context import DeckContext, ProjectContext, load_themes
+from marpkit.lint.context import BUILTIN_THEMES, DeckContext, ProjectContext, load_themes
 from marpkit.lint.registry import REGISTRY, load_rules
 from marpkit.lint.settings import LintSettings
 from marpkit.snippets import SnippetStore
@@ -139,8 +139,11 @@ def run(project: Project, settings: LintSettings, paths: list[Path], *,
     if render and rendered_rules and targets:
         from marpkit.lint.render import Renderer  # noqa: PLC0415 - keeps static lint light
 
-        results = Renderer(project.root, settings.thresholds, project.themes_dir).render(
-            [c.path for c in targets])
+        # Marp reads the themes folder only when a deck needs it: it costs start-up time.
+        custom = any(c.theme_name not in BUILTIN_THEMES for c in targets)
+        renderer = Renderer(project.root, settings.thresholds,
+                            project.themes_dir if custom else None)
+        results = renderer.render([c.path for c in targets])
         for ctx in targets:
             result = results.get(ctx.path)
             if result is None:
