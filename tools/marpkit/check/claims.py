@@ -76,9 +76,10 @@ def _literal_keys(node) -> list[tuple[str, int]]:
 
 
 def _arg(call: ast.Call, index: int | None, name: str):
-    """A call's argument by position or keyword; index None means keyword-only."""
-    if index is not None and len(call.args) > index and not isinstance(call.args[index], ast.Starred):
-        return call.args[index]
+    """A call's argument by position or keyword; index None: keyword-only."""
+    if index is not None and len(call.args) > index:
+        arg = call.args[index]
+        return None if isinstance(arg, ast.Starred) else arg
     for kw in call.keywords:
         if kw.arg == name:
             return kw.value
@@ -129,7 +130,8 @@ def verify_claim(claim: Claim, runs: list[RunData]) -> str | None:
     if claim.kind == "config":
         if any(claim.key in run.config for run in runs):
             return None
-        return f"config key {claim.key!r} shown in {claim.call}(config=...) is not in the run config"
+        return (f"config key {claim.key!r} shown in {claim.call}(config=...) "
+                "is not in the run config")
     if claim.kind == "save":
         if any(_saved(run, claim.key) for run in runs):
             return None
@@ -141,7 +143,8 @@ def _saved(run: RunData, pattern: str) -> bool:
     name = pattern.replace("\\", "/").lstrip("./")
     files_dir = os.path.join(os.path.dirname(run.path), "files")
     for path in run.files:
-        if path == name or fnmatch.fnmatch(path, name) or fnmatch.fnmatch(os.path.basename(path), name):
+        base = os.path.basename(path)
+        if path == name or fnmatch.fnmatch(path, name) or fnmatch.fnmatch(base, name):
             if os.path.lexists(os.path.join(files_dir, path)):
                 return True
     return False

@@ -60,8 +60,15 @@ def check_cmd(paths, jobs, timeout, no_cache, fmt, junit) -> int:
 
 def run_check(project, paths, jobs: int, timeout: float, use_cache: bool):
     from marpkit.check.cache import Cache, cache_key
-    from marpkit.check.evaluate import BAD_HEADER, EXEC_FAILED, SHELL, SKIPPED, Execution, \
-        Placer, evaluate
+    from marpkit.check.evaluate import (
+        BAD_HEADER,
+        EXEC_FAILED,
+        SHELL,
+        SKIPPED,
+        Execution,
+        Placer,
+        evaluate,
+    )
     from marpkit.check.plan import plan, skip_reason
     from marpkit.check.report import Progress, SnippetResult
 

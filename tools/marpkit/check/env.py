@@ -9,7 +9,6 @@ is removed and the server URL points at a loopback port nobody listens on:
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 from pathlib import Path

@@ -9,8 +9,14 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from marpkit.check.env import (MEMORY_LIMIT, OUTPUT_LIMIT, ClosedPort, child_env,
-                               prepare_sandbox, sandbox_dirs)
+from marpkit.check.env import (
+    MEMORY_LIMIT,
+    OUTPUT_LIMIT,
+    ClosedPort,
+    child_env,
+    prepare_sandbox,
+    sandbox_dirs,
+)
 from marpkit.check.evaluate import Execution, wandb_warnings
 from marpkit.check.outputs import normalise
 from marpkit.check.plan import Task

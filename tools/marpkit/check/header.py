@@ -78,7 +78,8 @@ def _leading_lines(lines: list[str]) -> int:
         if not stripped or stripped.startswith("#"):
             continue
         for quote in ('"""', "'''"):
-            if stripped.startswith(quote) or stripped[1:].startswith(quote) and stripped[0] in "rRuU":
+            prefixed = stripped[0] in "rRuU" and stripped[1:].startswith(quote)
+            if stripped.startswith(quote) or prefixed:
                 body = stripped.split(quote, 1)[1]
                 if quote not in body:
                     in_doc = quote

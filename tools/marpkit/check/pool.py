@@ -112,8 +112,8 @@ def _reap(running: dict[int, _Running], block: bool) -> None:
             os.killpg(pid, signal.SIGKILL)
         except OSError:
             pass
-        _emit({"event": "done", "id": item.job["id"], "returncode": os.waitstatus_to_exitcode(status),
-               "timed_out": item.timed_out,
+        _emit({"event": "done", "id": item.job["id"],
+               "returncode": os.waitstatus_to_exitcode(status), "timed_out": item.timed_out,
                "duration_s": round(time.monotonic() - item.start, 3)})
         flags = os.WNOHANG
 

@@ -74,7 +74,8 @@ class Progress:
         self.bar = None
         if total and self.stream.isatty():
             from rich.console import Console  # only `check` pays for rich
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+            from rich.progress import Progress as Bar
 
             self.bar = Bar(TextColumn("checking"), BarColumn(), MofNCompleteColumn(),
                            TextColumn("{task.description}"),
