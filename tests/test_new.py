@@ -146,13 +146,18 @@ def test_a_new_module_passes_sync_build_check_and_lint(project):
 
 
 @pytest.mark.integration
-def test_a_new_module_builds_a_pdf(project):
+def test_a_new_module_builds_a_pdf_and_passes_rendered_lint(project):
     needs_marp()
     needs_chromium()
     assert marpkit(project, "new", "06-sweeps").returncode == 0
     build = marpkit(project, "build", "--format", "pdf")
     assert build.returncode == 0, build.stdout + build.stderr
     assert (project / "build" / "06-sweeps.pdf").stat().st_size > 0
+    if has_module("marpkit.lint.render"):
+        # Rendered rules too (overflow, shrunk code, contrast) in real Chromium.
+        lint = marpkit(project, "lint")
+        assert lint.returncode == 0, lint.stdout + lint.stderr
+        assert "06-sweeps" not in lint.stdout
 
 
 # --------------------------------------------------------------------------- CI files
