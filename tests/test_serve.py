@@ -291,6 +291,17 @@ def test_theme_and_image_changes_reload_the_page(serving, browser, tmp_path):
 
 
 @pytest.mark.integration
+def test_marp_dies_with_a_killed_marpkit(serving):
+    server = serving()
+    os.killpg(server.proc.pid, signal.SIGKILL)  # no clean-up can run
+    server.proc.wait(timeout=15)
+    deadline = time.monotonic() + 10
+    while any(group_members(pid) for pid in server.marp_pids):
+        assert time.monotonic() < deadline, "Marp outlived a killed marpkit"
+        time.sleep(0.05)
+
+
+@pytest.mark.integration
 def test_sigterm_stops_marp_too(tmp_path):
     needs_marp()
     make_project(tmp_path)
@@ -305,7 +316,7 @@ def test_sigterm_stops_marp_too(tmp_path):
             time.sleep(0.1)
         marp_pids = children_of(proc.pid)
         proc.terminate()
-        proc.wait(timeout=15)
+        assert proc.wait(timeout=15) == 0
         assert marp_pids and all(group_members(pid) == [] for pid in marp_pids)
         assert not listening(port)
     finally:

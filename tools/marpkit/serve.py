@@ -19,6 +19,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -179,7 +180,21 @@ def start_marp(project: Project, folder: Path, port: int) -> subprocess.Popen:
     # A session of its own: the terminal's Ctrl-C reaches marpkit only, and
     # stopping the group also stops any browser Marp started for ?pdf.
     return subprocess.Popen(cmd, cwd=project.root, env=env, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_die_with_parent())
+
+
+def _die_with_parent():
+    """On Linux, have the kernel stop Marp if marpkit itself is killed (SIGKILL, OOM)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)  # loaded before fork, called after
+    except OSError:
+        return None
+    pr_set_pdeathsig = 1
+    return lambda: libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def wait_until_listening(proc: subprocess.Popen, port: int) -> None:
@@ -324,9 +339,15 @@ def serve(project: Project, port: int) -> int:
     except (KeyboardInterrupt, _Stop):
         click.echo("stopping")
     finally:
-        signal.signal(signal.SIGTERM, previous)
-        if proc is not None:
-            stop_marp(proc)
+        # A second Ctrl-C must not cut the clean-up short and strand Marp.
+        previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        try:
+            if proc is not None:
+                stop_marp(proc)
+        finally:
+            signal.signal(signal.SIGINT, previous_int)
+            signal.signal(signal.SIGTERM, previous)
     return Exit.OK
 
 
