@@ -117,8 +117,10 @@ def test_mixed_deck_reports_each_failure_on_its_slide_line(proj, run_cli):
         while True:
             time.sleep(0.1)
     """)
+    write(snippets / "mem" / "big.py", "blob = bytearray(6 * 1024**3)\n")
     path = deck(proj, "05-wandb.md",
                 ("Passing", "python", "ok/train.py#train"),
+                ("Memory", "python", "mem/big.py"),
                 ("Step 2: config", "python", "attr/train.py#show"),
                 ("Step 3: loop", "python", "cond/train.py#loop"),
                 ("Broken", "python", "syntax/broken.py"),
@@ -135,6 +137,8 @@ def test_mixed_deck_reports_each_failure_on_its_slide_line(proj, run_cli):
     assert ok["runs"][0]["config_keys"] == ["epochs", "learning_rate"]
     assert ok["runs"][0]["steps"] == 3
 
+    assert "raised MemoryError" in snippets_["mem/big.py"]["error"]  # RLIMIT_AS applies
+
     attr = snippets_["attr/train.py"]
     assert attr["status"] == "failed"
     [finding] = attr["findings"]
@@ -142,7 +146,7 @@ def test_mixed_deck_reports_each_failure_on_its_slide_line(proj, run_cli):
     assert "AttributeError" in finding["message"] and "batch_size" in finding["message"]
     # line 6 of the file is the second shown line of the region
     assert finding["line"] == fence_line(path, "attr/train.py#show") + 2
-    assert finding["slide"] == 2
+    assert finding["slide"] == 3
     assert "attr/train.py:6 raised AttributeError" in finding["message"]
 
     cond = snippets_["cond/train.py"]
@@ -171,7 +175,7 @@ def test_mixed_deck_reports_each_failure_on_its_slide_line(proj, run_cli):
     assert text_code == Exit.FINDINGS
     assert (f"slides/05-wandb.md:{fence_line(path, 'attr/train.py#show') + 2}:1: MK301 snippet "
             f"attr/train.py:6 raised AttributeError") in text
-    assert '(slide 2 "Step 2: config")' in text
+    assert '(slide 3 "Step 2: config")' in text
 
 
 def test_hidden_setup_line_and_header_options(proj, run_cli):
@@ -469,3 +473,25 @@ def test_usage_errors(proj, run_cli):
     code, _, err = run_cli("check", "nope.md")
     assert code == Exit.USAGE
     assert "no such deck or snippet" in err
+
+
+def test_subprocess_fallback_and_memory_cap(proj, run_cli, monkeypatch):
+    """Without fork each snippet gets a fresh interpreter (and its own wandb-core,
+    which must start under the 4 GiB address-space cap); results are the same."""
+    monkeypatch.setenv("MARPKIT_CHECK_NO_FORK", "1")
+    write(proj / "snippets" / "ok" / "train.py", PASSING)
+    write(proj / "snippets" / "mem" / "big.py", """
+        import wandb
+        run = wandb.init(project="demo")
+        run.log({"before": 1})
+        blob = bytearray(6 * 1024**3)
+        run.finish()
+    """)
+    deck(proj, "d.md", ("Ok", "python", "ok/train.py#train"), ("Mem", "python", "mem/big.py"))
+    code, report, _ = check(run_cli, "--no-cache")
+    snippets_ = by_snippet(report)
+    assert snippets_["ok/train.py"]["status"] == "passed", snippets_["ok/train.py"]
+    assert snippets_["ok/train.py"]["runs"][0]["steps"] == 3
+    assert "raised MemoryError" in snippets_["mem/big.py"]["error"]
+    assert snippets_["mem/big.py"]["runs"][0]["exit_code"] == 1  # the run saw the crash
+    assert code == Exit.FINDINGS

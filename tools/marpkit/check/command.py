@@ -119,23 +119,28 @@ def run_check(project, paths, jobs: int, timeout: float, use_cache: bool):
     shell_futures = {threads.submit(shell_problems, t.path): t for t in shell_checks}
 
     executor = None
+    keys: dict[int, str] = {}
+
+    def from_cache_or_submit(task) -> None:
+        nonlocal executor
+        result = results[id(task)]
+        keys[id(task)] = key = cache_key(project.snippets_dir, task.path)
+        entry = cache.get(key)
+        if entry is not None:
+            execution = Execution.from_json(entry["execution"])
+            result.execution = execution
+            result.status = "cached"
+            result.duration_s = execution.duration_s
+            result.findings += evaluate(task, execution, Placer(task, project.rel))
+            finish(result)
+            return
+        if executor is None:
+            executor = Executor(jobs, timeout)
+        executor.submit(task)
+
     try:
-        keys = {}
         for task in to_run:
-            result = results[id(task)]
-            keys[id(task)] = key = cache_key(project.snippets_dir, task.path)
-            entry = cache.get(key)
-            if entry is not None:
-                execution = Execution.from_json(entry["execution"])
-                result.execution = execution
-                result.status = "cached"
-                result.duration_s = execution.duration_s
-                result.findings += evaluate(task, execution, Placer(task, project.rel))
-                finish(result)
-                continue
-            if executor is None:
-                executor = Executor(jobs, timeout)
-            executor.submit(task)
+            from_cache_or_submit(task)
 
         for future, task in shell_futures.items():
             result = results[id(task)]
@@ -143,25 +148,35 @@ def run_check(project, paths, jobs: int, timeout: float, use_cache: bool):
             for line, message, severity in future.result():
                 result.findings.append(placer.at(line, SHELL, message, severity))
             if task.header.run and not any(f.severity == "error" for f in result.findings):
-                if executor is None:
-                    executor = Executor(jobs, timeout)
-                executor.submit(task)
+                from_cache_or_submit(task)
                 continue
             finish(result)
 
         if executor is not None:
-            for task, execution in executor.results():
-                result = results[id(task)]
-                result.execution = execution
-                result.duration_s = execution.duration_s
-                result.findings += evaluate(task, execution, Placer(task, project.rel))
-                clean = (not execution.timed_out and execution.exception is None
-                         and execution.returncode == task.header.exit)
-                if clean and id(task) in keys:
-                    cache.put(keys[id(task)], {"execution": execution.to_json(),
-                                               "stdout": execution.stdout,
-                                               "snippet": task.rel})
-                finish(result)
+            done: set[int] = set()
+            try:
+                for task, execution in executor.results():
+                    done.add(id(task))
+                    result = results[id(task)]
+                    result.execution = execution
+                    result.duration_s = execution.duration_s
+                    result.findings += evaluate(task, execution, Placer(task, project.rel))
+                    clean = (not execution.timed_out and execution.exception is None
+                             and execution.returncode == task.header.exit)
+                    if clean and id(task) in keys:
+                        cache.put(keys[id(task)], {"execution": execution.to_json(),
+                                                   "stdout": execution.stdout,
+                                                   "snippet": task.rel})
+                    finish(result)
+            except RuntimeError as exc:
+                # The pool itself died (killed, out of memory): every snippet
+                # still in it is reported, not silently dropped.
+                for task, _sandbox, _env in executor.tasks.values():
+                    if id(task) not in done:
+                        result = results[id(task)]
+                        result.findings.append(Placer(task, project.rel).at(
+                            None, EXEC_FAILED, f"was not checked: {exc}"))
+                        finish(result)
     finally:
         progress.stop()
         threads.shutdown(wait=False)

@@ -70,11 +70,17 @@ def wandb_warnings(stderr: str, events: list[dict]) -> list[dict]:
 
 def _guess_warning_line(message: str, text: str) -> int | None:
     """For warnings W&B prints from its own threads: the call that most likely caused them."""
-    if "step" in message.lower():
-        for number, line in enumerate(text.splitlines(), start=1):
-            if ".log(" in line and "step=" in line:
+    if "step" not in message.lower():
+        return None
+    calls = [(number, line) for number, line in enumerate(text.splitlines(), start=1)
+             if ".log(" in line and "step=" in line]
+    wanted = re.search(r"log to step (\d+)", message)
+    if wanted:
+        exact = re.compile(rf"step\s*=\s*{wanted.group(1)}\b")
+        for number, line in calls:
+            if exact.search(line):
                 return number
-    return None
+    return calls[0][0] if calls else None
 
 
 class Placer:

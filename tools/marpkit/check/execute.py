@@ -125,6 +125,21 @@ _BASH_ERROR = re.compile(r"^(?P<file>.*?): line (?P<line>\d+): (?P<message>.*)$"
 _GCC = re.compile(r"^(?P<file>.*?):(?P<line>\d+):(?P<col>\d+): (?P<level>\w+): (?P<message>.*)$")
 
 
+def _without_header(text: str) -> str:
+    """The script with its `# /// marpkit` block blanked (shellcheck reads `# /` as a
+    botched shebang); line numbers are kept."""
+    from marpkit.check.header import CLOSE, OPEN
+
+    lines = text.split("\n")
+    start = next((i for i, line in enumerate(lines) if OPEN.match(line)), None)
+    if start is None:
+        return text
+    end = next((i for i in range(start + 1, len(lines)) if CLOSE.match(lines[i])), start)
+    for i in range(start, end + 1):
+        lines[i] = ""
+    return "\n".join(lines)
+
+
 def shell_problems(path: Path) -> list[tuple[int | None, str, str]]:
     """(file line, message, severity) from `bash -n` and, if installed, shellcheck."""
     problems: list[tuple[int | None, str, str]] = []
@@ -142,9 +157,13 @@ def shell_problems(path: Path) -> list[tuple[int | None, str, str]]:
     shellcheck = shutil.which("shellcheck")
     if shellcheck and not problems:
         # SC2148 (no shebang): slides show fragments, and we run them with bash anyway.
+        try:
+            script = _without_header(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            script = ""
         proc = subprocess.run([shellcheck, "-s", "bash", "-f", "gcc", "-S", "warning",
-                               "-e", "SC2148", str(path)], capture_output=True, text=True,
-                              timeout=60)
+                               "-e", "SC2148", "-"], input=script, capture_output=True,
+                              text=True, timeout=60, cwd=path.parent)
         for line in proc.stdout.splitlines():
             match = _GCC.match(line)
             if match:

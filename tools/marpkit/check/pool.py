@@ -129,6 +129,21 @@ def serve(jobs_limit: int) -> None:
     queue: deque[dict] = deque()
     running: dict[int, _Running] = {}
     closing = False
+
+    def abort(signum, frame):
+        # Interrupted parent: the snippets run in their own process groups, so
+        # they would outlive the pool unless killed here.
+        for pid in list(running):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        if service is not None:
+            service[0].kill()
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, abort)
+    signal.signal(signal.SIGINT, abort)
     stdin = sys.stdin.fileno()
     buffer = b""
     while not (closing and not queue and not running):
@@ -216,6 +231,8 @@ class ForkPool:
             yield message
 
     def close(self) -> None:
+        if self.pending:
+            self.proc.terminate()  # interrupted: the pool kills what still runs
         try:
             self.proc.stdin.close()
         except OSError:
@@ -233,6 +250,7 @@ class SubprocessPool:
         self.limit = max(1, jobs)
         self.queue: deque[dict] = deque()
         self.shared_service = False
+        self.running: list = []
 
     def submit(self, job: dict) -> None:
         self.queue.append(job)
@@ -245,7 +263,7 @@ class SubprocessPool:
         return proc, time.monotonic()
 
     def results(self):
-        running: list = []
+        running = self.running
         while self.queue or running:
             while self.queue and len(running) < self.limit:
                 job = self.queue.popleft()
@@ -268,10 +286,14 @@ class SubprocessPool:
                     pass
                 yield {"event": "done", "id": job["id"], "returncode": proc.returncode,
                        "timed_out": timed_out, "duration_s": round(time.monotonic() - start, 3)}
-            running = still
+            running[:] = still
 
     def close(self) -> None:
-        pass
+        for _job, proc, _start, _timed_out in self.running:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
 
 
 def make_pool(jobs: int, service_env: dict[str, str] | None):
