@@ -89,7 +89,7 @@ CASES = {
               HEAD + "## Loop\n\n```text\n" + "x = 1\n" * 8 + "```\n", {}, ""),
     "MK402": (HEAD + "```text\n" + "x" * 130 + "\n```\n", HEAD + "```text\n" + "x" * 40 + "\n```\n",
               {}, ""),
-    "MK403": (HEAD + "| " + " | ".join(f"Column number {i}" for i in range(8)) + " |\n"
+    "MK403": (HEAD + "| " + " | ".join(f"Configuration{i}" for i in range(8)) + " |\n"
               + "|---" * 8 + "|\n" + "| a " * 8 + "|\n",
               HEAD + "| A | B |\n|---|---|\n| 1 | 2 |\n", {}, ""),
     "MK404": (HEAD + "| A | B |\n|---|---|\n" + "| 1 | 2 |\n" * 20,

@@ -9,6 +9,7 @@ async (opts) => {
   // marp-pre / marp-auto-scaling settle on ResizeObserver callbacks.
   for (let i = 0; i < 2; i++) await new Promise((r) => requestAnimationFrame(r));
   const tol = opts.tolerance;
+  const REPLACED = new Set(['IMG', 'SVG', 'VIDEO', 'CANVAS', 'IFRAME', 'OBJECT', 'EMBED', 'INPUT', 'svg']);
   const parse = (c) => {
     const m = c.match(/rgba?\(([^)]+)\)/);
     if (!m) return null;
@@ -56,7 +57,11 @@ async (opts) => {
     }
     // Content clipped inside an element that scrolls or hides its overflow.
     for (const el of sec.querySelectorAll('*')) {
+      // Replaced elements report scroll sizes of their own; 1px boxes are
+      // screen-reader-only copies (KaTeX/MathJax MathML), hidden on purpose.
+      if (REPLACED.has(el.tagName) || el.clientWidth <= 2 || el.clientHeight <= 2) continue;
       const s = style(el);
+      if (s.clip && s.clip !== 'auto') continue;
       const clipX = ['auto', 'scroll', 'hidden', 'clip'].includes(s.overflowX) && el.scrollWidth > el.clientWidth + tol;
       const clipY = ['auto', 'scroll', 'hidden', 'clip'].includes(s.overflowY) && el.scrollHeight > el.clientHeight + tol;
       if (!clipX && !clipY) continue;

@@ -158,16 +158,18 @@ def _table_cells(slide, table) -> list[list[str]]:
         elif inside and token.type == "tr_open":
             rows.append([])
         elif inside and token.type == "inline" and rows:
-            rows[-1].append(token.content.replace("**", "").replace("`", ""))
+            rows[-1].append(_plain(token))
     return rows
 
 
 @rule("MK403", "table-too-wide",
-      summary="A table is wider than the slide (too many or too wide columns).",
-      rationale="""Marp's default theme lets a wide table scroll sideways; on a slide that
-means the last columns are simply not shown.""",
-      example="""| A | B | C | D | E | F | G | H |
-|---|---|---|---|---|---|---|---|""")
+      summary="A table is wider than the slide even with its text wrapped.",
+      rationale="""A table cell wraps between words but never inside one, so a table
+cannot get narrower than its longest words. Past that, Marp's default theme
+lets the table scroll sideways, and on a slide the last columns are simply
+not shown.""",
+      example="""| Method | Visualization | Comparison | Collaboration | Reproducibility | Automation |
+|---|---|---|---|---|---|""")
 def table_too_wide(ctx: DeckContext):
     b = box(ctx)
     m = b.metrics
@@ -176,16 +178,18 @@ def table_too_wide(ctx: DeckContext):
         for table in slide.tables:
             rows = _table_cells(slide, table)
             columns = max((len(r) for r in rows), default=table.columns)
-            widths = [0] * columns
-            for row in rows:
+            words = [0.0] * columns
+            for r, row in enumerate(rows):
+                em = m.text_em * (1.1 if r == 0 else 1.0)  # the header row is bold
                 for i, cell in enumerate(row[:columns]):
-                    widths[i] = max(widths[i], len(cell))
-            px = sum(w * m.font * m.text_em + m.cell_pad_x for w in widths)
+                    longest = max((len(w) for w in cell.split()), default=0)
+                    words[i] = max(words[i], longest * em * m.font)
+            px = sum(w + m.cell_pad_x for w in words)
             if max_columns is not None and columns > max_columns:
                 message = f"table has {columns} columns; at most {int(max_columns)} allowed"
             elif px > b.width:
-                message = (f"table is about {px:.0f}px wide ({columns} columns); "
-                           f"{b.width:.0f}px fit, so the right-hand columns are cut off")
+                message = (f"table cannot be narrower than about {px:.0f}px ({columns} columns, "
+                           f"longest words); {b.width:.0f}px fit, so the last columns are cut off")
             else:
                 continue
             yield ctx.finding("MK403", table.line, 1, message, end_line=table.end_line,

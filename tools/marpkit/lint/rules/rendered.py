@@ -146,7 +146,9 @@ section background set by `backgroundColor`.""",
 # Dark slide, default dark text""")
 def low_contrast(ctx: DeckContext, rendered):
     # Header and footer repeat on every slide: one finding, at the first slide
-    # where they look the same, names the others.
+    # where they look the same, names the others. They are a warning: secondary
+    # text whose colour usually comes from the theme (Marp's default theme
+    # itself draws them at 3.35:1), not from the author.
     repeated: dict[tuple, list[tuple[int, dict]]] = {}
     for slide, item in _items(rendered, {"contrast"}):
         if not _slide_ok(ctx, slide):
@@ -159,7 +161,8 @@ def low_contrast(ctx: DeckContext, rendered):
     for places in repeated.values():
         slide_no, item = places[0]
         also = _ranges([n for n, _ in places[1:]])
-        yield _contrast_finding(ctx, slide_no, item, f" (same on slides {also})" if also else "")
+        yield _contrast_finding(ctx, slide_no, item, f" (same on slides {also})" if also else "",
+                                severity="warning")
 
 
 def _ranges(numbers: list[int]) -> str:
@@ -173,12 +176,13 @@ def _ranges(numbers: list[int]) -> str:
     return ", ".join(parts)
 
 
-def _contrast_finding(ctx: DeckContext, slide_no: int, item: dict, extra: str = ""):
+def _contrast_finding(ctx: DeckContext, slide_no: int, item: dict, extra: str = "",
+                      severity: str | None = None):
     size = "large " if item["large"] else ""
     return ctx.finding("MK503", element_line(ctx, slide_no, item), 1,
                        f"{_describe(item)}: contrast {item['ratio']:.2f}:1 "
                        f"({item['fg']} on {item['bg']}); {size}text needs "
-                       f"{item['need']:g}:1{extra}", slide=slide_no)
+                       f"{item['need']:g}:1{extra}", slide=slide_no, severity=severity)
 
 
 @rule("MK504", "image-not-loaded", scope="rendered",
