@@ -138,3 +138,13 @@ def test_static_lint_imports_nothing_heavy(project, deck):
                           text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "tools")})
     assert "HEAVY []" in proc.stderr, proc.stderr
     assert json.loads(proc.stdout)[0]["code"] == "MK201"
+
+
+def test_rules_doc_is_current():
+    from marpkit.lint.formats import rules_markdown
+    from marpkit.lint.registry import load_rules
+
+    load_rules()
+    doc = ROOT / "docs" / "rules.md"
+    assert doc.read_text(encoding="utf-8") == rules_markdown(), \
+        "regenerate: .venv/bin/python -m marpkit.lint.formats > docs/rules.md"
