@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -79,6 +80,17 @@ def test_course_settings_win_over_decks(project, run_cli):
     text = (project / "slides" / "03-x.md").read_text()
     assert "theme: uncover\n" in text and "footer: Course\n" in text
     assert "**Module 3 of 3**" in text
+
+
+@pytest.mark.parametrize("footer", ["null", "yes", "12", "a: b", "# not a comment", "x'y\"z",
+                                    "Lab • Vương", "- item", "[1]", "{a: 1}", "@me", "x  "])
+def test_footers_read_back_as_written(project, run_cli, footer):
+    (project / "pyproject.toml").write_text(
+        "[tool.marpkit.course]\nfooter = " + json.dumps(footer) + "\n")
+    assert run_cli("new", "01-x")[0] == 0
+    deck = load_deck(project / "slides" / "01-x.md")
+    assert deck.front_matter.data["footer"] == footer
+    assert deck.slides[0].title == "X"
 
 
 @pytest.mark.parametrize("name", ["6-sweeps", "06_sweeps", "06-Sweeps", "06-", "006-x",

@@ -25,7 +25,8 @@ NAME = re.compile(r"^(?P<number>\d{2})-[a-z0-9-]+$")
 _NUMBER = re.compile(r"^(\d+)")
 _MODULE_OF = re.compile(r"\bModule\s+(\d+)\s+of\s+(\d+)\b", re.IGNORECASE)
 # A YAML plain scalar that reads back as itself; anything else is written quoted.
-_PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+_PLAIN = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
+_YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n"}
 SNIPPET = "quickstart.py"
 REGION = "log"
 DEFAULTS = {"theme": "default", "paginate": "true", "footer": None}
@@ -78,9 +79,13 @@ def plan(project: Project, name: str, title: str | None) -> Plan:
     return Plan(name, number, title, deck, snippet)
 
 
-def _scalar(value) -> str:
-    text = str(value)
-    return text if _PLAIN.match(text) else json.dumps(text, ensure_ascii=False)
+def _scalar(key: str, value: str) -> str:
+    if key == "paginate" and value.lower() in ("true", "false"):
+        return value.lower()
+    if _PLAIN.match(value) and value.lower() not in _YAML_WORDS:
+        return value
+    # A JSON string is a YAML double-quoted scalar: quotes, colons, `#` stay text.
+    return json.dumps(value, ensure_ascii=False)
 
 
 def front_matter(project: Project) -> dict:
@@ -90,11 +95,12 @@ def front_matter(project: Project) -> dict:
     if decks:
         latest = max(decks, key=lambda p: (_module_number(p) or -1, p.name))
         try:
-            data = load_deck(latest, project.rel(latest)).front_matter
+            matter = load_deck(latest, project.rel(latest)).front_matter
         except (DeckError, OSError):
-            data = None
+            matter = None
+        found = (matter.data or {}) if matter else {}
         for key in values:
-            value = (data.data or {}).get(key) if data else None
+            value = found.get(key)
             if isinstance(value, str) and value.strip():
                 values[key] = value.strip()
     course = project.section("course")
@@ -121,7 +127,7 @@ def scaffold(project: Project, p: Plan) -> list[Path]:
     snippet_text = env.get_template("quickstart.py.j2").render(name=p.name, number=p.number)
     # The fence body is written already synced: exactly what the region shows.
     code, _ = parse_snippet(p.snippet, snippet_text).shown(REGION)
-    matter = {key: _scalar(value) for key, value in front_matter(project).items()
+    matter = {key: _scalar(key, str(value)) for key, value in front_matter(project).items()
               if value is not None}
     deck_text = env.get_template("deck.md.j2").render(
         name=p.name, number=p.number, total=total, title=p.title, code=code,
