@@ -113,7 +113,9 @@ def test_mixed_deck_reports_each_failure_on_its_slide_line(proj, run_cli):
         # /// marpkit
         # timeout: 2
         # ///
+        import subprocess
         import time
+        subprocess.Popen(["sleep", "537"])  # a child of the snippet: must die with it
         while True:
             time.sleep(0.1)
     """)
@@ -170,6 +172,8 @@ def test_mixed_deck_reports_each_failure_on_its_slide_line(proj, run_cli):
     assert hang["status"] == "failed"
     assert hang["findings"][0]["code"] == "MK303"
     assert elapsed < 30  # the hanging snippet was killed, the others ran
+    leftovers = subprocess.run(["pgrep", "-f", "sleep 537"], capture_output=True, text=True)
+    assert leftovers.stdout.strip() == ""
 
     text_code, text, _ = run_cli("check")
     assert text_code == Exit.FINDINGS
@@ -269,6 +273,7 @@ def test_declared_expectations(proj, run_cli):
         for i in range(4):
             run.log({"train/loss": 1 / (i + 1), "acc": 0.5})
         run.log({"t": wandb.Table(columns=["a"], data=[[1]])})
+        wandb.save("never_written.pt")
         run.finish()
     """)
     deck(proj, "d.md", ("Exp", "python", "exp.py"))
@@ -276,8 +281,9 @@ def test_declared_expectations(proj, run_cli):
     [snippet] = report["snippets"]
     messages = [f["message"] for f in snippet["findings"]]
     assert code == Exit.FINDINGS
-    assert len(messages) == 1, messages
-    assert "summary 'acc' is 0.5, header expects 1.0" in messages[0]
+    assert len(messages) == 2, messages
+    assert "file 'never_written.pt' shown in wandb.save(...) was not saved" in messages[0]
+    assert "summary 'acc' is 0.5, header expects 1.0" in messages[1]
     assert snippet["runs"][0]["media"] == ["table"]
 
 
@@ -469,10 +475,14 @@ def test_warnings_and_junit(proj, run_cli, tmp_path):
     assert '<testsuite name="marpkit check"' in xml and 'name="warn.py"' in xml
 
 
-def test_usage_errors(proj, run_cli):
+def test_usage_errors_and_broken_references(proj, run_cli):
     code, _, err = run_cli("check", "nope.md")
     assert code == Exit.USAGE
     assert "no such deck or snippet" in err
+    deck(proj, "d.md", ("Gone", "python", "gone.py"))
+    code, report, _ = check(run_cli)
+    assert code == Exit.FINDINGS
+    assert [f["code"] for f in report["findings"]] == ["MK310"]
 
 
 def test_subprocess_fallback_and_memory_cap(proj, run_cli, monkeypatch):
