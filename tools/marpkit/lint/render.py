@@ -21,6 +21,12 @@ CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backgro
                "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
+_WARM_UP = """<!DOCTYPE html><html><head><meta charset="UTF-8"></head><body>
+<svg data-marpit-svg viewBox="0 0 1280 720"><foreignObject width="1280" height="720">
+<section><h1>Warm-up</h1><p>text</p><pre><code>code</code></pre></section>
+</foreignObject></svg></body></html>"""
+
+
 @dataclass
 class RenderedDeck:
     slides: list[dict] = field(default_factory=list)
@@ -101,6 +107,7 @@ class Renderer:
                     # Themes may @import web fonts; lint judges the deck offline, as
                     # the build does, instead of waiting on the network.
                     page.route(re.compile(r"^https?://"), lambda route: route.abort())
+                    self._warm_up(page, tmp)
                     _, err = proc.communicate()
                     seconds = time.perf_counter() - started
                     for deck, out in outputs.items():
@@ -120,6 +127,13 @@ class Renderer:
                 proc.wait()
             shutil.rmtree(tmp, ignore_errors=True)
         return results
+
+    def _warm_up(self, page, tmp: Path) -> None:
+        """Pay the first navigation's costs (renderer process, fonts, compiling the
+        measuring script) while Marp is still busy, not after it finishes."""
+        warm = tmp / "warm-up.html"
+        warm.write_text(_WARM_UP, encoding="utf-8")
+        self._measure(page, warm)
 
     def _measure(self, page, html: Path) -> list[dict]:
         from marpkit.lint.measure_js import MEASURE_JS
