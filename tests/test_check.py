@@ -449,6 +449,11 @@ def test_cache_hits_unless_snippet_or_helper_changes(proj, run_cli):
     assert status() == "cached"
     code, report, _ = check(run_cli, "--no-cache")
     assert report["snippets"][0]["status"] == "passed"
+    # a slide now shows a claim the run does not back: no output for the fence
+    main.write_text(main.read_text() + "if False:\n    run.log({'never': 1})\n")
+    code, report, _ = check(run_cli)
+    assert code == Exit.FINDINGS and report["snippets"][0]["status"] == "failed"
+    assert read_output(load_project(), "c/train.py") is None
 
 
 def test_warnings_and_junit(proj, run_cli, tmp_path):

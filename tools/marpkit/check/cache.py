@@ -5,7 +5,8 @@ and the bytes of every file in its folder (so edited helpers, data files and
 the header all count), the Python, wandb and marpkit versions. What is cached
 is the *execution* (exit status, recorded runs, normalised stdout), never the
 verdict: claims depend on what the deck shows and are re-derived on every
-check. Only clean executions are cached; failures and timeouts run again.
+check (the entry's `passed` flag records the latest verdict, for `output=`
+fences). Only clean executions are cached; failures and timeouts run again.
 The `--timeout` default is not part of the key (a header `timeout:` is).
 """
 

@@ -133,6 +133,8 @@ def run_check(project, paths, jobs: int, timeout: float, use_cache: bool):
             result.duration_s = execution.duration_s
             result.findings += evaluate(task, execution, Placer(task, project.rel))
             finish(result)
+            if entry.get("passed") != (result.status != "failed"):
+                cache.put(key, {**entry, "passed": result.status != "failed"})
             return
         if executor is None:
             executor = Executor(jobs, timeout)
@@ -163,11 +165,14 @@ def run_check(project, paths, jobs: int, timeout: float, use_cache: bool):
                     result.findings += evaluate(task, execution, Placer(task, project.rel))
                     clean = (not execution.timed_out and execution.exception is None
                              and execution.returncode == task.header.exit)
+                    finish(result)
                     if clean and id(task) in keys:
+                        # `passed` is the verdict against the decks as they are
+                        # now; output= fences are only filled from passing runs.
                         cache.put(keys[id(task)], {"execution": execution.to_json(),
                                                    "stdout": execution.stdout,
-                                                   "snippet": task.rel})
-                    finish(result)
+                                                   "snippet": task.rel,
+                                                   "passed": result.status != "failed"})
             except RuntimeError as exc:
                 # The pool itself died (killed, out of memory): every snippet
                 # still in it is reported, not silently dropped.

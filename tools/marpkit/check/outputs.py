@@ -48,16 +48,16 @@ def normalise(text: str, run_ids: list[str] = (), workdir: str | None = None,
 
 
 def read_output(project, rel_snippet_path: str) -> str | None:
-    """The normalised stdout of the last clean check of this snippet as it is now.
+    """The normalised stdout of the last passing check of this snippet as it is now.
 
-    None when the snippet changed since (its cache key moved), never ran
-    cleanly, or does not exist.
+    None when the snippet (or anything in its folder) changed since (its cache
+    key moved), its last check failed, it never ran, or it does not exist.
     """
     snippets_dir = Path(project.snippets_dir)
     path = snippets_dir / rel_snippet_path
     if not path.is_file():
         return None
     entry = Cache(Path(project.cache_dir)).get(cache_key(snippets_dir, path))
-    if not entry:
+    if not entry or not entry.get("passed"):
         return None
     return entry.get("stdout")
