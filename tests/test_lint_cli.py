@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+
 from conftest import ROOT, SHARED, write
 
 HEAD = "---\nmarp: true\n---\n\n"
@@ -77,7 +78,8 @@ def test_fix_is_atomic_and_idempotent(run_cli, project, deck):
     code, out, err = run_cli("lint", "--no-render", "--fix")
     assert code == 0, out
     assert "Fixed 2 issue(s) in slides/01-demo.md" in err
-    assert deck.read_text(encoding="utf-8") == HEAD + 'Footer "BAI Lab \u2022 Demo"\n\n- \u2705 done\n'
+    clean = HEAD + 'Footer "BAI Lab \u2022 Demo"\n\n- \u2705 done\n'
+    assert deck.read_text(encoding="utf-8") == clean
     assert b"\r\n" in crlf.read_bytes() and b"\n\n" not in crlf.read_bytes().replace(b"\r\n", b"")
     assert sorted(p.name for p in (project / "slides").iterdir()) == ["01-demo.md", "02-crlf.md"]
     before = deck.stat().st_mtime_ns

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 
 from conftest import ROOT, shared_path
-
 from marpkit.config import load_project
 from marpkit.lint import engine
 from marpkit.lint.settings import load_settings

@@ -15,6 +15,9 @@ from marpkit.lint.registry import REGISTRY, load_rules
 from marpkit.lint.settings import LintSettings
 from marpkit.snippets import SnippetStore
 
+# tmp_path is only a scratch folder: reusing it across examples is fine.
+FIXTURE_OK = [HealthCheck.function_scoped_fixture]
+
 load_rules()
 STATIC = [r for r in REGISTRY.values() if r.scope == "deck"]
 PROJECT_RULES = [r for r in REGISTRY.values() if r.scope == "project"]
@@ -22,7 +25,8 @@ PROJECT_RULES = [r for r in REGISTRY.values() if r.scope == "project"]
 # Pieces of Marp syntax, so random decks reach the interesting code paths.
 PIECES = st.sampled_from([
     "---", "---\n", "marp: true\n", "theme: gaia\n", "size: 4:3\n", "<!-- _class: lead -->",
-    "<!-- _backgroundColr: red -->", "<!-- $theme: x -->", "<!-- _theme: y -->", "headingDivider: 2\n",
+    "<!-- _backgroundColr: red -->", "<!-- $theme: x -->", "<!-- _theme: y -->",
+    "headingDivider: 2\n",
     "# Title\n", "## Sub\n", "```python\n", "```python snippet=a.py#r\n", "```\n", "~~~\n",
     "| a | b |\n|---|---|\n| 1 | 2 |\n", "$$\n", "$x$", "![bg](#fff)", "![](red)", "- item\n",
     "Module 2 of 3", "Next: Module 9", "<!--", "-->", "\r\n", "\r", "\n", "\t", "    ",
@@ -55,7 +59,7 @@ def _check_positions(ctx, findings):
             assert 1 <= f.slide <= len(deck.slides)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None, suppress_health_check=FIXTURE_OK)
 @given(text=TEXT)
 def test_static_rules_never_crash_and_stay_in_the_file(tmp_path, text):
     ctx = _contexts(text, tmp_path)
@@ -68,7 +72,7 @@ def test_static_rules_never_crash_and_stay_in_the_file(tmp_path, text):
         list(rule.func(pctx))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None, suppress_health_check=FIXTURE_OK)
 @given(text=st.text(max_size=300))
 def test_arbitrary_unicode(tmp_path, text):
     ctx = _contexts(text, tmp_path)
@@ -76,7 +80,7 @@ def test_arbitrary_unicode(tmp_path, text):
     _check_positions(ctx, findings)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=FIXTURE_OK)
 @given(text=TEXT)
 def test_fixes_are_idempotent(tmp_path, text):
     from marpkit.lint.fix import apply
@@ -95,7 +99,7 @@ def test_fixes_are_idempotent(tmp_path, text):
     assert not [f for rule in STATIC for f in rule.func(final) if f.fix is not None]
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=FIXTURE_OK)
 @given(data=st.binary(max_size=400))
 def test_any_bytes_through_the_engine(tmp_path, data):
     from marpkit.config import load_project

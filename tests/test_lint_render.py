@@ -15,13 +15,15 @@ pytestmark = pytest.mark.integration
 
 HEAD = "---\nmarp: true\n---\n\n"
 # A 1x1 PNG, so the "loads" case has a real image.
-PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQ"
+                         "GAhKmMIQAAAABJRU5ErkJggg==")
 
 BAD = {
     "01-long.md": HEAD + "# Long\n\n" + "".join(f"- point {i}\n" for i in range(20)),
     "02-wide-table.md": HEAD + "# Table\n\n| " + " | ".join(f"Heading number {i}" for i in range(9))
     + " |\n" + "|---" * 9 + "|\n" + "| cell " * 9 + "|\n",
-    "03-shrunk.md": HEAD + "# Code\n\n```text\n" + "".join(f"line {i}\n" for i in range(60)) + "```\n",
+    "03-shrunk.md": HEAD + "# Code\n\n```text\n" + "".join(f"line {i}\n" for i in range(60))
+    + "```\n",
     "04-dark.md": HEAD + "<!-- _backgroundColor: #0d1117 -->\n\n# Dark\n\nPlain text\n",
     "05-image.md": HEAD + "# Pictures\n\n![](missing.png)\n\n---\n\n![bg](gone-bg.png)\n",
 }
@@ -29,7 +31,8 @@ GOOD = {
     "01-short.md": HEAD + "# Short\n\n- one\n- two\n",
     "02-table.md": HEAD + "# Table\n\n| A | B |\n|---|---|\n| 1 | 2 |\n",
     "03-code.md": HEAD + "# Code\n\n```text\nprint(1)\n```\n",
-    "04-dark.md": HEAD + "<!-- _backgroundColor: #0d1117 -->\n<!-- _color: #f0f0f0 -->\n\n# Dark\n\nText\n",
+    "04-dark.md": HEAD + "<!-- _backgroundColor: #0d1117 -->\n<!-- _color: #f0f0f0 -->\n\n"
+    "# Dark\n\nText\n",
     "05-image.md": HEAD + "# Pictures\n\n![](pixel.png)\n\n---\n\n![bg](pixel.png)\n",
 }
 

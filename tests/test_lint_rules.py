@@ -5,8 +5,8 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from conftest import write
 
+from conftest import write
 from marpkit.config import load_project
 from marpkit.lint import engine
 from marpkit.lint.registry import REGISTRY, load_rules
@@ -61,7 +61,8 @@ CASES = {
               HEAD + "# A\n\nIt costs $5 or $10.\n\n```python\nprice = '$x$'\n```\n", {}, ""),
     "MK111": ("---\nmarp: true\n\n# Welcome\n## Subtitle\n---\n\n# B\n",
               "---\nmarp: true\n# size: 4:3\n# header: x\n---\n\n# B\n", {}, ""),
-    "MK201": (HEAD + "# Caf\u221a\u00a9 \u201a\u00c4\u00a2 Lab\n", HEAD + "# Café • Vương ✅\n", {}, ""),
+    "MK201": (HEAD + "# Caf\u221a\u00a9 \u201a\u00c4\u00a2 Lab\n", HEAD + "# Café • Vương ✅\n",
+              {}, ""),
     "MK202": (HEAD + "# Caf\ufffd\n", HEAD + "# Café\n", {}, ""),
     "MK203": (HEAD + "# mar\u200bp\n", HEAD + "# Dev \U0001f469\u200d\U0001f4bb\n", {}, ""),
     "MK310": (HEAD + "```python snippet=gone.py\n```\n",
@@ -79,7 +80,8 @@ CASES = {
     "MK314": (HEAD + "# A\n", HEAD + "```python snippet=demo.py#main\nprint(os.sep)\n```\n",
               {"snippets/demo.py": SNIPPET}, ""),
     "MK315": (HEAD + "```python\nprint(1)\n```\n",
-              HEAD + "```text\nprint(1)\n```\n\n```python snippet=demo.py#main\nprint(os.sep)\n```\n",
+              HEAD + "```text\nprint(1)\n```\n\n"
+              "```python snippet=demo.py#main\nprint(os.sep)\n```\n",
               {"snippets/demo.py": SNIPPET}, ""),
     "MK316": (HEAD + "```python snippet=bad.py#main\nx = 1\n```\n",
               HEAD + "```python snippet=demo.py#main\nprint(os.sep)\n```\n",
@@ -96,13 +98,16 @@ CASES = {
               HEAD + "| A | B |\n|---|---|\n" + "| 1 | 2 |\n" * 3, {}, ""),
     "MK405": (HEAD + "## Too much\n\n" + "".join(f"- point {i}\n" for i in range(25)),
               HEAD + "## Enough\n\n- one\n- two\n- three\n", {}, ""),
-    "MK601": (HEAD + "# Tracking\n\n**Module 4 of 9**\n", HEAD + "# Tracking\n\n**Module 4 of 4**\n",
+    "MK601": (HEAD + "# Tracking\n\n**Module 4 of 9**\n",
+              HEAD + "# Tracking\n\n**Module 4 of 4**\n",
               {}, COURSE),
     "MK602": (HEAD + "# End\n\nNext: Module 7 - Serving\n",
               HEAD + "# End\n\nNext: Module 3 - Serving\n", {}, COURSE),
-    "MK603": ("---\nmarp: true\nfooter: Old Lab\n---\n# A\n", "---\nmarp: true\nfooter: Lab\n---\n# A\n",
+    "MK603": ("---\nmarp: true\nfooter: Old Lab\n---\n# A\n",
+              "---\nmarp: true\nfooter: Lab\n---\n# A\n",
               {}, '[tool.marpkit.course]\nfooter = "Lab"\n'),
-    "MK604": ("---\nmarp: true\ntheme: gaia\n---\n# A\n", "---\nmarp: true\ntheme: default\n---\n# A\n",
+    "MK604": ("---\nmarp: true\ntheme: gaia\n---\n# A\n",
+              "---\nmarp: true\ntheme: default\n---\n# A\n",
               {}, '[tool.marpkit.course]\ntheme = "default"\n'),
 }
 NAMES = {"MK601": "04-tracking.md", "MK602": "02-end.md"}
@@ -128,7 +133,8 @@ def test_rule_triggers(project, code):
 @pytest.mark.parametrize("code", sorted(CASES))
 def test_rule_stays_quiet(project, code):
     _bad, good, files, config = CASES[code]
-    found = lint(project, good, files=GOOD_FILES.get(code, files), config=config, name=NAMES.get(code, "01-demo.md"))
+    found = lint(project, good, files=GOOD_FILES.get(code, files), config=config,
+                 name=NAMES.get(code, "01-demo.md"))
     assert code not in codes(found), found
 
 
@@ -174,8 +180,10 @@ def test_mojibake_encodings(garbled, clean):
         assert fix_mojibake(garbled) == clean
 
 
-@pytest.mark.parametrize("text", ["Fran\u00e7ais \u00e9t\u00e9", "\u65e5\u672c\u8a9e\u306e\u30b9\u30e9\u30a4\u30c9",
-                                  "\u00bfQu\u00e9?", "\u2014 \u00ab quote \u00bb", "\u00c4\u00d6\u00dc \u00df"])
+@pytest.mark.parametrize("text", [
+    "Fran\u00e7ais \u00e9t\u00e9", "\u65e5\u672c\u8a9e\u306e\u30b9\u30e9\u30a4\u30c9",
+    "\u00bfQu\u00e9?", "\u2014 \u00ab quote \u00bb", "\u00c4\u00d6\u00dc \u00df",
+])
 def test_no_mojibake_in_real_text(text):
     from marpkit.lint.rules.text import mojibake_runs
 

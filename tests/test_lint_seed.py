@@ -39,7 +39,8 @@ def test_fixing_the_seed_restores_the_text():
     text = seed.read_text(encoding="utf-8")
     fixed, applied = apply(text, [f.fix for f in by_code(lint_seed(False), "MK201")])
     assert len(applied) == 11
-    assert 'footer: "BAI Lab \u2022 Weights & Biases \u2022 V\u01b0\u01a1ng C\u01b0\u1eddng"' in fixed
+    footer = 'footer: "BAI Lab \u2022 Weights & Biases \u2022 V\u01b0\u01a1ng C\u01b0\u1eddng"'
+    assert footer in fixed
     assert "\u2705 **W&B fundamentals**" in fixed and "\U0001f680 View run" in fixed
 
 

@@ -113,7 +113,8 @@ def rules_markdown() -> str:
            "Generated from `tools/marpkit/lint` (`.venv/bin/python -m marpkit.lint.formats > "
            "docs/rules.md`); `marpkit rule CODE` prints the same text.", "",
            "Select and ignore rules with `--select` / `--ignore` or in `pyproject.toml`:", "",
-           "```toml", "[tool.marpkit.lint]", 'select = ["ALL"]          # codes or prefixes: "MK2", "MK401"',
+           "```toml", "[tool.marpkit.lint]",
+           'select = ["ALL"]          # codes or prefixes: "MK2", "MK401"',
            'ignore = ["MK405"]', "", "[tool.marpkit.lint.per-file-ignores]",
            '"slides/00-*.md" = ["MK6"]', "", "[tool.marpkit.lint.thresholds]"]
     for key, value in DEFAULT_THRESHOLDS.items():

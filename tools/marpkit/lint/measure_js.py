@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - JavaScript source, kept readable rather than wrapped for Python
 """The measuring script run in the page Marp CLI produced (kept as a .py so it ships with the package)."""
 
 MEASURE_JS = r"""

@@ -66,11 +66,14 @@ def _next_references(ctx: DeckContext):
     for slide in deck.slides:
         for i, heading in enumerate(slide.headings):
             if re.search(r"\bnext\b", heading.text, re.IGNORECASE):
-                end = slide.headings[i + 1].line if i + 1 < len(slide.headings) else slide.end_line + 1
+                following = slide.headings[i + 1:]
+                end = following[0].line if following else slide.end_line + 1
                 under_next.update(range(heading.line + 1, end))
     for number in range(1, deck.line_count + 1):
         line = deck.line_text(number)
-        match = _NEXT_INLINE.search(line) or (_MODULE.search(line) if number in under_next else None)
+        match = _NEXT_INLINE.search(line)
+        if match is None and number in under_next:
+            match = _MODULE.search(line)
         if match:
             yield number, match.start(1) + 1, int(match.group(1))
 

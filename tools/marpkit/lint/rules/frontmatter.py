@@ -14,7 +14,8 @@ _SPOT_OR_DOLLAR = re.compile(r"^[_$]")
 _DIRECTIVE_LIKE = re.compile(r"^\s*[_$]?[A-Za-z][\w-]*\s*:(\s|$)")
 _INLINE_MATH = re.compile(r"(?<![\\$\w])\$(?=[^\s$])([^$\n]*?[^\s\\$])\$(?![\d$])")
 # CSS named colours plus hex/functional notation: Marp's deprecated colour shorthand.
-_CSS_COLOR_FUNC = re.compile(r"^(#[0-9a-fA-F]{3,8}|(rgb|rgba|hsl|hsla|hwb|lab|lch|oklab|oklch)\(.*\))$")
+_CSS_COLOR_FUNC = re.compile(
+    r"^(#[0-9a-fA-F]{3,8}|(rgb|rgba|hsl|hsla|hwb|lab|lch|oklab|oklch)\(.*\))$")
 CSS_NAMED_COLORS = frozenset("""
 aliceblue antiquewhite aqua aquamarine azure beige bisque black blanchedalmond blue blueviolet
 brown burlywood cadetblue chartreuse chocolate coral cornflowerblue cornsilk crimson cyan darkblue
@@ -138,7 +139,8 @@ def unknown_directive(ctx: DeckContext):
         message = f"unknown directive `{key}`"
         if suggestion:
             message += f"; did you mean `{suggestion}`?"
-        column = max(ctx.deck.line_text(line).find(key) + 1, 1) if line <= ctx.deck.line_count else 1
+        found_at = ctx.deck.line_text(line).find(key) if line <= ctx.deck.line_count else -1
+        column = max(found_at + 1, 1)
         yield ctx.finding("MK103", line, column, message, slide=slide)
 
 

@@ -168,8 +168,8 @@ def _table_cells(slide, table) -> list[list[str]]:
 cannot get narrower than its longest words. Past that, Marp's default theme
 lets the table scroll sideways, and on a slide the last columns are simply
 not shown.""",
-      example="""| Method | Visualization | Comparison | Collaboration | Reproducibility | Automation |
-|---|---|---|---|---|---|""")
+      example="""| Method | Visualization | Comparison | Collaboration | Reproducibility |
+|---|---|---|---|---|""")
 def table_too_wide(ctx: DeckContext):
     b = box(ctx)
     m = b.metrics

@@ -62,7 +62,8 @@ def element_line(ctx: DeckContext, slide_no: int, item: dict) -> int:
 def _directive_line(ctx: DeckContext, slide_no: int, name: str) -> int | None:
     """Where the header/footer a slide shows was set: its spot directive, else the
     last local one on or before the slide."""
-    uses = [u for u in ctx.deck.directive_uses if u.slide <= slide_no and u.key in (name, "_" + name)]
+    uses = [u for u in ctx.deck.directive_uses
+            if u.slide <= slide_no and u.key in (name, "_" + name)]
     spot = [u for u in uses if u.key.startswith("_") and u.slide == slide_no]
     chosen = spot or [u for u in uses if not u.key.startswith("_")]
     return chosen[-1].line if chosen else None

@@ -13,7 +13,8 @@ from marpkit.lint.registry import rule
 # every multi-byte character into 2-4 non-ASCII characters, so mojibake never
 # spans ASCII.
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
-_UTF8_SEQ = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_UTF8_SEQ = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 _ENCODINGS = ("mac_roman", "cp1252", "latin-1")
 
 INVISIBLE = {
