@@ -150,3 +150,9 @@ def test_rules_doc_is_current():
     doc = ROOT / "docs" / "rules.md"
     assert doc.read_text(encoding="utf-8") == rules_markdown(), \
         "regenerate: .venv/bin/python -m marpkit.lint.formats > docs/rules.md"
+
+
+def test_missing_browser_is_a_usage_error(run_cli, deck, monkeypatch):
+    monkeypatch.setenv("CHROME_PATH", str(deck.parent / "no-such-chromium"))
+    code, _, err = run_cli("lint")
+    assert code == 2 and "Chromium not found" in err and "--no-render" in err

@@ -144,6 +144,12 @@ def test_unknown_directive_suggests(project):
     assert (found[0].line, found[0].column, found[0].slide) == (5, 6, 1)
 
 
+def test_prose_comment_is_not_a_yaml_error(project):
+    text = HEAD + "# A\n\n<!-- TODO: check: the numbers -->\n\n<!-- _class: [lead -->\n"
+    found = lint(project, text, select="MK101")
+    assert [f.line for f in found] == [7]
+
+
 def test_yaml_error_has_its_line(project):
     found = lint(project, "---\nmarp: true\ntheme: [a\nfooter: x\n---\n# A\n", select="MK101")
     assert found and found[0].line in (4, 5)

@@ -109,7 +109,7 @@ def run(project: Project, settings: LintSettings, paths: list[Path], *,
             ctx.error = exc
             if settings.enabled("MK204", display):
                 out.findings.append(Finding(display, exc.line, exc.column, "MK204",
-                                            f"file is not UTF-8: {exc}", "error"))
+                                            f"file is not UTF-8 ({exc})", "error"))
             continue
         except OSError as exc:
             raise UsageError(f"{display}: cannot read: {exc.strerror}") from None

@@ -11,7 +11,7 @@ from marpkit.lint.registry import rule
 
 _SPOT_OR_DOLLAR = re.compile(r"^[_$]")
 # A comment that starts like `key: value` (optionally `_key`/`$key`) was meant as directives.
-_DIRECTIVE_LIKE = re.compile(r"^\s*[_$]?[A-Za-z][\w-]*\s*:(\s|$)")
+_DIRECTIVE_LIKE = re.compile(r"^\s*(?P<key>[_$]?[A-Za-z][\w-]*)\s*:(\s|$)")
 _INLINE_MATH = re.compile(r"(?<![\\$\w])\$(?=[^\s$])([^$\n]*?[^\s\\$])\$(?![\d$])")
 # CSS named colours plus hex/functional notation: Marp's deprecated colour shorthand.
 _CSS_COLOR_FUNC = re.compile(
@@ -49,6 +49,16 @@ def _suggest(key: str) -> str | None:
     return hits[0] if hits else None
 
 
+def _meant_as_directive(content: str) -> bool:
+    """A speaker note like `TODO: check: numbers` is not broken YAML, it is prose;
+    only a comment that starts with a directive name (or a near miss) was meant as one."""
+    match = _DIRECTIVE_LIKE.match(content)
+    if not match:
+        return False
+    key = match.group("key").lstrip("$")
+    return dirs.is_known(key) or _suggest(key) is not None
+
+
 @rule("MK101", "yaml-syntax-error",
       summary="Front matter or a directive comment is not valid YAML.",
       rationale="""Marp silently ignores a directive block it cannot parse, so every
@@ -68,7 +78,7 @@ def yaml_syntax(ctx: DeckContext):
                           slide=1)
     for slide in deck.slides:
         for comment in slide.comments:
-            if comment.yaml_error is not None and _DIRECTIVE_LIKE.match(comment.content):
+            if comment.yaml_error is not None and _meant_as_directive(comment.content):
                 err = comment.yaml_error
                 yield ctx.finding("MK101", comment.line + (err.line or 0), 1,
                                   f"directive comment is not valid YAML: {err}", slide=slide.index)
