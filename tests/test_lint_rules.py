@@ -147,7 +147,7 @@ def test_unknown_directive_suggests(project):
 def test_prose_comment_is_not_a_yaml_error(project):
     text = HEAD + "# A\n\n<!-- TODO: check: the numbers -->\n\n<!-- _class: [lead -->\n"
     found = lint(project, text, select="MK101")
-    assert [f.line for f in found] == [7]
+    assert [f.line for f in found] == [9]
 
 
 def test_yaml_error_has_its_line(project):
