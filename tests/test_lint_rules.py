@@ -48,7 +48,7 @@ CASES = {
     "MK104": (HEAD + "<!-- _theme: gaia -->\n# A\n", HEAD + "<!-- _class: lead -->\n# A\n", {}, ""),
     "MK105": ("---\nmarp: true\ntheme: gaya\n---\n# A\n",
               "---\nmarp: true\ntheme: course\n---\n# A\n",
-              {"themes/course.css": "/* @theme course */\n@import 'default';\n"}, ""),
+              {"themes/course.css": "/*\n * Course theme.\n *\n * @theme course\n */\n@import 'default';\n"}, ""),
     "MK106": ("---\nmarp: true\nsize: 16:10\n---\n# A\n",
               "---\nmarp: true\ntheme: wide\nsize: 16:10\n---\n# A\n",
               {"themes/wide.css": "/*\n * @theme wide\n * @size 16:10 1280px 800px\n */\n"}, ""),

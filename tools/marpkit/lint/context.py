@@ -16,7 +16,8 @@ from marpkit.snippets import Resolution, SnippetStore, resolve_deck
 
 BUILTIN_THEMES = ("default", "gaia", "uncover")
 BUILTIN_SIZES = {"16:9": (1280, 720), "4:3": (960, 720)}
-_THEME_NAME = re.compile(r"/\*[\s*]*@theme\s+(\S+)")
+_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+_THEME_NAME = re.compile(r"@theme\s+([^\s*]+)")
 _THEME_SIZE = re.compile(r"@size\s+(\S+)\s+(\d+(?:\.\d+)?)px\s+(\d+(?:\.\d+)?)px")
 _THEME_IMPORT = re.compile(r"""@import(?:-theme)?\s+(?:url\()?["']([^"']+)["']""")
 
@@ -38,12 +39,14 @@ def load_themes(themes_dir: Path) -> dict[str, Theme]:
                 text = css.read_text(encoding="utf-8", errors="replace")
             except OSError:
                 continue
-            match = _THEME_NAME.search(text)
+            # Marp reads `@theme` and `@size` from any block comment in the file.
+            meta = "\n".join(_COMMENT.findall(text))
+            match = _THEME_NAME.search(meta)
             if not match:
                 continue
             name = match.group(1)
             sizes = {m.group(1): (float(m.group(2)), float(m.group(3)))
-                     for m in _THEME_SIZE.finditer(text)}
+                     for m in _THEME_SIZE.finditer(meta)}
             themes[name] = Theme(name, sizes, css)
             imports[name] = _THEME_IMPORT.findall(text)
     # Marp inherits `@size` from an imported theme; a theme with none of its
