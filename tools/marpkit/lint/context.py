@@ -99,13 +99,25 @@ class DeckContext:
         except ValueError:
             return False
 
+    def column_of(self, line: int, needle: str) -> int:
+        """1-based column of `needle` on `line`, or 1 (positions from the model can be
+        approximate in malformed decks)."""
+        if self.deck is None or not 1 <= line <= self.deck.line_count:
+            return 1
+        return self.deck.line_text(line).find(needle) + 1 or 1
+
     def finding(self, code: str, line: int, column: int, message: str, *,
                 fix: Fix | None = None, end_line: int | None = None,
                 severity: str | None = None, slide: int | None = None) -> Finding:
         rule = REGISTRY[code]
         deck = self.deck
+        if deck is not None and deck.line_count:
+            # Never point outside the file, whatever a malformed deck made of positions.
+            line = max(1, min(line, deck.line_count))
+            column = min(column, len(deck.line_text(line)) + 1)
+            if end_line is not None:
+                end_line = max(line, min(end_line, deck.line_count))
         if deck is not None and deck.slides:
-            line = max(1, min(line, deck.line_count or 1))
             target = deck.slides[slide - 1] if slide else deck.slide_at(line)
             slide_no, title = target.index, target.title
         else:

@@ -149,8 +149,7 @@ def unknown_directive(ctx: DeckContext):
         message = f"unknown directive `{key}`"
         if suggestion:
             message += f"; did you mean `{suggestion}`?"
-        found_at = ctx.deck.line_text(line).find(key) if line <= ctx.deck.line_count else -1
-        column = max(found_at + 1, 1)
+        column = ctx.column_of(line, key)
         yield ctx.finding("MK103", line, column, message, slide=slide)
 
 
@@ -162,7 +161,7 @@ the whole deck; `_theme` is not a directive at all and is ignored.""",
 def global_as_local(ctx: DeckContext):
     for key, line, slide, _in_block, _source in _directive_keys(ctx):
         if isinstance(key, str) and key.startswith("_") and key[1:] in dirs.GLOBALS:
-            column = max(ctx.deck.line_text(line).find(key) + 1, 1)
+            column = ctx.column_of(line, key)
             yield ctx.finding("MK104", line, column,
                               f"`{key}` has no effect: `{key[1:]}` is a global directive "
                               "and cannot be set for one slide", slide=slide)
@@ -223,7 +222,7 @@ Marp ignores them today.""",
 def dollar_directive(ctx: DeckContext):
     for key, line, slide, in_block, _source in _directive_keys(ctx):
         if isinstance(key, str) and key.startswith("$") and (in_block or dirs.is_known(key[1:])):
-            column = max(ctx.deck.line_text(line).find(key) + 1, 1)
+            column = ctx.column_of(line, key)
             yield ctx.finding("MK107", line, column,
                               f"`{key}` is deprecated Marp syntax and is ignored; "
                               f"write `{key[1:]}`", slide=slide)
