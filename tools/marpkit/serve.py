@@ -53,8 +53,37 @@ class Preview:
         # copy_assets and the KaTeX copy write into project.build_dir; aim them at the preview.
         return replace(self.project, build_dir=self.folder)
 
+    @property
+    def themes(self) -> Path:
+        # Outside the served folder, so the page index lists decks only.
+        return self.project.build_dir / ".marpkit" / "serve-themes"
+
     def target(self, deck_path: Path) -> Path:
         return self.folder / deck_path.name
+
+    def sync_themes(self) -> None:
+        """Mirror themes/*.css for Marp, each copy replaced in one step.
+
+        Marp reads a theme the moment it changes; an editor that truncates and
+        rewrites the file in place can show it an empty theme, after which Marp
+        neither registers the theme nor reloads pages again. Copies written
+        atomically, once the save is complete, never look half-written.
+        """
+        self.themes.mkdir(parents=True, exist_ok=True)
+        wanted = {path.name: path for path in build.theme_files(self.project)}
+        for copy in self.themes.glob("*.css"):
+            if copy.name not in wanted:
+                copy.unlink()
+        for name, source in wanted.items():
+            try:
+                data = source.read_bytes()
+            except OSError:
+                continue  # deleted mid-save; the next event brings it back
+            if b"@theme" not in data:
+                continue  # caught mid-save (or broken): keep what Marp has now
+            copy = self.themes / name
+            if not copy.is_file() or copy.read_bytes() != data:
+                atomic_write(copy, data)
 
     def render(self, deck_path: Path, store: SnippetStore,
                force: bool = False) -> list[Finding] | None:
@@ -159,14 +188,16 @@ def port_in_use(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def start_marp(project: Project, folder: Path, port: int) -> subprocess.Popen:
+def start_marp(preview: Preview, port: int) -> subprocess.Popen:
+    project, folder = preview.project, preview.folder
     marp_js = marp.find_marp(project.root)
     config = project.build_dir / ".marpkit" / "serve.config.json"
     katex = "assets/katex/" if (project.root / "node_modules" / "katex").is_dir() else None
     engine = marp.engine_config(katex)
     # As `marpkit build` does: in the config, since `--theme-set` takes a list
-    # and would swallow the folder argument. Marp watches these files itself.
-    engine["themeSet"] = [str(p.resolve()) for p in build.theme_files(project)]
+    # and would swallow the folder argument. Marp watches the folder itself
+    # (new themes included) and reloads the pages that use a changed theme.
+    engine["themeSet"] = [str(preview.themes)]
     atomic_write(config, json.dumps(engine))
     cmd = ["node", str(marp_js), "--server", "--no-stdin", "-c", str(config)]
     if build.settings(project)["html"]:
@@ -272,8 +303,9 @@ def handle_changes(preview: Preview, changed: set[Path]) -> None:
         preview.remove(path)
         click.echo(f"{project.rel(path)} removed from the preview")
     if theme_changed:
-        # Marp reloads pages that use a changed theme itself (it watches the
-        # theme set); marpkit only re-lints, as sizes and theme names may differ.
+        # Marp reloads the pages once their theme's copy changes; marpkit only
+        # re-lints, as theme names and slide sizes may have changed.
+        preview.sync_themes()
         decks.update(project.decks())
     forced -= removed
     # Write every preview before linting any deck, so pages reload as early as possible.
@@ -316,6 +348,7 @@ def serve(project: Project, port: int) -> int:
         shutil.rmtree(folder)  # no stale decks from an earlier session
     folder.mkdir(parents=True)
     preview = Preview(project, folder)
+    preview.sync_themes()
     store = SnippetStore(project.snippets_dir)
     for path in project.decks():
         started = time.monotonic()
@@ -329,7 +362,7 @@ def serve(project: Project, port: int) -> int:
     previous = signal.signal(signal.SIGTERM, on_term)
     proc = None
     try:
-        proc = start_marp(project, folder, port)
+        proc = start_marp(preview, port)
         wait_until_listening(proc, port)
         click.echo(f"Serving {project.rel(folder)}/ at http://localhost:{port}/ "
                    "(Ctrl-C to stop)")
