@@ -94,7 +94,7 @@ def test_footers_read_back_as_written(project, run_cli, footer):
 
 
 @pytest.mark.parametrize("name", ["6-sweeps", "06_sweeps", "06-Sweeps", "06-", "006-x",
-                                  "../06-x", "06-x/y", "06-x.md"])
+                                  "../06-x", "06-x/y", "06-x.md", "06-x\n", " 06-x"])
 def test_refuses_bad_names(project, run_cli, name):
     code, out, err = run_cli("new", name)
     assert code == 2

@@ -21,7 +21,8 @@ from marpkit.edits import atomic_write
 from marpkit.findings import Exit, UsageError
 from marpkit.snippets import parse_snippet
 
-NAME = re.compile(r"^(?P<number>\d{2})-[a-z0-9-]+$")
+# ^\d{2}-[a-z0-9-]+$, matched with fullmatch: `$` would also accept a trailing newline.
+NAME = re.compile(r"(?P<number>\d{2})-[a-z0-9-]+")
 _NUMBER = re.compile(r"^(\d+)")
 _MODULE_OF = re.compile(r"\bModule\s+(\d+)\s+of\s+(\d+)\b", re.IGNORECASE)
 # A YAML plain scalar that reads back as itself; anything else is written quoted.
@@ -57,7 +58,7 @@ def _module_number(path: Path) -> int | None:
 
 
 def plan(project: Project, name: str, title: str | None) -> Plan:
-    match = NAME.match(name)
+    match = NAME.fullmatch(name)
     if not match:
         raise UsageError(f"{name!r} is not a module name: use NN-topic, two digits then "
                          "lowercase letters, digits and dashes (e.g. 06-sweeps)")
