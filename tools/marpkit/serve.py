@@ -9,6 +9,10 @@ that reference it.
 
 The preview folder mirrors the build folder's layout (assets copied next to
 the previews) so relative image paths resolve exactly as in `marpkit build`.
+Marp reads themes from atomic copies of themes/*.css (see Preview.sync_themes)
+and reloads the pages that use a theme when its copy changes.
+
+Marp runs in its own process group, stopped as a whole on Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
