@@ -18,8 +18,8 @@ from marpkit.serve import Preview, handle_changes
 from marpkit.snippets import SnippetStore
 
 MARPKIT = Path(sys.executable).with_name("marpkit")
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run"]
+# Pages are opened with conftest's `browser` fixture: Playwright driving the
+# system Chromium (CHROME_PATH or `chromium`), never a downloaded browser.
 
 
 def free_port() -> int:
