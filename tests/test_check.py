@@ -380,6 +380,9 @@ def test_writes_stay_in_the_sandbox(proj, run_cli):
                             text=True, check=True).stdout
     assert status.strip() == "!! .marpkit-cache/"
     assert not (Path.home() / ".marpkit-test-home").exists()
+    # re-verified from the cache, after the sandbox is gone: the save claim still holds
+    code, report, _ = check(run_cli)
+    assert code == Exit.OK and report["snippets"][0]["status"] == "cached", report
 
 
 def test_unfinished_run_and_state_do_not_leak(proj, run_cli):
@@ -414,6 +417,25 @@ def test_unfinished_run_and_state_do_not_leak(proj, run_cli):
     assert run_a["summary_keys"] == ["a_metric"] and run_a["exit_code"] == 0
     assert run_b["summary_keys"] == ["b_metric"]
     assert run_a["id"] != run_b["id"]
+
+
+def test_media_temp_dir_is_per_snippet(proj, run_cli):
+    """wandb makes one media temp dir at import and deletes it at exit: imported
+    once in the pool, the first child to exit must not delete the next one's."""
+    pytest.importorskip("PIL")
+    pytest.importorskip("numpy")
+    write(proj / "snippets" / "a_first.py", "import wandb\nprint('nothing')\n")
+    write(proj / "snippets" / "b_image.py", """
+        import numpy as np
+        import wandb
+        run = wandb.init(project="demo")
+        run.log({"picture": wandb.Image(np.zeros((8, 8, 3), dtype=np.uint8))})
+        run.finish()
+    """)
+    deck(proj, "d.md", ("A", "python", "a_first.py"), ("B", "python", "b_image.py"))
+    code, report, _ = check(run_cli, "-j", "1", "--no-cache")
+    assert code == Exit.OK, report
+    assert by_snippet(report)["b_image.py"]["runs"][0]["media"] == ["image"]
 
 
 def test_cache_hits_unless_snippet_or_helper_changes(proj, run_cli):

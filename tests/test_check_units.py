@@ -98,6 +98,18 @@ def test_claim_verification():
     assert run.has_metric("nested") and not run.has_metric("nest")
 
 
+def test_custom_chart_claims_match_their_table_key():
+    code = src('''
+        import wandb
+        wandb.log({"cm": wandb.plot.confusion_matrix(y_true=[0], preds=[0]), "plain": 1})
+    ''')
+    chart, plain = extract_claims(code, [2])
+    assert chart.chart and not plain.chart
+    run = RunData(summary={"cm_table": {}, "plain_table": {}})
+    assert verify_claim(chart, [run]) is None
+    assert verify_claim(plain, [run]) is not None
+
+
 def test_expectations():
     header = parse_header(src('''
         # /// marpkit

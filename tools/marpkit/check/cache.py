@@ -23,7 +23,7 @@ from pathlib import Path
 from marpkit import __version__
 from marpkit.edits import atomic_write
 
-FORMAT = "marpkit-check-cache-1"
+FORMAT = "marpkit-check-cache-2"
 SKIP_DIRS = {"__pycache__", "wandb", ".wandb", ".git", ".ipynb_checkpoints"}
 
 

@@ -4,7 +4,8 @@ Automatic claims come from the code the slide *shows* (not hidden setup), read
 with `ast` from the whole file so line numbers stay the file's:
 
 * every string key of a literal dict passed to `wandb.log(...)` / `run.log(...)`
-  is in the run's history or summary;
+  is in the run's history or summary (a `wandb.plot.*` custom chart as
+  `<key>_table`, where W&B stores its data);
 * every string key of a literal `config={...}` passed to `wandb.init` is in the
   run config;
 * every literal path passed to `wandb.save(...)` / `run.save(...)` was
@@ -33,6 +34,7 @@ class Claim:
     key: str
     line: int  # file line that shows it
     call: str  # e.g. "run.log"
+    chart: bool = False  # the value is a wandb.plot.* custom chart
 
 
 def _dotted(node) -> str | None:
@@ -68,11 +70,23 @@ def _run_names(tree) -> set[str]:
     return names
 
 
-def _literal_keys(node) -> list[tuple[str, int]]:
+def _literal_keys(node) -> list[tuple[str, int, bool]]:
+    """(key, line, value is a custom chart) for each string key of a dict literal."""
     if not isinstance(node, ast.Dict):
         return []
-    return [(k.value, k.lineno) for k in node.keys
-            if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+    out = []
+    for key, value in zip(node.keys, node.values, strict=True):
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            out.append((key.value, key.lineno, _is_chart(value)))
+    return out
+
+
+def _is_chart(node) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    name = _dotted(node.func) or ""
+    return name.startswith(("wandb.plot.", "plot.")) or name in ("wandb.plot_table",
+                                                                 "plot_table")
 
 
 def _arg(call: ast.Call, index: int | None, name: str):
@@ -103,11 +117,11 @@ def extract_claims(source: str, shown_lines: list[int] | set[int]) -> list[Claim
             continue
         owner, _, method = name.rpartition(".")
         if method == "log" and (owner == "wandb" or owner in runs):
-            for key, line in _literal_keys(_arg(node, 0, "data")):
+            for key, line, chart in _literal_keys(_arg(node, 0, "data")):
                 if line in shown or node.lineno in shown:
-                    claims.append(Claim("log", key, line, name))
+                    claims.append(Claim("log", key, line, name, chart))
         elif name == "wandb.init" or (name == "init" and _is_init(node)):
-            for key, line in _literal_keys(_arg(node, None, "config")):
+            for key, line, _chart in _literal_keys(_arg(node, None, "config")):
                 if line in shown or node.lineno in shown:
                     claims.append(Claim("config", key, line, name))
         elif method == "save" and (owner == "wandb" or owner in runs):
@@ -124,7 +138,9 @@ def verify_claim(claim: Claim, runs: list[RunData]) -> str | None:
     if not runs:
         return f"no W&B run was recorded, so {claim.call} key {claim.key!r} is unverified"
     if claim.kind == "log":
-        if any(run.has_metric(claim.key) for run in runs):
+        # A custom chart's data is stored as `<key>_table` (wandb.plot.*).
+        keys = [claim.key] + ([f"{claim.key}_table"] if claim.chart else [])
+        if any(run.has_metric(key) for run in runs for key in keys):
             return None
         return f"metric {claim.key!r} shown in {claim.call}(...) was never logged"
     if claim.kind == "config":
@@ -140,13 +156,11 @@ def verify_claim(claim: Claim, runs: list[RunData]) -> str | None:
 
 
 def _saved(run: RunData, pattern: str) -> bool:
-    name = pattern.replace("\\", "/").lstrip("./")
-    files_dir = os.path.join(os.path.dirname(run.path), "files")
-    for path in run.files:
+    name = pattern.replace("\\", "/").removeprefix("./")
+    for path in run.saved:
         base = os.path.basename(path)
         if path == name or fnmatch.fnmatch(path, name) or fnmatch.fnmatch(base, name):
-            if os.path.lexists(os.path.join(files_dir, path)):
-                return True
+            return True
     return False
 
 

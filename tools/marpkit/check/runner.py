@@ -65,6 +65,27 @@ def _hook_wandb_warnings(script: str, events: list) -> None:
     term._log = _log
 
 
+def _fresh_media_tmp() -> None:
+    """Give this child its own wandb media temp dir.
+
+    wandb creates one TemporaryDirectory at import (wandb/sdk/data_types/
+    _private.py) and removes it at exit. Imported once in the pool, it would be
+    shared by every child and deleted by the first one to exit, breaking
+    `wandb.Image` & co. in the others. The object is repointed (not replaced)
+    because the media modules imported it by name.
+    """
+    private = sys.modules.get("wandb.sdk.data_types._private")
+    media = getattr(private, "MEDIA_TMP", None) if private else None
+    if media is None:
+        return
+    import tempfile
+
+    fresh = tempfile.TemporaryDirectory("wandb-media")
+    private._marpkit_media_tmp = fresh  # its finalizer removes the dir once it is collected
+    media._finalizer.detach()
+    media.name, media._finalizer = fresh.name, fresh._finalizer
+
+
 def _frames(tb) -> list[list]:
     return [[f.filename, f.lineno, f.name] for f in traceback.extract_tb(tb)]
 
@@ -108,6 +129,7 @@ def _run_python(job: dict) -> int:
 
     script = job["script"]
     events: list = []
+    _fresh_media_tmp()
     _hook_wandb_warnings(script, events)
     sys.argv = [script]
     sys.path[0] = os.path.dirname(script)

@@ -11,6 +11,7 @@ Either way the result is a `RunData` with only what claims need.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -41,6 +42,9 @@ class RunData:
     history_keys: list[str] = field(default_factory=list)
     steps: int = 0  # history rows written
     files: list[str] = field(default_factory=list)  # paths registered with a files record
+    # Registered and present in the run's files dir when the run was read: the
+    # sandbox is gone by the time a cached execution is re-verified.
+    saved: list[str] = field(default_factory=list)
     media: list[str] = field(default_factory=list)  # media kinds seen
     exit_code: int | None = None
     finished: bool = False
@@ -50,7 +54,8 @@ class RunData:
 
     @classmethod
     def from_json(cls, data: dict) -> RunData:
-        return cls(**data)
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
 
     def has_metric(self, key: str) -> bool:
         keys = set(self.history_keys) | set(self.summary)
@@ -262,6 +267,8 @@ def read_run(run_file: Path, env: dict | None = None) -> RunData:
             data.exit_code = int(body.get("exit_code", 0) or 0)
             data.finished = True
     data.history_keys = list(history_keys)
+    files_dir = run_file.parent / "files"
+    data.saved = [p for p in dict.fromkeys(data.files) if os.path.lexists(files_dir / p)]
     data.media = list(media)
     return data
 
