@@ -398,8 +398,14 @@ def test_unfinished_run_and_state_do_not_leak(proj, run_cli):
     """)
     write(proj / "snippets" / "b_clean.py", """
         import os
+        import signal
+        import sys
         import wandb
         assert "MARPKIT_LEAK" not in os.environ, "env var leaked"
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL, "pool's handler leaked"
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert sys.argv[0].endswith("b_clean.py") and __name__ == "__main__"
+        assert os.getcwd() == os.path.dirname(os.path.abspath(__file__))
         assert wandb.run is None, "run leaked"
         run = wandb.init()
         assert run.project != "leaky", "setup settings leaked"

@@ -118,7 +118,6 @@ def child_env(base: dict[str, str], dirs: dict[str, Path], base_url: str,
         "no_proxy": "*",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",
-        "PYTHONHASHSEED": "0",
         "MPLBACKEND": "Agg",
     })
     if service:

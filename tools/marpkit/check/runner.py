@@ -93,6 +93,11 @@ def _frames(tb) -> list[list]:
 def exec_job(job: dict) -> None:
     code = 70  # EX_SOFTWARE, if anything below fails before the snippet runs
     try:
+        import signal
+
+        # The pool's handlers kill every snippet it runs; a snippet gets Python's own.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         if not job.get("session_started"):
             os.setpgid(0, 0)  # one group: a timeout kills the snippet and its children
         _redirect(job)
