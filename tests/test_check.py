@@ -538,3 +538,35 @@ def test_subprocess_fallback_and_memory_cap(proj, run_cli, monkeypatch):
     assert "raised MemoryError" in snippets_["mem/big.py"]["error"]
     assert snippets_["mem/big.py"]["runs"][0]["exit_code"] == 1  # the run saw the crash
     assert code == Exit.FINDINGS
+
+
+def test_interrupted_check_leaves_no_processes(proj):
+    import signal
+    import sys
+
+    write(proj / "snippets" / "hang.py", """
+        import subprocess
+        import time
+        import wandb
+        run = wandb.init(project="demo")
+        subprocess.Popen(["sleep", "779"])
+        time.sleep(1000)
+    """)
+    deck(proj, "d.md", ("Hang", "python", "hang.py"))
+    marpkit = Path(sys.executable).with_name("marpkit")
+    proc = subprocess.Popen([str(marpkit), "check", "--no-cache"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:  # wait until the snippet really runs
+        if subprocess.run(["pgrep", "-f", "sleep 779"], capture_output=True).returncode == 0:
+            break
+        time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail("the snippet never started")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) == 130
+    time.sleep(0.5)
+    leftovers = subprocess.run(["pgrep", "-f", "sleep 779|marpkit.check.pool"],
+                               capture_output=True, text=True)
+    assert leftovers.stdout.strip() == ""

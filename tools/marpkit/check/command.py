@@ -37,8 +37,8 @@ def check_cmd(paths, jobs, timeout, no_cache, fmt, junit) -> int:
     project = load_project()
     if not project.slides_dir.is_dir() and not paths:
         raise UsageError(f"no slides folder at {project.rel(project.slides_dir)}")
-    results, extra = run_check(project, paths, jobs or os.cpu_count() or 1, timeout,
-                               not no_cache)
+    results, extra = _interruptible(run_check, project, paths, jobs or os.cpu_count() or 1,
+                                    timeout, not no_cache)
     elapsed = time.monotonic() - started
 
     from marpkit.check import report
@@ -189,6 +189,25 @@ def run_check(project, paths, jobs: int, timeout: float, use_cache: bool):
             executor.close()
     ordered = [results[id(t)] for t in tasks]
     return ordered, extra
+
+
+def _interruptible(func, *args):
+    """Run with SIGTERM raising KeyboardInterrupt, so `finally` blocks stop the pool
+    (and every snippet still running) instead of leaving them to their timeouts."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return func(*args)
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        return func(*args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _compile_error(task) -> tuple[int | None, str] | None:

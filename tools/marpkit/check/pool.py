@@ -140,6 +140,10 @@ def serve(jobs_limit: int) -> None:
                 pass
         if service is not None:
             service[0].kill()
+            try:
+                service[0].wait(2)
+            except subprocess.TimeoutExpired:
+                pass
         os._exit(128 + signum)
 
     signal.signal(signal.SIGTERM, abort)
@@ -177,7 +181,7 @@ def serve(jobs_limit: int) -> None:
             if ready:
                 chunk = os.read(stdin, 65536)
                 if not chunk:
-                    closing = True
+                    abort(signal.SIGHUP, None)  # the parent died without closing us
                 buffer += chunk
                 while b"\n" in buffer:
                     line, buffer = buffer.split(b"\n", 1)
