@@ -54,7 +54,7 @@ class Executor:
     def start(self) -> None:
         from marpkit.check.pool import make_pool
 
-        self.pool = make_pool(self.jobs, self._service_env())
+        self.pool = make_pool(self.jobs, self._service_env(), str(self.root))
 
     def submit(self, task: Task) -> None:
         if self.pool is None:

@@ -204,12 +204,13 @@ def serve(jobs_limit: int) -> None:
 class ForkPool:
     """The parent's handle on the pool process."""
 
-    def __init__(self, jobs: int, service_env: dict[str, str] | None):
+    def __init__(self, jobs: int, service_env: dict[str, str] | None, cwd: str | None = None):
         env = dict(os.environ)
         env["MARPKIT_CHECK_SERVICE_ENV"] = json.dumps(service_env)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "marpkit.check.pool", str(jobs)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True, bufsize=1,
+            cwd=cwd,  # `-m` puts the cwd first on sys.path: never the user's project
         )
         self.shared_service: bool | None = None
         self.pending = 0
@@ -250,8 +251,10 @@ class ForkPool:
 class SubprocessPool:
     """Same interface without fork: one fresh interpreter per snippet."""
 
-    def __init__(self, jobs: int, service_env: dict[str, str] | None = None):
+    def __init__(self, jobs: int, service_env: dict[str, str] | None = None,
+                 cwd: str | None = None):
         self.limit = max(1, jobs)
+        self.cwd = cwd
         self.queue: deque[dict] = deque()
         self.shared_service = False
         self.running: list = []
@@ -263,7 +266,7 @@ class SubprocessPool:
         job_file = Path(job["result"]).with_suffix(".job.json")
         job_file.write_text(json.dumps(job), encoding="utf-8")
         proc = subprocess.Popen([sys.executable, "-m", "marpkit.check.runner", str(job_file)],
-                                start_new_session=True, stdin=subprocess.DEVNULL)
+                                start_new_session=True, stdin=subprocess.DEVNULL, cwd=self.cwd)
         return proc, time.monotonic()
 
     def results(self):
@@ -300,10 +303,10 @@ class SubprocessPool:
                 pass
 
 
-def make_pool(jobs: int, service_env: dict[str, str] | None):
+def make_pool(jobs: int, service_env: dict[str, str] | None, cwd: str | None = None):
     if hasattr(os, "fork") and os.environ.get("MARPKIT_CHECK_NO_FORK") != "1":
-        return ForkPool(jobs, service_env)
-    return SubprocessPool(jobs, service_env)
+        return ForkPool(jobs, service_env, cwd)
+    return SubprocessPool(jobs, service_env, cwd)
 
 
 if __name__ == "__main__":
