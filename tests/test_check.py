@@ -489,7 +489,8 @@ def test_warnings_and_junit(proj, run_cli, tmp_path):
         import wandb
         # region show
         run = wandb.init(project="demo", reinit=True)
-        run.log({"x": 1})
+        run.log({"x": 1}, step=5)
+        run.log({"x": 2}, step=3)
         # endregion
         run.finish()
     """)
@@ -500,9 +501,13 @@ def test_warnings_and_junit(proj, run_cli, tmp_path):
     assert code == Exit.OK, report
     snippets_ = by_snippet(report)
     warnings = [f for f in snippets_["warn.py"]["findings"] if f["code"] == "MK304"]
-    assert warnings and warnings[0]["severity"] == "warning"
-    assert "reinit" in warnings[0]["message"]
-    assert warnings[0]["line"] == fence_line(path, "warn.py#show") + 1
+    assert [w["severity"] for w in warnings] == ["warning", "warning"]
+    reinit, steps = sorted(warnings, key=lambda w: "reinit" not in w["message"])
+    assert "reinit" in reinit["message"]
+    assert reinit["line"] == fence_line(path, "warn.py#show") + 1
+    # printed from wandb-core, so placed by matching the step it names
+    assert "step 3 that is less than the current step 5" in steps["message"]
+    assert steps["line"] == fence_line(path, "warn.py#show") + 3
     assert snippets_["fine.sh"]["status"] == "passed"
     xml = junit.read_text()
     assert '<testsuite name="marpkit check"' in xml and 'name="warn.py"' in xml
