@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import select
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import deque
 from pathlib import Path
@@ -214,16 +216,28 @@ class ForkPool:
         )
         self.shared_service: bool | None = None
         self.pending = 0
+        # Jobs go through a writer thread: the pool answers while we still
+        # submit, and if its answers filled the pipe while we blocked writing,
+        # both sides would wait on each other.
+        self._outbox: queue.Queue[str | None] = queue.Queue()
+        self._writer = threading.Thread(target=self._write, daemon=True)
+        self._writer.start()
+
+    def _write(self) -> None:
+        while (line := self._outbox.get()) is not None:
+            try:
+                self.proc.stdin.write(line)
+                self.proc.stdin.flush()
+            except (OSError, ValueError):
+                return  # the pool is gone; results() reports it
 
     def submit(self, job: dict) -> None:
-        self.proc.stdin.write(json.dumps({"op": "run", "job": job}) + "\n")
-        self.proc.stdin.flush()
+        self._outbox.put(json.dumps({"op": "run", "job": job}) + "\n")
         self.pending += 1
 
     def results(self):
         """Yield each job's completion message as it finishes."""
-        self.proc.stdin.write(json.dumps({"op": "close"}) + "\n")
-        self.proc.stdin.flush()
+        self._outbox.put(json.dumps({"op": "close"}) + "\n")
         while self.pending:
             line = self.proc.stdout.readline()
             if not line:
@@ -238,6 +252,8 @@ class ForkPool:
     def close(self) -> None:
         if self.pending:
             self.proc.terminate()  # interrupted: the pool kills what still runs
+        self._outbox.put(None)
+        self._writer.join(5)
         try:
             self.proc.stdin.close()
         except OSError:
