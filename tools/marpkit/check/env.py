@@ -4,7 +4,7 @@ Everything W&B or the snippet could write (run files, caches, artifacts, the
 user's HOME and XDG folders, TMPDIR) points inside one per-snippet folder, so a
 check never touches the repository or the user's real W&B setup. The API key
 is removed and the server URL points at a loopback port nobody listens on:
-`wandb.init(mode="online")` fails at once instead of reaching the network.
+`wandb.init(mode="online")` fails within seconds instead of reaching the network.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ QUIET_WANDB = {
 # Removed from the inherited environment: credentials, and anything that would
 # attach the snippet to some other run, sweep or service.
 DROP_PREFIXES = ("WANDB_",)
-DROP = {"NETRC", "PYTHONSTARTUP", "PYTHONINSPECT", "VIRTUAL_ENV_PROMPT"}
+DROP = {"NETRC", "PYTHONSTARTUP", "PYTHONINSPECT"}
 PROXY = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"}
 
 MEMORY_LIMIT = 4 * 1024**3  # RLIMIT_AS: generous, wandb-core's Go runtime maps a lot
