@@ -157,3 +157,13 @@ def test_normalise_output():
         "run <run-id> finished at <timestamp> in <duration>\n"
         "saved <workdir>/model.pt and <tmp>/home/x\n"
         "dir offline-run-<timestamp>-<run-id> took <duration> <obj at 0x<address>>\n")
+
+
+def test_wandb_save_notice_is_not_a_warning_but_real_warnings_are():
+    from marpkit.check.evaluate import wandb_warnings
+
+    stderr = ("wandb: WARNING Symlinked 1 file into the W&B run directory; call wandb.save again "
+              "to sync new files.\n"
+              "wandb: WARNING Tried to log to step 3 that is less than the current step 5.\n")
+    assert [w["message"] for w in wandb_warnings(stderr, [])] == [
+        "Tried to log to step 3 that is less than the current step 5."]

@@ -24,6 +24,9 @@ BAD_HEADER = "MK306"
 SKIPPED = "MK307"
 
 _WARNING_LINE = re.compile(r"^wandb: WARNING (?P<message>.*)$")
+# Printed at WARNING level on every successful wandb.save(), yet it reports
+# what happened rather than anything wrong: a clean slide must not show it.
+_NOTICES = (re.compile(r"^Symlinked \d+ files? into the W&B run directory"),)
 
 
 @dataclass
@@ -59,7 +62,7 @@ def wandb_warnings(stderr: str, events: list[dict]) -> list[dict]:
         if not match:
             continue
         message = match.group("message").strip()
-        if not message or message in seen:
+        if not message or message in seen or any(n.match(message) for n in _NOTICES):
             continue
         seen.add(message)
         line = next((e["line"] for e in events
