@@ -188,7 +188,7 @@ def marp_args(fmt: Format, options: dict, project: Project) -> list[str]:
     return args
 
 
-def _katex_fonts(project: Project) -> str | None:
+def katex_fonts(project: Project) -> str | None:
     fonts = project.root / "node_modules" / "katex" / "dist" / "fonts"
     if not fonts.is_dir():
         return None
@@ -391,7 +391,7 @@ def _convert(project: Project, todo: dict[str, list[Job]], options: dict, chromi
         atomic_write(project.build_dir / f"{job.stem}{STAGE_SUFFIX}.md", job.text)
     needs_math = any(j.deck.global_directives.get("math") == "katex" for j in staged.values())
     config = project.build_dir / ".marpkit" / "marp.config.json"
-    engine = marp.engine_config(_katex_fonts(project) if needs_math else None)
+    engine = marp.engine_config(katex_fonts(project) if needs_math else None)
     # In the config file, not on the command line: `--theme-set` takes a list
     # and would swallow the input files that follow it.
     engine["themeSet"] = [str(p.resolve()) for p in theme_files(project)]

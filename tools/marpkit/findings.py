@@ -37,7 +37,7 @@ class Finding:
     column: int
     code: str
     message: str
-    severity: str = "error"  # "error" | "warning"
+    severity: str = "error"  # "error" | "warning" | "info"
     slide: int | None = None
     slide_title: str | None = None
     end_line: int | None = None

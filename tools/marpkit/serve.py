@@ -118,7 +118,7 @@ class Preview:
         text, findings = build.expand(deck, store, outputs=None, resolutions=resolutions)
         findings += build.copy_assets(deck, self.assets_project, deck_path.parent)
         if deck.global_directives.get("math") == "katex":
-            build._katex_fonts(self.assets_project)
+            build.katex_fonts(self.assets_project)
         target = self.target(deck_path)
         # Rewriting an unchanged preview would make Marp reload every open page.
         if force or not target.is_file() or target.read_text(encoding="utf-8") != text:

@@ -50,6 +50,9 @@ def check_cmd(paths, jobs, timeout, no_cache, fmt, junit) -> int:
     if junit:
         report.write_junit(junit, results, extra)
     everything = extra + [f for r in results for f in r.findings]
+    from marpkit import status
+
+    status.record_run(project, "check", everything, whole_course=not paths)
     if any(f.code == "MK306" for f in everything):
         return int(Exit.USAGE)
     if any(f.severity == "error" for f in everything) or any(r.status == "failed"

@@ -146,6 +146,8 @@ def evaluate(task: Task, run: Execution, placer: Placer) -> list[Finding]:
             detail += f": {tail[0][:200]}"
         findings.append(placer.at(None, EXEC_FAILED, detail))
     for warning in run.warnings:
+        if any(n.match(warning["message"]) for n in _NOTICES):
+            continue  # also in executions cached before the notice was recognised
         line = warning.get("line") or _guess_warning_line(warning["message"], task.text)
         findings.append(placer.at(line, WANDB_WARNING, f"W&B warning: {warning['message']}",
                                   "warning"))

@@ -41,6 +41,10 @@ def lint_cmd(paths, fix, no_render, select, ignore, fmt):
         if changed:
             result = engine.run(project, settings, targets, render=not no_render)
     click.echo(render(result.findings, fmt))
+    if not no_render:  # the index shows the full verdict, not a static-only one
+        from marpkit import status
+
+        status.record_run(project, "lint", result.findings, whole_course=not paths)
     return int(exit_code(result.findings))
 
 
