@@ -167,3 +167,20 @@ def test_wandb_save_notice_is_not_a_warning_but_real_warnings_are():
               "wandb: WARNING Tried to log to step 3 that is less than the current step 5.\n")
     assert [w["message"] for w in wandb_warnings(stderr, [])] == [
         "Tried to log to step 3 that is less than the current step 5."]
+
+
+def test_shards_partition_snippets_deterministically():
+    import pytest
+
+    from marpkit.check.command import in_shard, parse_shard
+    from marpkit.findings import UsageError
+
+    names = [f"m{i}/s{j}.py" for i in range(5) for j in range(7)]
+    slices = [[n for n in names if in_shard(n, (k, 3))] for k in (1, 2, 3)]
+    assert sorted(sum(slices, [])) == sorted(names)  # every snippet in exactly one shard
+    assert all(slices)
+    assert [n for n in names if in_shard(n, (2, 3))] == slices[1]  # same answer every time
+    assert parse_shard("2/3") == (2, 3) and parse_shard(None) is None
+    for bad in ("0/3", "4/3", "a/b", "3"):
+        with pytest.raises(UsageError):
+            parse_shard(bad)

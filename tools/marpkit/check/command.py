@@ -29,7 +29,9 @@ DEFAULT_TIMEOUT = 60.0
               show_default=True)
 @click.option("--junit", type=click.Path(dir_okay=False), default=None,
               help="Also write a JUnit XML report to this file.")
-def check_cmd(paths, jobs, timeout, no_cache, fmt, junit) -> int:
+@click.option("--shard", default=None, metavar="K/N",
+              help="Run only the K-th of N deterministic slices of the snippets (CI fan-out).")
+def check_cmd(paths, jobs, timeout, no_cache, fmt, junit, shard) -> int:
     """Execute the snippets shown in the decks against W&B offline and verify their claims."""
     from marpkit.config import load_project
 
@@ -38,7 +40,7 @@ def check_cmd(paths, jobs, timeout, no_cache, fmt, junit) -> int:
     if not project.slides_dir.is_dir() and not paths:
         raise UsageError(f"no slides folder at {project.rel(project.slides_dir)}")
     results, extra = _interruptible(run_check, project, paths, jobs or os.cpu_count() or 1,
-                                    timeout, not no_cache)
+                                    timeout, not no_cache, parse_shard(shard))
     elapsed = time.monotonic() - started
 
     from marpkit.check import report
@@ -52,7 +54,7 @@ def check_cmd(paths, jobs, timeout, no_cache, fmt, junit) -> int:
     everything = extra + [f for r in results for f in r.findings]
     from marpkit import status
 
-    status.record_run(project, "check", everything, whole_course=not paths)
+    status.record_run(project, "check", everything, whole_course=not paths and not shard)
     if any(f.code == "MK306" for f in everything):
         return int(Exit.USAGE)
     if any(f.severity == "error" for f in everything) or any(r.status == "failed"
@@ -61,7 +63,27 @@ def check_cmd(paths, jobs, timeout, no_cache, fmt, junit) -> int:
     return int(Exit.OK)
 
 
-def run_check(project, paths, jobs: int, timeout: float, use_cache: bool):
+def parse_shard(value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    k, _, n = value.partition("/")
+    if not (k.isdigit() and n.isdigit()) or not 1 <= int(k) <= int(n):
+        raise UsageError(f"--shard takes K/N with 1 <= K <= N, not {value!r}")
+    return int(k), int(n)
+
+
+def in_shard(rel: str, shard: tuple[int, int] | None) -> bool:
+    """Stable across machines and runs: a hash of the snippet's path, not its position."""
+    if shard is None:
+        return True
+    import hashlib
+
+    k, n = shard
+    return int(hashlib.sha256(rel.encode("utf-8")).hexdigest(), 16) % n == k - 1
+
+
+def run_check(project, paths, jobs: int, timeout: float, use_cache: bool,
+              shard: tuple[int, int] | None = None):
     from marpkit.check.cache import Cache, cache_key
     from marpkit.check.evaluate import (
         BAD_HEADER,
@@ -76,6 +98,7 @@ def run_check(project, paths, jobs: int, timeout: float, use_cache: bool):
     from marpkit.check.report import Progress, SnippetResult
 
     tasks, extra = plan(project, tuple(paths))
+    tasks = [t for t in tasks if in_shard(t.rel, shard)]
     cache = Cache(project.cache_dir, enabled=use_cache)
     results = {id(t): SnippetResult(t) for t in tasks}
     progress = Progress(len(tasks))
