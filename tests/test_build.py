@@ -162,3 +162,54 @@ def test_relative_images_are_published_with_the_build(project, run_cli):
     assert run_cli("build", "--format", "html")[0] == 0
     assert (project / "build" / "img" / "a.svg").is_file()
     assert 'src="img/a.svg"' in (project / "build" / "d.html").read_text()
+
+
+OUTPUT_DECK = """\
+---
+marp: true
+---
+
+# Run it
+
+```python snippet=train.py#loop
+```
+
+```text output=train.py
+(filled from the last check)
+```
+"""
+
+TRAIN = """\
+import wandb
+
+run = wandb.init(project="p", config={"epochs": 2})
+# region loop
+for epoch in range(run.config.epochs):
+    loss = 1.0 / (epoch + 1)
+    run.log({"loss": loss})
+    print(f"epoch {epoch}: loss={loss:.2f}")
+# endregion
+print(f"run {run.id} done")
+run.finish()
+"""
+
+
+def test_output_fence_shows_the_real_stdout_and_sync_does_not_flap(project, run_cli):
+    needs_marp()
+    write(project / "snippets" / "train.py", TRAIN)
+    deck = write(project / "slides" / "d.md", OUTPUT_DECK)
+    assert run_cli("sync")[0] == 0
+    assert "(filled from the last check)" in deck.read_text()  # nothing checked yet: untouched
+    code, out, err = run_cli("check")
+    assert code == 0, out + err
+    code, out, _ = run_cli("sync", "--check")
+    assert code == 1 and "checked output of train.py" in out
+    assert run_cli("sync")[0] == 0
+    body = deck.read_text().split("output=train.py\n", 1)[1].split("```", 1)[0]
+    assert body.startswith("epoch 0: loss=1.00\nepoch 1: loss=0.50\nrun <run-id> done")
+    assert "wandb:" not in body
+    # A fresh run has a new run id and timings; the normalised output is the same.
+    assert run_cli("check", "--no-cache")[0] == 0
+    assert run_cli("sync", "--check")[0] == 0
+    assert run_cli("build", "--format", "html")[0] == 0
+    assert "epoch 1: loss=0.50" in (project / "build" / "d.html").read_text()

@@ -22,7 +22,7 @@ from pathlib import Path
 import click
 
 from marpkit import __version__, marp
-from marpkit.commands import Unreadable, deck_paths, open_deck, print_findings
+from marpkit.commands import Unreadable, deck_paths, open_deck, output_reader, print_findings
 from marpkit.config import Project, load_project
 from marpkit.deck import Deck
 from marpkit.edits import apply_fixes, atomic_write, body_fix
@@ -306,7 +306,7 @@ def prepare(project: Project, paths: tuple[str, ...], store: SnippetStore
     context = _hash(__version__, marp.marp_version(project.root), json.dumps(options, sort_keys=True),
                     json.dumps(marp.engine_config(None), sort_keys=True),
                     *(p.name.encode() + b":" + p.read_bytes() for p in themes))
-    reader = _output_reader(project)
+    reader = output_reader(project, store)
     jobs, errors = [], []
     for path in deck_paths(project, paths):
         try:
@@ -433,14 +433,6 @@ def _convert(project: Project, todo: dict[str, list[Job]], options: dict, chromi
             for leftover in project.build_dir.glob(glob_escape(f"{job.stem}{STAGE_SUFFIX}") + ".*"):
                 leftover.unlink(missing_ok=True)
     return status
-
-
-def _output_reader(project: Project):
-    try:
-        from marpkit.check.outputs import read_output
-    except ImportError:
-        return None
-    return lambda rel: read_output(project, rel)
 
 
 @click.command("build")

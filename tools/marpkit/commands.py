@@ -122,9 +122,33 @@ def inspect_cmd(decks, fmt):
 
 # --------------------------------------------------------------------------- sync
 
-def sync_deck(deck: Deck, store: SnippetStore) -> tuple[list[Finding], list, str]:
-    """Errors, drifted fences (finding, fix) pairs, and the synced text."""
+def output_reader(project: Project, store: SnippetStore):
+    """rel path -> the snippet's checked, normalised stdout (None if not checked as it is now)."""
+    from marpkit.check.outputs import read_output
+
+    def read(rel: str) -> str | None:
+        if store.safe_path(rel) is None:
+            return None  # never look outside the snippets folder
+        return read_output(project, rel)
+
+    return read
+
+
+def sync_deck(deck: Deck, store: SnippetStore, outputs=None) -> tuple[list[Finding], list, str]:
+    """Errors, drifted fences (finding, fix) pairs, and the synced text.
+
+    `outputs` fills `output=` fences with a snippet's checked stdout; fences
+    whose snippet has no current check result are left as they are.
+    """
     errors, drifted = [], []
+    for block in deck.code_blocks if outputs else []:
+        text = outputs(block.output) if block.output else None
+        if text is not None and (fix := body_fix(deck, block, text, f"output of {block.output}")):
+            slide = deck.slides[block.slide - 1]
+            drifted.append((Finding(
+                deck.display_path, block.body_line, 1, DRIFT,
+                f"fence differs from the checked output of {block.output} (run `marpkit sync`)",
+                "error", slide.index, slide.title), fix))
     for res in resolve_deck(deck, store):
         if not res.ok:
             errors.append(res.finding)
@@ -165,7 +189,7 @@ def sync_cmd(decks, check):
             print_findings([exc.finding])
             status = Exit.FINDINGS
             continue
-        errors, drifted, text = sync_deck(deck, store)
+        errors, drifted, text = sync_deck(deck, store, output_reader(project, store))
         print_findings(errors)
         if errors:
             status = Exit.FINDINGS

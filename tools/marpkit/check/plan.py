@@ -107,6 +107,13 @@ def plan(project: Project, args: tuple[str, ...]) -> tuple[list[Task], list[Find
                 continue  # data, YAML, ... on a slide: nothing to execute
             task = tasks.setdefault(real, Task(real, res.rel_path, kind))
             task.shown.append(Shown(deck, res))
+        if everything or deck_path in named_decks:
+            # A fence that shows a snippet's output needs that snippet run, shown or not.
+            for block in deck.code_blocks:
+                path = store.safe_path(block.output) if block.output else None
+                if path is not None and path.is_file() and _kind(path, set()):
+                    tasks.setdefault(path.resolve(), Task(path.resolve(), block.output,
+                                                          _kind(path, set())))
     for snippet in sorted(wanted_snippets):
         if snippet in tasks:
             continue
