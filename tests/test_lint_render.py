@@ -66,3 +66,18 @@ def test_rendered_rules_trigger(project):
 def test_rendered_rules_stay_quiet(project):
     found = lint_all(project, GOOD)
     assert {name: fs for name, fs in found.items() if fs} == {}
+
+
+def test_rendered_lint_sees_the_snippet_file_not_the_stale_fence(project, run_cli):
+    """A fence body that drifted short must not hide code that overflows in the build."""
+    from conftest import needs_chromium, needs_marp, write
+
+    needs_marp()
+    needs_chromium()
+    long_code = "".join(f"value_{i} = {i}\n" for i in range(40))
+    write(project / "snippets" / "long.py", long_code)
+    write(project / "slides" / "d.md",
+          "---\nmarp: true\n---\n\n# Long\n\n```python snippet=long.py\nshort = 1\n```\n")
+    code, out, _ = run_cli("lint", "--select", "MK501,MK502")
+    assert code == 1
+    assert "slides/d.md:7:1: MK50" in out

@@ -143,7 +143,15 @@ def run(project: Project, settings: LintSettings, paths: list[Path], *,
         custom = any(c.theme_name not in BUILTIN_THEMES for c in targets)
         renderer = Renderer(project.root, settings.thresholds,
                             project.themes_dir if custom else None)
-        results = renderer.render([c.path for c in targets])
+        from marpkit.build import expand  # noqa: PLC0415
+
+        # Lint what the build publishes: fences as the snippet files have them now.
+        sources = {}
+        for c in targets:
+            text, _ = expand(c.deck, store, None, c.resolutions)
+            if text != c.deck.text:
+                sources[c.path] = text
+        results = renderer.render([c.path for c in targets], sources)
         for ctx in targets:
             result = results.get(ctx.path)
             if result is None:

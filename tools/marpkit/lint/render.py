@@ -74,8 +74,13 @@ class Renderer:
             raise UsageError(f"Chromium not found at {chrome_path()} (set CHROME_PATH), "
                              "or use --no-render")
 
-    def render(self, decks: list[Path]) -> dict[Path, RenderedDeck]:
+    def render(self, decks: list[Path], sources: dict[Path, str] | None = None
+               ) -> dict[Path, RenderedDeck]:
+        """Render `decks`; `sources` gives the text to render instead of a deck's
+        file (the expanded copy, so lint sees what the build publishes)."""
         import time
+
+        sources = sources or {}
 
         results: dict[Path, RenderedDeck] = {}
         tmp = Path(tempfile.mkdtemp(prefix="marpkit-lint-"))
@@ -87,12 +92,19 @@ class Renderer:
             # small deck, and N processes would starve the browser of CPU.
             if len(decks) == 1:
                 outputs = {decks[0]: tmp / "0.html"}
-                cmd = marp_command(self.root, [str(decks[0])], outputs[decks[0]], self.themes_dir)
+                source = decks[0]
+                if decks[0] in sources:
+                    source = tmp / "0.md"
+                    source.write_text(sources[decks[0]], encoding="utf-8")
+                cmd = marp_command(self.root, [str(source)], outputs[decks[0]], self.themes_dir)
             else:
                 (tmp / "in").mkdir()
                 outputs = {}
                 for i, deck in enumerate(decks):
-                    shutil.copyfile(deck, tmp / "in" / f"{i}.md")
+                    if deck in sources:
+                        (tmp / "in" / f"{i}.md").write_text(sources[deck], encoding="utf-8")
+                    else:
+                        shutil.copyfile(deck, tmp / "in" / f"{i}.md")
                     outputs[deck] = tmp / "out" / f"{i}.html"
                 cmd = marp_command(self.root, ["-I", str(tmp / "in")], tmp / "out", self.themes_dir)
             proc = subprocess.Popen(cmd, cwd=self.root, env=env, stdout=subprocess.DEVNULL,
