@@ -7,15 +7,18 @@ import subprocess
 from html.parser import HTMLParser
 
 import pytest
-from conftest import ROOT, needs_chromium, needs_marp, write
 
+from conftest import ROOT, needs_chromium, needs_marp, write
 from marpkit.deck import load_deck
 from marpkit.snippets import SnippetStore, resolve_deck
 
 pytestmark = pytest.mark.integration
 
 MOJIBAKE = re.compile("[‚Ä∆·ª√Ô]|Ä¢|Äî")
-ASSET_URL = re.compile(r"""(?:src|href|srcset)\s*=\s*["']?\s*https?://|url\(\s*["']?https?://|@import\s+(?:url\()?\s*["']?https?://""", re.I)
+ASSET_URL = re.compile(
+    r"""(?:src|href|srcset)\s*=\s*["']?\s*https?://"""  # elements that load something
+    r"""|url\(\s*["']?https?://|@import\s+(?:url\()?\s*["']?https?://""",  # CSS
+    re.I)
 
 
 class CodeText(HTMLParser):

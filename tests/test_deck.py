@@ -1,8 +1,8 @@
 import csv
 
 import pytest
-from conftest import shared_path
 
+from conftest import shared_path
 from marpkit.deck import DeckError, load_deck, parse_deck
 
 

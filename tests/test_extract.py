@@ -41,7 +41,7 @@ def test_extract_creates_files_references_them_and_is_idempotent(project, run_cl
     assert (snippets / "01-setup.py").read_text() == "import wandb\nrun = wandb.init()\n"
     after = deck.read_text()
     # Only the fence lines changed, and only by the reference; the quoted fence is left alone.
-    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b]
     assert changed == [
         ("```python", "```python snippet=05-x/01-setup.py"),
         ("```bash", "```bash snippet=05-x/02-two-blocks-1.sh"),

@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from conftest import needs_chromium, needs_marp, write
 
 pytestmark = pytest.mark.integration

@@ -1,7 +1,6 @@
 import os
 
 from conftest import write
-
 from marpkit.snippets import parse_snippet
 
 NESTED = """\

@@ -168,7 +168,7 @@ def sync_deck(deck: Deck, store: SnippetStore, outputs=None) -> tuple[list[Findi
 
 def _first_differing_line(body: str, code: str) -> int:
     a, b = body.splitlines(), code.splitlines()
-    for number, (x, y) in enumerate(zip(a, b)):
+    for number, (x, y) in enumerate(zip(a, b, strict=False)):
         if x != y:
             return number
     return min(len(a), len(b))
