@@ -96,3 +96,16 @@ def test_index_links_and_thumbnails_load_in_chromium(course, run_cli, browser):
     assert all(width and width > 100 for _, width in sizes)
     page.close()
     assert Path(index).read_text().count("lint: not run") == 2
+
+
+def test_optional_formats_pptx_png_per_slide_and_notes(course, run_cli):
+    needs_chromium()
+    write(course / "pyproject.toml", "[tool.marpkit.build]\nformats = ['notes', 'png', 'pptx']\nindex = false\n")
+    write(course / "slides" / "01-a.md", "---\nmarp: true\n---\n\n# One\n\n<!-- say hello -->\n\n---\n\n# Two\n")
+    code, out, err = run_cli("build", "slides/01-a.md")
+    assert code == 0, out + err
+    build = course / "build"
+    assert "say hello" in (build / "01-a.txt").read_text()
+    assert sorted(p.name for p in build.glob("01-a.*.png")) == ["01-a.001.png", "01-a.002.png"]
+    assert (build / "01-a.pptx").read_bytes()[:2] == b"PK"  # a zip container, as PPTX is
+    assert not list(build.glob("*.marpkit-src*"))
