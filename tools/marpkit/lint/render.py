@@ -35,7 +35,9 @@ class RenderedDeck:
 
 
 def chrome_path() -> str:
-    return os.environ.get("CHROME_PATH") or "/usr/bin/chromium"
+    from marpkit.marp import find_chromium
+
+    return find_chromium() or ""
 
 
 def marp_path(root: Path) -> Path:
@@ -70,8 +72,10 @@ class Renderer:
         if not marp_path(root).exists():
             raise UsageError(f"Marp CLI not found at {marp_path(root)} (run `npm ci`), "
                              "or use --no-render")
-        if not Path(chrome_path()).exists():
-            raise UsageError(f"Chromium not found at {chrome_path()} (set CHROME_PATH), "
+        if not chrome_path():
+            from marpkit.marp import CHROMIUM_HINT
+
+            raise UsageError(f"no Chromium found: {CHROMIUM_HINT}, "
                              "or use --no-render")
 
     def render(self, decks: list[Path], sources: dict[Path, str] | None = None
