@@ -155,4 +155,4 @@ def test_rules_doc_is_current():
 def test_missing_browser_is_a_usage_error(run_cli, deck, monkeypatch):
     monkeypatch.setenv("CHROME_PATH", str(deck.parent / "no-such-chromium"))
     code, _, err = run_cli("lint")
-    assert code == 2 and "Chromium not found" in err and "--no-render" in err
+    assert code == 2 and "no Chromium found" in err and "apt-get install chromium" in err and "--no-render" in err
