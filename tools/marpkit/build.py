@@ -34,7 +34,6 @@ MARP_FAILED = "MK900"
 MARP_WARNING = "MK901"
 MISSING_ASSET = "MK902"
 _URL_IN_CSS = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)")
-_THEME_NAME = re.compile(r"@theme\s+([\w-]+)")
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,7 @@ def expand(deck: Deck, store: SnippetStore, outputs=None, resolutions=None
                 text = outputs(block.output)
                 if text is not None and (fix := body_fix(deck, block, text, "output")):
                     fixes.append(fix)
-    return apply_fixes(deck.text, fixes), findings
+    return apply_fixes(deck.text, fixes)[0], findings
 
 
 def local_assets(deck: Deck) -> list[tuple[str, int, int]]:
@@ -150,16 +149,6 @@ def copy_assets(deck: Deck, project: Project, source_dir: Path) -> list[Finding]
 
 def theme_files(project: Project) -> list[Path]:
     return sorted(project.themes_dir.glob("*.css")) if project.themes_dir.is_dir() else []
-
-
-def theme_names(project: Project) -> dict[str, Path]:
-    """Themes the project registers with Marp: `/* @theme NAME */` in themes/*.css."""
-    names = {}
-    for path in theme_files(project):
-        match = _THEME_NAME.search(path.read_text(encoding="utf-8", errors="replace"))
-        if match:
-            names[match.group(1)] = path
-    return names
 
 
 def settings(project: Project) -> dict:

@@ -162,7 +162,7 @@ def sync_deck(deck: Deck, store: SnippetStore, outputs=None) -> tuple[list[Findi
             deck.display_path, res.block.body_line + first_diff, 1, DRIFT,
             f"fence body differs from snippet {res.ref} (run `marpkit sync`)",
             "error", slide.index, slide.title), fix))
-    text = apply_fixes(deck.text, [fix for _, fix in drifted])
+    text, _ = apply_fixes(deck.text, [fix for _, fix in drifted])
     return errors, drifted, text
 
 

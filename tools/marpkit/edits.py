@@ -28,16 +28,22 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         raise
 
 
-def apply_fixes(text: str, fixes: list[Fix]) -> str:
-    """Apply non-overlapping fixes (later ones first, so offsets stay valid)."""
+def apply_fixes(text: str, fixes: list[Fix]) -> tuple[str, list[Fix]]:
+    """Apply non-overlapping fixes from the end backwards; return the text and what applied.
+
+    An overlapping or out-of-range fix is skipped rather than guessed at; the
+    next run picks it up.
+    """
+    applied: list[Fix] = []
     out = text
-    last_start = len(text) + 1
-    for fix in sorted(fixes, key=lambda f: f.start, reverse=True):
-        if fix.end > last_start:
-            continue  # overlaps a fix already applied; the next run picks it up
+    limit = len(text) + 1
+    for fix in sorted(fixes, key=lambda f: (f.start, f.end), reverse=True):
+        if fix.end > limit or fix.start < 0 or fix.end > len(text):
+            continue
         out = out[: fix.start] + fix.replacement + out[fix.end:]
-        last_start = fix.start
-    return out
+        limit = fix.start
+        applied.append(fix)
+    return out, list(reversed(applied))
 
 
 def body_fix(deck: Deck, block: CodeBlock, code: str, description: str) -> Fix | None:

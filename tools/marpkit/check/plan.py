@@ -87,10 +87,10 @@ def plan(project: Project, args: tuple[str, ...]) -> tuple[list[Task], list[Find
         try:
             deck = load_deck(deck_path, display)
         except DeckError as exc:
-            findings.append(Finding(exc.path, exc.line, exc.column, "MK301", str(exc)))
+            findings.append(Finding(exc.path, exc.line, exc.column, "MK204", str(exc)))
             continue
         except OSError as exc:
-            findings.append(Finding(display, 1, 1, "MK301", f"cannot read deck: {exc.strerror}"))
+            findings.append(Finding(display, 1, 1, "MK204", f"cannot read deck: {exc.strerror}"))
             continue
         for res in resolve_deck(deck, store):
             path = store.safe_path(res.rel_path)

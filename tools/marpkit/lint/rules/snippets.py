@@ -6,8 +6,8 @@ check and build); these rules only pass its findings on.
 
 from __future__ import annotations
 
+from marpkit.edits import body_fix
 from marpkit.lint.context import DeckContext, ProjectContext
-from marpkit.lint.fix import body_fix
 from marpkit.lint.registry import rule
 from marpkit.snippets import SnippetFile
 
