@@ -4,7 +4,6 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.marpkit-setup
-export CHROME_PATH ?= $(shell command -v chromium || command -v chromium-browser || command -v google-chrome 2>/dev/null)
 
 .PHONY: setup slides test lint check sync bench clean
 

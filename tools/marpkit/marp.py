@@ -12,9 +12,14 @@ from pathlib import Path
 
 from marpkit.findings import UsageError
 
-CHROMIUM_HINT = "install it with `apt-get install chromium` (or set CHROME_PATH to a Chrome/Chromium binary)"
+CHROMIUM_HINT = ("install it with `apt-get install chromium-headless-shell` (or `chromium`; "
+                 "or set CHROME_PATH to a Chrome/Chromium binary)")
 MARP_HINT = "run `make setup` (or `npm ci`) in the project root to install the pinned Marp CLI"
-_CHROME_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# Debian's headless shell first: the same Blink as `chromium` (one source
+# package, one version) without the browser UI layer, so it starts and prints
+# in a fraction of the time. It is what Playwright itself runs for headless.
+_CHROME_NAMES = ("chromium-headless-shell", "chrome-headless-shell", "chromium", "chromium-browser",
+                 "google-chrome", "google-chrome-stable")
 _WARN = re.compile(r"^\[\s*WARN\s*\]\s*(.*)$")
 _ERROR = re.compile(r"^\[\s*ERROR\s*\]\s*(.*)$")
 # Remote stylesheets a built-in theme imports (gaia pulls web fonts): offline
@@ -71,9 +76,9 @@ class MarpResult:
     output: str
 
 
-def run_marp(root: Path, inputs: list[Path], args: list[str], config: Path, *,
-             chromium: str | None = None, timeout: float = 600) -> MarpResult:
-    """One Marp CLI call for many decks: outputs land next to each input.
+def marp_command(root: Path, inputs: list[Path], args: list[str], config: Path, *,
+                 chromium: str | None = None) -> tuple[list[str], dict[str, str]]:
+    """The Marp CLI call (argv and environment) for `inputs`; outputs land next to each input.
 
     `args` selects the converter (`[]` for HTML, `["--pdf"]`, `["--image", "png"]`, …).
     """
@@ -87,7 +92,13 @@ def run_marp(root: Path, inputs: list[Path], args: list[str], config: Path, *,
            "--allow-local-files", *args]
     if len(inputs) > 1:
         cmd += ["--parallel", str(min(len(inputs), os.cpu_count() or 2))]
-    cmd += [str(p) for p in inputs]
+    return [*cmd, *(str(p) for p in inputs)], env
+
+
+def run_marp(root: Path, inputs: list[Path], args: list[str], config: Path, *,
+             chromium: str | None = None, timeout: float = 600) -> MarpResult:
+    """One Marp CLI call for many decks, waited for, its messages sorted out."""
+    cmd, env = marp_command(root, inputs, args, config, chromium=chromium)
     try:
         proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True,
                               timeout=timeout, check=False)

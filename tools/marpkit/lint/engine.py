@@ -110,18 +110,57 @@ def run(project: Project, settings: LintSettings, paths: list[Path], *,
             if settings.enabled("MK204", display):
                 out.findings.append(Finding(display, exc.line, exc.column, "MK204",
                                             f"file is not UTF-8 ({exc})", "error"))
-            continue
         except OSError as exc:
             raise UsageError(f"{display}: cannot read: {exc.strerror}") from None
-        found = []
-        for r in rules:
-            if r.scope == "deck":
-                found += list(r.func(ctx))
-        out.findings += _keep(ctx, found)
 
     if whole_project is None:
         all_decks = {p.resolve() for p in project.decks()}
         whole_project = bool(all_decks) and all_decks <= {p.resolve() for p in paths}
+    rendered_rules = [r for r in rules if r.scope == "rendered"]
+    targets = [c for c in out.decks if c.deck is not None]
+    if not (render and rendered_rules and targets):
+        _static(out, project, settings, store, rules, whole_project)
+        return _sorted(out)
+    from marpkit.build import expand  # noqa: PLC0415 - keeps static lint light
+    from marpkit.lint.render import Renderer  # noqa: PLC0415
+
+    # Marp reads the themes folder only when a deck needs it: it costs start-up time.
+    custom = any(c.theme_name not in BUILTIN_THEMES for c in targets)
+    renderer = Renderer(project.root, settings.thresholds,
+                        project.themes_dir if custom else None, project.cache_dir)
+    # Lint what the build publishes: fences as the snippet files have them now.
+    sources = {}
+    for c in targets:
+        text, _ = expand(c.deck, store, None, c.resolutions)
+        if text != c.deck.text:
+            sources[c.path] = text
+    # Marp and the browser start first; the static rules run while they work.
+    with renderer.start([c.path for c in targets], sources) as session:
+        _static(out, project, settings, store, rules, whole_project)
+        results = session.collect()
+    for ctx in targets:
+        result = results.get(ctx.path)
+        if result is None:
+            continue
+        if result.error:
+            raise UsageError(f"{ctx.display}: Marp CLI failed: {result.error}")
+        found = []
+        for r in rendered_rules:
+            found += list(r.func(ctx, result))
+        out.findings += _keep(ctx, found)
+    return _sorted(out)
+
+
+def _static(out: LintRun, project: Project, settings: LintSettings, store: SnippetStore,
+            rules, whole_project: bool) -> None:
+    for ctx in out.decks:
+        if ctx.deck is not None:
+            found = []
+            for r in rules:
+                if r.scope == "deck":
+                    found += list(r.func(ctx))
+            out.findings += _keep(ctx, found)
+
     pctx = ProjectContext(project, settings, store, [c for c in out.decks if c.deck], whole_project)
     by_display = {c.display: c for c in pctx.decks}
     for r in rules:
@@ -134,34 +173,7 @@ def run(project: Project, settings: LintSettings, paths: list[Path], *,
                 else:
                     out.findings += _keep(owner, [f])
 
-    rendered_rules = [r for r in rules if r.scope == "rendered"]
-    targets = [c for c in out.decks if c.deck is not None]
-    if render and rendered_rules and targets:
-        from marpkit.lint.render import Renderer  # noqa: PLC0415 - keeps static lint light
 
-        # Marp reads the themes folder only when a deck needs it: it costs start-up time.
-        custom = any(c.theme_name not in BUILTIN_THEMES for c in targets)
-        renderer = Renderer(project.root, settings.thresholds,
-                            project.themes_dir if custom else None)
-        from marpkit.build import expand  # noqa: PLC0415
-
-        # Lint what the build publishes: fences as the snippet files have them now.
-        sources = {}
-        for c in targets:
-            text, _ = expand(c.deck, store, None, c.resolutions)
-            if text != c.deck.text:
-                sources[c.path] = text
-        results = renderer.render([c.path for c in targets], sources)
-        for ctx in targets:
-            result = results.get(ctx.path)
-            if result is None:
-                continue
-            if result.error:
-                raise UsageError(f"{ctx.display}: Marp CLI failed: {result.error}")
-            found = []
-            for r in rendered_rules:
-                found += list(r.func(ctx, result))
-            out.findings += _keep(ctx, found)
-
+def _sorted(out: LintRun) -> LintRun:
     out.findings.sort(key=lambda f: (f.path, f.line, f.column, f.code))
     return out

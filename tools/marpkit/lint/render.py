@@ -1,30 +1,42 @@
-"""Rendered checks: Marp CLI's real HTML, measured in real Chromium.
+"""Rendered checks: Marp CLI's real HTML, measured in real Chromium through Playwright.
 
-Everything heavy (playwright, the Marp subprocess) is imported and started
-here, lazily, so static lint never pays for it. One browser serves every deck
-of a run; Marp renders all decks in parallel while the browser starts.
+Everything heavy (playwright, Marp, the browser) is imported and started here,
+lazily, so static lint never pays for it. A run starts Marp and Chromium at
+once, before the static rules, so that the three (Marp, Chromium, Playwright's
+driver) overlap; one browser serves every deck of the run.
+
+The browser is a process of ours that Playwright attaches to over CDP, not one
+Playwright launches: it can start before Playwright's driver is up, and it can
+be killed outright at the end instead of shut down politely (a tenth of a
+second on a two-core machine, more than the measuring itself).
 """
 
 from __future__ import annotations
 
+import json
 import os
-import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from marpkit.findings import UsageError
 
-CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-_WARM_UP = """<!DOCTYPE html><html><head><meta charset="UTF-8"></head><body>
-<svg data-marpit-svg viewBox="0 0 1280 720"><foreignObject width="1280" height="720">
-<section><h1>Warm-up</h1><p>text</p><pre><code>code</code></pre></section>
-</foreignObject></svg></body></html>"""
+CHROME_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--mute-audio",
+    "--no-first-run", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--disable-extensions", "--disable-default-apps",
+    "--force-color-profile=srgb",
+    # Themes may @import web fonts: lint judges the deck offline, as the build
+    # does, and a dead proxy makes every remote request fail at once.
+    "--proxy-server=http://127.0.0.1:9",
+]
+START_TIMEOUT = 30.0  # seconds for Chromium to open its debugging port
+MARP_TIMEOUT = 300.0
 
 
 @dataclass
@@ -40,125 +52,191 @@ def chrome_path() -> str:
     return find_chromium() or ""
 
 
-def marp_path(root: Path) -> Path:
-    return root / "node_modules" / ".bin" / "marp"
-
-
-def marp_command(root: Path, inputs: list[str], out: Path, themes_dir: Path | None = None
-                 ) -> list[str]:
-    """Marp CLI's HTML conversion, the way `marpkit build` renders slides.
-
-    The bare template holds the same slide markup and CSS as the default
-    bespoke one, without the presenter UI: Chromium loads it in half the time.
-    """
-    cmd = [str(marp_path(root)), *inputs, "--template", "bare", "--html", "--allow-local-files"]
-    if themes_dir is not None and any(themes_dir.glob("*.css")):
-        # An array option: it must not be followed by the inputs, or it eats them.
-        cmd += ["--theme-set", str(themes_dir)]
-    return [*cmd, "-o", str(out)]
-
-
 def _with_base(html: str, deck: Path) -> str:
     """Let relative image paths resolve against the deck's folder, as in the deck's own build."""
     base = f'<base href="{deck.parent.resolve().as_uri()}/">'
-    return re.sub(r"<head>", "<head>" + base, html, count=1)
+    return html.replace("<head>", "<head>" + base, 1)
+
+
+def _tail(path: Path, limit: int = 500) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").strip()[-limit:]
+    except OSError:
+        return ""
 
 
 class Renderer:
-    def __init__(self, root: Path, thresholds: dict, themes_dir: Path | None = None):
+    def __init__(self, root: Path, thresholds: dict, themes_dir: Path | None = None,
+                 cache_dir: Path | None = None):
+        from marpkit.marp import CHROMIUM_HINT, find_marp
+
         self.root = root
         self.thresholds = thresholds
         self.themes_dir = themes_dir if themes_dir is not None and themes_dir.is_dir() else None
-        if not marp_path(root).exists():
-            raise UsageError(f"Marp CLI not found at {marp_path(root)} (run `npm ci`), "
-                             "or use --no-render")
-        if not chrome_path():
-            from marpkit.marp import CHROMIUM_HINT
+        self.cache_dir = cache_dir
+        try:
+            find_marp(root)
+        except UsageError as exc:
+            raise UsageError(f"{exc}, or use --no-render") from None
+        self.chromium = chrome_path()
+        if not self.chromium:
+            raise UsageError(f"no Chromium found: {CHROMIUM_HINT}, or use --no-render")
 
-            raise UsageError(f"no Chromium found: {CHROMIUM_HINT}, "
-                             "or use --no-render")
+    @contextmanager
+    def start(self, decks: list[Path], sources: dict[Path, str] | None = None):
+        """Start Marp on `decks` and the browser, both at once; yield the session
+        whose `collect()` measures them. `sources` gives the text to render
+        instead of a deck's file (the expanded copy, so lint sees what the build
+        publishes). Leaving the block kills whatever is still running."""
+        session = _Session(self, decks, sources or {})
+        try:
+            session.spawn()
+            yield session
+        finally:
+            session.close()
 
     def render(self, decks: list[Path], sources: dict[Path, str] | None = None
                ) -> dict[Path, RenderedDeck]:
-        """Render `decks`; `sources` gives the text to render instead of a deck's
-        file (the expanded copy, so lint sees what the build publishes)."""
-        import time
+        with self.start(decks, sources) as session:
+            return session.collect()
 
-        sources = sources or {}
+    def node_env(self) -> dict[str, str]:
+        """Node's on-disk compile cache (Node >= 22) for Playwright's driver and
+        Marp: it skips compiling their bundles again, run after run."""
+        if self.cache_dir is None or "NODE_COMPILE_CACHE" in os.environ:
+            return {}
+        return {"NODE_COMPILE_CACHE": str(self.cache_dir / "node-compile-cache")}
 
-        results: dict[Path, RenderedDeck] = {}
-        tmp = Path(tempfile.mkdtemp(prefix="marpkit-lint-"))
-        env = {**os.environ, "CHROME_PATH": chrome_path()}
-        proc = None
-        try:
-            started = time.perf_counter()
-            # One Marp process for every deck: Node's start-up dominates a
-            # small deck, and N processes would starve the browser of CPU.
-            if len(decks) == 1:
-                outputs = {decks[0]: tmp / "0.html"}
-                source = decks[0]
-                if decks[0] in sources:
-                    source = tmp / "0.md"
-                    source.write_text(sources[decks[0]], encoding="utf-8")
-                cmd = marp_command(self.root, [str(source)], outputs[decks[0]], self.themes_dir)
+    def marp_config(self, tmp: Path) -> Path:
+        """The build's engine options (emoji as text, local KaTeX fonts, the project's
+        themes), so lint measures the slides the build publishes."""
+        from marpkit.marp import engine_config
+
+        fonts = self.root / "node_modules" / "katex" / "dist" / "fonts"
+        config = engine_config(fonts.as_uri() + "/" if fonts.is_dir() else None)
+        if self.themes_dir is not None:
+            config["themeSet"] = [str(p.resolve()) for p in sorted(self.themes_dir.glob("*.css"))]
+        config["html"] = True
+        path = tmp / "marp.config.json"
+        path.write_text(json.dumps(config), encoding="utf-8")
+        return path
+
+
+class _Session:
+    def __init__(self, renderer: Renderer, decks: list[Path], sources: dict[Path, str]):
+        self.r = renderer
+        self.decks = decks
+        self.sources = sources
+        self.tmp = Path(tempfile.mkdtemp(prefix="marpkit-lint-"))
+        self.outputs: dict[Path, Path] = {}
+        self.marp: subprocess.Popen | None = None
+        self.chrome: subprocess.Popen | None = None
+        self.started = 0.0
+
+    def spawn(self) -> None:
+        from marpkit.marp import marp_command
+
+        self.started = time.perf_counter()
+        inputs = []
+        (self.tmp / "in").mkdir()
+        for i, deck in enumerate(self.decks):
+            source = self.tmp / "in" / f"{i}.md"
+            if deck in self.sources:
+                source.write_text(self.sources[deck], encoding="utf-8")
             else:
-                (tmp / "in").mkdir()
-                outputs = {}
-                for i, deck in enumerate(decks):
-                    if deck in sources:
-                        (tmp / "in" / f"{i}.md").write_text(sources[deck], encoding="utf-8")
-                    else:
-                        shutil.copyfile(deck, tmp / "in" / f"{i}.md")
-                    outputs[deck] = tmp / "out" / f"{i}.html"
-                cmd = marp_command(self.root, ["-I", str(tmp / "in")], tmp / "out", self.themes_dir)
-            proc = subprocess.Popen(cmd, cwd=self.root, env=env, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.PIPE)
-            # The browser and its pages start while Marp is still rendering.
-            from playwright.sync_api import sync_playwright  # noqa: PLC0415 - lazy by design
+                shutil.copyfile(deck, source)
+            inputs.append(source)
+            self.outputs[deck] = source.with_suffix(".html")
+        # The bare template holds the same slide markup and CSS as the default
+        # bespoke one, without the presenter UI: Chromium loads it in half the time.
+        cmd, env = marp_command(self.r.root, inputs, ["--template", "bare"],
+                                self.r.marp_config(self.tmp), chromium=self.r.chromium)
+        env.update(self.r.node_env())
+        with open(self.tmp / "marp.log", "wb") as log:
+            self.marp = subprocess.Popen(cmd, cwd=self.r.root, env=env, stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=subprocess.STDOUT)
+        profile = self.tmp / "profile"
+        with open(self.tmp / "chromium.log", "wb") as log:
+            # A session of its own, so that killing it takes its renderer and
+            # utility processes along.
+            self.chrome = subprocess.Popen(
+                [self.r.chromium, *CHROME_ARGS, f"--user-data-dir={profile}",
+                 "--remote-debugging-port=0", "about:blank"],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
+                start_new_session=True)
 
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=chrome_path(), args=CHROME_ARGS)
-                try:
-                    page = browser.new_page(viewport={"width": 1280, "height": 720})
-                    # Themes may @import web fonts; lint judges the deck offline, as
-                    # the build does, instead of waiting on the network.
-                    page.route(re.compile(r"^https?://"), lambda route: route.abort())
-                    self._warm_up(page, tmp)
-                    _, err = proc.communicate()
-                    seconds = time.perf_counter() - started
-                    for deck, out in outputs.items():
-                        result = results[deck] = RenderedDeck(seconds_marp=seconds)
-                        if not out.exists():
-                            message = (err or b"").decode("utf-8", "replace").strip()
-                            result.error = message[-500:] or f"exit code {proc.returncode}"
-                            continue
-                        out.write_text(_with_base(out.read_text(encoding="utf-8"), deck),
-                                       encoding="utf-8")
-                        result.slides = self._measure(page, out)
-                finally:
-                    browser.close()
+    def _endpoint(self) -> str:
+        """The browser's CDP address, from the file Chromium writes once it listens."""
+        port_file = self.tmp / "profile" / "DevToolsActivePort"
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                port, path = port_file.read_text(encoding="utf-8").split()[:2]
+                return f"ws://127.0.0.1:{port}{path}"
+            except (OSError, ValueError):
+                pass
+            if self.chrome.poll() is not None:
+                break
+            time.sleep(0.005)
+        raise UsageError(f"Chromium ({self.r.chromium}) did not start: "
+                         f"{_tail(self.tmp / 'chromium.log') or 'no output'}")
+
+    def collect(self) -> dict[Path, RenderedDeck]:
+        from playwright.sync_api import sync_playwright  # noqa: PLC0415 - lazy by design
+
+        saved = {k: os.environ.get(k) for k in self.r.node_env()}
+        os.environ.update(self.r.node_env())  # Playwright hands its driver os.environ
+        try:
+            pw = sync_playwright().start()
         finally:
-            if proc is not None and proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            shutil.rmtree(tmp, ignore_errors=True)
-        return results
-
-    def _warm_up(self, page, tmp: Path) -> None:
-        """Pay the first navigation's costs (renderer process, fonts, compiling the
-        measuring script) while Marp is still busy, not after it finishes."""
-        warm = tmp / "warm-up.html"
-        warm.write_text(_WARM_UP, encoding="utf-8")
-        self._measure(page, warm)
+            for key, value in saved.items():
+                os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
+        try:
+            browser = pw.chromium.connect_over_cdp(self._endpoint())
+            context = browser.contexts[0]
+            page = context.pages[0] if context.pages else context.new_page()
+            page.set_viewport_size({"width": 1280, "height": 720})
+            try:
+                code = self.marp.wait(timeout=MARP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                raise UsageError(f"Marp CLI did not finish within {MARP_TIMEOUT:.0f}s") from None
+            seconds = time.perf_counter() - self.started
+            results: dict[Path, RenderedDeck] = {}
+            for deck, out in self.outputs.items():
+                result = results[deck] = RenderedDeck(seconds_marp=seconds)
+                if not out.exists():
+                    result.error = _tail(self.tmp / "marp.log") or f"exit code {code}"
+                    continue
+                out.write_text(_with_base(out.read_text(encoding="utf-8"), deck), encoding="utf-8")
+                result.slides = self._measure(page, out)
+            return results
+        finally:
+            self._kill_browser()
+            pw.stop()
 
     def _measure(self, page, html: Path) -> list[dict]:
         from marpkit.lint.measure_js import MEASURE_JS
 
         page.goto(html.as_uri(), wait_until="load")
-        t = self.thresholds
+        t = self.r.thresholds
         return page.evaluate(MEASURE_JS, {
             "tolerance": t["overflow_tolerance_px"],
             "minCodePx": t["min_code_font_px"],
             "minContrast": t["min_contrast"],
             "minContrastLarge": t["min_contrast_large"],
         })
+
+    def _kill_browser(self) -> None:
+        if self.chrome is not None and self.chrome.poll() is None:
+            try:
+                os.killpg(self.chrome.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.chrome.wait()
+
+    def close(self) -> None:
+        self._kill_browser()
+        if self.marp is not None and self.marp.poll() is None:
+            self.marp.kill()
+            self.marp.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
