@@ -45,7 +45,7 @@ def static_corpus() -> tuple[float, int, int]:
 def rendered(deck: Path) -> tuple[float, float]:
     from marpkit.config import load_project
     from marpkit.lint import engine
-    from marpkit.lint.render import chrome_path, marp_command
+    from marpkit.lint.render import chrome_path
     from marpkit.lint.settings import load_settings
 
     project = load_project(ROOT)
@@ -66,7 +66,6 @@ def rendered(deck: Path) -> tuple[float, float]:
         lint()
         marp_s = best_of(3, marp)
         lint_s = best_of(3, lint)
-        del marp_command
     return marp_s, lint_s
 
 

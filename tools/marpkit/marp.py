@@ -77,10 +77,12 @@ class MarpResult:
 
 
 def marp_command(root: Path, inputs: list[Path], args: list[str], config: Path, *,
-                 chromium: str | None = None) -> tuple[list[str], dict[str, str]]:
+                 chromium: str | None = None, node_args: tuple[str, ...] = ()
+                 ) -> tuple[list[str], dict[str, str]]:
     """The Marp CLI call (argv and environment) for `inputs`; outputs land next to each input.
 
     `args` selects the converter (`[]` for HTML, `["--pdf"]`, `["--image", "png"]`, …).
+    With no inputs, Marp reads one deck from its stdin (`args` then names the output).
     """
     marp = find_marp(root)
     env = dict(os.environ)
@@ -88,7 +90,7 @@ def marp_command(root: Path, inputs: list[Path], args: list[str], config: Path, 
         env["CHROME_PATH"] = chromium
     # Chromium must not try the network (there is none) or its sandbox (root in CI).
     env.setdefault("CHROME_NO_SANDBOX", "1")
-    cmd = ["node", str(marp), "--no-stdin", "--config-file", str(config),
+    cmd = ["node", *node_args, str(marp), *(["--no-stdin"] if inputs else []), "--config-file", str(config),
            "--allow-local-files", *args]
     if len(inputs) > 1:
         cmd += ["--parallel", str(min(len(inputs), os.cpu_count() or 2))]

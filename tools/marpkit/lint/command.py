@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 import click
 
 from marpkit.findings import Exit, UsageError, exit_code
@@ -18,15 +20,26 @@ from marpkit.lint.formats import FORMATS
 def lint_cmd(paths, fix, no_render, select, ignore, fmt):
     """Lint Marp decks (default: every deck in the slides folder)."""
     from marpkit.config import load_project
-    from marpkit.lint import engine
-    from marpkit.lint.fix import fix_file
-    from marpkit.lint.formats import render
     from marpkit.lint.settings import load_settings
+    from marpkit.lint.targets import collect
 
     project = load_project()
     settings = load_settings(project.section("lint"), select, ignore)
-    targets = engine.collect(project, list(paths))
-    result = engine.run(project, settings, targets, render=not no_render)
+    targets = collect(project, list(paths))
+    with ExitStack() as stack:
+        session = False
+        if not no_render and targets:
+            from marpkit.lint import render as rendering
+
+            # Marp and the browser start before the parser is even imported:
+            # their start-up overlaps all of marpkit's own work.
+            if rendering.wants_render(settings):
+                session = stack.enter_context(rendering.start(project, settings, len(targets)))
+        from marpkit.lint import engine
+        from marpkit.lint.fix import fix_file
+        from marpkit.lint.formats import render
+
+        result = engine.run(project, settings, targets, render=session)
     if fix:
         changed = []
         for ctx in result.decks:

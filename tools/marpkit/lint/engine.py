@@ -6,13 +6,17 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from marpkit.config import Project
 from marpkit.deck import DeckError, load_deck, read_text
 from marpkit.findings import Finding, UsageError
-from marpkit.lint.context import BUILTIN_THEMES, DeckContext, ProjectContext, load_themes
+from marpkit.lint.context import DeckContext, ProjectContext, load_themes
 from marpkit.lint.registry import REGISTRY, load_rules
 from marpkit.lint.settings import LintSettings
+
+if TYPE_CHECKING:
+    from marpkit.lint.render import RenderSession
 from marpkit.snippets import SnippetStore
 
 _DISABLE = re.compile(r"^marpkit-disable(?P<file>-file)?\b(?P<codes>.*)$", re.DOTALL)
@@ -31,27 +35,6 @@ def display_path(path: Path) -> str:
         return os.path.relpath(path)
     except ValueError:  # another drive on Windows
         return str(path)
-
-
-def collect(project: Project, args: list[str]) -> list[Path]:
-    if not args:
-        return project.decks()
-    paths: list[Path] = []
-    for arg in args:
-        path = Path(arg)
-        if path.is_dir():
-            paths += sorted(p for p in path.rglob("*.md") if p.is_file())
-        elif path.is_file():
-            paths.append(path)
-        else:
-            raise UsageError(f"{arg}: no such file or directory")
-    seen, unique = set(), []
-    for path in paths:
-        key = path.resolve()
-        if key not in seen:
-            seen.add(key)
-            unique.append(path)
-    return unique
 
 
 def _suppressions(ctx: DeckContext) -> tuple[dict[int, set[str] | None], set[str] | None, bool]:
@@ -91,7 +74,16 @@ def _keep(ctx: DeckContext, findings) -> list[Finding]:
 
 
 def run(project: Project, settings: LintSettings, paths: list[Path], *,
-        render: bool = True, whole_project: bool | None = None) -> LintRun:
+        render: bool | RenderSession = True, whole_project: bool | None = None) -> LintRun:
+    """Lint `paths`. `render` is False for static rules only, True to render
+    too, or a render session the caller started early (`render.start`)."""
+    if render is True and paths:
+        from marpkit.lint.render import start, wants_render  # noqa: PLC0415 - keeps static lint light
+
+        if not wants_render(settings):
+            return run(project, settings, paths, render=False, whole_project=whole_project)
+        with start(project, settings, len(paths)) as session:
+            return run(project, settings, paths, render=session, whole_project=whole_project)
     load_rules()
     rules = [r for r in REGISTRY.values() if settings.enabled(r.code)]
     out = LintRun()
@@ -122,22 +114,17 @@ def run(project: Project, settings: LintSettings, paths: list[Path], *,
         _static(out, project, settings, store, rules, whole_project)
         return _sorted(out)
     from marpkit.build import expand  # noqa: PLC0415 - keeps static lint light
-    from marpkit.lint.render import Renderer  # noqa: PLC0415
 
-    # Marp reads the themes folder only when a deck needs it: it costs start-up time.
-    custom = any(c.theme_name not in BUILTIN_THEMES for c in targets)
-    renderer = Renderer(project.root, settings.thresholds,
-                        project.themes_dir if custom else None, project.cache_dir)
     # Lint what the build publishes: fences as the snippet files have them now.
     sources = {}
     for c in targets:
         text, _ = expand(c.deck, store, None, c.resolutions)
         if text != c.deck.text:
             sources[c.path] = text
-    # Marp and the browser start first; the static rules run while they work.
-    with renderer.start([c.path for c in targets], sources) as session:
-        _static(out, project, settings, store, rules, whole_project)
-        results = session.collect()
+    render.submit([c.path for c in targets], sources)
+    # Marp and the browser work while the static rules run.
+    _static(out, project, settings, store, rules, whole_project)
+    results = render.collect()
     for ctx in targets:
         result = results.get(ctx.path)
         if result is None:

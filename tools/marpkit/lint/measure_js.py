@@ -6,9 +6,20 @@ MEASURE_JS = r"""
 // returns what a reader would miss: overflow, clipping, shrunk code,
 // low-contrast text, images that did not load. Numbers are in slide px.
 async (opts) => {
+  // Marp's auto-scaling elements (<marp-pre>, fitted headings) size their SVG
+  // in ResizeObserver callbacks, which run with a rendering frame. Usually one
+  // ran before `load`; wait for frames only while one is still due (a web font
+  // that just arrived changes sizes too), not a fixed two frames per deck.
+  const fontsPending = document.fonts.status !== 'loaded';
   await document.fonts.ready;
-  // marp-pre / marp-auto-scaling settle on ResizeObserver callbacks.
-  for (let i = 0; i < 2; i++) await new Promise((r) => requestAnimationFrame(r));
+  const unsettled = () => [...document.querySelectorAll('[data-auto-scaling]')].some((host) => {
+    const inner = host.shadowRoot && host.shadowRoot.querySelector('marp-auto-scaling');
+    const svg = inner && inner.shadowRoot && inner.shadowRoot.querySelector('svg');
+    return !svg || !svg.getAttribute('viewBox');
+  });
+  const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+  if (fontsPending) await frame();
+  for (let i = 0; i < 10 && unsettled(); i++) await frame();
   const tol = opts.tolerance;
   const REPLACED = new Set(['IMG', 'SVG', 'VIDEO', 'CANVAS', 'IFRAME', 'OBJECT', 'EMBED', 'INPUT', 'svg']);
   const parse = (c) => {

@@ -1,9 +1,11 @@
 """Rendered checks: Marp CLI's real HTML, measured in real Chromium through Playwright.
 
 Everything heavy (playwright, Marp, the browser) is imported and started here,
-lazily, so static lint never pays for it. A run starts Marp and Chromium at
-once, before the static rules, so that the three (Marp, Chromium, Playwright's
-driver) overlap; one browser serves every deck of the run.
+lazily, so static lint never pays for it. A run starts Marp and Chromium
+first, so that Marp, Chromium, Playwright's driver and marpkit's own parsing
+and static rules overlap; one browser serves every deck of the run. For a
+single deck Marp starts before the deck is even parsed: it loads (two thirds
+of its time) while marpkit works, then reads the expanded deck on stdin.
 
 The browser is a process of ours that Playwright attaches to over CDP, not one
 Playwright launches: it can start before Playwright's driver is up, and it can
@@ -34,7 +36,14 @@ CHROME_ARGS = [
     # Themes may @import web fonts: lint judges the deck offline, as the build
     # does, and a dead proxy makes every remote request fail at once.
     "--proxy-server=http://127.0.0.1:9",
+    # One process instead of six: a third less CPU to start, on a machine
+    # where Marp and Playwright's driver want the same cores.
+    "--single-process", "--no-zygote",
 ]
+# Marp renders a deck or two per lint run: V8's optimising compiler would
+# spend a fifth of Marp's CPU on code that finishes before it pays off, and
+# that CPU is what the browser and Playwright's driver need at the same time.
+MARP_NODE_ARGS = ("--no-opt",)
 START_TIMEOUT = 30.0  # seconds for Chromium to open its debugging port
 MARP_TIMEOUT = 300.0
 
@@ -44,6 +53,19 @@ class RenderedDeck:
     slides: list[dict] = field(default_factory=list)
     error: str | None = None
     seconds_marp: float = 0.0
+
+
+def wants_render(settings) -> bool:
+    """Whether any rendered rule (MK5xx) can fire, known before the rules are loaded."""
+    return any(settings.enabled(f"MK5{n:02d}") for n in range(100))
+
+
+def start(project, settings, expected: int):
+    """Start Marp and the browser for `expected` decks: a context manager yielding
+    the session `engine.run` takes. Cheap to import, so that callers start it
+    before they import the parser."""
+    renderer = Renderer(project.root, settings.thresholds, project.themes_dir, project.cache_dir)
+    return renderer.session(expected)
 
 
 def chrome_path() -> str:
@@ -83,21 +105,21 @@ class Renderer:
             raise UsageError(f"no Chromium found: {CHROMIUM_HINT}, or use --no-render")
 
     @contextmanager
-    def start(self, decks: list[Path], sources: dict[Path, str] | None = None):
-        """Start Marp on `decks` and the browser, both at once; yield the session
-        whose `collect()` measures them. `sources` gives the text to render
-        instead of a deck's file (the expanded copy, so lint sees what the build
-        publishes). Leaving the block kills whatever is still running."""
-        session = _Session(self, decks, sources or {})
+    def session(self, expected: int):
+        """Start the browser, and Marp too when one deck is `expected`; yield the
+        session to `submit()` decks to and `collect()` measurements from. Leaving
+        the block kills whatever is still running."""
+        session = RenderSession(self, stdin=expected == 1)
         try:
-            session.spawn()
+            session.open()
             yield session
         finally:
             session.close()
 
     def render(self, decks: list[Path], sources: dict[Path, str] | None = None
                ) -> dict[Path, RenderedDeck]:
-        with self.start(decks, sources) as session:
+        with self.session(len(decks)) as session:
+            session.submit(decks, sources or {})
             return session.collect()
 
     def node_env(self) -> dict[str, str]:
@@ -122,39 +144,64 @@ class Renderer:
         return path
 
 
-class _Session:
-    def __init__(self, renderer: Renderer, decks: list[Path], sources: dict[Path, str]):
+class RenderSession:
+    def __init__(self, renderer: Renderer, stdin: bool):
         self.r = renderer
-        self.decks = decks
-        self.sources = sources
+        self.stdin = stdin
         self.tmp = Path(tempfile.mkdtemp(prefix="marpkit-lint-"))
         self.outputs: dict[Path, Path] = {}
         self.marp: subprocess.Popen | None = None
         self.chrome: subprocess.Popen | None = None
         self.started = 0.0
 
-    def spawn(self) -> None:
+    def open(self) -> None:
+        self.started = time.perf_counter()
+        if self.stdin:
+            self._spawn_marp([], self.tmp / "stdin.html")
+        self._spawn_chrome()
+
+    def _spawn_marp(self, inputs: list[Path], output: Path | None = None) -> None:
         from marpkit.marp import marp_command
 
-        self.started = time.perf_counter()
-        inputs = []
+        # The bare template holds the same slide markup and CSS as the default
+        # bespoke one, without the presenter UI: Chromium loads it in half the time.
+        args = ["--template", "bare", *(["-o", str(output)] if output else [])]
+        cmd, env = marp_command(self.r.root, inputs, args, self.r.marp_config(self.tmp),
+                                chromium=self.r.chromium, node_args=MARP_NODE_ARGS)
+        env.update(self.r.node_env())
+        with open(self.tmp / "marp.log", "wb") as log:
+            self.marp = subprocess.Popen(
+                cmd, cwd=self.r.root, env=env, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.PIPE if not inputs else subprocess.DEVNULL)
+
+    def submit(self, decks: list[Path], sources: dict[Path, str]) -> None:
+        """Hand Marp the decks to render: `sources` gives the text to render instead
+        of a deck's file (the expanded copy, so lint sees what the build publishes)."""
+        if self.stdin and len(decks) == 1 and self.marp is not None:
+            deck = decks[0]
+            text = sources[deck] if deck in sources else deck.read_text(encoding="utf-8")
+            self.outputs[deck] = self.tmp / "stdin.html"
+            try:
+                self.marp.stdin.write(text.encode("utf-8"))
+                self.marp.stdin.close()
+            except BrokenPipeError:
+                pass  # Marp died; collect() reports its output
+            return
+        self._stop_marp()  # a stdin Marp that got no deck, or more than one
         (self.tmp / "in").mkdir()
-        for i, deck in enumerate(self.decks):
+        inputs = []
+        for i, deck in enumerate(decks):
             source = self.tmp / "in" / f"{i}.md"
-            if deck in self.sources:
-                source.write_text(self.sources[deck], encoding="utf-8")
+            if deck in sources:
+                source.write_text(sources[deck], encoding="utf-8")
             else:
                 shutil.copyfile(deck, source)
             inputs.append(source)
             self.outputs[deck] = source.with_suffix(".html")
-        # The bare template holds the same slide markup and CSS as the default
-        # bespoke one, without the presenter UI: Chromium loads it in half the time.
-        cmd, env = marp_command(self.r.root, inputs, ["--template", "bare"],
-                                self.r.marp_config(self.tmp), chromium=self.r.chromium)
-        env.update(self.r.node_env())
-        with open(self.tmp / "marp.log", "wb") as log:
-            self.marp = subprocess.Popen(cmd, cwd=self.r.root, env=env, stdin=subprocess.DEVNULL,
-                                         stdout=log, stderr=subprocess.STDOUT)
+        if inputs:
+            self._spawn_marp(inputs)
+
+    def _spawn_chrome(self) -> None:
         profile = self.tmp / "profile"
         with open(self.tmp / "chromium.log", "wb") as log:
             # A session of its own, so that killing it takes its renderer and
@@ -192,6 +239,8 @@ class _Session:
             for key, value in saved.items():
                 os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
         try:
+            if self.marp is None:
+                raise RuntimeError("collect() before submit()")
             browser = pw.chromium.connect_over_cdp(self._endpoint())
             context = browser.contexts[0]
             page = context.pages[0] if context.pages else context.new_page()
@@ -234,9 +283,13 @@ class _Session:
                 pass
             self.chrome.wait()
 
-    def close(self) -> None:
-        self._kill_browser()
+    def _stop_marp(self) -> None:
         if self.marp is not None and self.marp.poll() is None:
             self.marp.kill()
             self.marp.wait()
+        self.marp = None
+
+    def close(self) -> None:
+        self._kill_browser()
+        self._stop_marp()
         shutil.rmtree(self.tmp, ignore_errors=True)
