@@ -56,16 +56,18 @@ def marp_version(root: Path) -> str:
         return "unknown"
 
 
-def engine_config(katex_font_path: str | None) -> dict:
-    """Marp options that keep every asset local.
+def engine_config(katex_font_path: str | None, lang: str = "en") -> dict:
+    """Marp options that keep every asset local and the output reproducible.
 
     Unicode and shortcode emoji render as text (through a local emoji font)
     instead of twemoji images from a CDN; KaTeX fonts come from a local copy.
+    The language is fixed (a deck's `lang` directive still wins): Marp CLI
+    would otherwise take it from the machine's locale (`C` in CI).
     """
     options: dict = {"emoji": {"shortcode": True, "unicode": False}}
     if katex_font_path:
         options["math"] = {"katexFontPath": katex_font_path}
-    return {"options": options}
+    return {"options": options, "lang": lang}
 
 
 @dataclass
@@ -77,12 +79,10 @@ class MarpResult:
 
 
 def marp_command(root: Path, inputs: list[Path], args: list[str], config: Path, *,
-                 chromium: str | None = None, node_args: tuple[str, ...] = ()
-                 ) -> tuple[list[str], dict[str, str]]:
+                 chromium: str | None = None) -> tuple[list[str], dict[str, str]]:
     """The Marp CLI call (argv and environment) for `inputs`; outputs land next to each input.
 
     `args` selects the converter (`[]` for HTML, `["--pdf"]`, `["--image", "png"]`, …).
-    With no inputs, Marp reads one deck from its stdin (`args` then names the output).
     """
     marp = find_marp(root)
     env = dict(os.environ)
@@ -90,7 +90,7 @@ def marp_command(root: Path, inputs: list[Path], args: list[str], config: Path, 
         env["CHROME_PATH"] = chromium
     # Chromium must not try the network (there is none) or its sandbox (root in CI).
     env.setdefault("CHROME_NO_SANDBOX", "1")
-    cmd = ["node", *node_args, str(marp), *(["--no-stdin"] if inputs else []), "--config-file", str(config),
+    cmd = ["node", str(marp), "--no-stdin", "--config-file", str(config),
            "--allow-local-files", *args]
     if len(inputs) > 1:
         cmd += ["--parallel", str(min(len(inputs), os.cpu_count() or 2))]

@@ -31,10 +31,10 @@ def lint_cmd(paths, fix, no_render, select, ignore, fmt):
         if not no_render and targets:
             from marpkit.lint import render as rendering
 
-            # Marp and the browser start before the parser is even imported:
-            # their start-up overlaps all of marpkit's own work.
+            # The browser starts (and loads Marp's engine) before the parser is
+            # even imported: its start-up overlaps all of marpkit's own work.
             if rendering.wants_render(settings):
-                session = stack.enter_context(rendering.start(project, settings, len(targets)))
+                session = stack.enter_context(rendering.start(project, settings))
         from marpkit.lint import engine
         from marpkit.lint.fix import fix_file
         from marpkit.lint.formats import render

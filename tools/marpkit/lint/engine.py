@@ -82,7 +82,7 @@ def run(project: Project, settings: LintSettings, paths: list[Path], *,
 
         if not wants_render(settings):
             return run(project, settings, paths, render=False, whole_project=whole_project)
-        with start(project, settings, len(paths)) as session:
+        with start(project, settings) as session:
             return run(project, settings, paths, render=session, whole_project=whole_project)
     load_rules()
     rules = [r for r in REGISTRY.values() if settings.enabled(r.code)]
@@ -116,13 +116,9 @@ def run(project: Project, settings: LintSettings, paths: list[Path], *,
     from marpkit.build import expand  # noqa: PLC0415 - keeps static lint light
 
     # Lint what the build publishes: fences as the snippet files have them now.
-    sources = {}
-    for c in targets:
-        text, _ = expand(c.deck, store, None, c.resolutions)
-        if text != c.deck.text:
-            sources[c.path] = text
+    sources = {c.path: expand(c.deck, store, None, c.resolutions)[0] for c in targets}
     render.submit([c.path for c in targets], sources)
-    # Marp and the browser work while the static rules run.
+    # The browser loads Marp's engine while the static rules run.
     _static(out, project, settings, store, rules, whole_project)
     results = render.collect()
     for ctx in targets:
@@ -130,7 +126,7 @@ def run(project: Project, settings: LintSettings, paths: list[Path], *,
         if result is None:
             continue
         if result.error:
-            raise UsageError(f"{ctx.display}: Marp CLI failed: {result.error}")
+            raise UsageError(f"{ctx.display}: Marp failed to render it: {result.error}")
         found = []
         for r in rendered_rules:
             found += list(r.func(ctx, result))

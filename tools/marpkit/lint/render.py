@@ -1,16 +1,19 @@
-"""Rendered checks: Marp CLI's real HTML, measured in real Chromium through Playwright.
+"""Rendered checks: Marp's HTML, measured in real Chromium through Playwright.
 
-Everything heavy (playwright, Marp, the browser) is imported and started here,
-lazily, so static lint never pays for it. A run starts Marp and Chromium
-first, so that Marp, Chromium, Playwright's driver and marpkit's own parsing
-and static rules overlap; one browser serves every deck of the run. For a
-single deck Marp starts before the deck is even parsed: it loads (two thirds
-of its time) while marpkit works, then reads the expanded deck on stdin.
+Marp renders in the browser that measures: Chromium loads Marp's engine
+(marp-core, the copy Marp CLI converts with, bundled by bundle.py) while
+marpkit parses the deck, and renders the deck while Playwright's driver
+starts; each deck is then written out as a page like Marp CLI's bare
+template, and measured.
+Running Marp CLI instead would add a second JavaScript runtime that loads the
+same engine, which on a two-core machine costs more than everything else in a
+lint run. tests/test_lint_parity.py holds the two renderings equal.
 
 The browser is a process of ours that Playwright attaches to over CDP, not one
-Playwright launches: it can start before Playwright's driver is up, and it can
-be killed outright at the end instead of shut down politely (a tenth of a
-second on a two-core machine, more than the measuring itself).
+Playwright launches: it starts (and loads the engine) before Playwright's
+driver is up, and it is killed outright at the end instead of shut down
+politely. One browser serves every deck of a run. Everything here is imported
+lazily, so static lint never pays for it.
 """
 
 from __future__ import annotations
@@ -37,22 +40,38 @@ CHROME_ARGS = [
     # does, and a dead proxy makes every remote request fail at once.
     "--proxy-server=http://127.0.0.1:9",
     # One process instead of six: a third less CPU to start, on a machine
-    # where Marp and Playwright's driver want the same cores.
+    # where Playwright's driver wants the same cores.
     "--single-process", "--no-zygote",
 ]
-# Marp renders a deck or two per lint run: V8's optimising compiler would
-# spend a fifth of Marp's CPU on code that finishes before it pays off, and
-# that CPU is what the browser and Playwright's driver need at the same time.
-MARP_NODE_ARGS = ("--no-opt",)
 START_TIMEOUT = 30.0  # seconds for Chromium to open its debugging port
-MARP_TIMEOUT = 300.0
+RENDER_TIMEOUT_MS = 120_000
+# What Marp CLI's bare template puts around the slides: the page scrolls, each
+# slide's SVG is a block as wide as the window.
+_SCREEN_CSS = ("body,html{background:#000;height:100%;margin:0;overflow:auto}"
+               "body>svg{display:block;height:100%;width:100%}")
+# The page Chromium opens: it loads Marp's engine, then waits for decks.js
+# (written by submit()) and renders the decks the moment it appears, while
+# Playwright's driver is still starting.
+_ENGINE_PAGE = """<!DOCTYPE html><meta charset="UTF-8"><title>marpkit</title>
+<script src="BUNDLE"></script>
+<script>
+window.marpkitSettings = SETTINGS;
+(function poll() {
+  const script = document.createElement('script');
+  script.src = 'decks.js?' + Date.now();
+  script.onload = () => {
+    window.marpkitRendered = window.marpkitRender(window.marpkitDecks, window.marpkitSettings);
+  };
+  script.onerror = () => { script.remove(); setTimeout(poll, 5); };
+  document.head.appendChild(script);
+})();
+</script>"""
 
 
 @dataclass
 class RenderedDeck:
     slides: list[dict] = field(default_factory=list)
     error: str | None = None
-    seconds_marp: float = 0.0
 
 
 def wants_render(settings) -> bool:
@@ -60,12 +79,11 @@ def wants_render(settings) -> bool:
     return any(settings.enabled(f"MK5{n:02d}") for n in range(100))
 
 
-def start(project, settings, expected: int):
-    """Start Marp and the browser for `expected` decks: a context manager yielding
+def start(project, settings):
+    """Start the browser and load Marp's engine into it: a context manager yielding
     the session `engine.run` takes. Cheap to import, so that callers start it
     before they import the parser."""
-    renderer = Renderer(project.root, settings.thresholds, project.themes_dir, project.cache_dir)
-    return renderer.session(expected)
+    return Renderer.for_project(project, settings).session()
 
 
 def chrome_path() -> str:
@@ -74,10 +92,13 @@ def chrome_path() -> str:
     return find_chromium() or ""
 
 
-def _with_base(html: str, deck: Path) -> str:
-    """Let relative image paths resolve against the deck's folder, as in the deck's own build."""
-    base = f'<base href="{deck.parent.resolve().as_uri()}/">'
-    return html.replace("<head>", "<head>" + base, 1)
+def page_html(rendered: dict, deck: Path) -> str:
+    """A deck's page: Marp's slides and CSS in a document like Marp CLI's bare
+    template, with relative image paths resolving against the deck's folder."""
+    base = deck.parent.resolve().as_uri() + "/"
+    return ('<!DOCTYPE html><html><head><meta charset="UTF-8">'
+            f'<base href="{base}"><style media="screen">{_SCREEN_CSS}</style>'
+            f'<style>{rendered["css"]}</style></head><body>{rendered["html"]}</body></html>')
 
 
 def _tail(path: Path, limit: int = 500) -> str:
@@ -89,27 +110,49 @@ def _tail(path: Path, limit: int = 500) -> str:
 
 class Renderer:
     def __init__(self, root: Path, thresholds: dict, themes_dir: Path | None = None,
-                 cache_dir: Path | None = None):
-        from marpkit.marp import CHROMIUM_HINT, find_marp
+                 cache_dir: Path | None = None, html: bool | None = None):
+        from marpkit.lint.bundle import marp_bundle
+        from marpkit.marp import CHROMIUM_HINT
 
         self.root = root
         self.thresholds = thresholds
         self.themes_dir = themes_dir if themes_dir is not None and themes_dir.is_dir() else None
-        self.cache_dir = cache_dir
-        try:
-            find_marp(root)
-        except UsageError as exc:
-            raise UsageError(f"{exc}, or use --no-render") from None
+        self.cache_dir = cache_dir or root / ".marpkit-cache"
+        self.html = html
         self.chromium = chrome_path()
         if not self.chromium:
             raise UsageError(f"no Chromium found: {CHROMIUM_HINT}, or use --no-render")
+        try:
+            self.bundle = marp_bundle(root, self.cache_dir)
+        except UsageError as exc:
+            raise UsageError(f"{exc}, or use --no-render") from None
+
+    @classmethod
+    def for_project(cls, project, settings) -> Renderer:
+        html = project.section("build").get("html")
+        return cls(project.root, settings.thresholds, project.themes_dir, project.cache_dir,
+                   True if html else None)
+
+    def engine_settings(self) -> dict:
+        """What Marp CLI would configure for the build: the same engine options
+        (emoji as text, local KaTeX fonts), language, HTML setting and themes."""
+        from marpkit.marp import engine_config
+
+        fonts = self.root / "node_modules" / "katex" / "dist" / "fonts"
+        config = engine_config(fonts.as_uri() + "/" if fonts.is_dir() else None)
+        themes = []
+        if self.themes_dir is not None:
+            themes = [p.read_text(encoding="utf-8", errors="replace")
+                      for p in sorted(self.themes_dir.glob("*.css"))]
+        return {"options": config["options"], "lang": config["lang"], "themes": themes,
+                **({"html": True} if self.html else {})}
 
     @contextmanager
-    def session(self, expected: int):
-        """Start the browser, and Marp too when one deck is `expected`; yield the
-        session to `submit()` decks to and `collect()` measurements from. Leaving
-        the block kills whatever is still running."""
-        session = RenderSession(self, stdin=expected == 1)
+    def session(self):
+        """Start the browser with Marp's engine loading; yield the session to
+        `submit()` decks to and `collect()` measurements from. Leaving the block
+        kills the browser."""
+        session = RenderSession(self)
         try:
             session.open()
             yield session
@@ -118,99 +161,49 @@ class Renderer:
 
     def render(self, decks: list[Path], sources: dict[Path, str] | None = None
                ) -> dict[Path, RenderedDeck]:
-        with self.session(len(decks)) as session:
+        with self.session() as session:
             session.submit(decks, sources or {})
             return session.collect()
 
     def node_env(self) -> dict[str, str]:
-        """Node's on-disk compile cache (Node >= 22) for Playwright's driver and
-        Marp: it skips compiling their bundles again, run after run."""
-        if self.cache_dir is None or "NODE_COMPILE_CACHE" in os.environ:
+        """Node's on-disk compile cache (Node >= 22) for Playwright's driver: it
+        skips compiling the driver's bundles again, run after run."""
+        if "NODE_COMPILE_CACHE" in os.environ:
             return {}
         return {"NODE_COMPILE_CACHE": str(self.cache_dir / "node-compile-cache")}
 
-    def marp_config(self, tmp: Path) -> Path:
-        """The build's engine options (emoji as text, local KaTeX fonts, the project's
-        themes), so lint measures the slides the build publishes."""
-        from marpkit.marp import engine_config
-
-        fonts = self.root / "node_modules" / "katex" / "dist" / "fonts"
-        config = engine_config(fonts.as_uri() + "/" if fonts.is_dir() else None)
-        if self.themes_dir is not None:
-            config["themeSet"] = [str(p.resolve()) for p in sorted(self.themes_dir.glob("*.css"))]
-        config["html"] = True
-        path = tmp / "marp.config.json"
-        path.write_text(json.dumps(config), encoding="utf-8")
-        return path
-
 
 class RenderSession:
-    def __init__(self, renderer: Renderer, stdin: bool):
+    def __init__(self, renderer: Renderer):
         self.r = renderer
-        self.stdin = stdin
         self.tmp = Path(tempfile.mkdtemp(prefix="marpkit-lint-"))
-        self.outputs: dict[Path, Path] = {}
-        self.marp: subprocess.Popen | None = None
+        self.decks: list[Path] = []
         self.chrome: subprocess.Popen | None = None
-        self.started = 0.0
 
     def open(self) -> None:
-        self.started = time.perf_counter()
-        if self.stdin:
-            self._spawn_marp([], self.tmp / "stdin.html")
-        self._spawn_chrome()
-
-    def _spawn_marp(self, inputs: list[Path], output: Path | None = None) -> None:
-        from marpkit.marp import marp_command
-
-        # The bare template holds the same slide markup and CSS as the default
-        # bespoke one, without the presenter UI: Chromium loads it in half the time.
-        args = ["--template", "bare", *(["-o", str(output)] if output else [])]
-        cmd, env = marp_command(self.r.root, inputs, args, self.r.marp_config(self.tmp),
-                                chromium=self.r.chromium, node_args=MARP_NODE_ARGS)
-        env.update(self.r.node_env())
-        with open(self.tmp / "marp.log", "wb") as log:
-            self.marp = subprocess.Popen(
-                cmd, cwd=self.r.root, env=env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.PIPE if not inputs else subprocess.DEVNULL)
-
-    def submit(self, decks: list[Path], sources: dict[Path, str]) -> None:
-        """Hand Marp the decks to render: `sources` gives the text to render instead
-        of a deck's file (the expanded copy, so lint sees what the build publishes)."""
-        if self.stdin and len(decks) == 1 and self.marp is not None:
-            deck = decks[0]
-            text = sources[deck] if deck in sources else deck.read_text(encoding="utf-8")
-            self.outputs[deck] = self.tmp / "stdin.html"
-            try:
-                self.marp.stdin.write(text.encode("utf-8"))
-                self.marp.stdin.close()
-            except BrokenPipeError:
-                pass  # Marp died; collect() reports its output
-            return
-        self._stop_marp()  # a stdin Marp that got no deck, or more than one
-        (self.tmp / "in").mkdir()
-        inputs = []
-        for i, deck in enumerate(decks):
-            source = self.tmp / "in" / f"{i}.md"
-            if deck in sources:
-                source.write_text(sources[deck], encoding="utf-8")
-            else:
-                shutil.copyfile(deck, source)
-            inputs.append(source)
-            self.outputs[deck] = source.with_suffix(".html")
-        if inputs:
-            self._spawn_marp(inputs)
-
-    def _spawn_chrome(self) -> None:
+        settings = json.dumps(self.r.engine_settings()).replace("</", "<\\/")
+        loader = self.tmp / "engine.html"
+        loader.write_text(_ENGINE_PAGE.replace("BUNDLE", self.r.bundle.as_uri())
+                          .replace("SETTINGS", settings), encoding="utf-8")
         profile = self.tmp / "profile"
         with open(self.tmp / "chromium.log", "wb") as log:
-            # A session of its own, so that killing it takes its renderer and
-            # utility processes along.
+            # A session of its own, so that killing it takes any helper processes along.
             self.chrome = subprocess.Popen(
                 [self.r.chromium, *CHROME_ARGS, f"--user-data-dir={profile}",
-                 "--remote-debugging-port=0", "about:blank"],
+                 "--remote-debugging-port=0", loader.as_uri()],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
                 start_new_session=True)
+
+    def submit(self, decks: list[Path], sources: dict[Path, str]) -> None:
+        """Hand the decks to the engine page: `sources` gives the text to render
+        instead of a deck's file (the expanded copy, so lint sees what the build
+        publishes). The page renders them at once, before Playwright is up."""
+        self.decks = list(decks)
+        texts = [sources[d] if d in sources else d.read_text(encoding="utf-8") for d in decks]
+        script = "window.marpkitDecks = " + json.dumps(texts).replace("</", "<\\/") + ";"
+        partial = self.tmp / "decks.js.partial"
+        partial.write_text(script, encoding="utf-8")
+        os.replace(partial, self.tmp / "decks.js")  # the page polls for it: never half-written
 
     def _endpoint(self) -> str:
         """The browser's CDP address, from the file Chromium writes once it listens."""
@@ -228,7 +221,9 @@ class RenderSession:
         raise UsageError(f"Chromium ({self.r.chromium}) did not start: "
                          f"{_tail(self.tmp / 'chromium.log') or 'no output'}")
 
-    def collect(self) -> dict[Path, RenderedDeck]:
+    @contextmanager
+    def _page(self):
+        """Playwright attached to the session's browser: its one page, the engine's."""
         from playwright.sync_api import sync_playwright  # noqa: PLC0415 - lazy by design
 
         saved = {k: os.environ.get(k) for k in self.r.node_env()}
@@ -239,29 +234,44 @@ class RenderSession:
             for key, value in saved.items():
                 os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
         try:
-            if self.marp is None:
-                raise RuntimeError("collect() before submit()")
             browser = pw.chromium.connect_over_cdp(self._endpoint())
             context = browser.contexts[0]
             page = context.pages[0] if context.pages else context.new_page()
+            page.set_default_timeout(RENDER_TIMEOUT_MS)
             page.set_viewport_size({"width": 1280, "height": 720})
-            try:
-                code = self.marp.wait(timeout=MARP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                raise UsageError(f"Marp CLI did not finish within {MARP_TIMEOUT:.0f}s") from None
-            seconds = time.perf_counter() - self.started
-            results: dict[Path, RenderedDeck] = {}
-            for deck, out in self.outputs.items():
-                result = results[deck] = RenderedDeck(seconds_marp=seconds)
-                if not out.exists():
-                    result.error = _tail(self.tmp / "marp.log") or f"exit code {code}"
-                    continue
-                out.write_text(_with_base(out.read_text(encoding="utf-8"), deck), encoding="utf-8")
-                result.slides = self._measure(page, out)
-            return results
+            yield page
         finally:
             self._kill_browser()
             pw.stop()
+
+    def _rendered(self, page) -> list[dict]:
+        """Marp's output for each submitted deck: {"html", "css"} or {"error"}."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            page.wait_for_function("() => window.marpkitRendered !== undefined")
+            return page.evaluate("() => window.marpkitRendered")
+        except PlaywrightError as exc:
+            raise UsageError(f"Marp's engine did not load in Chromium: {exc.message}") from None
+
+    def marp_output(self) -> list[dict]:
+        """What Marp made of the submitted decks, unmeasured (for parity checks)."""
+        with self._page() as page:
+            return self._rendered(page)
+
+    def collect(self) -> dict[Path, RenderedDeck]:
+        """Measure every submitted deck; the browser is gone afterwards."""
+        with self._page() as page:
+            results: dict[Path, RenderedDeck] = {}
+            for i, (deck, out) in enumerate(zip(self.decks, self._rendered(page), strict=True)):
+                result = results[deck] = RenderedDeck()
+                if "error" in out:
+                    result.error = out["error"][:500]
+                    continue
+                html = self.tmp / f"{i}.html"
+                html.write_text(page_html(out, deck), encoding="utf-8")
+                result.slides = self._measure(page, html)
+            return results
 
     def _measure(self, page, html: Path) -> list[dict]:
         from marpkit.lint.measure_js import MEASURE_JS
@@ -283,13 +293,6 @@ class RenderSession:
                 pass
             self.chrome.wait()
 
-    def _stop_marp(self) -> None:
-        if self.marp is not None and self.marp.poll() is None:
-            self.marp.kill()
-            self.marp.wait()
-        self.marp = None
-
     def close(self) -> None:
         self._kill_browser()
-        self._stop_marp()
         shutil.rmtree(self.tmp, ignore_errors=True)

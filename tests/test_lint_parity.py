@@ -1,0 +1,131 @@
+"""Rendered lint measures the slides Marp CLI publishes.
+
+Lint renders with Marp's engine inside Chromium (marpkit/lint/render.py);
+the build converts with Marp CLI. For every deck here, the slide markup and
+the CSS must be byte for byte what Marp CLI's HTML conversion (bare template,
+the build's engine options) writes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import pytest
+
+from conftest import ROOT, SHARED, needs_chromium, needs_marp
+from marpkit.lint.render import Renderer
+from marpkit.marp import engine_config, marp_command
+
+pytestmark = pytest.mark.integration
+
+# Decks that exercise what a slide can hold: directives, themes, math, emoji,
+# HTML, code, tables, images, notes, fitting headers.
+OWN = {
+    "features.md": """---
+marp: true
+theme: gaia
+math: katex
+paginate: true
+header: Head
+footer: Foot
+title: Parity
+---
+
+# <!-- fit --> Fitted heading :rocket:
+
+Inline $e^{i\\pi} + 1 = 0$ and 😀 and <span class="x">html</span> <br> line
+
+$$
+\\int_0^1 x^2 \\, dx
+$$
+
+---
+<!-- _class: lead -->
+<!-- _backgroundColor: #123 -->
+
+| A | B |
+|---|---|
+| 1 | 2 |
+
+```python
+def f(x):
+    return x * 2
+```
+
+![bg right](pic.png)
+
+<!-- a presenter note -->
+""",
+    "bom-and-crlf.md": "\ufeff---\r\nmarp: true\r\nsize: 4:3\r\n---\r\n\r\n# One\r\n\r\n---\r\n\r\n## Two\r\n",
+}
+
+
+def _cli_output(project_root, decks: dict[str, str], tmp_path, themes) -> dict[str, tuple[str, str]]:
+    src = tmp_path / "in"
+    src.mkdir()
+    for name, text in decks.items():
+        (src / name).write_text(text, encoding="utf-8", newline="")
+    fonts = project_root / "node_modules" / "katex" / "dist" / "fonts"
+    config = engine_config(fonts.as_uri() + "/")
+    config["themeSet"] = [str(p) for p in themes]
+    config_file = tmp_path / "marp.config.json"
+    config_file.write_text(json.dumps(config), encoding="utf-8")
+    cmd, env = marp_command(project_root, sorted(src.glob("*.md")), ["--template", "bare"], config_file)
+    subprocess.run(cmd, cwd=project_root, env=env, capture_output=True, check=True, timeout=300)
+    out = {}
+    for name in decks:
+        page = (src / name).with_suffix(".html").read_text(encoding="utf-8")
+        body = page[page.index("<body>") + len("<body>"):page.rindex("</body>")]
+        (css,) = re.findall(r"<style>(.*?)</style>", page[:page.index("</head>")], re.DOTALL)
+        out[name] = (body, css)
+    return out
+
+
+def _engine_output(project_root, decks: dict[str, str], tmp_path, themes_dir):
+    renderer = Renderer(project_root, {}, themes_dir, tmp_path / "cache")
+    paths = [tmp_path / name for name in decks]
+    with renderer.session() as session:
+        session.submit(paths, dict(zip(paths, decks.values(), strict=True)))
+        return dict(zip(decks, session.marp_output(), strict=True))
+
+
+def _stable(text: str) -> str:
+    """Marpit names each `<style scoped>` with a random id, new on every render."""
+    return re.sub(r"data-marpit-scope-[A-Za-z0-9]+", "data-marpit-scope-X", text)
+
+
+def _assert_same(project_root, decks, tmp_path, themes_dir=None):
+    needs_marp()
+    needs_chromium()
+    themes = sorted(themes_dir.glob("*.css")) if themes_dir else []
+    cli = _cli_output(project_root, decks, tmp_path, themes)
+    engine = _engine_output(project_root, decks, tmp_path, themes_dir)
+    for name in decks:
+        assert "error" not in engine[name], engine[name]
+        body, css = cli[name]
+        assert _stable(engine[name]["html"]) == _stable(body), f"{name}: slide markup differs from Marp CLI's"
+        assert _stable(engine[name]["css"]) == _stable(css), f"{name}: CSS differs from Marp CLI's"
+
+
+def test_same_as_marp_cli_on_features(tmp_path):
+    _assert_same(ROOT, OWN, tmp_path)
+
+
+def test_same_as_marp_cli_on_the_course_decks(tmp_path):
+    decks = {p.name: p.read_text(encoding="utf-8") for p in sorted((ROOT / "slides").glob("*.md"))}
+    assert decks
+    _assert_same(ROOT, decks, tmp_path, ROOT / "themes")
+
+
+def test_same_as_marp_cli_on_the_corpus_and_seed(tmp_path):
+    corpus = SHARED / "corpus" / "decks"
+    if not corpus.is_dir():
+        pytest.skip(f"{corpus} is absent (../shared is only beside the project in CI and dev sessions)")
+    decks = {p.name: p.read_text(encoding="utf-8", errors="replace") for p in sorted(corpus.glob("*.md"))}
+    seed = SHARED / "seed" / "05-wandb-tracking.original.md"
+    if seed.is_file():
+        decks[seed.name] = seed.read_text(encoding="utf-8")
+    assert len(decks) >= 27
+    _assert_same(ROOT, decks, tmp_path)

@@ -1,0 +1,36 @@
+// Marp's engine for rendered lint, bundled by esbuild (marpkit/lint/bundle.py)
+// into one script that the lint browser loads while marpkit parses the deck.
+//
+// It is marp-core from the project's node_modules, the same copy Marp CLI
+// converts with, set up the way Marp CLI sets it up for an HTML conversion, so
+// the slides lint measures are the slides the build publishes
+// (tests/test_lint_parity.py compares the two on every corpus deck).
+'use strict'
+const { Marp } = require('@marp-team/marp-core')
+
+// Global directives Marp CLI adds for the HTML <head>. Registered here too, so a
+// deck's `title:` or `author:` is a known directive in both and changes nothing.
+const CLI_DIRECTIVES = ['author', 'description', 'image', 'keywords', 'title', 'url']
+
+function render(markdown, { options, themes, html, lang }) {
+  // The template options are those of Marp CLI's bare template.
+  const marp = new Marp({ lang, ...options, container: [], inlineSVG: true, slideContainer: [], html })
+  if (html !== undefined) marp.markdown.set({ html })
+  marp.use((md) => {
+    for (const name of CLI_DIRECTIVES) md.marpit.customDirectives.global[name] = () => ({})
+  })
+  for (const css of themes) marp.themeSet.add(css)
+  // Marp CLI drops a byte order mark before rendering.
+  const source = markdown.charCodeAt(0) === 0xfeff ? markdown.slice(1) : markdown
+  const { html: body, css } = marp.render(source)
+  return { html: body, css }
+}
+
+window.marpkitRender = (decks, settings) =>
+  decks.map((markdown) => {
+    try {
+      return render(markdown, settings)
+    } catch (error) {
+      return { error: String((error && error.stack) || error) }
+    }
+  })
