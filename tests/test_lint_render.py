@@ -81,3 +81,20 @@ def test_rendered_lint_sees_the_snippet_file_not_the_stale_fence(project, run_cl
     code, out, _ = run_cli("lint", "--select", "MK501,MK502")
     assert code == 1
     assert "slides/d.md:7:1: MK50" in out
+
+
+def test_headless_shell_judges_like_the_full_browser(project, monkeypatch):
+    """marpkit prefers chromium-headless-shell; its judgements must be Chromium's
+    (text metrics may differ in the first decimal of a px, not in a verdict)."""
+    import shutil
+
+    shell, full = shutil.which("chromium-headless-shell"), shutil.which("chromium")
+    if not (shell and full):
+        pytest.skip("needs both chromium-headless-shell and chromium installed")
+    verdicts = {}
+    for binary in (shell, full):
+        monkeypatch.setenv("CHROME_PATH", binary)
+        found = lint_all(project, BAD)
+        verdicts[binary] = sorted((f.path, f.line, f.code) for fs in found.values() for f in fs)
+    assert verdicts[shell] == verdicts[full]
+    assert len(verdicts[shell]) >= 8

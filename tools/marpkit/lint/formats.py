@@ -108,7 +108,16 @@ def rules_markdown() -> str:
 
     families = {"MK1": "Front matter and directives", "MK2": "Text and encoding",
                 "MK3": "Snippets", "MK4": "Static layout (no browser)",
-                "MK5": "Rendered (Marp CLI + Chromium)", "MK6": "Course consistency"}
+                "MK5": "Rendered (Marp's engine in Chromium)", "MK6": "Course consistency"}
+    intros = {"MK5": [
+        "Rendered rules measure the slides in Chromium (Debian's `chromium-headless-shell` when "
+        "installed, else `chromium`, or `CHROME_PATH`), driven by Playwright. The browser loads "
+        "Marp's engine (the marp-core copy Marp CLI converts with, bundled once by esbuild into "
+        "`.marpkit-cache/`) and renders each deck the way Marp CLI's HTML conversion does, with "
+        "the build's options, themes and snippet code; `tests/test_lint_parity.py` holds the "
+        "slide markup and CSS byte-identical to Marp CLI's on every corpus deck. Remote "
+        "requests fail at once (the check runs offline, like the build). `--no-render` skips "
+        "these rules.", ""]}
     out = ["# marpkit lint rules", "",
            "Generated from `tools/marpkit/lint` (`.venv/bin/python -m marpkit.lint.formats > "
            "docs/rules.md`); `marpkit rule CODE` prints the same text.", "",
@@ -131,7 +140,7 @@ def rules_markdown() -> str:
         r = REGISTRY[code]
         if code[:3] != current:
             current = code[:3]
-            out += [f"## {current}xx: {families.get(current, '')}", ""]
+            out += [f"## {current}xx: {families.get(current, '')}", "", *intros.get(current, [])]
         fix = "safe fix (`--fix`)" if r.fixable else "no automatic fix"
         out += [f"### {code} `{r.name}`", "",
                 f"*{r.severity}*, {fix}{', needs rendering' if r.scope == 'rendered' else ''}. "
