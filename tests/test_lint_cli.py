@@ -156,3 +156,29 @@ def test_missing_browser_is_a_usage_error(run_cli, deck, monkeypatch):
     monkeypatch.setenv("CHROME_PATH", str(deck.parent / "no-such-chromium"))
     code, _, err = run_cli("lint")
     assert code == 2 and "no Chromium found" in err and "apt-get install chromium" in err and "--no-render" in err
+
+
+def test_missing_engine_is_a_usage_error(run_cli, deck, project):
+    """node_modules from before esbuild joined package.json: say what to run, exit 2."""
+    from conftest import needs_chromium
+
+    needs_chromium()
+    (project / "node_modules").unlink()
+    (project / "node_modules" / "@marp-team").mkdir(parents=True)
+    (project / "node_modules" / "@marp-team" / "marp-core").symlink_to(
+        ROOT / "node_modules" / "@marp-team" / "marp-core")
+    code, _, err = run_cli("lint")
+    assert code == 2 and "esbuild is not installed" in err and "npm ci" in err and "--no-render" in err
+    assert "Traceback" not in err
+
+
+def test_engine_bundle_is_built_once_and_reused(run_cli, deck, project):
+    from conftest import needs_chromium, needs_marp
+
+    needs_marp()
+    needs_chromium()
+    run_cli("lint", "--select", "MK5")
+    (bundle,) = (project / ".marpkit-cache").glob("marp-render-*.js")
+    built = bundle.stat().st_mtime_ns
+    code, _, _ = run_cli("lint", "--select", "MK5")
+    assert code in (0, 1) and bundle.stat().st_mtime_ns == built
