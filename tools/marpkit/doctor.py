@@ -18,6 +18,16 @@ def main() -> int:
     except UsageError as exc:
         print(f"marpkit: {exc}")
         problems += 1
+    try:
+        from marpkit.config import load_project
+        from marpkit.lint.bundle import marp_bundle
+
+        # Built now so the first rendered lint does not pay for it.
+        bundle = marp_bundle(root, load_project(root).cache_dir)
+        print(f"marpkit: Marp's engine bundled for rendered lint ({bundle.stat().st_size // 1024} KiB)")
+    except UsageError as exc:
+        print(f"marpkit: {exc}")
+        problems += 1
     chromium = marp.find_chromium()
     if chromium:
         print(f"marpkit: browser {chromium}")
