@@ -54,6 +54,10 @@ def f(x):
     return x * 2
 ```
 
+```html
+</script><!-- not the end of marpkit's script --><script>
+```
+
 ![bg right](pic.png)
 
 <!-- a presenter note -->

@@ -101,6 +101,12 @@ def page_html(rendered: dict, deck: Path) -> str:
             f'<style>{rendered["css"]}</style></head><body>{rendered["html"]}</body></html>')
 
 
+def _script_json(value) -> str:
+    """JSON to embed in a <script>: with every `<` escaped, no `</script>` or
+    `<!--` in a theme or a deck can end or bend the script."""
+    return json.dumps(value).replace("<", "\\u003c")
+
+
 def _tail(path: Path, limit: int = 500) -> str:
     try:
         return path.read_text(encoding="utf-8", errors="replace").strip()[-limit:]
@@ -181,7 +187,7 @@ class RenderSession:
         self.chrome: subprocess.Popen | None = None
 
     def open(self) -> None:
-        settings = json.dumps(self.r.engine_settings()).replace("</", "<\\/")
+        settings = _script_json(self.r.engine_settings())
         loader = self.tmp / "engine.html"
         loader.write_text(_ENGINE_PAGE.replace("BUNDLE", self.r.bundle.as_uri())
                           .replace("SETTINGS", settings), encoding="utf-8")
@@ -200,7 +206,7 @@ class RenderSession:
         publishes). The page renders them at once, before Playwright is up."""
         self.decks = list(decks)
         texts = [sources[d] if d in sources else d.read_text(encoding="utf-8") for d in decks]
-        script = "window.marpkitDecks = " + json.dumps(texts).replace("</", "<\\/") + ";"
+        script = "window.marpkitDecks = " + _script_json(texts) + ";"
         partial = self.tmp / "decks.js.partial"
         partial.write_text(script, encoding="utf-8")
         os.replace(partial, self.tmp / "decks.js")  # the page polls for it: never half-written
