@@ -151,6 +151,25 @@ def test_changes_update_the_right_previews(tmp_path, capsys):
     assert sorted(p.name for p in preview.folder.glob("*.md")) == ["01-m.md", "02-n.md"]
 
 
+@pytest.mark.integration
+def test_a_save_reports_rendered_findings_too(tmp_path, capsys):
+    """Content cut off the slide is named on save, not only by a later `marpkit lint`."""
+    from conftest import needs_chromium
+
+    needs_marp()
+    needs_chromium()
+    make_project(tmp_path)
+    project = load_project(tmp_path)
+    preview = Preview(project, tmp_path / "build" / ".preview")
+    deck = write(tmp_path / "slides" / "03-long.md", "---\nmarp: true\n---\n\n# Long\n\n"
+                 + "".join(f"- point {i}\n" for i in range(20)))
+    handle_changes(preview, {deck.resolve()})
+    out = capsys.readouterr().out
+    assert "slides/03-long.md: preview updated" in out
+    assert "MK501" in out and "(slide 1" in out
+    assert preview.rendered_lint
+
+
 class Serving:
     """`marpkit serve` running in a project, as a presenter starts it from a terminal."""
 
@@ -173,6 +192,14 @@ class Serving:
     def output(self) -> str:
         self._log.flush()
         return self.log_path.read_text()
+
+    def wait_for_output(self, text: str, count: int = 1, limit: float = 30.0) -> str:
+        """The output once it holds `text` `count` times: lint findings are printed
+        after the preview is written, so after the page has reloaded."""
+        deadline = time.monotonic() + limit
+        while self.output.count(text) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.output
 
     def open(self, browser, deck: str):
         page = browser.new_page()
@@ -239,8 +266,7 @@ def test_saving_a_snippet_reloads_the_open_page_within_a_second(serving, browser
     assert latency <= 1.0
     page.close()
 
-    output = server.output
-    assert "slides/01-m.md: preview updated" in output
+    output = server.wait_for_output("slides/01-m.md: preview updated", count=2)
     assert "MK313" in output  # the deck's fence body now lags its snippet
     # 02-n does not use demo.py: only its start-up expansion is reported.
     assert output.count("slides/02-n.md: preview updated") == 1

@@ -51,6 +51,7 @@ class Preview:
     folder: Path
     snippets: dict[Path, set[Path]] = field(default_factory=dict)  # deck -> snippet files
     assets: dict[Path, set[Path]] = field(default_factory=dict)  # deck -> images it names
+    rendered_lint: bool = True  # off for the session once the browser or engine is missing
 
     @property
     def assets_project(self) -> Project:
@@ -146,15 +147,33 @@ def _resolved(store: SnippetStore, rel: str) -> Path | None:
 
 # --------------------------------------------------------------------------- findings
 
-def static_findings(project: Project, deck_path: Path, store: SnippetStore) -> list[Finding]:
-    """Static lint findings for one deck; without the lint package, snippet sync findings."""
+def lint_findings(preview: Preview, deck_paths: list[Path], store: SnippetStore
+                  ) -> dict[Path, list[Finding]]:
+    """Lint findings per deck, rendered rules included while a browser is at hand
+    (one browser for all the decks of a save); without the lint package, the
+    snippet sync findings."""
+    project = preview.project
     try:
         from marpkit.lint import engine
         from marpkit.lint.settings import load_settings
     except ImportError:
-        return _sync_findings(project, deck_path, store)
+        return {path: _sync_findings(project, path, store) for path in deck_paths}
     settings = load_settings(project.section("lint"))
-    return engine.run(project, settings, [deck_path], render=False).findings
+    found = None
+    if preview.rendered_lint:
+        try:
+            found = engine.run(project, settings, deck_paths, render=True).findings
+        except UsageError as exc:
+            preview.rendered_lint = False
+            click.echo(f"marpkit: rendered lint rules are off in this preview: {exc}")
+    if found is None:
+        found = engine.run(project, settings, deck_paths, render=False).findings
+    by_deck: dict[Path, list[Finding]] = {path: [] for path in deck_paths}
+    displays = {engine.display_path(path): path for path in deck_paths}
+    for finding in found:
+        if finding.path in displays:
+            by_deck[displays[finding.path]].append(finding)
+    return by_deck
 
 
 def _sync_findings(project: Project, deck_path: Path, store: SnippetStore) -> list[Finding]:
@@ -166,22 +185,26 @@ def _sync_findings(project: Project, deck_path: Path, store: SnippetStore) -> li
     return errors + [finding for finding, _ in drifted]
 
 
-def report(project: Project, deck_path: Path, findings: list[Finding], store: SnippetStore,
-           elapsed: float) -> None:
-    """Print what the presenter should fix: lint's view plus what only expansion sees."""
+def report(preview: Preview, updated: list[tuple[Path, list[Finding], float]],
+           store: SnippetStore) -> None:
+    """Print what the presenter should fix in each updated deck: lint's view plus
+    what only expansion sees."""
+    project = preview.project
     try:
-        linted = static_findings(project, deck_path, store)
+        linted = lint_findings(preview, [path for path, _, _ in updated], store)
     except UsageError as exc:
-        click.echo(f"{project.rel(deck_path)}: not linted: {exc}")
-        linted = []
-    # Lint reports unresolved snippets itself; keep expansion's findings it lacks
-    # (e.g. MK902 missing assets) without printing the same problem twice.
-    seen = {(f.line, f.code) for f in linted}
-    everything = linted + [f for f in findings if (f.line, f.code) not in seen]
-    everything.sort(key=lambda f: (f.line, f.column, f.code))
-    click.echo(f"{project.rel(deck_path)}: preview updated in {elapsed * 1000:.0f} ms, "
-               f"{len(everything)} finding(s)")
-    print_findings(everything)
+        click.echo(f"not linted: {exc}")
+        linted = {}
+    for deck_path, findings, elapsed in updated:
+        mine = linted.get(deck_path, [])
+        # Lint reports unresolved snippets itself; keep expansion's findings it lacks
+        # (e.g. MK902 missing assets) without printing the same problem twice.
+        seen = {(f.line, f.code) for f in mine}
+        everything = mine + [f for f in findings if (f.line, f.code) not in seen]
+        everything.sort(key=lambda f: (f.line, f.column, f.code))
+        click.echo(f"{project.rel(deck_path)}: preview updated in {elapsed * 1000:.0f} ms, "
+                   f"{len(everything)} finding(s)")
+        print_findings(everything)
 
 
 # --------------------------------------------------------------------------- Marp server
@@ -318,8 +341,8 @@ def handle_changes(preview: Preview, changed: set[Path]) -> None:
         findings = preview.render(path, store, force=path in forced)
         if findings is not None:
             rendered.append((path, findings, time.monotonic() - started))
-    for path, findings, elapsed in rendered:
-        report(project, path, findings, store, elapsed)
+    if rendered:
+        report(preview, rendered, store)
 
 
 def watch_loop(preview: Preview, marp_proc: subprocess.Popen) -> None:
@@ -354,11 +377,13 @@ def serve(project: Project, port: int) -> int:
     preview = Preview(project, folder)
     preview.sync_themes()
     store = SnippetStore(project.snippets_dir)
+    updated = []
     for path in project.decks():
         started = time.monotonic()
         findings = preview.render(path, store)
         if findings is not None:
-            report(project, path, findings, store, time.monotonic() - started)
+            updated.append((path, findings, time.monotonic() - started))
+    report(preview, updated, store)
 
     def on_term(signum, frame):
         raise _Stop()
