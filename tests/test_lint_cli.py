@@ -182,3 +182,21 @@ def test_engine_bundle_is_built_once_and_reused(run_cli, deck, project):
     built = bundle.stat().st_mtime_ns
     code, _, _ = run_cli("lint", "--select", "MK5")
     assert code in (0, 1) and bundle.stat().st_mtime_ns == built
+
+
+def test_a_browser_that_dies_is_a_usage_error(run_cli, deck, monkeypatch):
+    """Chromium killed mid-run (out of memory, say): exit 2 with what happened."""
+    from conftest import needs_chromium, needs_marp
+    from marpkit.lint import render
+
+    needs_marp()
+    needs_chromium()
+
+    def measure_after_a_crash(self, page, html):
+        self._kill_browser()
+        return original(self, page, html)
+
+    original = render.RenderSession._measure
+    monkeypatch.setattr(render.RenderSession, "_measure", measure_after_a_crash)
+    code, _, err = run_cli("lint")
+    assert code == 2 and "failed while rendering" in err and "Traceback" not in err

@@ -229,7 +229,9 @@ class RenderSession:
 
     @contextmanager
     def _page(self):
-        """Playwright attached to the session's browser: its one page, the engine's."""
+        """Playwright attached to the session's browser: its one page, the engine's.
+        A browser that crashes or hangs is a clear error, not a traceback."""
+        from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright  # noqa: PLC0415 - lazy by design
 
         saved = {k: os.environ.get(k) for k in self.r.node_env()}
@@ -246,6 +248,10 @@ class RenderSession:
             page.set_default_timeout(RENDER_TIMEOUT_MS)
             page.set_viewport_size({"width": 1280, "height": 720})
             yield page
+        except PlaywrightError as exc:
+            message = exc.message.strip().splitlines()[0] if exc.message.strip() else repr(exc)
+            raise UsageError(f"Chromium ({self.r.chromium}) failed while rendering: {message}"
+                             ) from None
         finally:
             self._kill_browser()
             pw.stop()
