@@ -16,6 +16,7 @@ import re
 import shutil
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -386,19 +387,34 @@ def _convert(project: Project, todo: dict[str, list[Job]], options: dict, chromi
     engine["themeSet"] = [str(p.resolve()) for p in theme_files(project)]
     atomic_write(config, json.dumps(engine))
     progress = Progress(sum(len(v) for v in todo.values()))
+    runnable: dict[str, list[Job]] = {}
+    for name, jobs in todo.items():
+        if FORMATS[name].needs_browser and chromium is None:
+            if name != "thumbnail":
+                click.echo(f"marpkit: error: no Chromium found, so no {name.upper()} was built: "
+                           f"{marp.CHROMIUM_HINT}", err=True)
+                status = max(status, Exit.USAGE)
+            continue
+        runnable[name] = jobs
     try:
-        for name, jobs in todo.items():
-            fmt = FORMATS[name]
-            if fmt.needs_browser and chromium is None:
-                if name != "thumbnail":
-                    click.echo(f"marpkit: error: no Chromium found, so no {name.upper()} was built: "
-                               f"{marp.CHROMIUM_HINT}", err=True)
-                    status = max(status, Exit.USAGE)
-                continue
-            progress.step(name, [j.stem for j in jobs])
-            inputs = [project.build_dir / f"{j.stem}{STAGE_SUFFIX}.md" for j in jobs]
-            result = marp.run_marp(project.root, inputs, marp_args(fmt, options, project), config,
-                                   chromium=chromium)
+        # One Marp process per format, all at once: each spends much of its time
+        # starting Node or waiting on Chromium, so they overlap well even on two
+        # cores. Every format writes its own output files.
+        with ThreadPoolExecutor(max_workers=max(len(runnable), 1)) as pool:
+            running = {
+                pool.submit(marp.run_marp, project.root,
+                            [project.build_dir / f"{j.stem}{STAGE_SUFFIX}.md" for j in jobs],
+                            marp_args(FORMATS[name], options, project), config,
+                            chromium=chromium): name
+                for name, jobs in runnable.items()}
+            progress.step(", ".join(runnable), sorted({j.stem for v in runnable.values() for j in v}))
+            results = {}
+            for future in as_completed(running):
+                name = running[future]
+                results[name] = future.result()
+                progress.advance(len(runnable[name]))
+        for name, jobs in runnable.items():  # reported in a stable order
+            fmt, result = FORMATS[name], results[name]
             for warning in result.warnings:
                 if "Insecure local file accessing" not in warning:  # asked for: decks use local images
                     click.echo(f"{project.rel(project.build_dir)}: {MARP_WARNING} marp: {warning}")
@@ -414,7 +430,6 @@ def _convert(project: Project, todo: dict[str, list[Job]], options: dict, chromi
                 if name != "thumbnail":
                     click.echo(f"built {', '.join(project.rel(p) for p in published[:1])}"
                                + (f" (+{len(published) - 1})" if len(published) > 1 else ""))
-            progress.advance(len(jobs))
     finally:
         progress.close()
         for job in staged.values():
