@@ -66,7 +66,8 @@ def f(x):
 }
 
 
-def _cli_output(project_root, decks: dict[str, str], tmp_path, themes) -> dict[str, tuple[str, str]]:
+def _cli_output(project_root, decks: dict[str, str], tmp_path, themes, html=None
+                ) -> dict[str, tuple[str, str]]:
     src = tmp_path / "in"
     src.mkdir()
     for name, text in decks.items():
@@ -74,6 +75,8 @@ def _cli_output(project_root, decks: dict[str, str], tmp_path, themes) -> dict[s
     fonts = project_root / "node_modules" / "katex" / "dist" / "fonts"
     config = engine_config(fonts.as_uri() + "/")
     config["themeSet"] = [str(p) for p in themes]
+    if html:
+        config["html"] = True  # as `marpkit build` passes [tool.marpkit.build] html = true
     config_file = tmp_path / "marp.config.json"
     config_file.write_text(json.dumps(config), encoding="utf-8")
     cmd, env = marp_command(project_root, sorted(src.glob("*.md")), ["--template", "bare"], config_file)
@@ -87,8 +90,8 @@ def _cli_output(project_root, decks: dict[str, str], tmp_path, themes) -> dict[s
     return out
 
 
-def _engine_output(project_root, decks: dict[str, str], tmp_path, themes_dir):
-    renderer = Renderer(project_root, {}, themes_dir, tmp_path / "cache")
+def _engine_output(project_root, decks: dict[str, str], tmp_path, themes_dir, html=None):
+    renderer = Renderer(project_root, {}, themes_dir, tmp_path / "cache", html)
     paths = [tmp_path / name for name in decks]
     with renderer.session() as session:
         session.submit(paths, dict(zip(paths, decks.values(), strict=True)))
@@ -100,12 +103,12 @@ def _stable(text: str) -> str:
     return re.sub(r"data-marpit-scope-[A-Za-z0-9]+", "data-marpit-scope-X", text)
 
 
-def _assert_same(project_root, decks, tmp_path, themes_dir=None):
+def _assert_same(project_root, decks, tmp_path, themes_dir=None, html=None):
     needs_marp()
     needs_chromium()
     themes = sorted(themes_dir.glob("*.css")) if themes_dir else []
-    cli = _cli_output(project_root, decks, tmp_path, themes)
-    engine = _engine_output(project_root, decks, tmp_path, themes_dir)
+    cli = _cli_output(project_root, decks, tmp_path, themes, html)
+    engine = _engine_output(project_root, decks, tmp_path, themes_dir, html)
     for name in decks:
         assert "error" not in engine[name], engine[name]
         body, css = cli[name]
@@ -113,8 +116,9 @@ def _assert_same(project_root, decks, tmp_path, themes_dir=None):
         assert _stable(engine[name]["css"]) == _stable(css), f"{name}: CSS differs from Marp CLI's"
 
 
-def test_same_as_marp_cli_on_features(tmp_path):
-    _assert_same(ROOT, OWN, tmp_path)
+@pytest.mark.parametrize("html", [None, True], ids=["html-allowlist", "html-on"])
+def test_same_as_marp_cli_on_features(tmp_path, html):
+    _assert_same(ROOT, OWN, tmp_path, html=html)
 
 
 def test_same_as_marp_cli_on_the_course_decks(tmp_path):
