@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -200,3 +202,48 @@ def test_a_browser_that_dies_is_a_usage_error(run_cli, deck, monkeypatch):
     monkeypatch.setattr(render.RenderSession, "_measure", measure_after_a_crash)
     code, _, err = run_cli("lint")
     assert code == 2 and "failed while rendering" in err and "Traceback" not in err
+
+
+def test_a_browser_that_will_not_start_is_a_usage_error(run_cli, deck, monkeypatch):
+    from conftest import needs_marp
+
+    needs_marp()
+    monkeypatch.setenv("CHROME_PATH", "/bin/false")
+    started = time.monotonic()
+    code, _, err = run_cli("lint")
+    assert code == 2 and "did not start" in err and "Traceback" not in err
+    assert time.monotonic() - started < 10  # noticed at once, not after the start-up timeout
+
+
+def test_a_killed_lint_leaves_no_browser_behind(deck, project):
+    """SIGKILL gives marpkit no chance to clean up: its browser must still go."""
+    from conftest import needs_chromium, needs_marp
+
+    needs_marp()
+    needs_chromium()
+    def browsers() -> list[str]:
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if "marpkit-lint-" in cmdline and "--user-data-dir" in cmdline and entry.name not in before:
+                found.append(entry.name)
+        return found
+
+    before: list[str] = []
+    before = browsers()  # other runs' browsers are not this test's business
+    proc = subprocess.Popen([sys.executable, "-m", "marpkit", "lint"], cwd=project,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    deadline = time.monotonic() + 30
+    while not browsers():
+        assert proc.poll() is None and time.monotonic() < deadline, "the browser never started"
+        time.sleep(0.01)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while browsers():
+        assert time.monotonic() < deadline, f"browser processes outlived marpkit: {browsers()}"
+        time.sleep(0.05)

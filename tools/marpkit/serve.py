@@ -24,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -207,6 +208,67 @@ def report(preview: Preview, updated: list[tuple[Path, list[Finding], float]],
         print_findings(everything)
 
 
+class Reporter:
+    """Lints and reports updated decks off the watch loop.
+
+    A rendered lint takes a browser run (about half a second): done inline, it
+    would hold back the preview of the next save. Here the watch loop only
+    hands decks over; saves that pile up during a lint are linted together,
+    once, with the newest snippet files.
+    """
+
+    def __init__(self, preview: Preview):
+        self.preview = preview
+        self._pending: dict[Path, tuple[list[Finding], float]] = {}
+        self._store: SnippetStore | None = None
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, name="marpkit-lint", daemon=True)
+        self._thread.start()
+
+    def submit(self, updated: list[tuple[Path, list[Finding], float]], store: SnippetStore) -> None:
+        if not updated:
+            return
+        with self._lock:
+            self._pending.update({path: (findings, elapsed) for path, findings, elapsed in updated})
+            self._store = store
+            self._idle.clear()
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            with self._lock:
+                batch, self._pending = self._pending, {}
+                store = self._store
+            if self._stop:
+                self._idle.set()
+                return
+            if batch:
+                try:
+                    report(self.preview, [(p, f, e) for p, (f, e) in sorted(batch.items())], store)
+                except Exception as exc:  # noqa: BLE001 - the preview must outlive a failed lint
+                    click.echo(f"marpkit: error: lint failed: {exc}", err=True)
+            with self._lock:
+                if not self._pending:
+                    self._idle.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every submitted deck is reported (True) or `timeout` passes."""
+        return self._idle.wait(timeout)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Let a running lint finish (it owns a browser to kill), then stop."""
+        self.wait(timeout)
+        self._stop = True
+        self._wake.set()
+        self._thread.join(timeout)
+
+
 # --------------------------------------------------------------------------- Marp server
 
 def port_in_use(port: int) -> bool:
@@ -309,7 +371,9 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
-def handle_changes(preview: Preview, changed: set[Path]) -> None:
+def handle_changes(preview: Preview, changed: set[Path], reporter: Reporter | None = None) -> None:
+    """Update the previews of what `changed` touches, then lint them: in the
+    background with a `reporter`, before returning without one."""
     project = preview.project
     started = time.monotonic()
     store = SnippetStore(project.snippets_dir)  # fresh: files just changed
@@ -341,11 +405,13 @@ def handle_changes(preview: Preview, changed: set[Path]) -> None:
         findings = preview.render(path, store, force=path in forced)
         if findings is not None:
             rendered.append((path, findings, time.monotonic() - started))
-    if rendered:
+    if reporter is not None:
+        reporter.submit(rendered, store)
+    elif rendered:
         report(preview, rendered, store)
 
 
-def watch_loop(preview: Preview, marp_proc: subprocess.Popen) -> None:
+def watch_loop(preview: Preview, marp_proc: subprocess.Popen, reporter: Reporter) -> None:
     import watchfiles
 
     project = preview.project
@@ -360,7 +426,7 @@ def watch_loop(preview: Preview, marp_proc: subprocess.Popen) -> None:
         if not changes:
             continue
         try:
-            handle_changes(preview, {Path(p).resolve() for _, p in changes})
+            handle_changes(preview, {Path(p).resolve() for _, p in changes}, reporter)
         except (OSError, UsageError) as exc:
             # A presenter's preview must survive a bad save; the next one retries.
             click.echo(f"marpkit: error: {exc}", err=True)
@@ -383,7 +449,8 @@ def serve(project: Project, port: int) -> int:
         findings = preview.render(path, store)
         if findings is not None:
             updated.append((path, findings, time.monotonic() - started))
-    report(preview, updated, store)
+    reporter = Reporter(preview)
+    reporter.submit(updated, store)  # linted while Marp's server starts
 
     def on_term(signum, frame):
         raise _Stop()
@@ -397,7 +464,7 @@ def serve(project: Project, port: int) -> int:
                    "(Ctrl-C to stop)")
         for path in project.decks():
             click.echo(f"  http://localhost:{port}/{path.name}")
-        watch_loop(preview, proc)
+        watch_loop(preview, proc, reporter)
     except (KeyboardInterrupt, _Stop):
         click.echo("stopping")
     finally:
@@ -405,6 +472,7 @@ def serve(project: Project, port: int) -> int:
         previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         try:
+            reporter.close()  # a lint in progress kills its browser on the way out
             if proc is not None:
                 stop_marp(proc)
         finally:

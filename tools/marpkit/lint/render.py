@@ -49,6 +49,15 @@ RENDER_TIMEOUT_MS = 120_000
 # slide's SVG is a block as wide as the window.
 _SCREEN_CSS = ("body,html{background:#000;height:100%;margin:0;overflow:auto}"
                "body>svg{display:block;height:100%;width:100%}")
+# Runs Chromium and ends its whole process group when either Chromium exits or
+# marpkit's end of the stdin pipe closes.
+_GUARD = """exec 3<&0
+"$@" </dev/null &
+chrome=$!
+{ read -r _ <&3; kill -9 0; } &
+wait "$chrome"
+kill -9 0
+"""
 # The page Chromium opens: it loads Marp's engine, then waits for decks.js
 # (written by submit()) and renders the decks the moment it appears, while
 # Playwright's driver is still starting.
@@ -193,11 +202,14 @@ class RenderSession:
                           .replace("SETTINGS", settings), encoding="utf-8")
         profile = self.tmp / "profile"
         with open(self.tmp / "chromium.log", "wb") as log:
-            # A session of its own, so that killing it takes any helper processes along.
+            # A process group of its own (Debian's chromium is a wrapper script
+            # around the real binary: killing one pid would orphan the other),
+            # tied to marpkit by a pipe: if marpkit dies, even by SIGKILL, the
+            # pipe closes and the group goes with it.
             self.chrome = subprocess.Popen(
-                [self.r.chromium, *CHROME_ARGS, f"--user-data-dir={profile}",
-                 "--remote-debugging-port=0", loader.as_uri()],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
+                ["/bin/sh", "-c", _GUARD, "marpkit-chromium", self.r.chromium, *CHROME_ARGS,
+                 f"--user-data-dir={profile}", "--remote-debugging-port=0", loader.as_uri()],
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log,
                 start_new_session=True)
 
     def submit(self, decks: list[Path], sources: dict[Path, str]) -> None:
@@ -304,6 +316,8 @@ class RenderSession:
             except ProcessLookupError:
                 pass
             self.chrome.wait()
+        if self.chrome is not None and self.chrome.stdin is not None:
+            self.chrome.stdin.close()
 
     def close(self) -> None:
         self._kill_browser()
