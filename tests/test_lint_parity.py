@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 
 import pytest
 
 from conftest import ROOT, SHARED, needs_chromium, needs_marp
 from marpkit.lint.render import Renderer
-from marpkit.marp import engine_config, marp_command
+from marpkit.marp import engine_config, run_marp
 
 pytestmark = pytest.mark.integration
 
@@ -79,8 +78,8 @@ def _cli_output(project_root, decks: dict[str, str], tmp_path, themes, html=None
         config["html"] = True  # as `marpkit build` passes [tool.marpkit.build] html = true
     config_file = tmp_path / "marp.config.json"
     config_file.write_text(json.dumps(config), encoding="utf-8")
-    cmd, env = marp_command(project_root, sorted(src.glob("*.md")), ["--template", "bare"], config_file)
-    subprocess.run(cmd, cwd=project_root, env=env, capture_output=True, check=True, timeout=300)
+    result = run_marp(project_root, sorted(src.glob("*.md")), ["--template", "bare"], config_file)
+    assert result.returncode == 0, result.output
     out = {}
     for name in decks:
         page = (src / name).with_suffix(".html").read_text(encoding="utf-8")

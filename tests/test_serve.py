@@ -170,6 +170,20 @@ def test_a_save_reports_rendered_findings_too(tmp_path, capsys):
     assert preview.rendered_lint
 
 
+def test_without_a_browser_a_save_reports_static_findings(tmp_path, capsys, monkeypatch):
+    make_project(tmp_path)
+    monkeypatch.setenv("CHROME_PATH", str(tmp_path / "no-such-chromium"))
+    project = load_project(tmp_path)
+    preview = Preview(project, tmp_path / "build" / ".preview")
+    deck = write(tmp_path / "slides" / "03-x.md", "---\nmarp: true\n---\n\n# X\n\n```python\nprint(1)\n```\n")
+    handle_changes(preview, {deck.resolve()})
+    handle_changes(preview, {deck.resolve()})
+    out = capsys.readouterr().out
+    assert out.count("rendered lint rules are off in this preview") == 1  # said once, not per save
+    assert out.count("MK315") == 2 and "Traceback" not in out  # static rules still report
+    assert not preview.rendered_lint
+
+
 class Serving:
     """`marpkit serve` running in a project, as a presenter starts it from a terminal."""
 

@@ -78,9 +78,9 @@ class MarpResult:
     output: str
 
 
-def marp_command(root: Path, inputs: list[Path], args: list[str], config: Path, *,
-                 chromium: str | None = None) -> tuple[list[str], dict[str, str]]:
-    """The Marp CLI call (argv and environment) for `inputs`; outputs land next to each input.
+def run_marp(root: Path, inputs: list[Path], args: list[str], config: Path, *,
+             chromium: str | None = None, timeout: float = 600) -> MarpResult:
+    """One Marp CLI call for many decks: outputs land next to each input.
 
     `args` selects the converter (`[]` for HTML, `["--pdf"]`, `["--image", "png"]`, …).
     """
@@ -94,13 +94,7 @@ def marp_command(root: Path, inputs: list[Path], args: list[str], config: Path, 
            "--allow-local-files", *args]
     if len(inputs) > 1:
         cmd += ["--parallel", str(min(len(inputs), os.cpu_count() or 2))]
-    return [*cmd, *(str(p) for p in inputs)], env
-
-
-def run_marp(root: Path, inputs: list[Path], args: list[str], config: Path, *,
-             chromium: str | None = None, timeout: float = 600) -> MarpResult:
-    """One Marp CLI call for many decks, waited for, its messages sorted out."""
-    cmd, env = marp_command(root, inputs, args, config, chromium=chromium)
+    cmd += [str(p) for p in inputs]
     try:
         proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True,
                               timeout=timeout, check=False)

@@ -162,11 +162,15 @@ def lint_findings(preview: Preview, deck_paths: list[Path], store: SnippetStore
     settings = load_settings(project.section("lint"))
     found = None
     if preview.rendered_lint:
+        from marpkit.lint.render import RenderUnavailable
+
         try:
             found = engine.run(project, settings, deck_paths, render=True).findings
-        except UsageError as exc:
+        except RenderUnavailable as exc:
             preview.rendered_lint = False
             click.echo(f"marpkit: rendered lint rules are off in this preview: {exc}")
+        except UsageError as exc:  # this save's decks only (a crash, a deck Marp rejects)
+            click.echo(f"marpkit: rendered lint skipped for this save: {exc}")
     if found is None:
         found = engine.run(project, settings, deck_paths, render=False).findings
     by_deck: dict[Path, list[Finding]] = {path: [] for path in deck_paths}

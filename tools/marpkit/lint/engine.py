@@ -14,10 +14,10 @@ from marpkit.findings import Finding, UsageError
 from marpkit.lint.context import DeckContext, ProjectContext, load_themes
 from marpkit.lint.registry import REGISTRY, load_rules
 from marpkit.lint.settings import LintSettings
+from marpkit.snippets import SnippetStore
 
 if TYPE_CHECKING:
     from marpkit.lint.render import RenderSession
-from marpkit.snippets import SnippetStore
 
 _DISABLE = re.compile(r"^marpkit-disable(?P<file>-file)?\b(?P<codes>.*)$", re.DOTALL)
 

@@ -28,6 +28,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from string import Template
 
 from marpkit.findings import UsageError
 
@@ -61,10 +62,12 @@ kill -9 0
 # The page Chromium opens: it loads Marp's engine, then waits for decks.js
 # (written by submit()) and renders the decks the moment it appears, while
 # Playwright's driver is still starting.
-_ENGINE_PAGE = """<!DOCTYPE html><meta charset="UTF-8"><title>marpkit</title>
-<script src="BUNDLE"></script>
+# (One-pass substitution: a theme or path that happens to hold the other
+# placeholder's name is left alone.)
+_ENGINE_PAGE = Template("""<!DOCTYPE html><meta charset="UTF-8"><title>marpkit</title>
+<script src="$bundle"></script>
 <script>
-window.marpkitSettings = SETTINGS;
+window.marpkitSettings = $settings;
 (function poll() {
   const script = document.createElement('script');
   script.src = 'decks.js?' + Date.now();
@@ -74,7 +77,12 @@ window.marpkitSettings = SETTINGS;
   script.onerror = () => { script.remove(); setTimeout(poll, 5); };
   document.head.appendChild(script);
 })();
-</script>"""
+</script>""")
+
+
+class RenderUnavailable(UsageError):
+    """No browser or no Marp engine: nothing can be rendered on this machine
+    until it is set up (unlike a deck that fails to render)."""
 
 
 @dataclass
@@ -136,11 +144,11 @@ class Renderer:
         self.html = html
         self.chromium = chrome_path()
         if not self.chromium:
-            raise UsageError(f"no Chromium found: {CHROMIUM_HINT}, or use --no-render")
+            raise RenderUnavailable(f"no Chromium found: {CHROMIUM_HINT}, or use --no-render")
         try:
             self.bundle = marp_bundle(root, self.cache_dir)
         except UsageError as exc:
-            raise UsageError(f"{exc}, or use --no-render") from None
+            raise RenderUnavailable(f"{exc}, or use --no-render") from None
 
     @classmethod
     def for_project(cls, project, settings) -> Renderer:
@@ -174,12 +182,6 @@ class Renderer:
         finally:
             session.close()
 
-    def render(self, decks: list[Path], sources: dict[Path, str] | None = None
-               ) -> dict[Path, RenderedDeck]:
-        with self.session() as session:
-            session.submit(decks, sources or {})
-            return session.collect()
-
     def node_env(self) -> dict[str, str]:
         """Node's on-disk compile cache (Node >= 22) for Playwright's driver: it
         skips compiling the driver's bundles again, run after run."""
@@ -196,10 +198,10 @@ class RenderSession:
         self.chrome: subprocess.Popen | None = None
 
     def open(self) -> None:
-        settings = _script_json(self.r.engine_settings())
         loader = self.tmp / "engine.html"
-        loader.write_text(_ENGINE_PAGE.replace("BUNDLE", self.r.bundle.as_uri())
-                          .replace("SETTINGS", settings), encoding="utf-8")
+        loader.write_text(_ENGINE_PAGE.substitute(bundle=self.r.bundle.as_uri(),
+                                                  settings=_script_json(self.r.engine_settings())),
+                          encoding="utf-8")
         profile = self.tmp / "profile"
         with open(self.tmp / "chromium.log", "wb") as log:
             # A process group of its own (Debian's chromium is a wrapper script
