@@ -9,8 +9,8 @@ from html.parser import HTMLParser
 import pytest
 
 from conftest import ROOT, needs_chromium, needs_marp, write
-from marpkit.deck import load_deck
-from marpkit.snippets import SnippetStore, resolve_deck
+from marpkit.model.deck import load_deck
+from marpkit.snippets.store import SnippetStore, resolve_deck
 
 pytestmark = pytest.mark.integration
 

@@ -3,7 +3,7 @@ import csv
 import pytest
 
 from conftest import shared_path
-from marpkit.deck import DeckError, load_deck, parse_deck
+from marpkit.model.deck import DeckError, load_deck, parse_deck
 
 
 def parse(text):

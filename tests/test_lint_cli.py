@@ -145,13 +145,13 @@ def test_static_lint_imports_nothing_heavy(project, deck):
 
 
 def test_rules_doc_is_current():
-    from marpkit.lint.formats import rules_markdown
     from marpkit.lint.registry import load_rules
+    from marpkit.outputs.formats import rules_markdown
 
     load_rules()
     doc = ROOT / "docs" / "rules.md"
     assert doc.read_text(encoding="utf-8") == rules_markdown(), \
-        "regenerate: .venv/bin/python -m marpkit.lint.formats > docs/rules.md"
+        "regenerate: .venv/bin/python -m marpkit.outputs.formats > docs/rules.md"
 
 
 def test_missing_browser_is_a_usage_error(run_cli, deck, monkeypatch):

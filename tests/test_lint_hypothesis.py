@@ -9,11 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from marpkit.config import Project
-from marpkit.deck import parse_deck
 from marpkit.lint.context import DeckContext, ProjectContext, load_themes
 from marpkit.lint.registry import REGISTRY, load_rules
 from marpkit.lint.settings import LintSettings
-from marpkit.snippets import SnippetStore
+from marpkit.model.deck import parse_deck
+from marpkit.snippets.store import SnippetStore
 
 # tmp_path is only a scratch folder: reusing it across examples is fine.
 FIXTURE_OK = [HealthCheck.function_scoped_fixture]

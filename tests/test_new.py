@@ -14,8 +14,8 @@ import yaml
 
 from conftest import ROOT, needs_chromium, needs_marp, write
 from marpkit.cli import COMMANDS, LazyGroup
-from marpkit.deck import load_deck
-from marpkit.snippets import SnippetStore, resolve_deck
+from marpkit.model.deck import load_deck
+from marpkit.snippets.store import SnippetStore, resolve_deck
 
 MARPKIT = Path(sys.executable).with_name("marpkit")
 
@@ -238,8 +238,8 @@ def test_slides_workflow_parses_and_runs_marpkit():
     for line in runs.splitlines():
         for match in re.finditer(r"\.venv/bin/marpkit (\w+)", line):
             assert match.group(1) in COMMANDS, line
-    if has_module("marpkit.lint.formats"):
-        from marpkit.lint.formats import FORMATS
+    if has_module("marpkit.outputs.formats"):
+        from marpkit.outputs.formats import FORMATS
 
         assert "sarif" in FORMATS
     if has_module("marpkit.check.command"):

@@ -14,8 +14,8 @@ import pytest
 
 from conftest import ROOT, needs_marp, write
 from marpkit.config import load_project
-from marpkit.serve import Preview, handle_changes
-from marpkit.snippets import SnippetStore
+from marpkit.serve.preview import Preview, handle_changes
+from marpkit.snippets.store import SnippetStore
 
 MARPKIT = Path(sys.executable).with_name("marpkit")
 # Pages are opened with conftest's `browser` fixture: Playwright driving the

@@ -1,7 +1,7 @@
 import os
 
 from conftest import write
-from marpkit.snippets import parse_snippet
+from marpkit.snippets.store import parse_snippet
 
 NESTED = """\
 import wandb

@@ -17,15 +17,15 @@ from marpkit.findings import Exit, UsageError
 
 # name -> "module:attribute" of a click.Command
 COMMANDS = {
-    "inspect": "marpkit.commands:inspect_cmd",
-    "sync": "marpkit.commands:sync_cmd",
-    "extract": "marpkit.commands:extract_cmd",
-    "build": "marpkit.build:build_cmd",
+    "inspect": "marpkit.commands.inspect:inspect_cmd",
+    "sync": "marpkit.commands.sync:sync_cmd",
+    "extract": "marpkit.commands.extract:extract_cmd",
+    "build": "marpkit.commands.build:build_cmd",
     "check": "marpkit.check.command:check_cmd",
     "lint": "marpkit.lint.command:lint_cmd",
     "rule": "marpkit.lint.command:rule_cmd",
-    "serve": "marpkit.serve:serve_cmd",
-    "new": "marpkit.new:new_cmd",
+    "serve": "marpkit.commands.serve:serve_cmd",
+    "new": "marpkit.commands.new:new_cmd",
 }
 
 

@@ -20,7 +20,7 @@ def main() -> int:
         problems += 1
     try:
         from marpkit.config import load_project
-        from marpkit.lint.bundle import marp_bundle
+        from marpkit.marp.bundle import marp_bundle
 
         # Built now so the first rendered lint does not pay for it.
         bundle = marp_bundle(root, load_project(root).cache_dir)

@@ -64,3 +64,11 @@ class Finding:
 
 def exit_code(findings: list[Finding]) -> Exit:
     return Exit.FINDINGS if any(f.severity == "error" for f in findings) else Exit.OK
+
+
+def print_findings(findings: list[Finding]) -> None:
+    """The text format, one finding a line on stdout (what editors' matchers read)."""
+    import click
+
+    for finding in findings:
+        click.echo(finding.format())

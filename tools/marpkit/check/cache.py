@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from marpkit import __version__
-from marpkit.edits import atomic_write
+from marpkit.fsutil import atomic_write
 
 FORMAT = "marpkit-check-cache-2"
 SKIP_DIRS = {"__pycache__", "wandb", ".wandb", ".git", ".ipynb_checkpoints"}

@@ -52,7 +52,7 @@ def check_cmd(paths, jobs, timeout, no_cache, fmt, junit, shard) -> int:
     if junit:
         report.write_junit(junit, results, extra)
     everything = extra + [f for r in results for f in r.findings]
-    from marpkit import status
+    from marpkit.outputs import status
 
     status.record_run(project, "check", everything, whole_course=not paths and not shard)
     if any(f.code == "MK306" for f in everything):

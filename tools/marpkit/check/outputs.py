@@ -1,5 +1,8 @@
 """A validated run's stdout, normalised, for `output=` fences.
 
+This module is check's one seam to the other stages: sync and build read
+checked outputs through `output_reader`, and import nothing else of check.
+
 Normalisation makes the text stable from one check to the next, so a rebuilt
 deck does not change when nothing did:
 
@@ -61,3 +64,13 @@ def read_output(project, rel_snippet_path: str) -> str | None:
     if not entry or not entry.get("passed"):
         return None
     return entry.get("stdout")
+
+
+def output_reader(project, store):
+    """rel path -> the snippet's checked, normalised stdout (None if not checked as it is now)."""
+    def read(rel: str) -> str | None:
+        if store.safe_path(rel) is None:
+            return None  # never look outside the snippets folder
+        return read_output(project, rel)
+
+    return read

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from marpkit.check.header import Header, HeaderError, parse_header
 from marpkit.config import Project
-from marpkit.deck import Deck, DeckError, load_deck
 from marpkit.findings import Finding, UsageError
-from marpkit.snippets import Resolution, SnippetStore, resolve_deck
+from marpkit.model.deck import Deck, DeckError, load_deck
+from marpkit.snippets.store import Resolution, SnippetStore, resolve_deck
 
 PYTHON_EXT = {".py", ".pyw"}
 SHELL_EXT = {".sh", ".bash"}

@@ -28,8 +28,8 @@ from pathlib import Path
 
 from marpkit.check.evaluate import Execution
 from marpkit.check.plan import Task
-from marpkit.edits import atomic_write
 from marpkit.findings import Finding
+from marpkit.fsutil import atomic_write
 
 
 @dataclass

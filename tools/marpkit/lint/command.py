@@ -7,7 +7,7 @@ from contextlib import ExitStack
 import click
 
 from marpkit.findings import Exit, UsageError, exit_code
-from marpkit.lint.formats import FORMATS
+from marpkit.outputs.formats import FORMATS
 
 
 @click.command("lint")
@@ -21,11 +21,11 @@ def lint_cmd(paths, fix, no_render, select, ignore, fmt):
     """Lint Marp decks (default: every deck in the slides folder)."""
     from marpkit.config import load_project
     from marpkit.lint.settings import load_settings
-    from marpkit.lint.targets import collect
+    from marpkit.model.load import deck_paths
 
     project = load_project()
     settings = load_settings(project.section("lint"), select, ignore)
-    targets = collect(project, list(paths))
+    targets = deck_paths(project, list(paths))
     with ExitStack() as stack:
         session = False
         if not no_render and targets:
@@ -37,7 +37,7 @@ def lint_cmd(paths, fix, no_render, select, ignore, fmt):
                 session = stack.enter_context(rendering.start(project, settings))
         from marpkit.lint import engine
         from marpkit.lint.fix import fix_file
-        from marpkit.lint.formats import render
+        from marpkit.outputs.formats import render
 
         result = engine.run(project, settings, targets, render=session)
     if fix:
@@ -55,7 +55,7 @@ def lint_cmd(paths, fix, no_render, select, ignore, fmt):
             result = engine.run(project, settings, targets, render=not no_render)
     click.echo(render(result.findings, fmt))
     if not no_render:  # the index shows the full verdict, not a static-only one
-        from marpkit import status
+        from marpkit.outputs import status
 
         status.record_run(project, "lint", result.findings, whole_course=not paths)
     return int(exit_code(result.findings))

@@ -8,11 +8,11 @@ from functools import cached_property
 from pathlib import Path
 
 from marpkit.config import Project
-from marpkit.deck import Deck, DeckError
 from marpkit.findings import Finding, Fix
 from marpkit.lint.registry import REGISTRY
 from marpkit.lint.settings import LintSettings
-from marpkit.snippets import Resolution, SnippetStore, resolve_deck
+from marpkit.model.deck import Deck, DeckError
+from marpkit.snippets.store import Resolution, SnippetStore, resolve_deck
 
 BUILTIN_THEMES = ("default", "gaia", "uncover")
 BUILTIN_SIZES = {"16:9": (1280, 720), "4:3": (960, 720)}

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from marpkit.config import Project
-from marpkit.deck import DeckError, load_deck, read_text
 from marpkit.findings import Finding, UsageError
 from marpkit.lint.context import DeckContext, ProjectContext, load_themes
 from marpkit.lint.registry import REGISTRY, load_rules
 from marpkit.lint.settings import LintSettings
-from marpkit.snippets import SnippetStore
+from marpkit.model.deck import DeckError, load_deck, read_text
+from marpkit.snippets.store import SnippetStore
 
 if TYPE_CHECKING:
     from marpkit.lint.render import RenderSession
@@ -113,7 +113,7 @@ def run(project: Project, settings: LintSettings, paths: list[Path], *,
     if not (render and rendered_rules and targets):
         _static(out, project, settings, store, rules, whole_project)
         return _sorted(out)
-    from marpkit.build import expand  # noqa: PLC0415 - keeps static lint light
+    from marpkit.snippets.expand import expand  # noqa: PLC0415 - keeps static lint light
 
     # Lint what the build publishes: fences as the snippet files have them now.
     sources = {c.path: expand(c.deck, store, None, c.resolutions)[0] for c in targets}

@@ -1,12 +1,12 @@
-"""Safe fixes: build them, apply them, write files atomically (via marpkit.edits)."""
+"""Safe fixes: apply them (marpkit.edits) and write the file (marpkit.fsutil)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from marpkit import edits
-from marpkit.edits import apply_fixes as apply  # noqa: F401 - the lint-facing name
+from marpkit.edits import apply_fixes as apply
 from marpkit.findings import Finding, Fix
+from marpkit.fsutil import atomic_write
 
 
 def fix_file(path: Path, original: str, findings: list[Finding]) -> list[Fix]:
@@ -16,5 +16,5 @@ def fix_file(path: Path, original: str, findings: list[Finding]) -> list[Fix]:
         return []
     new_text, applied = apply(original, fixes)
     if applied and new_text != original:
-        edits.atomic_write(path, new_text)  # temp file beside it, then os.replace
+        atomic_write(path, new_text)  # temp file beside it, then os.replace
     return applied

@@ -134,8 +134,8 @@ def _tail(path: Path, limit: int = 500) -> str:
 class Renderer:
     def __init__(self, root: Path, thresholds: dict, themes_dir: Path | None = None,
                  cache_dir: Path | None = None, html: bool | None = None):
-        from marpkit.lint.bundle import marp_bundle
         from marpkit.marp import CHROMIUM_HINT
+        from marpkit.marp.bundle import marp_bundle
 
         self.root = root
         self.thresholds = thresholds

@@ -5,9 +5,9 @@ from __future__ import annotations
 import difflib
 import re
 
-from marpkit import directives as dirs
 from marpkit.lint.context import DeckContext
 from marpkit.lint.registry import rule
+from marpkit.model import directives as dirs
 
 _SPOT_OR_DOLLAR = re.compile(r"^[_$]")
 # A comment that starts like `key: value` (optionally `_key`/`$key`) was meant as directives.

@@ -6,10 +6,10 @@ check and build); these rules only pass its findings on.
 
 from __future__ import annotations
 
-from marpkit.edits import body_fix
 from marpkit.lint.context import DeckContext, ProjectContext
 from marpkit.lint.registry import rule
-from marpkit.snippets import SnippetFile
+from marpkit.snippets.expand import body_fix
+from marpkit.snippets.store import SnippetFile
 
 INLINE_LANGS = frozenset({"python", "py", "python3", "shell", "bash", "sh", "zsh", "console"})
 

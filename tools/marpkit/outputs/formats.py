@@ -119,7 +119,7 @@ def rules_markdown() -> str:
         "requests fail at once (the check runs offline, like the build). `--no-render` skips "
         "these rules.", ""]}
     out = ["# marpkit lint rules", "",
-           "Generated from `tools/marpkit/lint` (`.venv/bin/python -m marpkit.lint.formats > "
+           "Generated from `tools/marpkit/lint` (`.venv/bin/python -m marpkit.outputs.formats > "
            "docs/rules.md`); `marpkit rule CODE` prints the same text.", "",
            "Select and ignore rules with `--select` / `--ignore` or in `pyproject.toml`:", "",
            "```toml", "[tool.marpkit.lint]",

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from marpkit import directives as dirs
-from marpkit.mdparse import markdown
+from marpkit.model import directives as dirs
+from marpkit.model.mdparse import markdown
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _MAGIC_COMMENTS = (

@@ -31,13 +31,14 @@ from pathlib import Path
 
 import click
 
-from marpkit import build, marp
-from marpkit.commands import print_findings, sync_deck
-from marpkit.config import Project, load_project
-from marpkit.deck import DeckError, load_deck
-from marpkit.edits import atomic_write
-from marpkit.findings import Exit, Finding, UsageError
-from marpkit.snippets import SnippetStore, resolve_deck
+from marpkit import marp
+from marpkit.build import pipeline as build
+from marpkit.config import Project
+from marpkit.findings import Exit, Finding, UsageError, print_findings
+from marpkit.fsutil import atomic_write
+from marpkit.model.deck import DeckError, load_deck
+from marpkit.snippets.expand import sync_deck
+from marpkit.snippets.store import SnippetStore, resolve_deck
 
 PREVIEW_DIR = ".preview"
 READY_TIMEOUT = 30.0  # seconds for Marp's server to start listening
@@ -483,14 +484,3 @@ def serve(project: Project, port: int) -> int:
             signal.signal(signal.SIGINT, previous_int)
             signal.signal(signal.SIGTERM, previous)
     return Exit.OK
-
-
-@click.command("serve")
-@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True,
-              help="Port for the preview server.")
-def serve_cmd(port):
-    """Live preview: serve expanded decks and reload open pages when slides or snippets change."""
-    project = load_project()
-    if not project.slides_dir.is_dir():
-        raise UsageError("no slides/ folder here: run marpkit from a course project")
-    return serve(project, port)

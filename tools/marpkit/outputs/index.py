@@ -7,9 +7,10 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-from marpkit import __version__, marp, status
+from marpkit import __version__, marp
 from marpkit.config import Project
-from marpkit.edits import atomic_write
+from marpkit.fsutil import atomic_write
+from marpkit.outputs import status
 
 
 def _status(entry: dict | None, kind: str) -> dict:
@@ -51,7 +52,7 @@ def write_index(project: Project, jobs, manifest) -> Path:
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).parent / "assets"),
+        loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "assets"),
         autoescape=True, trim_blocks=True, lstrip_blocks=True)
     page = env.get_template("index.html.j2").render(
         title=project.settings.get("title", "Course"),

@@ -1,8 +1,10 @@
 """Snippet references: from a fence's `snippet=path#region` to the code shown.
 
-A snippet file marks regions with `# region NAME` / `# endregion` (or `//`
-for C-like languages). Regions nest; marker lines are never shown; shown code
-is dedented. A reference that cannot be resolved is a finding, never a silent
+A snippet file marks regions with `region NAME` / `endregion` comments in its
+own language (`# region`, `// region`, `-- region`, `<!-- region -->`, …; see
+languages.py). Regions nest; marker lines are never shown; shown code is
+dedented. A file whose markers are malformed is refused by every command
+(MK316), never half-used. A reference that cannot be resolved is a finding, never a silent
 fallback, and a path that leaves the snippets folder is never read.
 """
 
@@ -12,10 +14,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from marpkit.deck import CodeBlock, Deck
 from marpkit.findings import Finding
-
-_MARKER = re.compile(r"^\s*(?:#|//)\s*(?P<kind>region|endregion)\b\s*(?P<name>[^\s]*)?.*$")
+from marpkit.model.deck import CodeBlock, Deck
+from marpkit.snippets import languages
 
 MISSING_FILE = "MK310"
 UNKNOWN_REGION = "MK311"
@@ -69,13 +70,10 @@ def parse_snippet(path: Path, text: str) -> SnippetFile:
     markers: set[int] = set()
     stack: list[tuple[str, int]] = []
     errors: list[tuple[int, str]] = []
-    for number, line in enumerate(lines, start=1):
-        match = _MARKER.match(line)
-        if not match:
-            continue
+    for marker in languages.markers(path, text):
+        number, name = marker.line, marker.name
         markers.add(number)
-        name = match.group("name") or ""
-        if match.group("kind") == "region":
+        if marker.kind == "region":
             if not name:
                 errors.append((number, "region marker without a name"))
             stack.append((name, number))
@@ -161,7 +159,7 @@ def _finding(deck: Deck, block: CodeBlock, code: str, message: str) -> Finding:
 
 def resolve_reference(deck: Deck, block: CodeBlock, store: SnippetStore) -> Resolution:
     ref = block.snippet or ""
-    rel, _, region = ref.partition("#")
+    rel, hash_mark, region = ref.partition("#")
     res = Resolution(block, ref, rel, region or None)
     path = store.safe_path(rel)
     if path is None:
@@ -180,6 +178,18 @@ def resolve_reference(deck: Deck, block: CodeBlock, store: SnippetStore) -> Reso
                                f"snippet file {rel!r} cannot be read: {loaded.strerror}")
         return res
     res.file = loaded
+    if loaded.errors:
+        line, message = loaded.errors[0]
+        more = f" (and {len(loaded.errors) - 1} more)" if len(loaded.errors) > 1 else ""
+        res.finding = _finding(deck, block, BAD_MARKERS,
+                               f"snippet {rel!r} has malformed region markers: line {line}: "
+                               f"{message}{more}")
+        return res
+    if hash_mark and not region:
+        res.finding = _finding(deck, block, UNKNOWN_REGION,
+                               f"snippet reference {ref!r} has an empty region name "
+                               f"(drop the `#` to show the whole file)")
+        return res
     if res.region is not None and res.region not in loaded.regions:
         known = ", ".join(sorted(loaded.regions)) or "none"
         res.finding = _finding(deck, block, UNKNOWN_REGION,

@@ -9,7 +9,7 @@ import json
 import time
 
 from marpkit.config import Project
-from marpkit.edits import atomic_write
+from marpkit.fsutil import atomic_write
 
 
 def _path(project: Project):

@@ -23,12 +23,14 @@ from pathlib import Path
 import click
 
 from marpkit import __version__, marp
-from marpkit.commands import Unreadable, deck_paths, open_deck, output_reader, print_findings
-from marpkit.config import Project, load_project
-from marpkit.deck import Deck
-from marpkit.edits import apply_fixes, atomic_write, body_fix
-from marpkit.findings import Exit, Finding, UsageError
-from marpkit.snippets import SnippetStore, resolve_deck
+from marpkit.check.outputs import output_reader
+from marpkit.config import Project
+from marpkit.findings import Exit, Finding, UsageError, print_findings
+from marpkit.fsutil import atomic_write
+from marpkit.model.deck import Deck
+from marpkit.model.load import Unreadable, deck_paths, open_deck
+from marpkit.snippets.expand import expand
+from marpkit.snippets.store import SnippetStore, resolve_deck
 
 STAGE_SUFFIX = ".marpkit-src"
 MARP_FAILED = "MK900"
@@ -73,28 +75,6 @@ class Job:
     @property
     def stem(self) -> str:
         return self.source.stem
-
-
-# --------------------------------------------------------------------------- expansion
-
-def expand(deck: Deck, store: SnippetStore, outputs=None, resolutions=None
-           ) -> tuple[str, list[Finding]]:
-    """The deck as Marp should see it: every reference replaced by the file's current code."""
-    findings: list[Finding] = []
-    fixes = []
-    for res in resolve_deck(deck, store) if resolutions is None else resolutions:
-        if not res.ok:
-            findings.append(res.finding)
-            continue
-        if fix := body_fix(deck, res.block, res.code, "expand"):
-            fixes.append(fix)
-    if outputs is not None:
-        for block in deck.code_blocks:
-            if block.output:
-                text = outputs(block.output)
-                if text is not None and (fix := body_fix(deck, block, text, "output")):
-                    fixes.append(fix)
-    return apply_fixes(deck.text, fixes)[0], findings
 
 
 def local_assets(deck: Deck) -> list[tuple[str, int, int]]:
@@ -359,7 +339,7 @@ def build(project: Project, paths: tuple[str, ...], formats: list[str] | None = 
         status = max(status, _convert(project, todo, options, chromium, manifest))
         manifest.save()
     if options["index"] and not paths:
-        from marpkit.index import write_index
+        from marpkit.outputs.index import write_index
 
         write_index(project, jobs, manifest)
     elapsed = time.monotonic() - started
@@ -437,18 +417,3 @@ def _convert(project: Project, todo: dict[str, list[Job]], options: dict, chromi
             for leftover in project.build_dir.glob(glob_escape(f"{job.stem}{STAGE_SUFFIX}") + ".*"):
                 leftover.unlink(missing_ok=True)
     return status
-
-
-@click.command("build")
-@click.argument("decks", nargs=-1, type=click.Path())
-@click.option("--format", "formats", multiple=True,
-              type=click.Choice([f for f in FORMATS if f != "thumbnail"]),
-              help="Output formats (repeatable). Default: [tool.marpkit.build] formats, "
-                   "else html and pdf.")
-@click.option("--force", is_flag=True, help="Rebuild everything, even what is up to date.")
-def build_cmd(decks, formats, force):
-    """Expand snippet references and build DECKS (default: all of slides/) with Marp CLI."""
-    project = load_project()
-    if not project.slides_dir.is_dir() and not decks:
-        raise UsageError("no slides/ folder here: run marpkit from a course project")
-    return build(project, decks, list(formats) or None, force)

@@ -16,10 +16,10 @@ from pathlib import Path
 import click
 
 from marpkit.config import Project, load_project
-from marpkit.deck import DeckError, load_deck
-from marpkit.edits import atomic_write
 from marpkit.findings import Exit, UsageError
-from marpkit.snippets import parse_snippet
+from marpkit.fsutil import atomic_write
+from marpkit.model.deck import DeckError, load_deck
+from marpkit.snippets.store import parse_snippet
 
 # ^\d{2}-[a-z0-9-]+$, matched with fullmatch: `$` would also accept a trailing newline.
 NAME = re.compile(r"(?P<number>\d{2})-[a-z0-9-]+")

@@ -1,0 +1,1 @@
+"""The build stage: expand decks, convert with Marp CLI, publish atomically."""

@@ -1,0 +1,1 @@
+"""One click command per module; each is imported only when invoked."""

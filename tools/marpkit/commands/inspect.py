@@ -1,0 +1,69 @@
+"""marpkit inspect: how Marp splits a deck into slides."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from marpkit.config import load_project
+from marpkit.findings import Exit, print_findings
+from marpkit.model.deck import Deck
+from marpkit.model.load import Unreadable, open_deck
+
+
+def deck_summary(deck: Deck) -> dict:
+    return {
+        "path": deck.display_path,
+        "marp": deck.is_marp,
+        "global_directives": deck.global_directives,
+        "heading_divider": deck.heading_divider,
+        "slides": [
+            {
+                "index": slide.index,
+                "start_line": slide.start_line,
+                "end_line": slide.end_line,
+                "title": slide.title,
+                "directives": slide.directives,
+                "headings": [{"level": h.level, "text": h.text, "line": h.line}
+                             for h in slide.headings],
+                "code_blocks": [
+                    {"line": b.line, "lang": b.lang or None, "info": b.info or None,
+                     "snippet": b.snippet, "output": b.output}
+                    for b in slide.code_blocks
+                ],
+                "images": [{"src": i.src, "alt": i.alt, "line": i.line} for i in slide.images],
+                "notes": slide.notes,
+            }
+            for slide in deck.slides
+        ],
+    }
+
+
+@click.command("inspect")
+@click.argument("decks", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def inspect_cmd(decks, fmt):
+    """Show how Marp splits DECKS into slides, with directives and code blocks."""
+    project = load_project()
+    try:
+        summaries = [deck_summary(open_deck(project, Path(p))) for p in decks]
+    except Unreadable as exc:
+        print_findings([exc.finding])
+        return Exit.FINDINGS
+    if fmt == "json":
+        click.echo(json.dumps(summaries[0] if len(summaries) == 1 else summaries,
+                              indent=2, ensure_ascii=False))
+        return Exit.OK
+    for summary in summaries:
+        click.echo(f"{summary['path']}: {len(summary['slides'])} slides")
+        for slide in summary["slides"]:
+            title = slide["title"] or "(untitled)"
+            click.echo(f"  {slide['index']:>3}  lines {slide['start_line']}-{slide['end_line']}"
+                       f"  {title}")
+            for block in slide["code_blocks"]:
+                ref = f"  -> {block['snippet']}" if block["snippet"] else ""
+                click.echo(f"         line {block['line']}: ```{block['lang'] or ''}{ref}")
+    return Exit.OK

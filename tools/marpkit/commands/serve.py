@@ -1,0 +1,20 @@
+"""marpkit serve: live preview that follows slides, snippets and themes."""
+
+from __future__ import annotations
+
+import click
+
+from marpkit.config import load_project
+from marpkit.findings import UsageError
+from marpkit.serve.preview import serve
+
+
+@click.command("serve")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True,
+              help="Port for the preview server.")
+def serve_cmd(port):
+    """Live preview: serve expanded decks and reload open pages when slides or snippets change."""
+    project = load_project()
+    if not project.slides_dir.is_dir():
+        raise UsageError("no slides/ folder here: run marpkit from a course project")
+    return serve(project, port)

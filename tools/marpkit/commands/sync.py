@@ -1,0 +1,42 @@
+"""marpkit sync: fence bodies from snippet files."""
+
+from __future__ import annotations
+
+import click
+
+from marpkit.check.outputs import output_reader
+from marpkit.config import load_project
+from marpkit.findings import Exit, print_findings
+from marpkit.fsutil import atomic_write
+from marpkit.model.load import Unreadable, deck_paths, open_deck
+from marpkit.snippets.expand import sync_deck
+from marpkit.snippets.store import SnippetStore
+
+
+@click.command("sync")
+@click.argument("decks", nargs=-1, type=click.Path())
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 if any fence has drifted.")
+def sync_cmd(decks, check):
+    """Rewrite snippet fence bodies in DECKS from the snippet files."""
+    project = load_project()
+    store = SnippetStore(project.snippets_dir)
+    status = Exit.OK
+    for path in deck_paths(project, decks):
+        try:
+            deck = open_deck(project, path)
+        except Unreadable as exc:
+            print_findings([exc.finding])
+            status = Exit.FINDINGS
+            continue
+        errors, drifted, text = sync_deck(deck, store, output_reader(project, store))
+        print_findings(errors)
+        if errors:
+            status = Exit.FINDINGS
+        if check:
+            print_findings([finding for finding, _ in drifted])
+            if drifted:
+                status = Exit.FINDINGS
+        elif drifted:
+            atomic_write(path, text.encode("utf-8"))
+            click.echo(f"{deck.display_path}: synced {len(drifted)} fence(s)")
+    return status

@@ -1,0 +1,1 @@
+"""The deck: Marp-compatible parsing, directives, slides, and loading decks from paths."""

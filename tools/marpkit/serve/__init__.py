@@ -1,0 +1,1 @@
+"""marpkit serve: live preview, watcher and reporter."""

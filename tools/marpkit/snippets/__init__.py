@@ -1,0 +1,1 @@
+"""Snippet files: regions, references from fences, expansion into decks."""

@@ -1,0 +1,146 @@
+"""Language knowledge, from pygments: fence language <-> file extension <->
+comment syntax. The only module that imports pygments.
+
+Region markers are comments in the snippet's own language, found by lexing
+the file: `# region` in Python or shell, `-- region` in SQL, `<!-- region -->`
+in HTML, `/* region */` in CSS, `// region` in C-like languages. A marker-like
+text inside a string literal is not a comment token, so it is not a marker.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import PurePath
+
+# How a file runs under `marpkit check`, by pygments lexer name.
+_KINDS = {"Python": "python", "Python 2.x": "python", "Bash": "shell",
+          "Bash Session": "shell", "Shell Session": "shell"}
+# A marker comment, once its delimiters are known: `region NAME` or `endregion [NAME]`.
+_OPENERS = ("#", "//", "--", ";", "%", "/*", "<!--", "{-", "(*", "'", "REM", "rem")
+_CLOSERS = ("*/", "-->", "-}", "*)")
+_MARKER = re.compile(r"^(?P<kind>region|endregion)\b\s*(?P<name>\S*)", re.IGNORECASE)
+# Files pygments does not lex (plain text): the markers of the languages
+# marpkit knew before pygments, at the start of a line.
+_PLAIN_MARKER = re.compile(r"^\s*(?:#|//)\s*(?P<kind>region|endregion)\b\s*(?P<name>\S*)")
+
+
+@dataclass(frozen=True)
+class Marker:
+    line: int  # 1-based
+    kind: str  # "region" | "endregion"
+    name: str
+
+
+@lru_cache(maxsize=256)
+def _lexer_for_name(lang: str):
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
+    try:
+        return get_lexer_by_name(lang, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return None
+
+
+@lru_cache(maxsize=256)
+def _lexer_for_file(name: str):
+    from pygments.lexers import get_lexer_for_filename
+    from pygments.util import ClassNotFound
+
+    try:
+        return get_lexer_for_filename(name, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return None
+
+
+def _ext_of(pattern: str) -> str | None:
+    # pygments names files by glob: "*.py", "*.[ch]" (a character class is no extension).
+    match = re.fullmatch(r"\*\.([A-Za-z0-9_+-]+)", pattern)
+    return match.group(1) if match else None
+
+
+def extension_for(lang: str) -> str:
+    """The file extension for code fenced as `lang` (without the dot)."""
+    lang = lang.strip().lower()
+    if lang in ("", "text", "plain", "txt"):
+        return "txt"
+    lexer = _lexer_for_name(lang)
+    if lexer is None:
+        return re.sub(r"[^a-z0-9]+", "", lang) or "txt"
+    if kind_of_lexer(lexer) == "shell":
+        return "sh"  # a console session is still a shell script to run
+    extensions = [ext for pattern in lexer.filenames if (ext := _ext_of(pattern))]
+    # The extension spelled like the language wins (`r` -> .R, not .S).
+    for ext in extensions:
+        if ext.lower() == lang:
+            return ext
+    if extensions:
+        return extensions[0]
+    return re.sub(r"[^a-z0-9]+", "", lang) or "txt"
+
+
+def kind_of_lexer(lexer) -> str | None:
+    return _KINDS.get(lexer.name) if lexer is not None else None
+
+
+def run_kind(path: PurePath, fence_langs: set[str] = frozenset()) -> str | None:
+    """How `marpkit check` runs a file ("python" | "shell"), by its name, else by
+    the languages of the fences that show it; None if it is not runnable."""
+    kind = kind_of_lexer(_lexer_for_file(path.name))
+    if kind is None and path.suffix in ("", ".txt"):
+        for lang in sorted(fence_langs):
+            if kind := kind_of_lexer(_lexer_for_name(lang.lower())):
+                break
+    return kind
+
+
+def is_runnable_lang(lang: str) -> bool:
+    """Whether code fenced as `lang` is a language `marpkit check` can run."""
+    return kind_of_lexer(_lexer_for_name(lang.strip().lower())) is not None if lang.strip() else False
+
+
+def _marker_text(comment: str) -> re.Match | None:
+    text = comment.strip()
+    for opener in sorted(_OPENERS, key=len, reverse=True):
+        if text.startswith(opener):
+            text = text[len(opener):]
+            break
+    else:
+        return None
+    text = text.lstrip("#/-;% ").strip()
+    for closer in _CLOSERS:
+        if text.endswith(closer):
+            text = text[: -len(closer)].strip()
+    return _MARKER.match(text)
+
+
+def markers(path: PurePath, text: str) -> list[Marker]:
+    """Every region marker of a snippet file: a comment alone on its line."""
+    lexer = _lexer_for_file(path.name)
+    if lexer is None or lexer.name == "Text only":
+        found = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if m := _PLAIN_MARKER.match(line):
+                found.append(Marker(number, m.group("kind").lower(), m.group("name") or ""))
+        return found
+    from pygments.token import Comment
+
+    starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+    lines = text.splitlines()
+    found: list[Marker] = []
+    line_index = 0
+    for index, token, value in lexer.get_tokens_unprocessed(text):
+        if token not in Comment or "region" not in value.lower():
+            continue
+        while line_index + 1 < len(starts) and starts[line_index + 1] <= index:
+            line_index += 1
+        line = lines[line_index] if line_index < len(lines) else ""
+        column = index - starts[line_index]
+        # A marker owns its line: code before or after it makes it a remark.
+        if line[:column].strip() or line[column + len(value.rstrip("\r\n")):].strip():
+            continue
+        if m := _marker_text(value):
+            found.append(Marker(line_index + 1, m.group("kind").lower(), m.group("name") or ""))
+    return found
