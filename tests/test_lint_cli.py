@@ -144,16 +144,6 @@ def test_static_lint_imports_nothing_heavy(project, deck):
     assert json.loads(proc.stdout)[0]["code"] == "MK201"
 
 
-def test_rules_doc_is_current():
-    from marpkit.lint.registry import load_rules
-    from marpkit.outputs.formats import rules_markdown
-
-    load_rules()
-    doc = ROOT / "docs" / "rules.md"
-    assert doc.read_text(encoding="utf-8") == rules_markdown(), \
-        "regenerate: .venv/bin/python -m marpkit.outputs.formats > docs/rules.md"
-
-
 def test_missing_browser_is_a_usage_error(run_cli, deck, monkeypatch):
     monkeypatch.setenv("CHROME_PATH", str(deck.parent / "no-such-chromium"))
     code, _, err = run_cli("lint")

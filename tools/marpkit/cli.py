@@ -23,7 +23,7 @@ COMMANDS = {
     "build": "marpkit.commands.build:build_cmd",
     "check": "marpkit.check.command:check_cmd",
     "lint": "marpkit.lint.command:lint_cmd",
-    "rule": "marpkit.lint.command:rule_cmd",
+    "rule": "marpkit.commands.rule:rule_cmd",
     "serve": "marpkit.commands.serve:serve_cmd",
     "new": "marpkit.commands.new:new_cmd",
 }

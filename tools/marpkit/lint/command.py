@@ -6,7 +6,7 @@ from contextlib import ExitStack
 
 import click
 
-from marpkit.findings import Exit, UsageError, exit_code
+from marpkit.findings import exit_code
 from marpkit.outputs.formats import FORMATS
 
 
@@ -59,21 +59,3 @@ def lint_cmd(paths, fix, no_render, select, ignore, fmt):
 
         status.record_run(project, "lint", result.findings, whole_course=not paths)
     return int(exit_code(result.findings))
-
-
-@click.command("rule")
-@click.argument("code", required=False)
-def rule_cmd(code):
-    """Explain a lint rule (or list them all)."""
-    from marpkit.lint.registry import load_rules
-
-    rules = load_rules()
-    if code is None:
-        for r in sorted(rules.values(), key=lambda r: r.code):
-            click.echo(f"{r.code}  {r.name:<32} {r.severity:<8} {r.summary}")
-        return int(Exit.OK)
-    r = rules.get(code.upper())
-    if r is None:
-        raise UsageError(f"unknown rule {code!r} (see `marpkit rule` for the list)")
-    click.echo(r.describe())
-    return int(Exit.OK)

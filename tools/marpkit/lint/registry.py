@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from marpkit import codes
 from marpkit.findings import Finding
 
 # Which context a rule's function receives:
@@ -31,9 +32,7 @@ class Rule:
     func: Callable[..., Iterable[Finding]]
 
     def describe(self) -> str:
-        fix = "yes (safe, applied by --fix)" if self.fixable else "no"
-        return (f"{self.code} ({self.name}) [{self.severity}]\n\n{self.summary}\n\n"
-                f"Why: {self.rationale}\n\nExample:\n{_indent(self.example)}\n\nFix: {fix}\n")
+        return codes.CODES[self.code].describe()
 
 
 REGISTRY: dict[str, Rule] = {}
@@ -49,13 +48,11 @@ def rule(code: str, name: str, *, summary: str, rationale: str, example: str,
             raise ValueError(f"rule {code} registered twice")
         REGISTRY[code] = Rule(code, name, severity, summary, rationale.strip(),
                               example.strip("\n"), scope, fixable, func)
+        codes.register(codes.Code(code, name, severity, summary, rationale.strip(),
+                                  example.strip("\n"), "lint", fixable))
         return func
 
     return register
-
-
-def _indent(text: str) -> str:
-    return "\n".join("    " + line for line in text.splitlines())
 
 
 def load_rules() -> dict[str, Rule]:
@@ -72,5 +69,5 @@ def load_rules() -> dict[str, Rule]:
 
 
 def matches(code: str, patterns: Iterable[str]) -> bool:
-    """`MK4` selects MK401..MK499, like ruff's prefix selectors; `ALL` selects everything."""
+    """`MK4` selects every MK4xx code, like ruff's prefix selectors; `ALL` selects everything."""
     return any(p == "ALL" or code.startswith(p) for p in patterns)

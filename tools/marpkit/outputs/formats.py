@@ -6,8 +6,8 @@ import json
 from urllib.parse import quote
 
 from marpkit import __version__
+from marpkit.codes import CODES
 from marpkit.findings import Finding
-from marpkit.lint.registry import REGISTRY
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -58,11 +58,11 @@ def _uri(path: str) -> str:
 
 
 def to_sarif(findings: list[Finding]) -> str:
-    codes = sorted(REGISTRY)
+    codes = sorted(CODES)
     index = {code: i for i, code in enumerate(codes)}
     rules = []
     for code in codes:
-        r = REGISTRY[code]
+        r = CODES[code]
         rules.append({
             "id": code,
             "name": r.name,
@@ -100,57 +100,3 @@ def to_sarif(findings: list[Finding]) -> str:
 
 def render(findings: list[Finding], fmt: str) -> str:
     return {"text": to_text, "json": to_json, "sarif": to_sarif, "github": to_github}[fmt](findings)
-
-
-def rules_markdown() -> str:
-    """docs/rules.md, generated from the registry so the two cannot drift."""
-    from marpkit.lint.settings import DEFAULT_THRESHOLDS
-
-    families = {"MK1": "Front matter and directives", "MK2": "Text and encoding",
-                "MK3": "Snippets", "MK4": "Static layout (no browser)",
-                "MK5": "Rendered (Marp's engine in Chromium)", "MK6": "Course consistency"}
-    intros = {"MK5": [
-        "Rendered rules measure the slides in Chromium (Debian's `chromium-headless-shell` when "
-        "installed, else `chromium`, or `CHROME_PATH`), driven by Playwright. The browser loads "
-        "Marp's engine (the marp-core copy Marp CLI converts with, bundled once by esbuild into "
-        "`.marpkit-cache/`) and renders each deck the way Marp CLI's HTML conversion does, with "
-        "the build's options, themes and snippet code; `tests/test_lint_parity.py` holds the "
-        "slide markup and CSS byte-identical to Marp CLI's on every corpus deck. Remote "
-        "requests fail at once (the check runs offline, like the build). `--no-render` skips "
-        "these rules.", ""]}
-    out = ["# marpkit lint rules", "",
-           "Generated from `tools/marpkit/lint` (`.venv/bin/python -m marpkit.outputs.formats > "
-           "docs/rules.md`); `marpkit rule CODE` prints the same text.", "",
-           "Select and ignore rules with `--select` / `--ignore` or in `pyproject.toml`:", "",
-           "```toml", "[tool.marpkit.lint]",
-           'select = ["ALL"]          # codes or prefixes: "MK2", "MK401"',
-           'ignore = ["MK405"]', "", "[tool.marpkit.lint.per-file-ignores]",
-           '"slides/00-*.md" = ["MK6"]', "", "[tool.marpkit.lint.thresholds]"]
-    for key, value in DEFAULT_THRESHOLDS.items():
-        if value is None:
-            value = ("(off: the table's width is estimated instead)" if key == "max_table_columns"
-                     else "(derived from the deck's size and theme)")
-        out.append(f"# {key} = {value}")
-    out += ["```", "",
-            "A comment `<!-- marpkit-disable MK401 MK402 -->` silences those rules on its slide "
-            "(no codes: every rule); `<!-- marpkit-disable-file MK315 -->` for the whole deck.",
-            "MK301-MK307 are reserved for `marpkit check`.", ""]
-    current = None
-    for code in sorted(REGISTRY):
-        r = REGISTRY[code]
-        if code[:3] != current:
-            current = code[:3]
-            out += [f"## {current}xx: {families.get(current, '')}", "", *intros.get(current, [])]
-        fix = "safe fix (`--fix`)" if r.fixable else "no automatic fix"
-        out += [f"### {code} `{r.name}`", "",
-                f"*{r.severity}*, {fix}{', needs rendering' if r.scope == 'rendered' else ''}. "
-                f"{r.summary}", "", r.rationale.replace("\n", " "), "", "```markdown", r.example,
-                "```", ""]
-    return "\n".join(out)
-
-
-if __name__ == "__main__":
-    from marpkit.lint.registry import load_rules
-
-    load_rules()
-    print(rules_markdown(), end="")

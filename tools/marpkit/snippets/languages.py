@@ -116,9 +116,9 @@ def _marker_text(comment: str) -> re.Match | None:
     return _MARKER.match(text)
 
 
-def markers(path: PurePath, text: str) -> list[Marker]:
+def markers(path: PurePath | None, text: str) -> list[Marker]:
     """Every region marker of a snippet file: a comment alone on its line."""
-    lexer = _lexer_for_file(path.name)
+    lexer = _lexer_for_file(path.name) if path is not None else None
     if lexer is None or lexer.name == "Text only":
         found = []
         for number, line in enumerate(text.splitlines(), start=1):
