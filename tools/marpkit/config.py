@@ -1,7 +1,14 @@
-"""Project discovery and `[tool.marpkit]` configuration."""
+"""Project discovery and `[tool.marpkit]` configuration, validated once.
+
+Every key of every `[tool.marpkit.*]` table is declared in SCHEMA with its
+type: an unknown key or a wrong type is exit 2 naming it (with the closest
+known key), never silently ignored. Stages read their tables through
+`Project.section`, already checked.
+"""
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +41,52 @@ class Project:
         return value if isinstance(value, dict) else {}
 
 
+# table -> key -> type ("str" | "bool" | "int" | "number" | "list[str]" | "list[int]" | "table")
+SCHEMA: dict[str, dict[str, str]] = {
+    "": {"title": "str", "slides_dir": "str", "snippets_dir": "str", "build_dir": "str",
+         "themes_dir": "str", "cache_dir": "str",
+         "build": "table", "lint": "table", "course": "table", "check": "table"},
+    "build": {"formats": "list[str]", "html": "bool", "pdf_outlines": "bool", "pdf_notes": "bool",
+              "index": "bool"},
+    # lint's own keys are checked further by lint.settings (codes, thresholds).
+    "lint": {"select": "list[str]", "ignore": "list[str]", "per-file-ignores": "table",
+             "per_file_ignores": "table", "thresholds": "table"},
+    "course": {"planned": "list[int]", "theme": "str", "footer": "str"},
+    "check": {},
+}
+_TYPES = {
+    "str": (lambda v: isinstance(v, str), "a string"),
+    "bool": (lambda v: isinstance(v, bool), "true or false"),
+    "int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
+    "number": (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number"),
+    "list[str]": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+                  "a list of strings"),
+    "list[int]": (lambda v: isinstance(v, list) and all(isinstance(x, int) and not isinstance(x, bool)
+                                                        for x in v), "a list of whole numbers"),
+    "table": (lambda v: isinstance(v, dict), "a table"),
+}
+
+
+def validate(settings: dict) -> None:
+    """Raise UsageError for the first unknown key or mistyped value."""
+    def check(table: str, values: dict) -> None:
+        known = SCHEMA[table]
+        name = "[tool.marpkit" + (f".{table}" if table else "") + "]"
+        for key, value in values.items():
+            if key not in known:
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else \
+                    f" (known: {', '.join(sorted(known)) or 'none'})"
+                raise UsageError(f"pyproject.toml: {name} unknown key {key!r}{hint}")
+            accepts, wanted = _TYPES[known[key]]
+            if not accepts(value):
+                raise UsageError(f"pyproject.toml: {name} {key} must be {wanted}, not {value!r}")
+            if known[key] == "table" and not table and key in SCHEMA:
+                check(key, value)
+
+    check("", settings)
+
+
 def find_root(start: Path | None = None) -> Path:
     here = (start or Path.cwd()).resolve()
     for candidate in [here, *here.parents]:
@@ -57,11 +110,10 @@ def load_project(start: Path | None = None) -> Project:
         settings = data.get("tool", {}).get("marpkit", {}) or {}
         if not isinstance(settings, dict):
             raise UsageError("pyproject.toml: [tool.marpkit] must be a table")
+        validate(settings)
 
     def directory(key: str, default: str) -> Path:
         value = settings.get(key, default)
-        if not isinstance(value, str):
-            raise UsageError(f"pyproject.toml: [tool.marpkit] {key} must be a string")
         return (root / value).resolve()
 
     return Project(

@@ -37,6 +37,12 @@ def sync_cmd(decks, check):
             if drifted:
                 status = Exit.FINDINGS
         elif drifted:
-            atomic_write(path, text.encode("utf-8"))
-            click.echo(f"{deck.display_path}: synced {len(drifted)} fence(s)")
+            fixed = [finding for finding, fix in drifted if fix is not None]
+            stuck = [finding for finding, fix in drifted if fix is None]
+            if fixed:
+                atomic_write(path, text.encode("utf-8"))
+                click.echo(f"{deck.display_path}: synced {len(fixed)} fence(s)")
+            if stuck:  # an unclosed fence: its end would be a guess
+                print_findings(stuck)
+                status = Exit.FINDINGS
     return status

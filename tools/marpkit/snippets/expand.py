@@ -9,34 +9,69 @@ from __future__ import annotations
 from marpkit.edits import apply_fixes
 from marpkit.findings import Finding, Fix
 from marpkit.model.deck import CodeBlock, Deck
-from marpkit.snippets.store import SnippetStore, resolve_deck
+from marpkit.snippets.store import Resolution, SnippetStore, resolve_deck
 
 DRIFT = "MK313"
 
 
-def body_fix(deck: Deck, block: CodeBlock, code: str, description: str) -> Fix | None:
-    """Replace a fence's body with `code`, keeping the fence's indent and line endings."""
-    if not block.closed or block.indent.strip():
-        return None  # inside a blockquote or unclosed: not a safe mechanical edit
-    if fence_body_matches(block, code):
-        return None
-    start = deck.offset(block.body_line)
-    end = deck.offset(block.end_line)
-    replacement = "".join(block.indent + line + deck.newline if line else deck.newline
-                          for line in code.splitlines())
-    return Fix(description, start, end, replacement)
-
-
 def _normalized(code: str) -> list[str]:
-    # Trailing blanks are invisible on a slide; they are not drift.
+    # Trailing whitespace and trailing blank lines are invisible on a slide:
+    # they are not drift. Anything else (tabs, leading blank lines, text) is.
     lines = [line.rstrip() for line in code.splitlines()]
     while lines and not lines[-1]:
         lines.pop()
     return lines
 
 
+def first_difference(body: str, code: str) -> int | None:
+    """The 0-based body line where a fence first differs from `code`, or None
+    if the audience would see the same code: the one drift decision."""
+    shown, wanted = _normalized(body), _normalized(code)
+    if shown == wanted:
+        return None
+    for number, (a, b) in enumerate(zip(shown, wanted, strict=False)):
+        if a != b:
+            return number
+    return min(len(shown), len(wanted))
+
+
 def fence_body_matches(block: CodeBlock, code: str) -> bool:
-    return _normalized(block.body) == _normalized(code)
+    return first_difference(block.body, code) is None
+
+
+def body_fix(deck: Deck, block: CodeBlock, code: str, description: str) -> Fix | None:
+    """Replace a fence's body with `code`, keeping the fence's indent (or
+    blockquote prefix) and line endings; None if nothing differs or the fence
+    is unclosed (its end is a guess)."""
+    if not block.closed or fence_body_matches(block, code):
+        return None
+    if block.indent.strip():
+        # A fence in a blockquote: safe only if every body line carries the prefix.
+        lines = [deck.line_text(n) for n in range(block.body_line, block.end_line)]
+        if not all(line.startswith(block.indent) for line in lines):
+            return None
+    start = deck.offset(block.body_line)
+    end = deck.offset(block.end_line)
+    prefix_blank = block.indent.rstrip()
+    replacement = "".join(block.indent + line + deck.newline if line else prefix_blank + deck.newline
+                          for line in code.splitlines())
+    return Fix(description, start, end, replacement)
+
+
+def drift(deck: Deck, res: Resolution) -> tuple[Finding, Fix | None] | None:
+    """The MK313 finding (and its fix) for a resolved fence whose body is not the
+    file's code; None when it shows the same code."""
+    differ = first_difference(res.block.body, res.code)
+    if differ is None:
+        return None
+    block = res.block
+    slide = deck.slides[block.slide - 1]
+    line = min(block.body_line + differ, max(block.end_line, block.line))
+    fix = body_fix(deck, block, res.code, f"line {block.line}: update code from {res.ref}")
+    return Finding(deck.display_path, line, 1, DRIFT,
+                   f"fence body differs from snippet {res.ref} (first at body line {differ + 1}; "
+                   "run `marpkit sync`)", "error", slide.index, slide.title,
+                   end_line=block.end_line, fix=fix), fix
 
 
 def expand(deck: Deck, store: SnippetStore, outputs=None, resolutions=None
@@ -78,22 +113,7 @@ def sync_deck(deck: Deck, store: SnippetStore, outputs=None) -> tuple[list[Findi
         if not res.ok:
             errors.append(res.finding)
             continue
-        fix = body_fix(deck, res.block, res.code, f"sync fence body from {res.ref}")
-        if fix is None:
-            continue
-        slide = deck.slides[res.block.slide - 1]
-        first_diff = _first_differing_line(res.block.body, res.code)
-        drifted.append((Finding(
-            deck.display_path, res.block.body_line + first_diff, 1, DRIFT,
-            f"fence body differs from snippet {res.ref} (run `marpkit sync`)",
-            "error", slide.index, slide.title), fix))
-    text, _ = apply_fixes(deck.text, [fix for _, fix in drifted])
+        if found := drift(deck, res):
+            drifted.append(found)
+    text, _ = apply_fixes(deck.text, [fix for _, fix in drifted if fix is not None])
     return errors, drifted, text
-
-
-def _first_differing_line(body: str, code: str) -> int:
-    a, b = body.splitlines(), code.splitlines()
-    for number, (x, y) in enumerate(zip(a, b, strict=False)):
-        if x != y:
-            return number
-    return min(len(a), len(b))

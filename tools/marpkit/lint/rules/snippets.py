@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from marpkit.lint.context import DeckContext, ProjectContext
 from marpkit.lint.registry import rule
-from marpkit.snippets.expand import body_fix
+from marpkit.snippets.expand import drift as snippet_drift
 from marpkit.snippets.store import SnippetFile
 
 INLINE_LANGS = frozenset({"python", "py", "python3", "shell", "bash", "sh", "zsh", "console"})
@@ -61,17 +61,10 @@ def drift(ctx: DeckContext):
     for res in ctx.resolutions:
         if not res.ok or res.code is None:
             continue
-        block = res.block
-        if block.body.rstrip("\n") == res.code.rstrip("\n"):
-            continue
-        shown, wanted = block.body.splitlines(), res.code.splitlines()
-        differ = next((i for i, (a, b) in enumerate(zip(shown, wanted, strict=False)) if a != b),
-                      min(len(shown), len(wanted)))
-        line = min(block.body_line + differ, max(block.end_line, block.line))
-        fix = body_fix(ctx.deck, block, res.code, f"line {block.line}: update code from {res.ref}")
-        yield ctx.finding("MK313", line, block.column,
-                          f"code differs from {res.ref} (first at body line {differ + 1})",
-                          fix=fix, end_line=block.end_line, slide=block.slide)
+        if found := snippet_drift(ctx.deck, res):
+            finding, fix = found
+            yield ctx.finding("MK313", finding.line, res.block.column, finding.message,
+                              fix=fix, end_line=finding.end_line, slide=res.block.slide)
 
 
 @rule("MK314", "snippet-file-unused", severity="warning", scope="project",
