@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from marpkit.codes import all_codes
 
 _CODE = re.compile(r"\bMK\d{3}\b")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import write
 
+from conftest import write
 from marpkit.config import load_project
 from marpkit.model.load import open_deck
 from marpkit.snippets.expand import expand

@@ -1,4 +1,7 @@
 import os
+from pathlib import Path
+
+import pytest
 
 from conftest import write
 from marpkit.snippets.store import parse_snippet
@@ -112,3 +115,56 @@ def test_sync_keeps_crlf_line_endings(project, run_cli):
     deck.write_bytes(b"# T\r\n\r\n```python snippet=a.py\r\nold\r\n```\r\n")
     assert run_cli("sync")[0] == 0
     assert deck.read_bytes() == b"# T\r\n\r\n```python snippet=a.py\r\nx = 1\r\ny = 2\r\n```\r\n"
+
+
+# --------------------------------------------------------------------------- languages (pygments)
+
+@pytest.mark.parametrize("name, text", [
+    ("q.sql", "-- region pick\nSELECT 1;\n-- endregion\n"),
+    ("p.html", "<!-- region pick -->\n<p>hi</p>\n<!-- endregion -->\n"),
+    ("s.css", "/* region pick */\np { color: red; }\n/* endregion */\n"),
+    ("a.py", "# region pick\nprint(1)\n# endregion\n"),
+])
+def test_region_markers_are_comments_of_the_language(name, text):
+    from marpkit.snippets.store import parse_snippet
+
+    snippet = parse_snippet(Path(name), text)
+    assert not snippet.errors
+    code, lines = snippet.shown("pick")
+    assert code == text.splitlines()[1] + "\n" and lines == [2]
+
+
+def test_marker_inside_a_string_literal_is_not_a_marker():
+    from marpkit.snippets.store import parse_snippet
+
+    text = 'HELP = """\n# region fake\n"""\n# region real\nprint(HELP)\n# endregion\n'
+    snippet = parse_snippet(Path("a.py"), text)
+    assert set(snippet.regions) == {"real"} and not snippet.errors
+    assert "# region fake" in snippet.shown(None)[0]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("# region a\nx = 1\n# endregion\n# region a\ny = 2\n# endregion\n", "defined twice"),
+    ("# region a\nx = 1\n", "never closed"),
+])
+def test_malformed_markers_are_refused_by_every_command(project, run_cli, text, message):
+    write(project / "snippets" / "m" / "a.py", text)
+    write(project / "slides" / "d.md", "---\nmarp: true\n---\n\n# T\n\n```python snippet=m/a.py#a\nx = 1\n```\n")
+    for args in (["sync", "--check"], ["sync"], ["lint", "--no-render"]):
+        status, out, _ = run_cli(*args)
+        assert status == 1 and "MK316" in out and message in out, (args, out)
+
+
+def test_empty_region_name_is_an_error(project, run_cli):
+    write(project / "snippets" / "m" / "a.py", "# region a\nx = 1\n# endregion\n")
+    write(project / "slides" / "d.md", "---\nmarp: true\n---\n\n```python snippet=m/a.py#\nx = 1\n```\n")
+    status, out, _ = run_cli("sync", "--check")
+    assert status == 1 and "MK311" in out and "empty region name" in out
+
+
+def test_extract_names_files_by_the_language(project, run_cli):
+    write(project / "slides" / "d.md",
+          "---\nmarp: true\n---\n\n# Q\n\n```sql\nSELECT 1;\n```\n\n---\n\n# R\n\n```r\nx <- 1\n```\n")
+    assert run_cli("extract", "slides/d.md")[0] == 0
+    assert (project / "snippets" / "d" / "01-q.sql").is_file()
+    assert (project / "snippets" / "d" / "02-r.R").is_file()

@@ -15,13 +15,10 @@ from pathlib import Path
 from marpkit.check.header import Header, HeaderError, parse_header
 from marpkit.config import Project
 from marpkit.findings import Finding, UsageError
-from marpkit.model.deck import Deck, DeckError, load_deck
+from marpkit.model.deck import Deck
+from marpkit.model.load import Unreadable, open_deck
+from marpkit.snippets import languages
 from marpkit.snippets.store import Resolution, SnippetStore, resolve_deck
-
-PYTHON_EXT = {".py", ".pyw"}
-SHELL_EXT = {".sh", ".bash"}
-PYTHON_LANGS = {"python", "py", "python3"}
-SHELL_LANGS = {"bash", "sh", "shell", "console", "zsh"}
 
 # Heavy frameworks a course may show but a checking machine may lack: a
 # snippet importing one that is not installed is skipped with the reason, as
@@ -48,15 +45,7 @@ class Task:
 
 
 def _kind(path: Path, langs: set[str]) -> str | None:
-    if path.suffix in PYTHON_EXT:
-        return "python"
-    if path.suffix in SHELL_EXT:
-        return "shell"
-    if langs & PYTHON_LANGS:
-        return "python"
-    if langs & SHELL_LANGS:
-        return "shell"
-    return None
+    return languages.run_kind(path, langs)
 
 
 def plan(project: Project, args: tuple[str, ...]) -> tuple[list[Task], list[Finding]]:
@@ -83,14 +72,10 @@ def plan(project: Project, args: tuple[str, ...]) -> tuple[list[Task], list[Find
     everything = not args
     tasks: dict[Path, Task] = {}
     for deck_path in deck_paths:
-        display = project.rel(deck_path)
         try:
-            deck = load_deck(deck_path, display)
-        except DeckError as exc:
-            findings.append(Finding(exc.path, exc.line, exc.column, "MK204", str(exc)))
-            continue
-        except OSError as exc:
-            findings.append(Finding(display, 1, 1, "MK204", f"cannot read deck: {exc.strerror}"))
+            deck = open_deck(project, deck_path)
+        except Unreadable as exc:
+            findings.append(exc.finding)
             continue
         for res in resolve_deck(deck, store):
             path = store.safe_path(res.rel_path)

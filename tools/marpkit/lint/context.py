@@ -11,7 +11,8 @@ from marpkit.config import Project
 from marpkit.findings import Finding, Fix
 from marpkit.lint.registry import REGISTRY
 from marpkit.lint.settings import LintSettings
-from marpkit.model.deck import Deck, DeckError
+from marpkit.model.deck import Deck
+from marpkit.model.load import Unreadable
 from marpkit.snippets.store import Resolution, SnippetStore, resolve_deck
 
 BUILTIN_THEMES = ("default", "gaia", "uncover")
@@ -70,7 +71,7 @@ class DeckContext:
     store: SnippetStore
     themes: dict[str, Theme]
     deck: Deck | None = None
-    error: DeckError | None = None
+    error: Unreadable | None = None
     findings: list[Finding] = field(default_factory=list)
 
     @cached_property

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +12,7 @@ from marpkit.findings import Finding, UsageError
 from marpkit.lint.context import DeckContext, ProjectContext, load_themes
 from marpkit.lint.registry import REGISTRY, load_rules
 from marpkit.lint.settings import LintSettings
-from marpkit.model.deck import DeckError, load_deck, read_text
+from marpkit.model.load import NOT_A_DECK, Unreadable, open_deck
 from marpkit.snippets.store import SnippetStore
 
 if TYPE_CHECKING:
@@ -27,14 +26,6 @@ class LintRun:
     findings: list[Finding] = field(default_factory=list)
     decks: list[DeckContext] = field(default_factory=list)
     texts: dict[Path, str] = field(default_factory=dict)  # what each deck said when read
-
-
-def display_path(path: Path) -> str:
-    """Paths as the user typed them relative to the working directory, like ruff prints them."""
-    try:
-        return os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return str(path)
 
 
 def _suppressions(ctx: DeckContext) -> tuple[dict[int, set[str] | None], set[str] | None, bool]:
@@ -74,36 +65,36 @@ def _keep(ctx: DeckContext, findings) -> list[Finding]:
 
 
 def run(project: Project, settings: LintSettings, paths: list[Path], *,
-        render: bool | RenderSession = True, whole_project: bool | None = None) -> LintRun:
+        render: bool | RenderSession = True, whole_project: bool | None = None,
+        sources: dict[Path, str] | None = None) -> LintRun:
     """Lint `paths`. `render` is False for static rules only, True to render
-    too, or a render session the caller started early (`render.start`)."""
+    too, or a render session the caller started early (`render.start`).
+    `sources` gives a deck's text instead of its file (an editor's buffer)."""
     if render is True and paths:
         from marpkit.lint.render import start, wants_render  # noqa: PLC0415 - keeps static lint light
 
         if not wants_render(settings):
-            return run(project, settings, paths, render=False, whole_project=whole_project)
+            return run(project, settings, paths, render=False, whole_project=whole_project,
+                       sources=sources)
         with start(project, settings) as session:
-            return run(project, settings, paths, render=session, whole_project=whole_project)
+            return run(project, settings, paths, render=session, whole_project=whole_project,
+                       sources=sources)
     load_rules()
     rules = [r for r in REGISTRY.values() if settings.enabled(r.code)]
     out = LintRun()
     store = SnippetStore(project.snippets_dir)
     themes = load_themes(project.themes_dir)
     for path in paths:
-        display = display_path(path)
+        display = project.rel(path)
         ctx = DeckContext(path, display, project, settings, store, themes)
         out.decks.append(ctx)
         try:
-            text = read_text(path, display)
-            ctx.deck = load_deck(path, display, text)
-            out.texts[path] = text
-        except DeckError as exc:
+            ctx.deck = open_deck(project, path, (sources or {}).get(path))
+            out.texts[path] = ctx.deck.text
+        except Unreadable as exc:
             ctx.error = exc
-            if settings.enabled("MK204", display):
-                out.findings.append(Finding(display, exc.line, exc.column, "MK204",
-                                            f"file is not UTF-8 ({exc})", "error"))
-        except OSError as exc:
-            raise UsageError(f"{display}: cannot read: {exc.strerror}") from None
+            if settings.enabled(NOT_A_DECK, display):
+                out.findings.append(exc.finding)
 
     if whole_project is None:
         all_decks = {p.resolve() for p in project.decks()}

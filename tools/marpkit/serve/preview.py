@@ -36,7 +36,7 @@ from marpkit.build import pipeline as build
 from marpkit.config import Project
 from marpkit.findings import Exit, Finding, UsageError, print_findings
 from marpkit.fsutil import atomic_write
-from marpkit.model.deck import DeckError, load_deck
+from marpkit.model.load import Unreadable, open_deck
 from marpkit.snippets.expand import sync_deck
 from marpkit.snippets.store import SnippetStore, resolve_deck
 
@@ -99,14 +99,10 @@ class Preview:
         `force` rewrites the preview even if its text is unchanged, so that Marp
         reloads pages whose images changed.
         """
-        display = self.project.rel(deck_path)
         try:
-            deck = load_deck(deck_path, display)
-        except DeckError as exc:
-            click.echo(f"{exc.path}:{exc.line}:{exc.column}: MK204 {exc}")
-            return None
-        except OSError as exc:
-            click.echo(f"{display}: cannot read: {exc.strerror}")
+            deck = open_deck(self.project, deck_path)
+        except Unreadable as exc:
+            print_findings([exc.finding])
             return None
         resolutions = resolve_deck(deck, store)
         # Unresolved references are remembered too: creating the missing file
@@ -175,7 +171,7 @@ def lint_findings(preview: Preview, deck_paths: list[Path], store: SnippetStore
     if found is None:
         found = engine.run(project, settings, deck_paths, render=False).findings
     by_deck: dict[Path, list[Finding]] = {path: [] for path in deck_paths}
-    displays = {engine.display_path(path): path for path in deck_paths}
+    displays = {project.rel(path): path for path in deck_paths}
     for finding in found:
         if finding.path in displays:
             by_deck[displays[finding.path]].append(finding)
@@ -184,8 +180,8 @@ def lint_findings(preview: Preview, deck_paths: list[Path], store: SnippetStore
 
 def _sync_findings(project: Project, deck_path: Path, store: SnippetStore) -> list[Finding]:
     try:
-        deck = load_deck(deck_path, project.rel(deck_path))
-    except (DeckError, OSError):
+        deck = open_deck(project, deck_path)
+    except Unreadable:
         return []  # already reported by Preview.render
     errors, drifted, _ = sync_deck(deck, store)
     return errors + [finding for finding, _ in drifted]

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from marpkit.lint.context import DeckContext, ProjectContext
 from marpkit.lint.registry import rule
+from marpkit.snippets import languages
 from marpkit.snippets.expand import drift as snippet_drift
 from marpkit.snippets.store import SnippetFile
-
-INLINE_LANGS = frozenset({"python", "py", "python3", "shell", "bash", "sh", "zsh", "console"})
 
 
 def _resolver_findings(ctx: DeckContext, code: str):
@@ -99,7 +98,7 @@ wandb.init(project="demo")
 ```   ->   ```python snippet=tracking.py#init""")
 def inline_code(ctx: DeckContext):
     for block in ctx.deck.code_blocks:
-        if block.lang.lower() in INLINE_LANGS and not block.snippet and block.body.strip():
+        if languages.is_runnable_lang(block.lang) and not block.snippet and block.body.strip():
             yield ctx.finding("MK315", block.line, block.column,
                               f"inline `{block.lang}` code block has no `snippet=` "
                               "(it is never run)", slide=block.slide)

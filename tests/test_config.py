@@ -1,0 +1,56 @@
+"""[tool.marpkit] is validated once, in config.py: a mistake is exit 2 naming it."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import write
+
+
+@pytest.mark.parametrize("toml, message", [
+    ("[tool.marpkit]\ntitle = 42\n", "[tool.marpkit] title must be a string, not 42"),
+    ("[tool.marpkit]\nslide_dir = 'decks'\n", "unknown key 'slide_dir' (did you mean 'slides_dir'?)"),
+    ("[tool.marpkit.build]\npdf_outlines = 'maybe'\n", "[tool.marpkit.build] pdf_outlines must be true or false"),
+    ("[tool.marpkit.course]\nplanned = ['six']\n", "planned must be a list of whole numbers"),
+    ("[tool.marpkit.bild]\nhtml = true\n", "unknown key 'bild' (did you mean 'build'?)"),
+])
+@pytest.mark.parametrize("command", [["sync", "--check"], ["lint", "--no-render"], ["inspect", "slides/d.md"]],
+                         ids=lambda c: c[0])
+def test_bad_config_is_a_usage_error(project, run_cli, toml, message, command):
+    write(project / "slides" / "d.md", "---\nmarp: true\n---\n\n# T\n")
+    write(project / "pyproject.toml", toml)
+    status, _, err = run_cli(*command)
+    assert status == 2 and message in err, err
+    assert "Traceback" not in err
+
+
+def test_good_config_passes(project, run_cli):
+    write(project / "slides" / "d.md", "---\nmarp: true\n---\n\n# T\n")
+    write(project / "pyproject.toml", "[tool.marpkit]\ntitle = 'C'\n[tool.marpkit.build]\nformats = ['html']\n"
+                                      "[tool.marpkit.course]\nplanned = [2]\ntheme = 'default'\n")
+    assert run_cli("sync", "--check")[0] == 0
+
+
+def test_lint_paths_are_relative_to_the_project_from_any_folder(project, run_cli, monkeypatch):
+    """Linting from slides/ files findings under slides/d.md, like every other command."""
+    write(project / "slides" / "d.md", "---\nmarp: true\n---\n\n# T\n\n```python\nprint(1)\n```\n")
+    monkeypatch.chdir(project / "slides")
+    status, out, _ = run_cli("lint", "--no-render", "--select", "MK315", "d.md")
+    assert status == 0 and out.startswith("slides/d.md:7:1: MK315"), out
+
+
+@pytest.mark.parametrize("command", [["sync", "--check"], ["lint", "--no-render"], ["check"],
+                                     ["inspect", "slides/bad.md"]],
+                         ids=lambda c: c[0])
+def test_unreadable_deck_is_the_same_mk204_everywhere(project, run_cli, command):
+    (project / "slides" / "bad.md").write_bytes(b"---\nmarp: true\n---\n\n# caf\xe9\n")
+    status, out, _ = run_cli(*command)
+    assert status == 1
+    assert "slides/bad.md:5:6: MK204 not UTF-8: byte 0xe9 cannot be decoded" in out, out
+
+
+def test_a_folder_means_every_deck_below_it(project, run_cli):
+    write(project / "slides" / "part" / "a.md", "---\nmarp: true\n---\n\n```python snippet=m/nope.py\n```\n")
+    for command in (["sync", "--check", "slides"], ["lint", "--no-render", "--select", "MK310", "slides"]):
+        status, out, _ = run_cli(*command)
+        assert status == 1 and "slides/part/a.md:5" in out and "MK310" in out, (command, out)
