@@ -6,7 +6,6 @@ import json
 from types import SimpleNamespace
 
 from conftest import write
-
 from marpkit.config import load_project
 from marpkit.edits import apply_fixes
 from marpkit.findings import Finding, Fix
