@@ -26,6 +26,7 @@ COMMANDS = {
     "rule": "marpkit.lint.command:rule_cmd",
     "serve": "marpkit.serve:serve_cmd",
     "new": "marpkit.new:new_cmd",
+    "lsp": "marpkit.lsp.command:lsp_cmd",
 }
 
 

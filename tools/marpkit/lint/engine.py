@@ -74,27 +74,36 @@ def _keep(ctx: DeckContext, findings) -> list[Finding]:
 
 
 def run(project: Project, settings: LintSettings, paths: list[Path], *,
-        render: bool | RenderSession = True, whole_project: bool | None = None) -> LintRun:
+        render: bool | RenderSession = True, whole_project: bool | None = None,
+        texts: dict[Path, str] | None = None, store: SnippetStore | None = None,
+        displays: dict[Path, str] | None = None) -> LintRun:
     """Lint `paths`. `render` is False for static rules only, True to render
-    too, or a render session the caller started early (`render.start`)."""
+    too, or a render session the caller started early (`render.start`).
+
+    An editor passes what its buffers hold: `texts` is linted instead of those
+    files (static rules only: the browser renders files), `store` may read
+    snippets from buffers too, and `displays` names each path as it reports it."""
     if render is True and paths:
         from marpkit.lint.render import start, wants_render  # noqa: PLC0415 - keeps static lint light
 
         if not wants_render(settings):
-            return run(project, settings, paths, render=False, whole_project=whole_project)
+            return run(project, settings, paths, render=False, whole_project=whole_project,
+                       texts=texts, store=store, displays=displays)
         with start(project, settings) as session:
-            return run(project, settings, paths, render=session, whole_project=whole_project)
+            return run(project, settings, paths, render=session, whole_project=whole_project,
+                       texts=texts, store=store, displays=displays)
     load_rules()
     rules = [r for r in REGISTRY.values() if settings.enabled(r.code)]
     out = LintRun()
-    store = SnippetStore(project.snippets_dir)
+    texts = texts or {}
+    store = store or SnippetStore(project.snippets_dir)
     themes = load_themes(project.themes_dir)
     for path in paths:
-        display = display_path(path)
+        display = (displays or {}).get(path) or display_path(path)
         ctx = DeckContext(path, display, project, settings, store, themes)
         out.decks.append(ctx)
         try:
-            text = read_text(path, display)
+            text = texts[path] if path in texts else read_text(path, display)
             ctx.deck = load_deck(path, display, text)
             out.texts[path] = text
         except DeckError as exc:

@@ -1,0 +1,250 @@
+"""`marpkit lsp` end to end: pytest-lsp's client over stdio against the real server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from conftest import ROOT, needs_chromium, needs_marp, shared_path, write
+from marpkit.lsp.positions import Text
+
+pytestmark = pytest.mark.asyncio
+SERVER = ClientServerConfig(
+    server_command=[sys.executable, "-m", "marpkit", "lsp"],
+    server_env={**os.environ, "PYTHONPATH": str(ROOT / "tools")},
+)
+
+SNIPPET = """\
+import wandb
+
+# region init
+run = wandb.init(project="demo")
+# endregion
+
+# region loop
+for step in range(3):
+    run.log({"loss": 1 / (step + 1)})
+# endregion
+"""
+
+DECK = """\
+---
+marp: true
+theme: default
+---
+
+# Tracking
+
+```python snippet=demo/train.py#loop
+for step in range(3):
+    run.log({"loss": 1 / (step + 1)})
+```
+"""
+
+
+@pytest_lsp.fixture(config=SERVER)
+async def client(lsp_client: LanguageClient):
+    lsp_client.registrations = []
+
+    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(params: types.RegistrationParams):
+        lsp_client.registrations += params.registrations
+
+    await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=pytest_lsp.client_capabilities("visual-studio-code")))
+    yield
+    await lsp_client.shutdown_session()
+
+
+class Doc:
+    """An open buffer on the client side: its text and version, kept in step with the server."""
+
+    def __init__(self, client: LanguageClient, path: Path, text: str | None = None):
+        self.client, self.path, self.uri = client, path, path.resolve().as_uri()
+        self.text = path.read_text(encoding="utf-8") if text is None else text
+        self.version = 1
+        client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(
+            self.uri, "markdown" if path.suffix == ".md" else "python", self.version, self.text)))
+
+    def replace(self, text: str) -> None:
+        self.version += 1
+        self.text = text
+        self.client.text_document_did_change(types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(self.version, self.uri),
+            [types.TextDocumentContentChangeWholeDocument(text)]))
+
+    def apply(self, edits: list[types.TextEdit]) -> None:
+        t = Text(self.text)
+        out = self.text
+        for edit in sorted(edits, key=lambda e: t.offset(e.range.start), reverse=True):
+            out = out[: t.offset(edit.range.start)] + edit.new_text + out[t.offset(edit.range.end):]
+        self.replace(out)
+
+    def save(self) -> None:
+        self.path.write_text(self.text, encoding="utf-8")
+        self.client.text_document_did_save(types.DidSaveTextDocumentParams(
+            types.TextDocumentIdentifier(self.uri)))
+
+    def at(self, needle: str, line_offset: int = 0) -> types.Position:
+        """Position of `needle` (first occurrence)."""
+        offset = self.text.index(needle) + line_offset
+        return Text(self.text).at_offset(offset)
+
+    async def diagnostics(self, until, timeout: float = 15.0, source: str | None = "marpkit"):
+        """Wait until `until(diagnostics)` holds for the published diagnostics."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [d for d in self.client.diagnostics.get(self.uri, [])
+                     if source is None or d.source == source]
+            if until(found):
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"diagnostics never matched: {[(d.code, d.message) for d in found]}")
+            await asyncio.sleep(0.02)
+
+
+def codes(diagnostics) -> list[str]:
+    return sorted(str(d.code) for d in diagnostics)
+
+
+@pytest.fixture
+def course(project):
+    write(project / "snippets" / "demo" / "train.py", SNIPPET)
+    write(project / "slides" / "01-demo.md", DECK)
+    return project
+
+
+async def test_seed_deck_mojibake_fix_round_trip(client: LanguageClient, project):
+    seed = shared_path("seed", "05-wandb-tracking.original.md")
+    deck = project / "slides" / "05-wandb-tracking.md"
+    shutil.copyfile(seed, deck)
+    from marpkit.config import load_project
+    from marpkit.lint import engine
+    from marpkit.lint.settings import load_settings
+
+    p = load_project(project)
+    expected = sorted({f.line - 1 for f in engine.run(p, load_settings({}), [deck], render=False).findings
+                       if f.code == "MK201"})
+    assert expected  # the seed deck's mojibake
+    doc = Doc(client, deck)
+    found = await doc.diagnostics(lambda ds: any(d.code == "MK201" for d in ds))
+    mojibake = [d for d in found if d.code == "MK201"]
+    assert sorted({d.range.start.line for d in mojibake}) == expected
+    first = mojibake[0]
+    assert first.severity == types.DiagnosticSeverity.Error
+    assert first.code_description is not None and "#mk201-mojibake" in first.code_description.href
+
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        types.TextDocumentIdentifier(doc.uri), first.range,
+        types.CodeActionContext([first], only=[types.CodeActionKind.QuickFix])))
+    titles = [a.title for a in actions]
+    fix = next(a for a in actions if a.title.startswith("MK201:"))
+    assert any(t.startswith("Disable MK201 on this slide") for t in titles)
+    (change,) = fix.edit.document_changes
+    line_before = doc.text.splitlines()[first.range.start.line]
+    doc.apply(change.edits)
+    line_after = doc.text.splitlines()[first.range.start.line]
+    assert line_after != line_before and "‚Ä" not in line_after
+
+    fixed_line = first.range.start.line
+    await doc.diagnostics(lambda ds: not any(d.code == "MK201" and d.range.start.line == fixed_line
+                                             for d in ds)
+                          and sum(d.code == "MK201" for d in ds) == len(mojibake) - 1)
+
+
+async def test_disable_on_this_slide_silences_the_rule(client: LanguageClient, course):
+    deck = course / "slides" / "01-demo.md"
+    doc = Doc(client, deck, DECK + "\n---\n\n# Inline\n\n```python\nprint('hi')\n```\n")
+    found = await doc.diagnostics(lambda ds: "MK315" in codes(ds))
+    target = next(d for d in found if d.code == "MK315")
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        types.TextDocumentIdentifier(doc.uri), target.range, types.CodeActionContext([target])))
+    disable = next(a for a in actions if a.title.startswith("Disable MK315"))
+    doc.apply(disable.edit.document_changes[0].edits)
+    assert "<!-- marpkit-disable MK315 -->" in doc.text
+    await doc.diagnostics(lambda ds: "MK315" not in codes(ds))
+
+
+async def test_definition_hover_and_references(client: LanguageClient, course):
+    doc = Doc(client, course / "slides" / "01-demo.md")
+    await doc.diagnostics(lambda ds: True)
+    fence = doc.at("snippet=demo/train.py#loop")
+    result = await client.text_document_definition_async(types.DefinitionParams(
+        types.TextDocumentIdentifier(doc.uri), fence))
+    assert result.uri == (course / "snippets" / "demo" / "train.py").resolve().as_uri()
+    assert result.range.start.line == SNIPPET.splitlines().index("# region loop")
+    # From a body line: the very file line it shows.
+    body = await client.text_document_definition_async(types.DefinitionParams(
+        types.TextDocumentIdentifier(doc.uri), doc.at("    run.log")))
+    assert body.range.start.line == SNIPPET.splitlines().index('    run.log({"loss": 1 / (step + 1)})')
+
+    hover = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(doc.uri), fence))
+    assert "demo/train.py#loop" in hover.contents.value
+    assert "for step in range(3):" in hover.contents.value
+    assert "check: no result" in hover.contents.value
+
+    directive = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(doc.uri), doc.at("theme:")))
+    assert "theme" in directive.contents.value and "global" in directive.contents.value
+
+    snippet_uri = (course / "snippets" / "demo" / "train.py").resolve().as_uri()
+    refs = await client.text_document_references_async(types.ReferenceParams(
+        text_document=types.TextDocumentIdentifier(snippet_uri),
+        position=types.Position(SNIPPET.splitlines().index("for step in range(3):"), 2),
+        context=types.ReferenceContext(include_declaration=False)))
+    assert [(r.uri, r.range.start.line) for r in refs] == [(doc.uri, doc.at("```python").line)]
+
+    symbols = await client.text_document_document_symbol_async(types.DocumentSymbolParams(
+        types.TextDocumentIdentifier(doc.uri)))
+    assert [s.name for s in symbols] == ["1. Tracking"]
+    links = await client.text_document_document_link_async(types.DocumentLinkParams(
+        types.TextDocumentIdentifier(doc.uri)))
+    assert [link.target for link in links] == [snippet_uri]
+
+
+async def test_hover_on_rule_code(client: LanguageClient, course):
+    doc = Doc(client, course / "slides" / "01-demo.md", DECK + "\n<!-- marpkit-disable MK315 -->\n")
+    await doc.diagnostics(lambda ds: True)
+    hover = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(doc.uri), doc.at("MK315", 2)))
+    assert "MK315 (inline-code-without-snippet)" in hover.contents.value
+
+
+async def test_completion_of_paths_regions_and_directives(client: LanguageClient, course):
+    write(course / "themes" / "bailab.css", "/* @theme bailab\n@size wide 1600px 900px */\n"
+          "section.lead { color: red }\n")
+    text = DECK.replace("#loop", "#")
+    doc = Doc(client, course / "slides" / "01-demo.md", text)
+    await doc.diagnostics(lambda ds: True)
+
+    def labels(result):
+        return sorted(item.label for item in (result.items if hasattr(result, "items") else result))
+
+    after_hash = doc.at("snippet=demo/train.py#", len("snippet=demo/train.py#"))
+    regions = await client.text_document_completion_async(types.CompletionParams(
+        types.TextDocumentIdentifier(doc.uri), after_hash))
+    assert labels(regions) == ["init", "loop"]
+
+    after_eq = doc.at("snippet=", len("snippet="))
+    paths = await client.text_document_completion_async(types.CompletionParams(
+        types.TextDocumentIdentifier(doc.uri), after_eq))
+    assert "demo/train.py" in labels(paths)
+
+    theme = doc.at("theme: default", len("theme: "))
+    themes = await client.text_document_completion_async(types.CompletionParams(
+        types.TextDocumentIdentifier(doc.uri), theme))
+    assert {"bailab", "default", "gaia", "uncover"} <= set(labels(themes))
+
+    names = await client.text_document_completion_async(types.CompletionParams(
+        types.TextDocumentIdentifier(doc.uri), doc.at("theme:")))
+    assert {"paginate", "headingDivider", "_class", "size"} <= set(labels(names))

@@ -1,0 +1,65 @@
+"""Document life cycle and file watching: what makes the passes run."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from marpkit.lsp.server import MarpkitServer, uri_to_path
+
+# Files whose change can alter what an open deck shows or how it lints.
+WATCHED = ("**/snippets/**", "**/themes/**", "**/pyproject.toml")
+
+
+def register(server: MarpkitServer) -> None:
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: MarpkitServer, params: types.InitializedParams):
+        caps = ls.client_capabilities.workspace
+        watch = caps.did_change_watched_files if caps is not None else None
+        if watch is not None and watch.dynamic_registration:
+            ls.client_register_capability(types.RegistrationParams([types.Registration(
+                id="marpkit-watch", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                    [types.FileSystemWatcher(glob_pattern=g) for g in WATCHED]))]))
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: MarpkitServer, params: types.DidOpenTextDocumentParams):
+        ls.schedule(params.text_document.uri, delay=0)
+        _touch_snippet(ls, params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: MarpkitServer, params: types.DidChangeTextDocumentParams):
+        ls.schedule(params.text_document.uri)
+        _touch_snippet(ls, params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: MarpkitServer, params: types.DidSaveTextDocumentParams):
+        uri = params.text_document.uri
+        path = uri_to_path(uri)
+        if path is not None and path.name == "pyproject.toml":
+            ls.revalidate_all()
+            return
+        ls.schedule(uri, delay=0)
+        ls.lint_rendered(uri)
+        _touch_snippet(ls, uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: MarpkitServer, params: types.DidCloseTextDocumentParams):
+        uri = params.text_document.uri
+        ls.forget(uri)
+        ls.publish(uri)
+        _touch_snippet(ls, uri)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def watched(ls: MarpkitServer, params: types.DidChangeWatchedFilesParams):
+        ls.revalidate_all()
+
+
+def _touch_snippet(ls: MarpkitServer, uri: str) -> None:
+    """An edit to a snippet or theme buffer re-lints the decks that read it."""
+    path = uri_to_path(uri)
+    if path is None or path.suffix == ".md":
+        return
+    scope = ls.scope(path)
+    if scope.is_snippet(path) or scope.is_theme(path):
+        for deck in ls.open_decks(scope):
+            ls.schedule(deck)
