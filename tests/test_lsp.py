@@ -248,3 +248,164 @@ async def test_completion_of_paths_regions_and_directives(client: LanguageClient
     names = await client.text_document_completion_async(types.CompletionParams(
         types.TextDocumentIdentifier(doc.uri), doc.at("theme:")))
     assert {"paginate", "headingDivider", "_class", "size"} <= set(labels(names))
+
+
+CHECKED_SNIPPET = """\
+import wandb
+
+# region loop
+run = wandb.init(project="demo", mode="offline")
+for step in range(3):
+    run.log({"loss": 1 / (step + 1)})
+run.finish()
+# endregion
+"""
+
+
+@pytest.mark.integration
+async def test_check_status_on_a_fence_and_stale_after_a_change(client: LanguageClient, project):
+    import subprocess
+
+    snippet = write(project / "snippets" / "demo" / "train.py", CHECKED_SNIPPET)
+    body = CHECKED_SNIPPET.split("# region loop\n")[1].split("# endregion")[0]
+    deck = write(project / "slides" / "01-demo.md",
+                 f"---\nmarp: true\n---\n\n# Tracking\n\n```python snippet=demo/train.py#loop\n{body}```\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tools")}
+    proc = subprocess.run([sys.executable, "-m", "marpkit", "check"], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    doc = Doc(client, deck)
+    (status,) = await doc.diagnostics(lambda ds: len(ds) == 1, source="marpkit check")
+    assert status.severity == types.DiagnosticSeverity.Hint
+    assert "demo/train.py#loop: check: passed" in status.message
+    assert status.range.start.line == doc.at("```python").line
+    hover = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(doc.uri), doc.at("snippet=")))
+    assert "check: passed" in hover.contents.value
+
+    snippet.write_text(CHECKED_SNIPPET + "# a change after the check\n", encoding="utf-8")
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
+        [types.FileEvent(snippet.resolve().as_uri(), types.FileChangeType.Changed)]))
+    (stale,) = await doc.diagnostics(lambda ds: len(ds) == 1 and "stale" in ds[0].message,
+                                     source="marpkit check")
+    assert "stale: passed before the snippet changed" in stale.message
+    assert stale.severity == types.DiagnosticSeverity.Information
+
+
+@pytest.mark.integration
+async def test_rendered_rules_after_save_with_a_real_browser(client: LanguageClient, project):
+    needs_marp()
+    needs_chromium()
+    tall = "\n".join(f"- point number {n} of a slide that says far too much" for n in range(40))
+    deck = write(project / "slides" / "01-demo.md", "---\nmarp: true\n---\n\n# Short\n")
+    doc = Doc(client, deck)
+    await doc.diagnostics(lambda ds: True)
+    doc.replace(doc.text + f"\n---\n\n# Too much\n\n{tall}\n")
+    static = await doc.diagnostics(lambda ds: "MK405" in codes(ds))
+    assert not any(str(d.code).startswith("MK5") for d in static)  # rendered rules wait for a save
+    doc.save()
+    found = await doc.diagnostics(lambda ds: "MK501" in codes(ds), timeout=120)
+    cut = next(d for d in found if d.code == "MK501")
+    assert cut.range.start.line >= doc.at("# Too much").line
+    assert "MK405" in codes(found)  # static findings stay beside the rendered ones
+
+
+async def test_bad_input_answers_and_never_crashes(client: LanguageClient, course):
+    deck = course / "slides" / "01-demo.md"
+    # Bytes that are not UTF-8, as a client passes them through: lone surrogates.
+    doc = Doc(client, deck, "---\nmarp: true\n---\n\n# Caf\udce9\n")
+    (bad,) = await doc.diagnostics(lambda ds: len(ds) == 1)
+    assert bad.code == "MK204" and bad.range.start.line == 4
+    hover = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(doc.uri), types.Position(4, 3)))
+    assert hover is None
+
+    # Half-typed front matter: still diagnostics, hover and completion.
+    doc.replace("---\nmarp: true\ntheme: \n")
+    await doc.diagnostics(lambda ds: "MK204" not in codes(ds))
+    items = await client.text_document_completion_async(types.CompletionParams(
+        types.TextDocumentIdentifier(doc.uri), types.Position(2, 7)))
+    assert "gaia" in [i.label for i in items.items]
+    doc.replace("---\nmarp: true\nthe")
+    names = await client.text_document_completion_async(types.CompletionParams(
+        types.TextDocumentIdentifier(doc.uri), types.Position(2, 3)))
+    assert "theme" in [i.label for i in names.items]
+    hover = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(doc.uri), types.Position(1, 1)))
+    assert hover is None or "marp" in hover.contents.value
+
+
+async def test_a_snippet_deleted_while_open(client: LanguageClient, course):
+    snippet = course / "snippets" / "demo" / "train.py"
+    deck = Doc(client, course / "slides" / "01-demo.md")
+    Doc(client, snippet)
+    await deck.diagnostics(lambda ds: not ds)
+    snippet.unlink()
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
+        [types.FileEvent(snippet.resolve().as_uri(), types.FileChangeType.Deleted)]))
+    found = await deck.diagnostics(lambda ds: "MK310" in codes(ds))
+    assert found[0].range.start.line == deck.at("```python").line
+    definition = await client.text_document_definition_async(types.DefinitionParams(
+        types.TextDocumentIdentifier(deck.uri), deck.at("snippet=")))
+    assert definition is None
+
+
+async def test_snippet_file_diagnostics(client: LanguageClient, course):
+    snippet = course / "snippets" / "demo" / "train.py"
+    write(course / "snippets" / "demo" / "old.py", "print('nobody shows me')\n")
+    Doc(client, course / "slides" / "01-demo.md")
+    doc = Doc(client, snippet)
+    doc.replace(SNIPPET.replace("# endregion\n\n# region loop", "# endregion\n\n# region loop\n# region"))
+    found = await doc.diagnostics(lambda ds: "MK316" in codes(ds))
+    assert any("never closed" in d.message or "without a name" in d.message for d in found)
+    unused = (course / "snippets" / "demo" / "old.py").resolve().as_uri()
+    for _ in range(200):
+        if any(d.code == "MK314" for d in client.diagnostics.get(unused, [])):
+            break
+        await asyncio.sleep(0.05)
+    assert [d.code for d in client.diagnostics.get(unused, [])] == ["MK314"]
+
+
+async def test_the_last_of_200_rapid_changes_wins(client: LanguageClient, course):
+    deck = course / "slides" / "01-demo.md"
+    doc = Doc(client, deck)
+    await doc.diagnostics(lambda ds: True)
+    for n in range(200):
+        doc.replace(DECK + f"\n---\n\n# Slide {n}\n\n" + ("```python\nprint(1)\n```\n" * (n % 3)))
+    doc.replace(DECK + "\n---\n\n# Last\n\nBAI Lab ‚Ä¢ V∆∞∆°ng\n")
+    last = doc.text.splitlines().index("BAI Lab ‚Ä¢ V∆∞∆°ng")
+    found = await doc.diagnostics(lambda ds: "MK201" in codes(ds))
+    await asyncio.sleep(0.5)  # nothing older may arrive afterwards
+    found = await doc.diagnostics(lambda ds: True)
+    assert codes(found) == ["MK201"] and found[0].range.start.line == last
+
+
+async def test_a_10000_slide_deck_does_not_block(client: LanguageClient, course):
+    deck = course / "slides" / "01-demo.md"
+    huge = DECK + "".join(f"\n---\n\n# Slide {n}\n\nText of slide {n}.\n" for n in range(10_000))
+    huge += "\nBAI Lab ‚Ä¢ V∆∞∆°ng\n"
+    doc = Doc(client, deck, huge)
+    other = Doc(client, course / "slides" / "02-small.md", DECK)
+    started = time.monotonic()
+    # While the big deck lints, a small one is still answered.
+    hover = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(other.uri), other.at("snippet=")))
+    assert "demo/train.py#loop" in hover.contents.value
+    assert time.monotonic() - started < 5
+    symbols = await client.text_document_document_symbol_async(types.DocumentSymbolParams(
+        types.TextDocumentIdentifier(doc.uri)))
+    assert symbols is not None  # an answer (empty while the deck is still being read)
+    found = await doc.diagnostics(lambda ds: "MK201" in codes(ds), timeout=120)
+    assert [d.range.start.line for d in found if d.code == "MK201"] == [huge.count("\n") - 1]
+    symbols = await client.text_document_document_symbol_async(types.DocumentSymbolParams(
+        types.TextDocumentIdentifier(doc.uri)))
+    assert len(symbols) == 10_001
+
+
+async def test_a_deck_outside_any_project_gets_project_free_rules(client: LanguageClient, tmp_path):
+    loose = tmp_path / "loose" / "talk.md"
+    write(loose, "---\nmarp: true\n---\n\n# Talk ‚Ä¢ one\n\n```python snippet=nowhere.py\n```\n"
+          "\n```python\nprint(1)\n```\n")
+    doc = Doc(client, loose)
+    found = await doc.diagnostics(lambda ds: "MK201" in codes(ds))
+    assert not [c for c in codes(found) if c.startswith(("MK3", "MK6"))]

@@ -82,8 +82,8 @@ def fix_all_action(a: Analysis) -> types.CodeAction | None:
                             edit=_edit(a.uri, a.version, [types.TextEdit(whole, new_text)]))
 
 
-def code_actions(ls: MarpkitServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-    a = ls.analysis(params.text_document.uri)
+async def code_actions(ls: MarpkitServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    a = await ls.analysis(params.text_document.uri)
     if a is None:
         return []
     only = params.context.only

@@ -46,8 +46,8 @@ def _target_line(res: Resolution, line: int) -> int:
     return 1
 
 
-def definition(ls: MarpkitServer, params: types.DefinitionParams):
-    a = ls.analysis(params.text_document.uri)
+async def definition(ls: MarpkitServer, params: types.DefinitionParams):
+    a = await ls.analysis(params.text_document.uri)
     if a is None:
         return None
     res = resolution_at(a, params.position.line + 1)
@@ -87,11 +87,11 @@ def _fence_hover(ls: MarpkitServer, a: Analysis, res: Resolution) -> str:
     return "\n\n".join(parts)
 
 
-def hover(ls: MarpkitServer, params: types.HoverParams):
+async def hover(ls: MarpkitServer, params: types.HoverParams):
     uri = params.text_document.uri
     path = uri_to_path(uri)
     line = params.position.line + 1
-    a = ls.analysis(uri) if path is not None and path.suffix == ".md" else None
+    a = await ls.analysis(uri) if path is not None and path.suffix == ".md" else None
     text = a.text if a is not None else None
     if a is None:
         source = ls.text_of(uri)
@@ -129,8 +129,8 @@ def _hover(content: str, text, line: int, match: re.Match, markdown: bool = True
     return types.Hover(types.MarkupContent(kind, content), types.Range(start, end))
 
 
-def document_links(ls: MarpkitServer, params: types.DocumentLinkParams):
-    a = ls.analysis(params.text_document.uri)
+async def document_links(ls: MarpkitServer, params: types.DocumentLinkParams):
+    a = await ls.analysis(params.text_document.uri)
     if a is None or a.deck is None:
         return []
     out = []
@@ -167,8 +167,8 @@ def document_links(ls: MarpkitServer, params: types.DocumentLinkParams):
     return out
 
 
-def document_symbols(ls: MarpkitServer, params: types.DocumentSymbolParams):
-    a = ls.analysis(params.text_document.uri)
+async def document_symbols(ls: MarpkitServer, params: types.DocumentSymbolParams):
+    a = await ls.analysis(params.text_document.uri)
     if a is None or a.deck is None:
         return []
     out = []
@@ -191,13 +191,14 @@ def document_symbols(ls: MarpkitServer, params: types.DocumentSymbolParams):
     return out
 
 
-def _deck_refs(ls: MarpkitServer, a_scope_root: Path, decks: list[Path]):
+async def _deck_refs(ls: MarpkitServer, decks: list[Path]) -> list[tuple[str, int, str]]:
     """(uri, fence line, ref) of every snippet fence of these decks, from open
     buffers where they are open, else from disk."""
     open_by_path = {uri_to_path(u).resolve(): u for u in ls.open_decks()}
+    out = []
     for path in decks:
         uri = open_by_path.get(path.resolve())
-        if uri is not None and (a := ls.analysis(uri)) is not None and a.deck is not None:
+        if uri is not None and (a := await ls.analysis(uri)) is not None and a.deck is not None:
             deck = a.deck
         else:
             try:
@@ -205,12 +206,11 @@ def _deck_refs(ls: MarpkitServer, a_scope_root: Path, decks: list[Path]):
             except Exception:  # noqa: BLE001 - a deck that cannot be read shows nothing
                 continue
             uri = path.resolve().as_uri()
-        for block in deck.code_blocks:
-            if block.snippet:
-                yield uri, block.line, block.snippet
+        out += [(uri, block.line, block.snippet) for block in deck.code_blocks if block.snippet]
+    return out
 
 
-def references(ls: MarpkitServer, params: types.ReferenceParams):
+async def references(ls: MarpkitServer, params: types.ReferenceParams):
     uri = params.text_document.uri
     path = uri_to_path(uri)
     if path is None:
@@ -218,7 +218,7 @@ def references(ls: MarpkitServer, params: types.ReferenceParams):
     scope = ls.scope(path)
     line = params.position.line + 1
     if path.suffix == ".md":
-        a = ls.analysis(uri)
+        a = await ls.analysis(uri)
         res = resolution_at(a, line) if a is not None else None
         if res is None:
             return []
@@ -232,7 +232,7 @@ def references(ls: MarpkitServer, params: types.ReferenceParams):
         region = min(inside, key=lambda r: r.end - r.start).name if inside else None
     decks = sorted({*scope.project.decks(), *(uri_to_path(u) for u in ls.open_decks(scope))}, key=str)
     out = []
-    for deck_uri, fence_line, ref in _deck_refs(ls, scope.project.root, decks):
+    for deck_uri, fence_line, ref in await _deck_refs(ls, decks):
         ref_rel, _, ref_region = ref.partition("#")
         if ref_rel.removeprefix("./") != rel:
             continue

@@ -31,6 +31,7 @@ from marpkit.lsp.workspace import Scope, Scopes
 
 DEBOUNCE_S = 0.01
 PROJECT_DEBOUNCE_S = 0.3
+NAVIGATION_WAIT_S = 1.0
 log = logging.getLogger("marpkit.lsp")
 
 
@@ -54,6 +55,8 @@ class MarpkitServer(LanguageServer):
         self.published: set[str] = set()
         self._lint_pool = ThreadPoolExecutor(1, thread_name_prefix="marpkit-lint")
         self._render_pool = ThreadPoolExecutor(1, thread_name_prefix="marpkit-render")
+        self._nav_pool = ThreadPoolExecutor(1, thread_name_prefix="marpkit-navigate")
+        self._navigation: dict[tuple[str, int | None], asyncio.Future] = {}
         self._pending: dict[str, asyncio.Task] = {}
         self._project_pending: dict[Path, asyncio.Task] = {}
 
@@ -95,9 +98,10 @@ class MarpkitServer(LanguageServer):
                     out.append(uri)
         return out
 
-    def analysis(self, uri: str) -> Analysis | None:
-        """The latest analysis of an open deck, made now if the buffer changed
-        since (navigation must answer about what the presenter sees)."""
+    async def analysis(self, uri: str) -> Analysis | None:
+        """The analysis of an open deck as the buffer is now. Made on a worker if
+        the buffer changed since the last one; a deck that takes longer than
+        NAVIGATION_WAIT_S gets the previous analysis, never a blocked editor."""
         current = self.analyses.get(uri)
         version = self.version_of(uri)
         if current is not None and current.version == version:
@@ -106,11 +110,24 @@ class MarpkitServer(LanguageServer):
         path = uri_to_path(uri)
         if text is None or path is None or path.suffix != ".md":
             return current
+        key = (uri, version)
+        job = self._navigation.get(key)
+        if job is None:
+            loop = asyncio.get_running_loop()
+            job = self._navigation[key] = loop.run_in_executor(
+                self._nav_pool, self._analyse, uri, path, version, text)
+            job.add_done_callback(lambda _: self._navigation.pop(key, None))
         try:
-            return self._analyse(uri, path, version, text)
+            result = await asyncio.wait_for(asyncio.shield(job), NAVIGATION_WAIT_S)
+        except TimeoutError:
+            return current
         except Exception:  # noqa: BLE001 - a feature answers with what it has
             log.exception("analysis of %s failed", uri)
             return current
+        if self.version_of(uri) == version and (
+                uri not in self.analyses or self.analyses[uri].version != version):
+            self.analyses[uri] = result
+        return result
 
     def _analyse(self, uri: str, path: Path, version: int | None, text: str) -> Analysis:
         scope = self.scope(path)
