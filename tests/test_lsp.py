@@ -65,6 +65,14 @@ async def client(lsp_client: LanguageClient):
     await lsp_client.shutdown_session()
 
 
+@pytest_lsp.fixture(config=SERVER)
+async def bare_client(lsp_client: LanguageClient):
+    """A client that announces no capabilities at all (it watches no files for the server)."""
+    await lsp_client.initialize_session(types.InitializeParams(capabilities=types.ClientCapabilities()))
+    yield
+    await lsp_client.shutdown_session()
+
+
 class Doc:
     """An open buffer on the client side: its text and version, kept in step with the server."""
 
@@ -409,3 +417,12 @@ async def test_a_deck_outside_any_project_gets_project_free_rules(client: Langua
     doc = Doc(client, loose)
     found = await doc.diagnostics(lambda ds: "MK201" in codes(ds))
     assert not [c for c in codes(found) if c.startswith(("MK3", "MK6"))]
+
+
+async def test_the_server_watches_snippets_itself_for_a_client_that_cannot(bare_client: LanguageClient,
+                                                                           course):
+    deck = Doc(bare_client, course / "slides" / "01-demo.md")
+    await deck.diagnostics(lambda ds: not ds)
+    await asyncio.sleep(0.5)  # the watcher is up
+    (course / "snippets" / "demo" / "train.py").unlink()
+    await deck.diagnostics(lambda ds: "MK310" in codes(ds))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -53,6 +54,8 @@ class MarpkitServer(LanguageServer):
         self.rendered: dict[str, list[Finding]] = {}
         self.rendered_off: str | None = None  # why rendered rules are off, once known
         self.published: set[str] = set()
+        self.client_watches = True  # until `initialized` says the client cannot
+        self.self_watched: dict[Path, threading.Event] = {}  # project root -> stop
         self._lint_pool = ThreadPoolExecutor(1, thread_name_prefix="marpkit-lint")
         self._render_pool = ThreadPoolExecutor(1, thread_name_prefix="marpkit-render")
         self._nav_pool = ThreadPoolExecutor(1, thread_name_prefix="marpkit-navigate")
