@@ -30,6 +30,11 @@ class CheckStatus:
         return f"check: {self.detail}{when}"
 
 
+# A keystroke in a deck changes no snippet: statuses are reused this long (and
+# dropped at once when the server hears of a changed snippet).
+TTL_S = 2.0
+
+
 class CheckStatuses:
     """Statuses for a project's snippets; hashing a folder is repeated only when
     one of its files changed."""
@@ -39,6 +44,10 @@ class CheckStatuses:
         self.cache = Cache(Path(project.cache_dir))
         self._keys: dict[Path, tuple[tuple, str]] = {}
         self._history: tuple[tuple, dict[str, tuple[float, dict]]] | None = None
+        self._recent: dict[tuple[str, bool], tuple[float, CheckStatus]] = {}
+
+    def forget(self) -> None:
+        self._recent.clear()
 
     def _key(self, snippet: Path) -> str:
         folder = snippet.parent
@@ -77,6 +86,15 @@ class CheckStatuses:
         return newest
 
     def status(self, rel: str, unsaved: bool = False) -> CheckStatus:
+        now = time.monotonic()
+        recent = self._recent.get((rel, unsaved))
+        if recent is not None and now - recent[0] < TTL_S:
+            return recent[1]
+        found = self._status(rel, unsaved)
+        self._recent[(rel, unsaved)] = (now, found)
+        return found
+
+    def _status(self, rel: str, unsaved: bool) -> CheckStatus:
         path = Path(self.project.snippets_dir) / rel
         if not path.is_file():
             return CheckStatus("unknown", "the snippet file does not exist")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -168,6 +169,8 @@ class MarpkitServer(LanguageServer):
     def revalidate_all(self) -> None:
         """Snippets or themes changed on disk: every open deck may read differently."""
         self.scopes.forget()
+        for statuses in self.statuses.values():
+            statuses.forget()
         for uri in self.open_decks():
             self.schedule(uri)
         roots = {}
@@ -227,6 +230,7 @@ class MarpkitServer(LanguageServer):
 
         loop = asyncio.get_running_loop()
         scope = self.scope(path)
+        started = time.monotonic()
         try:
             found = await loop.run_in_executor(self._render_pool, passes.rendered_pass, scope, path)
         except RenderUnavailable as exc:
@@ -242,6 +246,9 @@ class MarpkitServer(LanguageServer):
             return
         self.rendered[uri] = found
         self.publish(uri)
+        self.window_log_message(types.LogMessageParams(types.MessageType.Log, (
+            f"marpkit: rendered rules: {len(found)} finding(s) in {path.name} "
+            f"({time.monotonic() - started:.2f} s)")))
 
     # -- publishing --------------------------------------------------------
 
@@ -272,7 +279,7 @@ class MarpkitServer(LanguageServer):
 
     def publish(self, uri: str) -> None:
         diagnostics = self.diagnostics_for(uri)
-        if not diagnostics and uri not in self.published:
+        if not diagnostics and uri not in self.published and uri not in self.workspace.text_documents:
             return
         self.published.add(uri)
         current = self.analyses.get(uri)

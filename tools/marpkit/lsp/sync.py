@@ -10,7 +10,8 @@ from lsprotocol import types
 from marpkit.lsp.server import MarpkitServer, uri_to_path
 
 # Files whose change can alter what an open deck shows or how it lints.
-WATCHED = ("**/snippets/**", "**/themes/**", "**/pyproject.toml")
+# The check cache too: a `marpkit check` in a terminal updates the fences' status.
+WATCHED = ("**/snippets/**", "**/themes/**", "**/pyproject.toml", "**/.marpkit-cache/check/**")
 
 
 def register(server: MarpkitServer) -> None:
@@ -71,6 +72,8 @@ def _touch_snippet(ls: MarpkitServer, uri: str) -> None:
         return
     scope = ls.scope(path)
     if scope.is_snippet(path) or scope.is_theme(path):
+        if scope.project.root in ls.statuses:
+            ls.statuses[scope.project.root].forget()
         for deck in ls.open_decks(scope):
             ls.schedule(deck)
 
@@ -88,7 +91,8 @@ def _watch_project(ls: MarpkitServer, uri: str) -> None:
     watched = ls.self_watched
     if not scope.in_project or root in watched:
         return
-    folders = [str(d) for d in (scope.project.snippets_dir, scope.project.themes_dir) if d.is_dir()]
+    folders = [str(d) for d in (scope.project.snippets_dir, scope.project.themes_dir,
+                                scope.project.cache_dir / "check") if d.is_dir()]
     if not folders:
         return
     stop = watched[root] = threading.Event()
