@@ -426,3 +426,18 @@ async def test_the_server_watches_snippets_itself_for_a_client_that_cannot(bare_
     await asyncio.sleep(0.5)  # the watcher is up
     (course / "snippets" / "demo" / "train.py").unlink()
     await deck.diagnostics(lambda ds: "MK310" in codes(ds))
+
+
+async def test_drift_is_a_quick_fix_with_the_snippet_as_related_location(client: LanguageClient, course):
+    doc = Doc(client, course / "slides" / "01-demo.md", DECK.replace("range(3)", "range(10)"))
+    found = await doc.diagnostics(lambda ds: "MK313" in codes(ds))
+    drift = next(d for d in found if d.code == "MK313")
+    (related,) = drift.related_information
+    assert related.location.uri == (course / "snippets" / "demo" / "train.py").resolve().as_uri()
+    assert related.location.range.start.line == SNIPPET.splitlines().index("# region loop")
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        types.TextDocumentIdentifier(doc.uri), drift.range, types.CodeActionContext([drift])))
+    sync = next(a for a in actions if a.title.startswith("MK313:"))
+    doc.apply(sync.edit.document_changes[0].edits)
+    assert doc.text == DECK
+    await doc.diagnostics(lambda ds: not ds)

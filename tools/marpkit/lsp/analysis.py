@@ -59,7 +59,7 @@ def _not_utf8(text: str, shown: str) -> Finding | None:
         line = text.count("\n", 0, exc.start) + 1
         column = exc.start - (text.rfind("\n", 0, exc.start) + 1) + 1
         return Finding(shown, line, column, "MK204",
-                       "file is not UTF-8 (not UTF-8: a byte cannot be decoded)", "error")
+                       "file is not UTF-8 (the buffer holds bytes that cannot be decoded)", "error")
 
 
 def analyse(uri: str, path: Path, version: int | None, text: str, scope: Scope,
