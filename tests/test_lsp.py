@@ -183,7 +183,9 @@ async def test_disable_on_this_slide_silences_the_rule(client: LanguageClient, c
 
 
 async def test_definition_hover_and_references(client: LanguageClient, course):
-    doc = Doc(client, course / "slides" / "01-demo.md")
+    (course / "slides" / "chart.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    deck = write(course / "slides" / "01-demo.md", DECK + "\n![a chart](chart.png)\n")
+    doc = Doc(client, deck)
     await doc.diagnostics(lambda ds: True)
     fence = doc.at("snippet=demo/train.py#loop")
     result = await client.text_document_definition_async(types.DefinitionParams(
@@ -217,7 +219,8 @@ async def test_definition_hover_and_references(client: LanguageClient, course):
     assert [s.name for s in symbols] == ["1. Tracking"]
     links = await client.text_document_document_link_async(types.DocumentLinkParams(
         types.TextDocumentIdentifier(doc.uri)))
-    assert [link.target for link in links] == [snippet_uri]
+    assert sorted(link.target for link in links) == sorted(
+        [snippet_uri, (course / "slides" / "chart.png").resolve().as_uri()])
 
 
 async def test_hover_on_rule_code(client: LanguageClient, course):

@@ -5,7 +5,7 @@ feature (diagnostics, actions, hover, definition...) until the next change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from marpkit.deck import Deck
@@ -45,6 +45,10 @@ def scope_of(code: str) -> str:
     return rule.scope if rule is not None else "deck"
 
 
+def project_codes() -> list[str]:
+    return sorted(code for code, rule in REGISTRY.items() if rule.scope == "project")
+
+
 def display(scope: Scope, path: Path) -> str:
     return scope.project.rel(path) if scope.in_project else str(path)
 
@@ -76,12 +80,14 @@ def analyse(uri: str, path: Path, version: int | None, text: str, scope: Scope,
         return out
     project = scope.project
     store = BufferStore(project.snippets_dir, buffers)
-    run = engine.run(project, scope.settings, [path], render=False, whole_project=False,
+    settings = scope.settings
+    if scope.in_project:  # the project pass reports those, for every file at once
+        settings = replace(settings, ignore=settings.ignore + project_codes())
+    run = engine.run(project, settings, [path], render=False, whole_project=False,
                      texts={path: text}, store=store, displays={path: shown})
     ctx = run.decks[0]
     out.ctx, out.deck = ctx, ctx.deck
-    out.findings = [f for f in run.findings if f.path == shown
-                    and not (scope.in_project and scope_of(f.code) == "project")]
+    out.findings = [f for f in run.findings if f.path == shown]
     if statuses is not None and ctx.deck is not None:
         for res in ctx.resolutions:
             if res.file is not None:
