@@ -53,7 +53,7 @@ class MarpkitServer(LanguageServer):
         self.analyses: dict[str, Analysis] = {}
         self.project_findings: dict[Path, dict[Path, list[Finding]]] = {}  # root -> file -> found
         self.rendered: dict[str, list[Finding]] = {}
-        self.rendered_off: str | None = None  # why rendered rules are off, once known
+        self.rendered_off: dict[Path, str] = {}  # project root -> why rendered rules are off there
         self.published: set[str] = set()
         self.client_watches = True  # until `initialized` says the client cannot
         self.self_watched: dict[Path, threading.Event] = {}  # project root -> stop
@@ -119,7 +119,7 @@ class MarpkitServer(LanguageServer):
         if job is None:
             loop = asyncio.get_running_loop()
             job = self._navigation[key] = loop.run_in_executor(
-                self._nav_pool, self._analyse, uri, path, version, text)
+                self._nav_pool, self._analyse, uri, path, version, text, self.scope(path), self.buffers())
             job.add_done_callback(lambda _: self._navigation.pop(key, None))
         try:
             result = await asyncio.wait_for(asyncio.shield(job), NAVIGATION_WAIT_S)
@@ -133,15 +133,16 @@ class MarpkitServer(LanguageServer):
             self.analyses[uri] = result
         return result
 
-    def _analyse(self, uri: str, path: Path, version: int | None, text: str) -> Analysis:
-        scope = self.scope(path)
+    def _analyse(self, uri: str, path: Path, version: int | None, text: str, scope: Scope,
+                 buffers: dict[Path, str]) -> Analysis:
+        """On a worker: everything it reads was taken on the event loop."""
         statuses = None
         if scope.in_project:
             root = scope.project.root
             if root not in self.statuses or self.statuses[root].project is not scope.project:
                 self.statuses[root] = CheckStatuses(scope.project)
             statuses = self.statuses[root]
-        return passes.analyse(uri, path, version, text, scope, self.buffers(), statuses, self.encoding)
+        return passes.analyse(uri, path, version, text, scope, buffers, statuses, self.encoding)
 
     # -- scheduling --------------------------------------------------------
 
@@ -153,9 +154,11 @@ class MarpkitServer(LanguageServer):
         pending = self._pending.pop(uri, None)
         if pending is not None:
             pending.cancel()
+        scope = self.scope(path)
         if path.suffix == ".md":
             self._pending[uri] = asyncio.ensure_future(self._lint_deck(uri, path, delay))
-        scope = self.scope(path)
+        elif not (scope.is_snippet(path) or scope.is_theme(path)):
+            return  # another file of the project: nothing marpkit reads
         if scope.in_project:
             self.schedule_project(scope)
 
@@ -188,7 +191,8 @@ class MarpkitServer(LanguageServer):
             return
         loop = asyncio.get_running_loop()
         try:
-            result = await loop.run_in_executor(self._lint_pool, self._analyse, uri, path, version, text)
+            result = await loop.run_in_executor(self._lint_pool, self._analyse, uri, path, version, text,
+                                                self.scope(path), self.buffers())
         except UsageError as exc:
             self.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"marpkit: {exc}"))
             return
@@ -221,7 +225,11 @@ class MarpkitServer(LanguageServer):
 
     def lint_rendered(self, uri: str) -> None:
         path = uri_to_path(uri)
-        if path is None or path.suffix != ".md" or self.rendered_off:
+        if path is None or path.suffix != ".md":
+            return
+        scope = self.scope(path)
+        # Rendering needs the project's Marp engine: a file outside a project has none.
+        if not scope.in_project or scope.project.root in self.rendered_off:
             return
         asyncio.ensure_future(self._lint_rendered(uri, path))
 
@@ -234,7 +242,7 @@ class MarpkitServer(LanguageServer):
         try:
             found = await loop.run_in_executor(self._render_pool, passes.rendered_pass, scope, path)
         except RenderUnavailable as exc:
-            self.rendered_off = str(exc)
+            self.rendered_off[scope.project.root] = str(exc)
             self.window_log_message(types.LogMessageParams(
                 types.MessageType.Warning, f"marpkit: rendered lint rules are off: {exc}"))
             return
