@@ -444,3 +444,11 @@ async def test_drift_is_a_quick_fix_with_the_snippet_as_related_location(client:
     doc.apply(sync.edit.document_changes[0].edits)
     assert doc.text == DECK
     await doc.diagnostics(lambda ds: not ds)
+
+
+async def test_a_broken_configuration_is_reported_on_the_deck(client: LanguageClient, course):
+    (course / "pyproject.toml").write_text('[tool.marpkit.lint]\nselect = ["XX"]\n')
+    doc = Doc(client, course / "slides" / "01-demo.md", DECK + "\nBAI Lab ‚Ä¢ V∆∞∆°ng\n")
+    found = await doc.diagnostics(lambda ds: "MK201" in codes(ds))
+    (config,) = [d for d in found if d.code is None]
+    assert "'XX' is not a rule code" in config.message and config.range.start.line == 0

@@ -62,6 +62,7 @@ class MarpkitServer(LanguageServer):
         self._nav_pool = ThreadPoolExecutor(1, thread_name_prefix="marpkit-navigate")
         self._navigation: dict[tuple[str, int | None], asyncio.Future] = {}
         self._pending: dict[str, asyncio.Task] = {}
+        self._render_queued: set[str] = set()
         self._project_pending: dict[Path, asyncio.Task] = {}
 
     # -- documents ---------------------------------------------------------
@@ -231,7 +232,14 @@ class MarpkitServer(LanguageServer):
         # Rendering needs the project's Marp engine: a file outside a project has none.
         if not scope.in_project or scope.project.root in self.rendered_off:
             return
+        if uri in self._render_queued:
+            return  # saves that pile up while a browser run is busy are rendered once
+        self._render_queued.add(uri)
         asyncio.ensure_future(self._lint_rendered(uri, path))
+
+    def _rendered_job(self, uri: str, scope: Scope, path: Path) -> list[Finding]:
+        self._render_queued.discard(uri)  # a save from now on needs a run of its own
+        return passes.rendered_pass(scope, path)
 
     async def _lint_rendered(self, uri: str, path: Path) -> None:
         from marpkit.lint.render import RenderUnavailable
@@ -240,7 +248,7 @@ class MarpkitServer(LanguageServer):
         scope = self.scope(path)
         started = time.monotonic()
         try:
-            found = await loop.run_in_executor(self._render_pool, passes.rendered_pass, scope, path)
+            found = await loop.run_in_executor(self._render_pool, self._rendered_job, uri, scope, path)
         except RenderUnavailable as exc:
             self.rendered_off[scope.project.root] = str(exc)
             self.window_log_message(types.LogMessageParams(
@@ -275,6 +283,11 @@ class MarpkitServer(LanguageServer):
             text = Text(source or "", self.encoding)
         root = current.scope.project.root if current is not None else None
         out = []
+        if current is not None and current.scope.error:
+            out.append(types.Diagnostic(
+                range=types.Range(types.Position(0, 0), types.Position(0, 0)),
+                message=f"marpkit: {current.scope.error} (linting with the default settings)",
+                severity=types.DiagnosticSeverity.Error, source=SOURCE))
         if current is not None:
             out += [to_diagnostic(f, current, text, root) for f in current.findings]
             out += [d for res, status in current.checks if (d := check_diagnostic(current, res, status))]
