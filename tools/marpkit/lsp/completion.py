@@ -144,4 +144,4 @@ def complete(ls: MarpkitServer, params: types.CompletionParams):
 
 def register(server: MarpkitServer) -> None:
     server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(
-        trigger_characters=["=", "#", "/", ":", " "]))(complete)
+        trigger_characters=["=", "#", "/", ":"]))(complete)
