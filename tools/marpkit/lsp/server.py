@@ -17,10 +17,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
 
 from marpkit import __version__
 from marpkit.findings import Finding, UsageError
@@ -38,10 +38,9 @@ log = logging.getLogger("marpkit.lsp")
 
 
 def uri_to_path(uri: str) -> Path | None:
-    parsed = urlparse(uri)
-    if parsed.scheme != "file":
-        return None
-    return Path(unquote(parsed.path))
+    """The file a `file:` URI names (drive letters and UNC paths included); None otherwise."""
+    path = to_fs_path(uri)
+    return Path(path) if path else None
 
 
 class MarpkitServer(LanguageServer):
