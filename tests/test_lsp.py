@@ -260,6 +260,16 @@ async def test_completion_of_paths_regions_and_directives(client: LanguageClient
         types.TextDocumentIdentifier(doc.uri), doc.at("theme:")))
     assert {"paginate", "headingDivider", "_class", "size"} <= set(labels(names))
 
+    doc.replace(text.replace("theme: default", "theme: bailab\nsize: \nclass: \npaginate: "))
+
+    async def values(key: str) -> list[str]:
+        return labels(await client.text_document_completion_async(types.CompletionParams(
+            types.TextDocumentIdentifier(doc.uri), doc.at(f"{key}: ", len(key) + 2))))
+
+    assert await values("size") == ["wide"]  # what bailab's @size defines
+    assert "lead" in await values("class")
+    assert await values("paginate") == ["false", "true"]
+
 
 CHECKED_SNIPPET = """\
 import wandb

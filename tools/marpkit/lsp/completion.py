@@ -60,14 +60,14 @@ def _in_directives(text: str, offset: int) -> bool:
     return opened >= 0 and text.rfind("-->", opened, offset) < 0
 
 
-def _values(ls: MarpkitServer, uri: str, key: str, project) -> list[str]:
+async def _values(ls: MarpkitServer, uri: str, key: str, project) -> list[str]:
     name = key.lstrip("_$")
     if name in FIXED_VALUES:
         return FIXED_VALUES[name]
     themes = load_themes(project.themes_dir)
     if name == "theme":
         return sorted(themes)
-    a = ls.analyses.get(uri)
+    a = await ls.analysis(uri)
     theme_name = "default"
     if a is not None and a.ctx is not None and a.deck is not None:
         theme_name = a.ctx.theme_name
@@ -86,7 +86,7 @@ def _values(ls: MarpkitServer, uri: str, key: str, project) -> list[str]:
     return []
 
 
-def complete(ls: MarpkitServer, params: types.CompletionParams):
+async def complete(ls: MarpkitServer, params: types.CompletionParams):
     uri = params.text_document.uri
     path = uri_to_path(uri)
     text = ls.text_of(uri)
@@ -129,7 +129,7 @@ def complete(ls: MarpkitServer, params: types.CompletionParams):
         start = t.position(position.line + 1, len(before) - len(value.group("typed")) + 1)
         return types.CompletionList(False, [
             _item(v, types.CompletionItemKind.Value, start, end, value.group("key"))
-            for v in _values(ls, uri, value.group("key"), project)])
+            for v in await _values(ls, uri, value.group("key"), project)])
     key = _KEY_TYPED.match(before)
     if key:
         start = t.position(position.line + 1, len(before) - len(key.group("key")) + 1)
