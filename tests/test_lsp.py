@@ -280,6 +280,7 @@ for step in range(3):
     run.log({"loss": 1 / (step + 1)})
 run.finish()
 # endregion
+print("logged 3 steps")
 """
 
 
@@ -290,12 +291,22 @@ async def test_check_status_on_a_fence_and_stale_after_a_change(client: Language
     snippet = write(project / "snippets" / "demo" / "train.py", CHECKED_SNIPPET)
     body = CHECKED_SNIPPET.split("# region loop\n")[1].split("# endregion")[0]
     deck = write(project / "slides" / "01-demo.md",
-                 f"---\nmarp: true\n---\n\n# Tracking\n\n```python snippet=demo/train.py#loop\n{body}```\n")
+                 f"---\nmarp: true\n---\n\n# Tracking\n\n```python snippet=demo/train.py#loop\n{body}```\n"
+                 "\n```text output=demo/train.py\n```\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT / "tools")}
     proc = subprocess.run([sys.executable, "-m", "marpkit", "check"], cwd=project, env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = Doc(client, deck)
+    # The output= fence is empty: filling it from the checked run is `marpkit sync`'s fix.
+    (output,) = await doc.diagnostics(lambda ds: "MK313" in codes(ds))
+    assert "checked output of demo/train.py" in output.message
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        types.TextDocumentIdentifier(doc.uri), output.range, types.CodeActionContext([output])))
+    fill = next(a for a in actions if a.title.startswith("MK313:"))
+    doc.apply(fill.edit.document_changes[0].edits)
+    assert "```text output=demo/train.py\nlogged 3 steps\n```" in doc.text
+    await doc.diagnostics(lambda ds: "MK313" not in codes(ds))
     (status,) = await doc.diagnostics(lambda ds: len(ds) == 1, source="marpkit check")
     assert status.severity == types.DiagnosticSeverity.Hint
     assert "demo/train.py#loop: check: passed" in status.message

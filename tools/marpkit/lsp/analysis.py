@@ -89,11 +89,33 @@ def analyse(uri: str, path: Path, version: int | None, text: str, scope: Scope,
     out.ctx, out.deck = ctx, ctx.deck
     out.findings = [f for f in run.findings if f.path == shown]
     if statuses is not None and ctx.deck is not None:
+        out.findings += _output_drift(ctx, store, statuses, shown)
+    if statuses is not None and ctx.deck is not None:
         for res in ctx.resolutions:
             if res.file is not None:
                 unsaved = res.file.path.resolve() in buffers and _differs(res.file.path, buffers)
                 out.checks.append((res, statuses.status(res.rel_path, unsaved)))
     return out
+
+
+def _output_drift(ctx: DeckContext, store: BufferStore, statuses: CheckStatuses,
+                  shown: str) -> list[Finding]:
+    """`output=` fences that differ from their snippet's last passing check: the
+    other half of `marpkit sync`, as MK313 findings with sync's own fix."""
+    blocks = [b for b in ctx.deck.code_blocks if b.output]
+    if not blocks or not ctx.settings.enabled("MK313", shown):
+        return []
+    from marpkit.commands import sync_deck
+
+    def outputs(rel: str) -> str | None:
+        return statuses.output(rel) if store.safe_path(rel) is not None else None
+
+    _, drifted, _ = sync_deck(ctx.deck, store, outputs)
+    found = []
+    for finding, fix in drifted:
+        if any(b.body_line <= finding.line <= max(b.end_line, b.body_line) for b in blocks):
+            found.append(replace(finding, path=shown, fix=fix, end_line=finding.line))
+    return engine._keep(ctx, found)
 
 
 def _differs(path: Path, buffers: dict[Path, str]) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from marpkit.check.cache import Cache, cache_key, folder_files
+from marpkit.check.outputs import read_output
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,19 @@ class CheckStatuses:
         self._keys: dict[Path, tuple[tuple, str]] = {}
         self._history: tuple[tuple, dict[str, tuple[float, dict]]] | None = None
         self._recent: dict[tuple[str, bool], tuple[float, CheckStatus]] = {}
+        self._outputs: dict[str, tuple[float, str | None]] = {}
 
     def forget(self) -> None:
         self._recent.clear()
+        self._outputs.clear()
+
+    def output(self, rel: str) -> str | None:
+        """What `marpkit sync` would put in an `output=` fence (check/outputs.py)."""
+        now = time.monotonic()
+        recent = self._outputs.get(rel)
+        if recent is None or now - recent[0] >= TTL_S:
+            recent = self._outputs[rel] = (now, read_output(self.project, rel))
+        return recent[1]
 
     def _key(self, snippet: Path) -> str:
         folder = snippet.parent
