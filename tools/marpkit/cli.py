@@ -26,6 +26,7 @@ COMMANDS = {
     "rule": "marpkit.commands.rule:rule_cmd",
     "serve": "marpkit.commands.serve:serve_cmd",
     "new": "marpkit.commands.new:new_cmd",
+    "lsp": "marpkit.lsp.command:lsp_cmd",
 }
 
 

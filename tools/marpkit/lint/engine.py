@@ -66,30 +66,35 @@ def _keep(ctx: DeckContext, findings) -> list[Finding]:
 
 def run(project: Project, settings: LintSettings, paths: list[Path], *,
         render: bool | RenderSession = True, whole_project: bool | None = None,
-        sources: dict[Path, str] | None = None) -> LintRun:
+        texts: dict[Path, str] | None = None, store: SnippetStore | None = None,
+        displays: dict[Path, str] | None = None) -> LintRun:
     """Lint `paths`. `render` is False for static rules only, True to render
     too, or a render session the caller started early (`render.start`).
-    `sources` gives a deck's text instead of its file (an editor's buffer)."""
+
+    An editor passes what its buffers hold: `texts` is linted instead of those
+    files (static rules only: the browser renders files), `store` may read
+    snippets from buffers too, and `displays` names each path as it reports it."""
     if render is True and paths:
         from marpkit.lint.render import start, wants_render  # noqa: PLC0415 - keeps static lint light
 
         if not wants_render(settings):
             return run(project, settings, paths, render=False, whole_project=whole_project,
-                       sources=sources)
+                       texts=texts, store=store, displays=displays)
         with start(project, settings) as session:
             return run(project, settings, paths, render=session, whole_project=whole_project,
-                       sources=sources)
+                       texts=texts, store=store, displays=displays)
     load_rules()
     rules = [r for r in REGISTRY.values() if settings.enabled(r.code)]
     out = LintRun()
-    store = SnippetStore(project.snippets_dir)
+    texts = texts or {}
+    store = store or SnippetStore(project.snippets_dir)
     themes = load_themes(project.themes_dir)
     for path in paths:
-        display = project.rel(path)
+        display = (displays or {}).get(path) or project.rel(path)
         ctx = DeckContext(path, display, project, settings, store, themes)
         out.decks.append(ctx)
         try:
-            ctx.deck = open_deck(project, path, (sources or {}).get(path))
+            ctx.deck = open_deck(project, path, texts.get(path), display)
             out.texts[path] = ctx.deck.text
         except Unreadable as exc:
             ctx.error = exc

@@ -63,10 +63,11 @@ def deck_paths(project: Project, args: tuple[str, ...] | list[str]) -> list[Path
     return unique
 
 
-def open_deck(project: Project, path: Path, text: str | None = None) -> Deck:
+def open_deck(project: Project, path: Path, text: str | None = None,
+              display: str | None = None) -> Deck:
     """Load a deck (from `text` when given, e.g. an editor's buffer); a file that
     cannot be a deck raises Unreadable with its finding."""
-    display = project.rel(path)
+    display = display or project.rel(path)
     try:
         return load_deck(path, display, text)
     except DeckError as exc:
