@@ -104,7 +104,8 @@ class Executor:
             "stderr": str(out / "stderr.txt"),
             "result": str(out / "result.json"),
             "memory": MEMORY_LIMIT,
-            "output": OUTPUT_LIMIT,
+            # No single file may outgrow the whole quota; with the default it is 256 MiB.
+            "output": max(OUTPUT_LIMIT, task.header.disk or DISK_QUOTA),
         }
         self.tasks[ident] = (task, sandbox, env)
         self.jobs_by_id[ident] = job
@@ -183,8 +184,8 @@ class Executor:
             result = json.loads((out / "result.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             result = {}
-        limit = result.get("setup_error")
-        if message.get("disk_full"):
+        limit = result.get("over_quota")
+        if message.get("disk_full") and not limit:
             limit = (f"used all of its disk quota of {mib(job['disk'])}; raise it with the "
                      f"header `disk:`")
         stderr = _read(out / "stderr.txt")
@@ -207,7 +208,8 @@ class Executor:
 
     def _stable(self, text: str) -> str:
         """The closed port W&B names in its errors, written the same on every run."""
-        return text.replace(self.url, CLOSED_SERVER)
+        address = self.url.split("//", 1)[1]
+        return re.sub(re.escape(address) + r"(?!\d)", CLOSED_SERVER, text)
 
     def close(self) -> None:
         if self.pool is not None:
@@ -217,7 +219,7 @@ class Executor:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
-CLOSED_SERVER = "http://127.0.0.1:<closed-port>"
+CLOSED_SERVER = "127.0.0.1:<closed-port>"
 
 
 def _order(ident: str) -> int:

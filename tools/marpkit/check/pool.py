@@ -112,8 +112,11 @@ def _prepare_job(job: dict, sandboxed: bool) -> None:
         sandbox.mount_quota(job["root"], int(job["disk"]))
         sandbox.mount_quota(job["out"], sandbox.OUT_SIZE)
     else:
-        os.makedirs(job["root"], exist_ok=True)
-        os.makedirs(job["out"], exist_ok=True)
+        import shutil
+
+        for folder in (job["root"], job["out"]):
+            shutil.rmtree(folder, ignore_errors=True)  # left by a pool that died
+            os.makedirs(folder)
 
 
 def _release_job(job: dict, sandboxed: bool) -> None:

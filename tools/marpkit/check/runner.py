@@ -105,7 +105,7 @@ def exec_job(job: dict) -> None:
             problem = _prepare(job)
             if problem is not None:
                 with open(job["result"], "w", encoding="utf-8") as fh:
-                    json.dump({"setup_error": problem}, fh)
+                    json.dump(problem, fh)
                 return
         os.environ.clear()
         os.environ.update(job["env"])
@@ -133,8 +133,8 @@ def exec_job(job: dict) -> None:
         os._exit(code)
 
 
-def _prepare(job: dict) -> str | None:
-    """Copy the snippet's folder into its sandbox; the reason if it does not fit."""
+def _prepare(job: dict) -> dict | None:
+    """Copy the snippet's folder into its sandbox; why not, if it cannot."""
     import errno
     import shutil
     from pathlib import Path
@@ -145,10 +145,12 @@ def _prepare(job: dict) -> str | None:
         prepare_sandbox(Path(job["root"]), Path(job["source"]))
     except (OSError, shutil.Error) as exc:
         if getattr(exc, "errno", None) == errno.ENOSPC or "[Errno 28]" in str(exc):
-            return (f"needs more disk than its quota of {mib(job['disk'])} to copy its folder "
-                    f"({mib(folder_size(Path(job['source'])))}); raise it with the header "
-                    f"`disk:`")
-        return f"its folder could not be copied: {exc}"
+            return {"over_quota": f"needs more than its disk quota of {mib(job['disk'])} "
+                                  f"for a copy of its folder "
+                                  f"({mib(folder_size(Path(job['source'])))}); raise it with "
+                                  f"the header `disk:`"}
+        return {"exception": {"type": type(exc).__name__, "frames": [],
+                              "message": f"its folder could not be copied: {exc}"}}
     return None
 
 
