@@ -22,8 +22,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import write
 
+from conftest import write
 from marpkit.check import sandbox
 from marpkit.check.header import parse_size
 
@@ -213,6 +213,18 @@ def test_snippets_cannot_reach_out_escape_read_secrets_or_write(proj, tmp_path):
             pass
         else:
             raise SystemExit("deleted pyproject.toml")
+        try:
+            open("/tmp/loose", "w").write("shared")  # the system's /tmp is not its TMPDIR
+        except OSError:
+            pass
+        else:
+            raise SystemExit("wrote /tmp/loose")
+        open(os.path.expanduser("~/mine"), "w").write("its own HOME is writable")
+        here = os.path.dirname(os.getcwd())  # its own folder; the pool's and others' are hidden
+        others = set(os.listdir(os.path.dirname(here))) - {{
+            os.path.basename(here), os.path.basename(here) + ".out", "service"}}
+        if others:
+            raise SystemExit(f"sees {{sorted(others)}}")
     """)
     write(proj / "snippets" / "disk" / "big.py", """
         import os

@@ -48,14 +48,16 @@ class Executor:
         self.sandboxed = sandboxed
         self.readable = readable
         if sandboxed:
-            from marpkit.check.sandbox import CLOSED_URL, ROOT
-
             # Paths as the pool sees them; the parent reads them through its view.
+            from marpkit.check.sandbox import CLOSED_URL, ROOT, under_tmp
+
             self.root = Path(ROOT)
+            self.tmp_readable = under_tmp(readable)
             self.port = None
             self.url = CLOSED_URL
         else:
             self.root = Path(tempfile.mkdtemp(prefix="marpkit-check-"))
+            self.tmp_readable = []
             self.port = ClosedPort()
             self.url = self.port.url
         self.pool = None
@@ -103,6 +105,8 @@ class Executor:
             "stdout": str(out / "stdout.txt"),
             "stderr": str(out / "stderr.txt"),
             "result": str(out / "result.json"),
+            # wandb-core's socket lives there: the one thing of the pool a snippet sees.
+            "visible": [str(self.root / "service"), *self.tmp_readable],
             "memory": MEMORY_LIMIT,
             # No single file may outgrow the whole quota; with the default it is 256 MiB.
             "output": max(OUTPUT_LIMIT, task.header.disk or DISK_QUOTA),

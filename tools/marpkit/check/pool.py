@@ -239,7 +239,7 @@ def serve(jobs_limit: int) -> None:
                 if sandboxed:
                     from marpkit.check.sandbox import isolate_child
 
-                    isolate_child()
+                    isolate_child([job["root"], job["out"]], job.get("visible", []))
                 exec_job(job)  # never returns
             try:
                 os.setpgid(pid, pid)  # also done in the child; whichever runs first wins

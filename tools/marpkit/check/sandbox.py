@@ -99,6 +99,29 @@ def _under(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
+def _hidden() -> list[Path]:
+    hidden = [Path("/tmp")]
+    home = Path(os.path.expanduser("~"))
+    if home.is_absolute() and home != Path("/"):
+        hidden.append(home)
+    return hidden
+
+
+def _existing(paths) -> set[Path]:
+    found = set()
+    for entry in paths:
+        for path in {Path(os.path.abspath(entry)), Path(entry).resolve()}:
+            if path.exists():
+                found.add(path)
+    return found
+
+
+def under_tmp(readable) -> list[str]:
+    """The folders of `readable` that the pool sees under /tmp (bound back there);
+    a snippet's private /tmp shows them too."""
+    return sorted(str(p) for p in _existing(readable) if _under(p, Path("/tmp")))
+
+
 def pool_command(argv: list[str], env: dict[str, str], readable: list[str],
                  info_fd: int) -> list[str]:
     """bwrap's command line for the pool: `readable` are folders it must still read
@@ -107,15 +130,8 @@ def pool_command(argv: list[str], env: dict[str, str], readable: list[str],
     cmd = [bwrap, *_NAMESPACES, "--as-pid-1",
            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
            "--size", str(SHARED_TMP), "--tmpfs", "/dev/shm"]
-    hidden = [Path("/tmp")]
-    home = Path(os.path.expanduser("~"))
-    if home.is_absolute() and home != Path("/"):
-        hidden.append(home)
-    wanted = set()
-    for entry in readable:
-        for path in {Path(os.path.abspath(entry)), Path(entry).resolve()}:
-            if path.exists():
-                wanted.add(path)
+    hidden = _hidden()
+    wanted = _existing(readable)
     # A hidden folder that holds another is hidden first; what must stay
     # readable is bound back after, shortest path first.
     for folder in sorted(hidden, key=lambda p: len(p.parts)):
@@ -198,11 +214,38 @@ def _wait_for(pid: int, reap_all: bool) -> int:
             return os.waitstatus_to_exitcode(status)
 
 
-def isolate_child() -> None:
+MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC = 1, 32, 4096, 16384
+
+
+def _private_tmp(rw: list[str], ro: list[str]) -> None:
+    """In the child's own mount namespace: a read-only /tmp that shows only its own
+    folders (not the pool's, other snippets' or wandb-core's files), the service
+    folder read-only (for its socket), and a /dev/shm of its own."""
+    libc = _libc()
+    fds = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY), path in ro) for path in rw + ro]
+    _check(libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV,
+                      b"size=1m,mode=0755"), "mount /tmp")
+    for path, fd, read_only in fds:
+        os.makedirs(path, exist_ok=True)
+        source = f"/proc/self/fd/{fd}".encode()
+        _check(libc.mount(source, path.encode(), None, MS_BIND | MS_REC, None), f"bind {path}")
+        if read_only:
+            _check(libc.mount(None, path.encode(), None,
+                              MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, None),
+                   f"read-only {path}")
+        os.close(fd)
+    _check(libc.mount(None, b"/tmp", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
+                      b"size=1m,mode=0755"), "read-only /tmp")
+    _check(libc.mount(b"tmpfs", b"/dev/shm", b"tmpfs", MS_NOSUID | MS_NODEV,
+                      f"size={SHARED_TMP},mode=1777".encode()), "mount /dev/shm")
+
+
+def isolate_child(rw: list[str], ro: list[str]) -> None:
     """Called in a child the pool forked; returns only in the process that runs the snippet.
 
     This child (A) drops the pool's rights by entering a new user namespace with
-    a new PID namespace and forks its first process (B, PID 1 there), which forks
+    new PID and mount namespaces (where it sees only its own folders under /tmp:
+    `rw` writable, `ro` read-only) and forks its first process (B, PID 1 there), which forks
     the snippet (C, PID 2, so it never shares the pool's PID 1 in W&B's service
     token). B reaps orphans and exits with C's code; its exit makes the kernel
     kill whatever C left behind. A waits for B, so the pool sees A end only after
@@ -217,7 +260,8 @@ def isolate_child() -> None:
     os.dup2(null, 1)  # the pool's protocol pipe is not the snippet's to write
     os.close(null)
     try:
-        _own_user_namespace(CLONE_NEWPID)
+        _own_user_namespace(CLONE_NEWPID | CLONE_NEWNS)
+        _private_tmp(rw, ro)
         first = os.fork()
     except OSError as exc:
         os.write(2, f"marpkit: cannot isolate the snippet: {exc}\n".encode())
