@@ -39,7 +39,10 @@ ROOT = "/tmp/marpkit-check"
 # Nothing listens inside the sandbox's own loopback, so any fixed port is
 # refused; a fixed one keeps W&B's error text the same on every run.
 CLOSED_URL = "http://127.0.0.1:9"
-SHARED_TMP = 64 * 1024**2  # /tmp and /dev/shm outside the snippets' own folders
+# The pool's /tmp holds wandb-core's socket, logs and the service folders (the
+# snippets' folders are tmpfs mounts of their own); a long check logs a few MiB.
+POOL_TMP = 256 * 1024**2
+SHM_SIZE = 64 * 1024**2  # each snippet's own /dev/shm (multiprocessing's semaphores, ...)
 OUT_SIZE = 2 * 256 * 1024**2 + 1024**2  # stdout + stderr (each capped by RLIMIT_FSIZE) + result
 
 CLONE_NEWNS = 0x00020000
@@ -132,7 +135,7 @@ def pool_command(argv: list[str], env: dict[str, str], readable: list[str],
     bwrap = shutil.which("bwrap") or "bwrap"
     cmd = [bwrap, *_NAMESPACES, "--as-pid-1",
            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-           "--size", str(SHARED_TMP), "--tmpfs", "/dev/shm"]
+           "--size", str(SHM_SIZE), "--tmpfs", "/dev/shm"]
     hidden = _hidden()
     wanted = _existing(readable)
     # A hidden folder that holds another is hidden first; what must stay
@@ -141,7 +144,7 @@ def pool_command(argv: list[str], env: dict[str, str], readable: list[str],
         if any(_under(folder, keep) for keep in wanted):
             continue  # hiding it would hide the project or Python itself
         if folder == Path("/tmp"):
-            cmd += ["--size", str(SHARED_TMP)]
+            cmd += ["--size", str(POOL_TMP)]
         cmd += ["--tmpfs", str(folder)]
     keep = sorted(wanted, key=lambda p: len(p.parts))
     for path in keep:
@@ -240,7 +243,7 @@ def _private_tmp(rw: list[str], ro: list[str]) -> None:
     _check(libc.mount(None, b"/tmp", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
                       b"size=1m,mode=0755"), "read-only /tmp")
     _check(libc.mount(b"tmpfs", b"/dev/shm", b"tmpfs", MS_NOSUID | MS_NODEV,
-                      f"size={SHARED_TMP},mode=1777".encode()), "mount /dev/shm")
+                      f"size={SHM_SIZE},mode=1777".encode()), "mount /dev/shm")
 
 
 def isolate_child(rw: list[str], ro: list[str]) -> None:
