@@ -470,3 +470,22 @@ def test_sizes_and_the_pool_command():
     if not sys.prefix.startswith(home + "/"):
         assert f"--tmpfs {home}" in text
     assert cmd[-4:] == ["--", "python", "-m", "x"]
+
+
+def test_disk_header_and_the_environment_allow_list(tmp_path):
+    from marpkit.check.env import child_env, sandbox_dirs
+    from marpkit.check.header import HeaderError, parse_header
+
+    assert parse_header("# /// marpkit\n# disk: 2 GiB\n# ///\n").disk == 2 * 1024**3
+    with pytest.raises(HeaderError, match="disk must be a size"):
+        parse_header("# /// marpkit\n# disk: lots\n# ///\n")
+    env = child_env({"PATH": "/usr/bin", "LC_ALL": "C.UTF-8", "TZ": "UTC",
+                     "GITHUB_TOKEN": "t", "AWS_SECRET_ACCESS_KEY": "k", "HTTPS_PROXY": "p",
+                     "WANDB_API_KEY": "w", "OLDPWD": "/repo", "PWD": "/repo",
+                     "PYTHONSTARTUP": "x.py"},
+                    sandbox_dirs(tmp_path), "http://127.0.0.1:9")
+    assert env["PATH"] == "/usr/bin" and env["LC_ALL"] == "C.UTF-8" and env["TZ"] == "UTC"
+    for name in ("GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "HTTPS_PROXY", "WANDB_API_KEY",
+                 "OLDPWD", "PYTHONSTARTUP"):
+        assert name not in env
+    assert env["PWD"] == str(tmp_path / "work")
