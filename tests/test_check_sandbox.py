@@ -220,6 +220,16 @@ def test_snippets_cannot_reach_out_escape_read_secrets_or_write(proj, tmp_path):
         else:
             raise SystemExit("wrote /tmp/loose")
         open(os.path.expanduser("~/mine"), "w").write("its own HOME is writable")
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        # Full rights in its own user namespace, none over the mounts it was given:
+        if libc.umount2(b"/tmp", 2) == 0:  # MNT_DETACH: would reveal the pool's /tmp
+            raise SystemExit("unmounted /tmp")
+        if libc.mount(None, b"/tmp", None, 32, None) == 0:  # MS_REMOUNT, read-write
+            raise SystemExit("made /tmp writable")
+        quota = os.path.dirname(os.getcwd()).encode()
+        if libc.mount(None, quota, None, 32, b"size=8g") == 0:
+            raise SystemExit("raised its own quota")
         here = os.path.dirname(os.getcwd())  # its own folder; the pool's and others' are hidden
         others = set(os.listdir(os.path.dirname(here))) - {{
             os.path.basename(here), os.path.basename(here) + ".out", "service"}}

@@ -268,6 +268,10 @@ def isolate_child(rw: list[str], ro: list[str]) -> None:
     try:
         _own_user_namespace(CLONE_NEWPID | CLONE_NEWNS)
         _private_tmp(rw, ro)
+        # Once more: the mounts just made are copied into a namespace with fewer
+        # rights, where the kernel locks them, so the snippet can neither
+        # unmount the private /tmp (and see the pool's) nor make it writable.
+        _own_user_namespace(CLONE_NEWNS)
         first = os.fork()
     except OSError as exc:
         os.write(2, f"marpkit: cannot isolate the snippet: {exc}\n".encode())
