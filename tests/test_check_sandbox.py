@@ -287,6 +287,34 @@ def test_snippets_cannot_reach_out_escape_read_secrets_or_write(proj, tmp_path):
 
 
 @needs_sandbox
+def test_snippets_running_side_by_side_have_their_own_loopback(proj, tmp_path):
+    port = 47000 + os.getpid() % 1000
+    write(proj / "snippets" / "a" / "serve.py", f"""
+        import socket, time
+        server = socket.socket()
+        server.bind(("127.0.0.1", {port}))
+        server.listen()
+        mine = socket.create_connection(("127.0.0.1", {port}), timeout=2)  # its own: fine
+        time.sleep(4)
+    """)
+    write(proj / "snippets" / "b" / "reach.py", f"""
+        import socket, time
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", {port}), timeout=1)
+            except OSError:
+                time.sleep(0.05)
+            else:
+                raise SystemExit("reached the other snippet's server")
+    """)
+    deck(proj, "a/serve.py", "b/reach.py")
+    proc, report = run_check(proj, tmp_path, "--isolation", "strict")
+    assert {s["snippet"]: s["status"] for s in report["snippets"]} == {
+        "a/serve.py": "passed", "b/reach.py": "passed"}, report
+
+
+@needs_sandbox
 def test_disk_header_raises_the_quota_and_a_big_folder_is_refused_with_its_size(proj, tmp_path):
     write(proj / "snippets" / "roomy" / "big.py", """
         # /// marpkit

@@ -48,6 +48,8 @@ OUT_SIZE = 2 * 256 * 1024**2 + 1024**2  # stdout + stderr (each capped by RLIMIT
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 1
 MS_NOSUID, MS_NODEV = 2, 4
 MNT_DETACH = 2
 PR_SET_PDEATHSIG = 1
@@ -246,11 +248,24 @@ def _private_tmp(rw: list[str], ro: list[str]) -> None:
                       f"size={SHM_SIZE},mode=1777".encode()), "mount /dev/shm")
 
 
+def _loopback_up() -> None:
+    """A new network namespace starts with its loopback down: bring it up, so a
+    snippet may still serve and reach itself on 127.0.0.1."""
+    import fcntl
+    import socket
+    import struct
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(sock, SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
+
+
 def isolate_child(rw: list[str], ro: list[str]) -> None:
     """Called in a child the pool forked; returns only in the process that runs the snippet.
 
     This child (A) drops the pool's rights by entering a new user namespace with
-    new PID and mount namespaces (where it sees only its own folders under /tmp:
+    new PID, network and mount namespaces (where it sees only its own folders under /tmp:
     `rw` writable, `ro` read-only) and forks its first process (B, PID 1 there), which forks
     the snippet (C, PID 2, so it never shares the pool's PID 1 in W&B's service
     token). B reaps orphans and exits with C's code; its exit makes the kernel
@@ -266,7 +281,10 @@ def isolate_child(rw: list[str], ro: list[str]) -> None:
     os.dup2(null, 1)  # the pool's protocol pipe is not the snippet's to write
     os.close(null)
     try:
-        _own_user_namespace(CLONE_NEWPID | CLONE_NEWNS)
+        # Its own loopback too (~15 ms): snippets running side by side cannot
+        # reach each other's servers; wandb-core's socket is a file, not a port.
+        _own_user_namespace(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET)
+        _loopback_up()
         _private_tmp(rw, ro)
         # Once more: the mounts just made are copied into a namespace with fewer
         # rights, where the kernel locks them, so the snippet can neither
@@ -290,7 +308,8 @@ def isolate_child(rw: list[str], ro: list[str]) -> None:
 def _probe() -> None:
     enter_pool_namespace()
     mount_quota("/dev/shm/marpkit-probe", 1024**2)
-    _own_user_namespace(CLONE_NEWPID | CLONE_NEWNS)
+    _own_user_namespace(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET)
+    _loopback_up()
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--probe"]:
