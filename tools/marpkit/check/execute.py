@@ -90,7 +90,6 @@ class Executor:
         out = self.root / f"{ident}.out"
         dirs = sandbox_dirs(sandbox)
         env = child_env(dict(os.environ), dirs, self.url)
-        env["PWD"] = str(dirs["work"])
         job = {
             "id": ident,
             "kind": task.kind,
