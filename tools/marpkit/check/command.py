@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import click
 
+from marpkit.check.sandbox import ENV_LEVEL, LEVELS
 from marpkit.findings import Exit, Finding, UsageError
 
 DEFAULT_TIMEOUT = 60.0
@@ -31,8 +32,8 @@ DEFAULT_TIMEOUT = 60.0
               help="Also write a JUnit XML report to this file.")
 @click.option("--shard", default=None, metavar="K/N",
               help="Run only the K-th of N deterministic slices of the snippets (CI fan-out).")
-@click.option("--isolation", type=click.Choice(["auto", "strict", "basic"]),
-              envvar="MARPKIT_CHECK_ISOLATION", default="auto", show_default=True,
+@click.option("--isolation", type=click.Choice(LEVELS), envvar=ENV_LEVEL, default="auto",
+              show_default=True,
               help="auto: the OS sandbox where it works, else basic with a warning; "
                    "strict: exit 2 without it; basic: temp folders and limits only.")
 def check_cmd(paths, jobs, timeout, no_cache, fmt, junit, shard, isolation) -> int:

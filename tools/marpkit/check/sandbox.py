@@ -11,8 +11,9 @@ Inside, two more steps need no privileges beyond a user namespace:
 
 * the pool enters a user + mount namespace of its own, so it may mount one
   size-limited tmpfs per snippet (the disk quota) where wandb-core sees it;
-* each snippet child enters a further user + PID namespace: it loses the
-  pool's rights over those mounts, cannot see the pool or other snippets, and
+* each snippet child enters a further user + PID + network + mount
+  namespace: it loses the pool's rights over those mounts, cannot see the
+  pool or other snippets (processes, loopback, folders under /tmp), and
   everything it starts dies when it ends (the kernel kills a PID namespace
   whose first process exits, `setsid` and double forks included).
 
@@ -53,10 +54,6 @@ SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 1
 MS_NOSUID, MS_NODEV = 2, 4
 MNT_DETACH = 2
 PR_SET_PDEATHSIG = 1
-
-
-class SandboxError(RuntimeError):
-    pass
 
 
 @functools.lru_cache(maxsize=1)
