@@ -527,6 +527,7 @@ def test_subprocess_fallback_and_memory_cap(proj, run_cli, monkeypatch):
     """Without fork each snippet gets a fresh interpreter (and its own wandb-core,
     which must start under the 4 GiB address-space cap); results are the same."""
     monkeypatch.setenv("MARPKIT_CHECK_NO_FORK", "1")
+    monkeypatch.setenv("MARPKIT_CHECK_ISOLATION", "basic")  # no sandbox without the fork pool
     write(proj / "snippets" / "ok" / "train.py", PASSING)
     write(proj / "snippets" / "mem" / "big.py", """
         import wandb

@@ -76,12 +76,14 @@ logged it, the audience is shown a chart that cannot exist.""",
 # expect:
 #   summary: {epoch: 4}
 # ///                       (the run's summary has epoch = 3)""")
-_declare("MK303", "snippet-timeout", "error", "check",
-         "A snippet ran longer than its timeout; its process group was killed.",
-         """A check that never ends blocks CI. Raise the limit with the header's
-`timeout:` if the snippet really needs it.""",
+_declare("MK303", "snippet-limit", "error", "check",
+         "A snippet hit a limit: it ran longer than its timeout (it and everything it "
+         "started were killed), or it used up its disk quota (the message gives the amount).",
+         """A check that never ends, or fills the disk, blocks CI. Raise a limit with the
+header's `timeout:` or `disk:` if the snippet really needs it.""",
          """# /// marpkit
 # timeout: 120
+# disk: 512MiB
 # ///""")
 _declare("MK304", "wandb-warning", "warning", "check",
          "W&B printed a warning while the snippet ran (on the slide line that was running).",

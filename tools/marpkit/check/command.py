@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import click
 
+from marpkit.check.sandbox import ENV_LEVEL, LEVELS
 from marpkit.findings import Exit, Finding, UsageError
 
 DEFAULT_TIMEOUT = 60.0
@@ -31,7 +32,11 @@ DEFAULT_TIMEOUT = 60.0
               help="Also write a JUnit XML report to this file.")
 @click.option("--shard", default=None, metavar="K/N",
               help="Run only the K-th of N deterministic slices of the snippets (CI fan-out).")
-def check_cmd(paths, jobs, timeout, no_cache, fmt, junit, shard) -> int:
+@click.option("--isolation", type=click.Choice(LEVELS), envvar=ENV_LEVEL, default="auto",
+              show_default=True,
+              help="auto: the OS sandbox where it works, else basic with a warning; "
+                   "strict: exit 2 without it; basic: temp folders and limits only.")
+def check_cmd(paths, jobs, timeout, no_cache, fmt, junit, shard, isolation) -> int:
     """Execute the snippets shown in the decks against W&B offline and verify their claims."""
     from marpkit.config import load_project
 
@@ -40,7 +45,7 @@ def check_cmd(paths, jobs, timeout, no_cache, fmt, junit, shard) -> int:
     if not project.slides_dir.is_dir() and not paths:
         raise UsageError(f"no slides folder at {project.rel(project.slides_dir)}")
     results, extra = _interruptible(run_check, project, paths, jobs or os.cpu_count() or 1,
-                                    timeout, not no_cache, parse_shard(shard))
+                                    timeout, not no_cache, parse_shard(shard), isolation)
     elapsed = time.monotonic() - started
 
     from marpkit.check import report
@@ -83,13 +88,14 @@ def in_shard(rel: str, shard: tuple[int, int] | None) -> bool:
 
 
 def run_check(project, paths, jobs: int, timeout: float, use_cache: bool,
-              shard: tuple[int, int] | None = None):
+              shard: tuple[int, int] | None = None, isolation: str = "auto"):
     from marpkit.check.cache import Cache, cache_key
     from marpkit.check.evaluate import (
         BAD_HEADER,
         EXEC_FAILED,
         SHELL,
         SKIPPED,
+        TIMEOUT,
         Execution,
         Placer,
         evaluate,
@@ -97,6 +103,10 @@ def run_check(project, paths, jobs: int, timeout: float, use_cache: bool,
     from marpkit.check.plan import plan, skip_reason
     from marpkit.check.report import Progress, SnippetResult
 
+    if isolation == "strict":
+        from marpkit.check.sandbox import choose
+
+        choose(isolation)  # before anything is planned, copied or run
     tasks, extra = plan(project, tuple(paths))
     tasks = [t for t in tasks if in_shard(t.rel, shard)]
     cache = Cache(project.cache_dir, enabled=use_cache)
@@ -139,7 +149,7 @@ def run_check(project, paths, jobs: int, timeout: float, use_cache: bool,
         to_run.append(task)
 
     # Shell syntax checks are subprocesses: run them beside the Python snippets.
-    from marpkit.check.execute import Executor, shell_problems
+    from marpkit.check.execute import shell_problems
 
     threads = ThreadPoolExecutor(max_workers=max(1, jobs))
     shell_futures = {threads.submit(shell_problems, t.path): t for t in shell_checks}
@@ -163,7 +173,7 @@ def run_check(project, paths, jobs: int, timeout: float, use_cache: bool,
                 cache.put(key, {**entry, "passed": result.status != "failed"})
             return
         if executor is None:
-            executor = Executor(jobs, timeout)
+            executor = _executor(project, jobs, timeout, isolation)
         executor.submit(task)
 
     try:
@@ -183,12 +193,18 @@ def run_check(project, paths, jobs: int, timeout: float, use_cache: bool,
         if executor is not None:
             done: set[int] = set()
             try:
-                for task, execution in executor.results():
+                for task, execution, limit in executor.results():
                     done.add(id(task))
                     result = results[id(task)]
                     result.execution = execution
                     result.duration_s = execution.duration_s
-                    result.findings += evaluate(task, execution, Placer(task, project.rel))
+                    placer = Placer(task, project.rel)
+                    found = evaluate(task, execution, placer)
+                    if limit:
+                        # The limit is the cause; the ENOSPC it raised is only its echo.
+                        found = [f for f in found if f.code != EXEC_FAILED]
+                        found.insert(0, placer.at(None, TIMEOUT, limit))
+                    result.findings += found
                     clean = (not execution.timed_out and execution.exception is None
                              and execution.returncode == task.header.exit)
                     finish(result)
@@ -215,6 +231,24 @@ def run_check(project, paths, jobs: int, timeout: float, use_cache: bool,
             executor.close()
     ordered = [results[id(t)] for t in tasks]
     return ordered, extra
+
+
+def _executor(project, jobs: int, timeout: float, isolation: str):
+    """The executor, in the OS sandbox unless it is unavailable (said once) or unwanted."""
+    import sys
+
+    from marpkit.check.execute import Executor
+    from marpkit.check.sandbox import choose
+
+    sandboxed, warning = choose(isolation)
+    if warning:
+        click.echo(warning, err=True)
+    # What the sandbox must still read when it hides /tmp and HOME: the
+    # project, Python and every folder on its path (marpkit included).
+    readable = (str(project.root), sys.prefix, sys.base_prefix, sys.exec_prefix,
+                os.path.dirname(sys.executable), os.path.dirname(os.path.realpath(sys.executable)),
+                *(p for p in sys.path if p and os.path.isdir(p)))
+    return Executor(jobs, timeout, sandboxed, readable)
 
 
 def _interruptible(func, *args):

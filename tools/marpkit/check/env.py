@@ -1,14 +1,16 @@
-"""The sandbox a snippet runs in: its own temp folder, environment and limits.
+"""A snippet's own temp folder, environment and limits (the OS sandbox is sandbox.py).
 
 Everything W&B or the snippet could write (run files, caches, artifacts, the
 user's HOME and XDG folders, TMPDIR) points inside one per-snippet folder, so a
-check never touches the repository or the user's real W&B setup. The API key
-is removed and the server URL points at a loopback port nobody listens on:
+check never touches the repository or the user's real W&B setup. The
+environment is built from an allow-list, so no credential reaches a snippet,
+and the server URL points at a loopback port nobody listens on:
 `wandb.init(mode="online")` fails within seconds instead of reaching the network.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 from pathlib import Path
@@ -37,14 +39,15 @@ QUIET_WANDB = {
     "WANDB__FILE_TRANSFER_RETRY_MAX": "1",
 }
 
-# Removed from the inherited environment: credentials, and anything that would
-# attach the snippet to some other run, sweep or service.
-DROP_PREFIXES = ("WANDB_",)
-DROP = {"NETRC", "PYTHONSTARTUP", "PYTHONINSPECT"}
-PROXY = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"}
+# The only variables a snippet inherits: an allow-list, so a secret under any
+# name (GITHUB_TOKEN, AWS_SECRET_ACCESS_KEY, ...) stays out. Everything else it
+# sees is set below.
+ALLOW = {"PATH", "LANG", "LANGUAGE", "TZ", "TERM", "COLUMNS", "LINES", "NO_COLOR"}
+ALLOW_PREFIXES = ("LC_",)
 
 MEMORY_LIMIT = 4 * 1024**3  # RLIMIT_AS: generous, wandb-core's Go runtime maps a lot
 OUTPUT_LIMIT = 256 * 1024**2  # RLIMIT_FSIZE: a runaway print loop dies, not the disk
+DISK_QUOTA = 256 * 1024**2  # everything a snippet writes, its folder's copy included
 
 
 class ClosedPort:
@@ -64,6 +67,10 @@ class ClosedPort:
 
     def close(self):
         self.sock.close()
+
+
+def allowed(base: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in base.items() if k in ALLOW or k.startswith(ALLOW_PREFIXES)}
 
 
 def sandbox_dirs(root: Path) -> dict[str, Path]:
@@ -92,14 +99,29 @@ def prepare_sandbox(root: Path, source_dir: Path) -> dict[str, Path]:
     return dirs
 
 
+def folder_size(folder: Path) -> int:
+    total = 0
+    for base, _dirs, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(base, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def mib(size: int) -> str:
+    return f"{size / 1024**2:.0f} MiB" if size >= 1024**2 else f"{size / 1024**2:.1f} MiB"
+
+
 def child_env(base: dict[str, str], dirs: dict[str, Path], base_url: str,
               service: str | None = None) -> dict[str, str]:
-    env = {k: v for k, v in base.items()
-           if not k.startswith(DROP_PREFIXES) and not k.startswith("XDG_")
-           and k not in DROP and k not in PROXY}
+    env = allowed(base)
+    env.setdefault("PATH", os.defpath)
     env.update(QUIET_WANDB)
     env.update({
         "HOME": str(dirs["home"]),
+        "PWD": str(dirs["work"]),
         "TMPDIR": str(dirs["tmp"]),
         "TEMP": str(dirs["tmp"]),
         "TMP": str(dirs["tmp"]),

@@ -10,11 +10,12 @@ import tempfile
 from pathlib import Path
 
 from marpkit.check.env import (
+    DISK_QUOTA,
     MEMORY_LIMIT,
     OUTPUT_LIMIT,
     ClosedPort,
     child_env,
-    prepare_sandbox,
+    mib,
     sandbox_dirs,
 )
 from marpkit.check.evaluate import Execution, wandb_warnings
@@ -34,91 +35,198 @@ def _read(path: Path) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-class Executor:
-    """Runs tasks in per-snippet sandboxes under one temp root."""
+POOL_DIED = "the check pool died while this snippet ran (killed, or out of memory)"
 
-    def __init__(self, jobs: int, timeout: float):
+
+class Executor:
+    """Runs tasks in per-snippet folders, in the OS sandbox when `sandboxed`."""
+
+    def __init__(self, jobs: int, timeout: float, sandboxed: bool = False,
+                 readable: tuple[str, ...] = ()):
         self.jobs = max(1, jobs)
         self.timeout = timeout
-        self.root = Path(tempfile.mkdtemp(prefix="marpkit-check-"))
-        self.port = ClosedPort()
+        self.sandboxed = sandboxed
+        self.readable = readable
+        if sandboxed:
+            # Paths as the pool sees them; the parent reads them through its view.
+            from marpkit.check.sandbox import CLOSED_URL, ROOT, under_tmp
+
+            self.root = Path(ROOT)
+            self.tmp_readable = under_tmp(readable)
+            self.port = None
+            self.url = CLOSED_URL
+        else:
+            self.root = Path(tempfile.mkdtemp(prefix="marpkit-check-"))
+            self.tmp_readable = []
+            self.port = ClosedPort()
+            self.url = self.port.url
         self.pool = None
         self.tasks: dict[str, tuple[Task, Path, dict]] = {}
+        self.jobs_by_id: dict[str, dict] = {}
 
     def _service_env(self) -> dict:
         dirs = sandbox_dirs(self.root / "service")
-        for path in dirs.values():
-            path.mkdir(parents=True, exist_ok=True)
-        return child_env(dict(os.environ), dirs, self.port.url)
+        if not self.sandboxed:
+            for path in dirs.values():
+                path.mkdir(parents=True, exist_ok=True)
+        return child_env(dict(os.environ), dirs, self.url)
 
     def start(self) -> None:
         from marpkit.check.pool import make_pool
 
-        self.pool = make_pool(self.jobs, self._service_env(), str(self.root))
+        self.pool = make_pool(self.jobs, self._service_env(), str(self.root),
+                              sandboxed=self.sandboxed, readable=self.readable)
+
+    def _host(self, path: Path) -> Path:
+        """A path of the pool's filesystem as this process reaches it."""
+        view = getattr(self.pool, "view", None)
+        return Path(view + str(path)) if view else path
 
     def submit(self, task: Task) -> None:
         if self.pool is None:
             self.start()
         ident = f"s{len(self.tasks)}"
         sandbox = self.root / ident
-        dirs = prepare_sandbox(sandbox, task.path.parent)
-        script = dirs["work"] / task.path.name
-        env = child_env(dict(os.environ), dirs, self.port.url)
+        out = self.root / f"{ident}.out"
+        dirs = sandbox_dirs(sandbox)
+        env = child_env(dict(os.environ), dirs, self.url)
         job = {
             "id": ident,
             "kind": task.kind,
-            "script": str(script),
+            "source": str(task.path.parent),
+            "root": str(sandbox),
+            "out": str(out),
+            "script": str(dirs["work"] / task.path.name),
             "cwd": str(dirs["work"]),
             "env": env,
             "timeout": task.header.timeout or self.timeout,
-            "stdout": str(sandbox / "stdout.txt"),
-            "stderr": str(sandbox / "stderr.txt"),
-            "result": str(sandbox / "result.json"),
+            "disk": task.header.disk or DISK_QUOTA,
+            "stdout": str(out / "stdout.txt"),
+            "stderr": str(out / "stderr.txt"),
+            "result": str(out / "result.json"),
+            # wandb-core's socket lives there: the one thing of the pool a snippet sees.
+            "visible": [str(self.root / "service"), *self.tmp_readable],
             "memory": MEMORY_LIMIT,
-            "output": OUTPUT_LIMIT,
+            # No single file may outgrow the whole quota; with the default it is 256 MiB.
+            "output": max(OUTPUT_LIMIT, task.header.disk or DISK_QUOTA),
         }
         self.tasks[ident] = (task, sandbox, env)
+        self.jobs_by_id[ident] = job
         self.pool.submit(job)
 
     def results(self):
-        """Yield (task, Execution) as each submitted task finishes."""
+        """Yield (task, Execution, limit) as each submitted task finishes; `limit` says
+        which resource limit (disk) it hit, or is None.
+
+        If the pool dies, it is started again for the snippets it had not
+        finished; those that were running are retried one at a time, and one
+        that takes the pool down again fails alone.
+        """
         if self.pool is None:
             return
-        for message in self.pool.results():
-            task, sandbox, env = self.tasks[message["id"]]
-            yield task, self._collect(task, sandbox, env, message)
-            shutil.rmtree(sandbox, ignore_errors=True)
+        from marpkit.check.pool import PoolDied
 
-    def _collect(self, task: Task, sandbox: Path, env: dict, message: dict) -> Execution:
+        finished: set[str] = set()
+        suspects: set[str] = set()
+        while True:
+            progress = False
+            try:
+                for message in self.pool.results():
+                    finished.add(message["id"])
+                    progress = True
+                    yield self._finish(message)
+                return
+            except PoolDied as exc:
+                guilty = exc.running & suspects
+                for ident in sorted(guilty, key=_order):
+                    finished.add(ident)
+                    yield self._finish({"id": ident, "returncode": -9, "timed_out": False,
+                                        "duration_s": 0.0, "error": POOL_DIED})
+                if not (progress or exc.running):
+                    raise  # it dies before running anything: no retry would help
+                suspects |= exc.running - guilty
+                left = [i for i in sorted(self.jobs_by_id, key=_order) if i not in finished]
+                if not left:
+                    return
+                self._restart(left, suspects)
+
+    def _restart(self, idents: list[str], suspects: set[str]) -> None:
+        try:
+            self.pool.close()
+        except Exception:  # noqa: BLE001 - it is already gone
+            pass
+        self.start()
+        for ident in idents:
+            job = dict(self.jobs_by_id[ident])
+            job["env"] = dict(job["env"])
+            job["env"].pop("WANDB_SERVICE", None)
+            if ident in suspects:
+                job["alone"] = True
+            self.pool.submit(job)
+
+    def _finish(self, message: dict):
+        task, sandbox, env = self.tasks[message["id"]]
+        try:
+            execution, limit = self._collect(task, sandbox, env, message)
+        finally:
+            self.pool.release(message["id"])
+            if not self.sandboxed:
+                shutil.rmtree(sandbox, ignore_errors=True)
+                shutil.rmtree(self.root / f"{message['id']}.out", ignore_errors=True)
+        return task, execution, limit
+
+    def _collect(self, task: Task, sandbox: Path, env: dict, message: dict):
         import json
 
+        job = self.jobs_by_id[message["id"]]
         dirs = sandbox_dirs(sandbox)
+        out = self._host(Path(job["out"]))
         run = Execution(returncode=message["returncode"], timed_out=message["timed_out"],
                         duration_s=message["duration_s"])
         try:
-            result = json.loads((sandbox / "result.json").read_text(encoding="utf-8"))
+            result = json.loads((out / "result.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             result = {}
-        stderr = _read(sandbox / "stderr.txt")
-        stdout = _read(sandbox / "stdout.txt")
+        limit = result.get("over_quota")
+        if message.get("disk_full") and not limit:
+            limit = (f"used all of its disk quota of {mib(job['disk'])}; raise it with the "
+                     f"header `disk:`")
+        stderr = _read(out / "stderr.txt")
+        stdout = _read(out / "stdout.txt")
         work = str(dirs["work"])
         exc = result.get("exception")
         if exc:
             for frame in exc.get("frames", []):
                 if frame[0].startswith(work + os.sep):
                     frame[0] = os.path.relpath(frame[0], work)
+            exc["message"] = self._stable(str(exc["message"]))
         run.exception = exc
         run.warnings = wandb_warnings(stderr, result.get("warnings", []))
-        run.stderr_tail = "\n".join(stderr.splitlines()[-20:]).replace(work, "<workdir>")
-        run.runs = read_runs(dirs["wandb"], env)
-        run.stdout = normalise(stdout, [r.run_id for r in run.runs], work, str(sandbox))
-        return run
+        tail = "\n".join(stderr.splitlines()[-20:]).replace(work, "<workdir>")
+        run.stderr_tail = self._stable(message.get("error") or tail)
+        run.runs = read_runs(self._host(dirs["wandb"]), env)
+        run.stdout = normalise(self._stable(stdout), [r.run_id for r in run.runs], work,
+                               str(sandbox))
+        return run, limit
+
+    def _stable(self, text: str) -> str:
+        """The closed port W&B names in its errors, written the same on every run."""
+        address = self.url.split("//", 1)[1]
+        return re.sub(re.escape(address) + r"(?!\d)", CLOSED_SERVER, text)
 
     def close(self) -> None:
         if self.pool is not None:
             self.pool.close()
-        self.port.close()
-        shutil.rmtree(self.root, ignore_errors=True)
+        if self.port is not None:
+            self.port.close()
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+CLOSED_SERVER = "127.0.0.1:<closed-port>"
+
+
+def _order(ident: str) -> int:
+    return int(ident[1:])
 
 
 _BASH_ERROR = re.compile(r"^(?P<file>.*?): line (?P<line>\d+): (?P<message>.*)$")

@@ -58,6 +58,7 @@ class Expect:
 class Header:
     line: int = 0  # line of the opening marker, 0 when absent
     timeout: float | None = None
+    disk: int | None = None  # bytes the snippet may write in all (default: env.DISK_QUOTA)
     exit: int = 0
     skip: str | None = None
     run: bool = False
@@ -126,13 +127,28 @@ def _key_line(first: int, body: list[str], key: str) -> int:
     return first
 
 
+_UNITS = {"": 1024**2, "k": 1024, "kb": 1000, "kib": 1024, "m": 1024**2, "mb": 1000**2,
+          "mib": 1024**2, "g": 1024**3, "gb": 1000**3, "gib": 1024**3}
+
+
+def parse_size(value) -> int | None:
+    """`512 MiB`, `2GiB`, `300MB` or a bare number of MiB, in bytes; None if malformed."""
+    if isinstance(value, bool):
+        return None
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", str(value))
+    if not match or match.group(2).lower() not in _UNITS:
+        return None
+    size = int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+    return size if size > 0 else None
+
+
 def _validate(data: dict, first: int, body: list[str]) -> Header:
     header = Header(line=first, raw=data)
 
     def fail(key: str, message: str):
         raise HeaderError(_key_line(first, body, key), message)
 
-    known = {"timeout", "exit", "skip", "run", "requires", "expect"}
+    known = {"timeout", "disk", "exit", "skip", "run", "requires", "expect"}
     for key in data:
         if key not in known:
             fail(str(key), f"unknown header key {key!r} (known: {', '.join(sorted(known))})")
@@ -141,6 +157,10 @@ def _validate(data: dict, first: int, body: list[str]) -> Header:
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             fail("timeout", "timeout must be a positive number of seconds")
         header.timeout = float(value)
+    if "disk" in data:
+        header.disk = parse_size(data["disk"])
+        if header.disk is None:
+            fail("disk", "disk must be a size such as 512 MiB or 2 GiB")
     if "exit" in data:
         if isinstance(data["exit"], bool) or not isinstance(data["exit"], int):
             fail("exit", "exit must be an integer exit code")

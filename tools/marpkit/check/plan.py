@@ -9,6 +9,7 @@ slide shows the offending line.
 from __future__ import annotations
 
 import ast
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from marpkit.findings import Finding, UsageError
 from marpkit.model.deck import Deck
 from marpkit.model.load import Unreadable, open_deck
 from marpkit.snippets import languages
-from marpkit.snippets.store import Resolution, SnippetStore, resolve_deck
+from marpkit.snippets.store import ESCAPING_PATH, Resolution, SnippetStore, resolve_deck
 
 # Heavy frameworks a course may show but a checking machine may lack: a
 # snippet importing one that is not installed is skipped with the reason, as
@@ -57,13 +58,25 @@ def plan(project: Project, args: tuple[str, ...]) -> tuple[list[Task], list[Find
     for arg in args:
         path = Path(arg)
         candidates = [path, project.snippets_dir / arg, project.root / arg]
-        found = next((c for c in candidates if c.is_file()), None)
+        found = next((c for c in candidates if c.is_file() or c.is_symlink()), None)
         if found is None:
             raise UsageError(f"{arg}: no such deck or snippet file")
         if found.suffix.lower() in (".md", ".markdown"):
+            if not _inside(found, project.slides_dir):
+                raise UsageError(f"{arg}: not a deck in {project.rel(project.slides_dir)}/ "
+                                 f"(check takes decks there and files in "
+                                 f"{project.rel(project.snippets_dir)}/)")
             named_decks.add(found.resolve())
-        else:
-            wanted_snippets.add(found.resolve())
+            continue
+        if not _inside(found, project.snippets_dir, follow=False):
+            raise UsageError(f"{arg}: not in {project.rel(project.snippets_dir)}/ (check runs "
+                             f"only snippet files there, and the decks that show them)")
+        if not _inside(found, project.snippets_dir):
+            findings.append(Finding(
+                project.rel(Path(os.path.abspath(found))), 1, 1, ESCAPING_PATH,
+                f"snippet {arg} is a symlink that leaves the snippets folder: not read or run"))
+            continue
+        wanted_snippets.add(found.resolve())
     if named_decks and not wanted_snippets:
         deck_paths = sorted(named_decks)
     else:
@@ -120,6 +133,15 @@ def plan(project: Project, args: tuple[str, ...]) -> tuple[list[Task], list[Find
         except HeaderError as exc:
             task.header_error = exc
     return sorted(tasks.values(), key=lambda t: t.rel), findings
+
+
+def _inside(path: Path, folder: Path, follow: bool = True) -> bool:
+    """Whether `path` lies in `folder`: where it points (`follow`), or where it is."""
+    if follow:
+        path, folder = path.resolve(), folder.resolve()
+    else:
+        path, folder = Path(os.path.abspath(path)), Path(os.path.abspath(folder))
+    return path == folder or folder in path.parents
 
 
 def skip_reason(task: Task) -> str | None:

@@ -11,9 +11,15 @@ The pool stays single-threaded (fork and threads do not mix) and never calls
 unfinished, settings or env vars changed by one snippet die with its child.
 
 Protocol, one JSON object per line: the parent writes `{"op": "run", "job":
-{...}}` and finally `{"op": "close"}`; the pool answers `{"event": "ready",
-"service": bool}` once, then `{"event": "done", "id": ..., "returncode": int,
-"timed_out": bool, "duration_s": float}` per job, in completion order.
+{...}}`, `{"op": "release", "id": ...}` once it has read a job's results, and
+`{"op": "close"}` after the last job; the pool answers `{"event": "ready",
+"service": bool}` once, `{"event": "started", "id": ...}` as it forks a job,
+and `{"event": "done", "id": ..., "returncode": int, "timed_out": bool,
+"duration_s": float, "disk_full": bool}` per job, in completion order. A job
+marked `alone` runs with nothing beside it (a retry after the pool died).
+
+In the OS sandbox (sandbox.py) the pool mounts each job's folder as a tmpfs
+of the job's disk quota and forks it into its own PID namespace.
 
 When fork is unavailable, `SubprocessPool` runs each job as `python -m
 marpkit.check.runner JOB.json` with the same results.
@@ -60,7 +66,8 @@ def start_service(env: dict[str, str]) -> tuple[subprocess.Popen, str] | None:
         return None
     if not core:
         return None
-    folder = tempfile.mkdtemp(prefix="marpkit-core-")
+    # Inside the check's own temp root (removed with it), not loose in the system /tmp.
+    folder = tempfile.mkdtemp(prefix="marpkit-core-", dir=env.get("TMPDIR"))
     port_file = Path(folder, "port.txt")
     proc = subprocess.Popen(
         [core, "--no-observability", "--port-filename", str(port_file), "--pid", str(os.getpid())],
@@ -97,7 +104,44 @@ def _emit(message: dict) -> None:
     sys.stdout.flush()
 
 
-def _reap(running: dict[int, _Running], block: bool) -> None:
+def _prepare_job(job: dict, sandboxed: bool) -> None:
+    """The job's folders: in the sandbox each a tmpfs, so its quota is the kernel's."""
+    if sandboxed:
+        from marpkit.check import sandbox
+
+        sandbox.mount_quota(job["root"], int(job["disk"]))
+        sandbox.mount_quota(job["out"], sandbox.OUT_SIZE)
+    else:
+        import shutil
+
+        for folder in (job["root"], job["out"]):
+            shutil.rmtree(folder, ignore_errors=True)  # left by a pool that died
+            os.makedirs(folder)
+
+
+def _release_job(job: dict, sandboxed: bool) -> None:
+    import shutil
+
+    for folder in (job["root"], job["out"]):
+        if sandboxed:
+            from marpkit.check.sandbox import unmount
+
+            unmount(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _disk_full(job: dict, sandboxed: bool) -> bool:
+    if not sandboxed:
+        return False
+    from marpkit.check.sandbox import disk_used
+
+    try:
+        return disk_used(job["root"])[1]
+    except OSError:
+        return False
+
+
+def _reap(running: dict[int, _Running], block: bool, sandboxed: bool = False) -> None:
     flags = 0 if block else os.WNOHANG
     while running:
         try:
@@ -116,20 +160,37 @@ def _reap(running: dict[int, _Running], block: bool) -> None:
             pass
         _emit({"event": "done", "id": item.job["id"],
                "returncode": os.waitstatus_to_exitcode(status), "timed_out": item.timed_out,
-               "duration_s": round(time.monotonic() - item.start, 3)})
+               "duration_s": round(time.monotonic() - item.start, 3),
+               "disk_full": _disk_full(item.job, sandboxed)})
         flags = os.WNOHANG
 
 
 def serve(jobs_limit: int) -> None:
+    sandboxed = os.environ.get("MARPKIT_CHECK_SANDBOX") == "1"
+    if sandboxed:
+        from marpkit.check.sandbox import enter_pool_namespace
+
+        try:
+            enter_pool_namespace()
+        except OSError as exc:
+            _emit({"event": "ready", "service": False, "error": f"sandbox set-up failed: {exc}"})
+            return
     _warm_imports()
     service_env = json.loads(os.environ.get("MARPKIT_CHECK_SERVICE_ENV", "null"))
     service = None
+    if sandboxed and service_env is not None:
+        from marpkit.check.sandbox import ROOT
+
+        for value in service_env.values():
+            if value.startswith(ROOT + "/"):
+                os.makedirs(value, exist_ok=True)
     if service_env is not None and os.environ.get("MARPKIT_CHECK_SHARED_SERVICE", "1") != "0":
         service = start_service(service_env)
     _emit({"event": "ready", "service": service is not None})
 
     queue: deque[dict] = deque()
     running: dict[int, _Running] = {}
+    held: dict[str, dict] = {}  # finished jobs whose folders the parent still reads
     closing = False
 
     def abort(signum, frame):
@@ -150,25 +211,42 @@ def serve(jobs_limit: int) -> None:
 
     signal.signal(signal.SIGTERM, abort)
     signal.signal(signal.SIGINT, abort)
+    signal.signal(signal.SIGHUP, abort)
     stdin = sys.stdin.fileno()
     buffer = b""
-    while not (closing and not queue and not running):
-        while queue and len(running) < jobs_limit:
+    eof = False
+    while not (closing and not queue and not running and not held) and not eof:
+        while queue and len(running) < jobs_limit and not (
+                running and (queue[0].get("alone") or any(r.job.get("alone")
+                                                          for r in running.values()))):
             job = queue.popleft()
             if service is not None:
                 job["env"]["WANDB_SERVICE"] = service[1]
+            held[job["id"]] = job
+            try:
+                _prepare_job(job, sandboxed)
+            except OSError as exc:
+                _emit({"event": "done", "id": job["id"], "returncode": 70,
+                       "timed_out": False, "duration_s": 0.0, "disk_full": False,
+                       "error": f"cannot create the snippet's folder: {exc}"})
+                continue
             sys.stdout.flush()
             sys.stderr.flush()
             pid = os.fork()
             if pid == 0:
                 from marpkit.check.runner import exec_job
 
+                if sandboxed:
+                    from marpkit.check.sandbox import isolate_child
+
+                    isolate_child([job["root"], job["out"]], job.get("visible", []))
                 exec_job(job)  # never returns
             try:
                 os.setpgid(pid, pid)  # also done in the child; whichever runs first wins
             except OSError:
                 pass
             running[pid] = _Running(job, pid)
+            _emit({"event": "started", "id": job["id"], "pid": pid})
         now = time.monotonic()
         for item in running.values():
             if not item.timed_out and now >= item.deadline:
@@ -178,23 +256,28 @@ def serve(jobs_limit: int) -> None:
                 except OSError:
                     pass
         wait = 0.01 if running else 0.5
-        if not closing:
-            ready, _, _ = select.select([stdin], [], [], wait)
-            if ready:
-                chunk = os.read(stdin, 65536)
-                if not chunk:
+        ready, _, _ = select.select([stdin], [], [], wait)
+        if ready:
+            chunk = os.read(stdin, 65536)
+            if not chunk:
+                if not closing or queue or running:
                     abort(signal.SIGHUP, None)  # the parent died without closing us
-                buffer += chunk
-                while b"\n" in buffer:
-                    line, buffer = buffer.split(b"\n", 1)
-                    message = json.loads(line)
-                    if message.get("op") == "run":
-                        queue.append(message["job"])
-                    elif message.get("op") == "close":
-                        closing = True
-        else:
-            time.sleep(wait)
-        _reap(running, block=False)
+                eof = True
+            buffer += chunk
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                message = json.loads(line)
+                if message.get("op") == "run":
+                    queue.append(message["job"])
+                elif message.get("op") == "release":
+                    job = held.pop(message["id"], None)
+                    if job is not None:
+                        _release_job(job, sandboxed)
+                elif message.get("op") == "close":
+                    closing = True
+        _reap(running, block=False, sandboxed=sandboxed)
+    for job in held.values():
+        _release_job(job, sandboxed)
     if service is not None:
         service[0].terminate()
         try:
@@ -203,19 +286,58 @@ def serve(jobs_limit: int) -> None:
             service[0].kill()
 
 
-class ForkPool:
-    """The parent's handle on the pool process."""
+class PoolDied(RuntimeError):
+    """The pool process ended with jobs unfinished; `running` were forked when it did."""
 
-    def __init__(self, jobs: int, service_env: dict[str, str] | None, cwd: str | None = None):
-        env = dict(os.environ)
-        env["MARPKIT_CHECK_SERVICE_ENV"] = json.dumps(service_env)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "marpkit.check.pool", str(jobs)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True, bufsize=1,
-            cwd=cwd,  # `-m` puts the cwd first on sys.path: never the user's project
-        )
+    def __init__(self, message: str, running: set[str]):
+        super().__init__(message)
+        self.running = running
+
+
+class ForkPool:
+    """The parent's handle on the pool process, sandboxed or not."""
+
+    def __init__(self, jobs: int, service_env: dict[str, str] | None, cwd: str | None = None,
+                 sandboxed: bool = False, readable: tuple[str, ...] = ()):
+        argv = [sys.executable, "-m", "marpkit.check.pool", str(jobs)]
+        self.sandboxed = sandboxed
+        self.view: str | None = None  # where the parent finds the pool's "/"
+        if sandboxed:
+            from marpkit.check import sandbox
+            from marpkit.check.env import allowed
+
+            env = allowed(dict(os.environ))
+            env.update({"HOME": "/tmp", "TMPDIR": "/tmp", "MARPKIT_CHECK_SANDBOX": "1",
+                        "MARPKIT_CHECK_SERVICE_ENV": json.dumps(service_env)})
+            for key in ("PYTHONPATH", "MARPKIT_CHECK_SHARED_SERVICE"):
+                if key in os.environ:
+                    env[key] = os.environ[key]
+            info_read, info_write = os.pipe()
+            command = sandbox.pool_command(argv, env, list(readable), info_write)
+            try:
+                self.proc = subprocess.Popen(command, stdin=subprocess.PIPE,
+                                             stdout=subprocess.PIPE, text=True, bufsize=1,
+                                             pass_fds=[info_write])
+            finally:
+                os.close(info_write)
+            with os.fdopen(info_read, "rb") as info:
+                data = info.read()  # bwrap closes it once the namespaces exist
+            try:
+                self.view = f"/proc/{json.loads(data)['child-pid']}/root"
+            except (ValueError, KeyError) as exc:
+                self.proc.kill()
+                raise PoolDied(f"the sandbox did not start ({self.proc.wait()})", set()) \
+                    from exc
+        else:
+            env = dict(os.environ)
+            env["MARPKIT_CHECK_SERVICE_ENV"] = json.dumps(service_env)
+            self.proc = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True,
+                bufsize=1, cwd=cwd,  # `-m` puts the cwd first on sys.path: never the project
+            )
         self.shared_service: bool | None = None
         self.pending = 0
+        self.started: dict[str, int] = {}  # job id -> pid, as the pool sees it
         # Jobs go through a writer thread: the pool answers while we still
         # submit, and if its answers filled the pipe while we blocked writing,
         # both sides would wait on each other.
@@ -235,17 +357,37 @@ class ForkPool:
         self._outbox.put(json.dumps({"op": "run", "job": job}) + "\n")
         self.pending += 1
 
+    def release(self, ident: str) -> None:
+        self._outbox.put(json.dumps({"op": "release", "id": ident}) + "\n")
+
     def results(self):
         """Yield each job's completion message as it finishes."""
         self._outbox.put(json.dumps({"op": "close"}) + "\n")
         while self.pending:
             line = self.proc.stdout.readline()
             if not line:
-                raise RuntimeError("the check pool exited unexpectedly")
+                code = self.proc.wait()
+                if not self.sandboxed:
+                    # Outside a sandbox the snippets outlive a pool killed with
+                    # SIGKILL; inside, the kernel has already ended them.
+                    for pid in self.started.values():
+                        try:
+                            os.killpg(pid, signal.SIGKILL)
+                        except OSError:
+                            pass
+                raise PoolDied(f"the check pool exited unexpectedly (exit code {code})",
+                               set(self.started))
             message = json.loads(line)
-            if message.get("event") == "ready":
+            event = message.get("event")
+            if event == "ready":
                 self.shared_service = message["service"]
+                if message.get("error"):
+                    raise PoolDied(message["error"], set())
                 continue
+            if event == "started":
+                self.started[message["id"]] = message["pid"]
+                continue
+            self.started.pop(message["id"], None)
             self.pending -= 1
             yield message
 
@@ -262,6 +404,7 @@ class ForkPool:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            self.proc.wait()
 
 
 class SubprocessPool:
@@ -278,7 +421,11 @@ class SubprocessPool:
     def submit(self, job: dict) -> None:
         self.queue.append(job)
 
+    def release(self, ident: str) -> None:
+        pass  # the parent removes the folders itself
+
     def _start(self, job: dict):
+        Path(job["out"]).mkdir(parents=True, exist_ok=True)
         job_file = Path(job["result"]).with_suffix(".job.json")
         job_file.write_text(json.dumps(job), encoding="utf-8")
         proc = subprocess.Popen([sys.executable, "-m", "marpkit.check.runner", str(job_file)],
@@ -308,7 +455,8 @@ class SubprocessPool:
                 except OSError:
                     pass
                 yield {"event": "done", "id": job["id"], "returncode": proc.returncode,
-                       "timed_out": timed_out, "duration_s": round(time.monotonic() - start, 3)}
+                       "timed_out": timed_out, "duration_s": round(time.monotonic() - start, 3),
+                       "disk_full": False}
             running[:] = still
 
     def close(self) -> None:
@@ -319,7 +467,10 @@ class SubprocessPool:
                 pass
 
 
-def make_pool(jobs: int, service_env: dict[str, str] | None, cwd: str | None = None):
+def make_pool(jobs: int, service_env: dict[str, str] | None, cwd: str | None = None,
+              sandboxed: bool = False, readable: tuple[str, ...] = ()):
+    if sandboxed:
+        return ForkPool(jobs, service_env, cwd, sandboxed=True, readable=readable)
     if hasattr(os, "fork") and os.environ.get("MARPKIT_CHECK_NO_FORK") != "1":
         return ForkPool(jobs, service_env, cwd)
     return SubprocessPool(jobs, service_env, cwd)

@@ -101,6 +101,12 @@ def exec_job(job: dict) -> None:
         if not job.get("session_started"):
             os.setpgid(0, 0)  # one group: a timeout kills the snippet and its children
         _redirect(job)
+        if job.get("source"):
+            problem = _prepare(job)
+            if problem is not None:
+                with open(job["result"], "w", encoding="utf-8") as fh:
+                    json.dump(problem, fh)
+                return
         os.environ.clear()
         os.environ.update(job["env"])
         os.chdir(job["cwd"])
@@ -125,6 +131,27 @@ def exec_job(job: dict) -> None:
         except BaseException:  # noqa: BLE001
             pass
         os._exit(code)
+
+
+def _prepare(job: dict) -> dict | None:
+    """Copy the snippet's folder into its sandbox; why not, if it cannot."""
+    import errno
+    import shutil
+    from pathlib import Path
+
+    from marpkit.check.env import folder_size, mib, prepare_sandbox
+
+    try:
+        prepare_sandbox(Path(job["root"]), Path(job["source"]))
+    except (OSError, shutil.Error) as exc:
+        if getattr(exc, "errno", None) == errno.ENOSPC or "[Errno 28]" in str(exc):
+            return {"over_quota": f"needs more than its disk quota of {mib(job['disk'])} "
+                                  f"for a copy of its folder "
+                                  f"({mib(folder_size(Path(job['source'])))}); raise it with "
+                                  f"the header `disk:`"}
+        return {"exception": {"type": type(exc).__name__, "frames": [],
+                              "message": f"its folder could not be copied: {exc}"}}
+    return None
 
 
 def _run_python(job: dict) -> int:
