@@ -391,8 +391,8 @@ def _convert(project: Project, todo: dict[str, list[Job]], options: dict, chromi
     for name, jobs in todo.items():
         if FORMATS[name].needs_browser and chromium is None:
             if name != "thumbnail":
-                click.echo(f"marpkit: error: no Chromium found, so no {name.upper()} was built: "
-                           f"{marp.CHROMIUM_HINT}", err=True)
+                click.echo(f"marpkit: error: no {name.upper()} was built: {marp.chromium_missing()}",
+                           err=True)
                 status = max(status, Exit.USAGE)
             continue
         runnable[name] = jobs

@@ -168,7 +168,7 @@ def lint_findings(preview: Preview, deck_paths: list[Path], store: SnippetStore
             found = engine.run(project, settings, deck_paths, render=True).findings
         except RenderUnavailable as exc:
             preview.rendered_lint = False
-            click.echo(f"marpkit: rendered lint rules are off in this preview: {exc}")
+            click.echo(f"marpkit: rendered lint rules are off in this preview: {exc.reason}")
         except UsageError as exc:  # this save's decks only (a crash, a deck Marp rejects)
             click.echo(f"marpkit: rendered lint skipped for this save: {exc}")
     if found is None:
