@@ -8,6 +8,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+# The hint on every skip for a module only the course's snippets need.
+SNIPPETS_EXTRA = "install the snippets extra: .venv/bin/pip install -e '.[snippets]'"
 
 
 def shared_path(*parts: str) -> Path:
@@ -62,7 +64,7 @@ def run_cli(capsys):
     return run
 
 
-__all__ = ["ROOT", "SHARED", "shared_path", "needs_marp", "needs_chromium", "write", "shutil"]
+__all__ = ["ROOT", "SHARED", "SNIPPETS_EXTRA", "shared_path", "needs_marp", "needs_chromium", "write", "shutil"]
 
 
 @pytest.fixture(scope="module")

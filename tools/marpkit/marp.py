@@ -109,8 +109,11 @@ class MarpResult:
     output: str
 
 
+PROCESS_TIMEOUT = 600.0  # seconds for one Marp CLI call, unless the caller allows more
+
+
 def run_marp(root: Path, inputs: list[Path], args: list[str], config: Path, *,
-             chromium: str | None = None, timeout: float = 600) -> MarpResult:
+             chromium: str | None = None, timeout: float | None = PROCESS_TIMEOUT) -> MarpResult:
     """One Marp CLI call for many decks: outputs land next to each input.
 
     `args` selects the converter (`[]` for HTML, `["--pdf"]`, `["--image", "png"]`, …).
