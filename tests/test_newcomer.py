@@ -247,3 +247,143 @@ def test_a_failed_first_build_does_not_claim_to_keep_an_output(project, run_cli,
     assert code == 1 and "MK900" in err and "boom" in err
     assert "previous output kept" not in err
     assert "build: nothing written" in out
+
+
+# --------------------------------------------------------------------------- PDF of a huge deck
+
+def test_the_browser_timeout_grows_with_the_deck_and_can_be_set(project, run_cli, monkeypatch):
+    needs_marp()
+    needs_chromium()
+    from marpkit import build, marp
+
+    calls = {}
+
+    def record(root, inputs, args, config, **kwargs):
+        calls[args[0] if args else "html"] = (args, kwargs.get("timeout"))
+        return marp.MarpResult(0, [], [], "")
+
+    monkeypatch.setattr(marp, "run_marp", record)
+    slides = "\n---\n\n".join(f"# Slide {i}\n" for i in range(10_000))
+    write(project / "slides" / "01-huge.md", HEAD + slides)
+    run_cli("build", "--format", "pdf")
+    args, wait = calls["--pdf"]
+    seconds = float(args[args.index("--browser-timeout") + 1])
+    assert seconds >= 10_000 * build.SECONDS_PER_SLIDE > build.BROWSER_TIMEOUT
+    assert wait is not None and wait >= seconds  # the whole call outlasts the browser's limit
+
+    write(project / "slides" / "01-huge.md", HEAD + "# Small\n")
+    run_cli("build", "--format", "pdf", "--force")
+    args, _ = calls["--pdf"]
+    assert args[args.index("--browser-timeout") + 1] == "30"  # Marp's own default
+
+    write(project / "pyproject.toml", "[tool.marpkit.build]\nbrowser_timeout = 0\n")
+    run_cli("build", "--format", "pdf", "--force")
+    args, wait = calls["--pdf"]
+    assert args[args.index("--browser-timeout") + 1] == "0" and wait is None
+
+    write(project / "pyproject.toml", "[tool.marpkit.build]\nbrowser_timeout = 'long'\n")
+    code, _, err = run_cli("build", "--format", "pdf", "--force")
+    assert code == 2 and "browser_timeout must be a number of seconds" in err
+
+
+@pytest.mark.integration
+def test_a_deck_that_times_out_is_named_with_what_to_set(project, run_cli):
+    needs_marp()
+    needs_chromium()
+    # 1 ms: no browser loads a page that fast, however idle the machine.
+    write(project / "pyproject.toml", "[tool.marpkit.build]\nbrowser_timeout = 0.001\nindex = false\n")
+    write(project / "slides" / "02-big.md", HEAD + "\n---\n\n".join(f"# Slide {i}\n" for i in range(300)))
+    code, out, err = run_cli("build", "--format", "pdf")
+    assert code == 1, out + err
+    [line] = [line for line in err.splitlines() if "MK900" in line]
+    assert line.startswith("slides/02-big.md:1:1: MK900 Marp CLI failed to build PDF: the browser "
+                           "timed out after 0.001 s on this deck (300 slides)"), line
+    assert "set [tool.marpkit.build] browser_timeout = 60 (seconds, 0 for no limit)" in line
+    assert "previous output kept" not in line
+    assert "build: nothing written" in out
+
+
+def test_a_timeout_names_the_deck_marp_gave_up_on_and_publishes_the_rest(project, run_cli,
+                                                                          monkeypatch):
+    """Marp's message does not say which deck timed out; it goes on with the
+    others. marpkit names the deck it wrote nothing for and publishes the rest."""
+    from marpkit import marp
+
+    def one_timed_out(root, inputs, args, config, **kwargs):
+        for path in inputs:
+            if "01-small" in path.name:
+                path.with_suffix(".pdf").write_bytes(b"%PDF-1.7 complete")
+        return marp.MarpResult(1, [], ["Failed converting Markdown. (Timed out after waiting 30000ms)"], "")
+
+    monkeypatch.setattr(marp, "run_marp", one_timed_out)
+    monkeypatch.setattr(marp, "find_marp", lambda root: root)
+    monkeypatch.setattr(marp, "find_chromium", lambda: "/usr/bin/chromium")
+    write(project / "pyproject.toml", "[tool.marpkit.build]\nindex = false\n")
+    write(project / "slides" / "01-small.md", HEAD + "# Small\n")
+    write(project / "slides" / "02-big.md", HEAD + "\n---\n\n".join(f"# Slide {i}\n" for i in range(400)))
+    code, out, err = run_cli("build", "--format", "pdf")
+    assert code == 1
+    [line] = [line for line in err.splitlines() if "MK900" in line]
+    assert line.startswith("slides/02-big.md:1:1: MK900")
+    assert "timed out after 30 s on this deck (400 slides)" in line
+    assert "browser_timeout = 120" in line
+    assert (project / "build" / "01-small.pdf").read_bytes() == b"%PDF-1.7 complete"
+    assert "build: 1 output(s) for 1 deck(s)" in out
+
+
+# --------------------------------------------------------------------------- set-up and README
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_license_is_an_spdx_expression_setuptools_takes_without_warning(monkeypatch):
+    import tomllib
+    import warnings
+
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert data["project"]["license"] == "MIT"
+    [requirement] = data["build-system"]["requires"]
+    assert requirement == "setuptools>=77"  # the first release that reads an SPDX `license`
+    setuptools = pytest.importorskip("setuptools")
+    from setuptools.config.pyprojecttoml import apply_configuration
+    from setuptools.dist import Distribution
+
+    monkeypatch.chdir(ROOT)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        dist = apply_configuration(Distribution(), "pyproject.toml")
+    assert [str(w.message) for w in caught if "license" in str(w.message).lower()] == [], \
+        setuptools.__version__
+    assert dist.metadata.license_expression == "MIT"
+
+
+def test_the_readme_names_the_snippets_extra_and_every_skip_hints_at_it():
+    import ast
+
+    from conftest import SNIPPETS_EXTRA
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "pip install -e '.[snippets]'" in readme
+    assert "pip install -e '.[snippets]'" in SNIPPETS_EXTRA
+    extra = {"torch", "numpy", "PIL"}
+    unhinted = []
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "importorskip"
+                    and node.args and (not isinstance(node.args[0], ast.Constant)
+                                       or node.args[0].value in extra)
+                    and not any(k.arg == "reason" for k in node.keywords)):
+                unhinted.append(f"{path.name}:{node.lineno}")
+    assert unhinted == []
+
+
+def test_the_readme_lists_every_exit_status_of_inspect(project, run_cli):
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    [row] = [line for line in readme.splitlines() if line.startswith("| `marpkit inspect")]
+    statuses = set(re.findall(r"\b[012]\b", row.rsplit("|", 2)[1]))
+    (project / "slides" / "bad.md").write_bytes(b"\xff\xfe not text")
+    code, out, _ = run_cli("inspect", "slides/bad.md")
+    assert code == 1 and "MK204" in out
+    assert statuses == {"0", "1", "2"}

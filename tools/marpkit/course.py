@@ -16,7 +16,8 @@ from marpkit.config import Project
 from marpkit.findings import UsageError
 
 _NUMBER = re.compile(r"^(\d+)")
-_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+# `{name}` only: other braces in a footer ("{a: 1}") are text.
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)\}")
 PLACEHOLDERS = ("title", "number")
 
 
