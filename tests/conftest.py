@@ -33,6 +33,21 @@ def needs_chromium():
 
 
 @pytest.fixture
+def no_browser(tmp_path, monkeypatch):
+    """A machine without Chromium: PATH holds node and nothing else, CHROME_PATH unset."""
+    node = shutil.which("node")
+    bin_dir = tmp_path / "only-node"
+    bin_dir.mkdir()
+    if node:
+        (bin_dir / "node").symlink_to(node)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.delenv("CHROME_PATH", raising=False)
+    from marpkit.marp import find_chromium
+
+    assert find_chromium() is None
+
+
+@pytest.fixture
 def project(tmp_path, monkeypatch):
     """An empty course project in tmp_path (cwd), able to run the real Marp CLI."""
     (tmp_path / "slides").mkdir()

@@ -4,7 +4,6 @@ modules."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,21 +13,6 @@ from conftest import needs_chromium, needs_marp, write
 HEAD = "---\nmarp: true\n---\n\n"
 # A warning the static rules always find (MK315), and nothing rendered could add an error to.
 INLINE = HEAD + "# A\n\n```python\nprint(1)\n```\n"
-
-
-@pytest.fixture
-def no_browser(tmp_path, monkeypatch):
-    """A machine without Chromium: PATH holds node and nothing else, CHROME_PATH unset."""
-    node = shutil.which("node")
-    bin_dir = tmp_path / "only-node"
-    bin_dir.mkdir()
-    if node:
-        (bin_dir / "node").symlink_to(node)
-    monkeypatch.setenv("PATH", str(bin_dir))
-    monkeypatch.delenv("CHROME_PATH", raising=False)
-    from marpkit.marp import find_chromium
-
-    assert find_chromium() is None
 
 
 # --------------------------------------------------------------------------- CHROME_PATH
