@@ -38,11 +38,13 @@ _URL_IN_CSS = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)")
 # Marp CLI's two wordings: its own wait, and Puppeteer's navigation timeout.
 _TIMED_OUT = re.compile(r"(?:Timed out after waiting|timeout of)\s*(\d+)\s*ms", re.I)
 # Marp CLI gives each browser operation (loading a deck, printing it) 30 s.
-# A deck's load and print grow with its slides: a 1,000-slide PDF took 6 s,
-# a 10,000-slide one 16.5 minutes (990 s) on a two-core machine under heavy
-# load. The limit only catches a hung browser, so it errs long: 0.2 s a slide.
+# A deck's load and print grow with its slides: a 1,000-slide PDF took 6 s;
+# a 10,000-slide one 990 s (plain Marp CLI) and 1,647 s (marpkit's build, with
+# outlines and notes) on a two-core machine under heavy load, where Marp's 30 s
+# failed it. The limit only catches a hung browser, so it errs long: 0.3 s a
+# slide.
 BROWSER_TIMEOUT = 30.0
-SECONDS_PER_SLIDE = 0.2
+SECONDS_PER_SLIDE = 0.3
 TIMEOUT_SETTING = "[tool.marpkit.build] browser_timeout"
 
 
