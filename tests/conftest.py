@@ -8,6 +8,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+# The hint on every skip for a module only the course's snippets need.
+SNIPPETS_EXTRA = "install the snippets extra: .venv/bin/pip install -e '.[snippets]'"
 
 
 def shared_path(*parts: str) -> Path:
@@ -28,6 +30,21 @@ def needs_chromium():
 
     if find_chromium() is None:
         pytest.skip("no Chromium: apt-get install chromium")
+
+
+@pytest.fixture
+def no_browser(tmp_path, monkeypatch):
+    """A machine without Chromium: PATH holds node and nothing else, CHROME_PATH unset."""
+    node = shutil.which("node")
+    bin_dir = tmp_path / "only-node"
+    bin_dir.mkdir()
+    if node:
+        (bin_dir / "node").symlink_to(node)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.delenv("CHROME_PATH", raising=False)
+    from marpkit.marp import find_chromium
+
+    assert find_chromium() is None
 
 
 @pytest.fixture
@@ -62,7 +79,7 @@ def run_cli(capsys):
     return run
 
 
-__all__ = ["ROOT", "SHARED", "shared_path", "needs_marp", "needs_chromium", "write", "shutil"]
+__all__ = ["ROOT", "SHARED", "SNIPPETS_EXTRA", "shared_path", "needs_marp", "needs_chromium", "write", "shutil"]
 
 
 @pytest.fixture(scope="module")

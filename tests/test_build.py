@@ -133,9 +133,8 @@ def test_marp_failure_mid_conversion_keeps_the_previous_output(project, run_cli,
     assert not list((project / "build").glob("*.marpkit-src*"))
 
 
-def test_without_a_browser_html_still_builds_and_pdf_says_how(project, run_cli, monkeypatch):
+def test_without_a_browser_html_still_builds_and_pdf_says_how(project, run_cli, no_browser):
     needs_marp()
-    monkeypatch.setenv("CHROME_PATH", str(project / "no-such-chromium"))
     write(project / "slides" / "d.md", "---\nmarp: true\n---\n\n# Hi\n")
     code, _, err = run_cli("build")
     assert code == 2

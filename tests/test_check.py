@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SNIPPETS_EXTRA
 from marpkit.findings import Exit
 
 pytestmark = pytest.mark.integration
@@ -428,8 +429,8 @@ def test_unfinished_run_and_state_do_not_leak(proj, run_cli):
 def test_media_temp_dir_is_per_snippet(proj, run_cli):
     """wandb makes one media temp dir at import and deletes it at exit: imported
     once in the pool, the first child to exit must not delete the next one's."""
-    pytest.importorskip("PIL")
-    pytest.importorskip("numpy")
+    for module in ("PIL", "numpy"):  # the snippets extra, as the course's media snippets need
+        pytest.importorskip(module, reason=f"{module} is missing: {SNIPPETS_EXTRA}")
     write(proj / "snippets" / "a_first.py", "import wandb\nprint('nothing')\n")
     write(proj / "snippets" / "b_image.py", """
         import numpy as np

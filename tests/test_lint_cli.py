@@ -144,10 +144,11 @@ def test_static_lint_imports_nothing_heavy(project, deck):
     assert json.loads(proc.stdout)[0]["code"] == "MK201"
 
 
-def test_missing_browser_is_a_usage_error(run_cli, deck, monkeypatch):
+def test_missing_browser_is_a_usage_error_with_render(run_cli, deck, monkeypatch):
+    """Without --render, lint goes on with the static rules (tests/test_newcomer.py)."""
     monkeypatch.setenv("CHROME_PATH", str(deck.parent / "no-such-chromium"))
-    code, _, err = run_cli("lint")
-    assert code == 2 and "no Chromium found" in err and "apt-get install chromium" in err and "--no-render" in err
+    code, _, err = run_cli("lint", "--render")
+    assert code == 2 and "CHROME_PATH=" in err and "points nowhere" in err and "--no-render" in err
 
 
 def test_missing_engine_is_a_usage_error(run_cli, deck, project):
@@ -159,9 +160,13 @@ def test_missing_engine_is_a_usage_error(run_cli, deck, project):
     (project / "node_modules" / "@marp-team").mkdir(parents=True)
     (project / "node_modules" / "@marp-team" / "marp-core").symlink_to(
         ROOT / "node_modules" / "@marp-team" / "marp-core")
-    code, _, err = run_cli("lint")
+    code, _, err = run_cli("lint", "--render")
     assert code == 2 and "esbuild is not installed" in err and "npm ci" in err and "--no-render" in err
     assert "Traceback" not in err
+    # Without --render: the static verdict, and the same advice once.
+    code, out, err = run_cli("lint")
+    assert code == 1 and "MK201" in out
+    assert err.count("rendered rules (MK5xx) skipped") == 1 and "npm ci" in err
 
 
 def test_engine_bundle_is_built_once_and_reused(run_cli, deck, project):

@@ -331,6 +331,21 @@ def test_theme_and_image_changes_reload_the_page(serving, browser, tmp_path):
 
 
 @pytest.mark.integration
+def test_the_url_comes_first_and_the_findings_after_the_server_listens(serving, tmp_path):
+    """The first lint finishes while Marp's server starts: its findings wait for the address."""
+    write(tmp_path / "slides" / "03-x.md", "---\nmarp: true\n---\n\n# X\n\n```python\nprint(1)\n```\n")
+    server = serving()
+    output = server.wait_for_output("slides/03-x.md: preview updated", limit=120)
+    assert "slides/03-x.md: preview updated" in output, output
+    lines = output.splitlines()
+    assert lines[0] == f"marpkit serve: http://localhost:{server.port}/ (starting Marp's server)", output
+    listening_at = next(i for i, line in enumerate(lines) if line.startswith("Serving "))
+    reported_at = next(i for i, line in enumerate(lines) if "preview updated" in line)
+    assert listening_at < reported_at, output
+    assert "MK315" in output
+
+
+@pytest.mark.integration
 def test_marp_dies_with_a_killed_marpkit(serving):
     server = serving()
     os.killpg(server.proc.pid, signal.SIGKILL)  # no clean-up can run

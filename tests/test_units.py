@@ -63,7 +63,11 @@ def test_index_cards_show_each_decks_last_status(project):
     proj = load_project()
     deck = open_deck(proj, proj.slides_dir / "05-x.md")
     status.record(proj, "check", {"slides/05-x.md": {"errors": 2, "warnings": 0}})
-    (card,) = index.module_cards(proj, [SimpleNamespace(deck=deck, stem="05-x")])
+    write(project / "pyproject.toml", "[tool.marpkit.course]\nplanned = [6]\n")
+    proj = load_project()
+    job = SimpleNamespace(deck=deck, stem="05-x", source=proj.slides_dir / "05-x.md")
+    card, planned = index.module_cards(proj, [job])
+    assert planned["planned"] and planned["number"] == 6
     assert card["title"] == "Tracking" and card["slides"] == 2
     found = dict(card["status"])
     assert found["check"]["label"] == "2 errors" and found["lint"]["label"] == "not run"

@@ -52,11 +52,11 @@ SCHEMA: dict[str, dict[str, str]] = {
          "themes_dir": "str", "cache_dir": "str",
          "build": "table", "lint": "table", "course": "table", "check": "table"},
     "build": {"formats": "list[str]", "html": "bool", "pdf_outlines": "bool", "pdf_notes": "bool",
-              "index": "bool"},
+              "index": "bool", "browser_timeout": "number"},
     # lint's own keys are checked further by lint.settings (codes, thresholds).
     "lint": {"select": "list[str]", "ignore": "list[str]", "per-file-ignores": "table",
              "per_file_ignores": "table", "thresholds": "table"},
-    "course": {"planned": "list[int]", "theme": "str", "footer": "str"},
+    "course": {"planned": "list[int]", "theme": "str", "footer": "str", "titles": "table"},
     "check": {},
 }
 _TYPES = {

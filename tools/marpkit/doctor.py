@@ -33,7 +33,7 @@ def main() -> int:
         print(f"marpkit: browser {chromium}")
     else:
         # HTML still builds without a browser; PDF and rendered lint need one.
-        print(f"marpkit: warning: no Chromium found: {marp.CHROMIUM_HINT}. "
+        print(f"marpkit: warning: {marp.chromium_missing()}. "
               "HTML still builds; PDF and rendered lint rules need it.")
     return 2 if problems else 0
 

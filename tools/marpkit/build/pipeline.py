@@ -37,6 +37,17 @@ MARP_FAILED = "MK900"
 MARP_WARNING = "MK901"
 MISSING_ASSET = "MK902"
 _URL_IN_CSS = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)")
+# Marp CLI's two wordings: its own wait, and Puppeteer's navigation timeout.
+_TIMED_OUT = re.compile(r"(?:Timed out after waiting|timeout of)\s*(\d+)\s*ms", re.I)
+# Marp CLI gives each browser operation (loading a deck, printing it) 30 s.
+# A deck's load and print grow with its slides: a 1,000-slide PDF took 6 s;
+# a 10,000-slide one 990 s (plain Marp CLI) and 1,647 s (marpkit's build, with
+# outlines and notes) on a two-core machine under heavy load, where Marp's 30 s
+# failed it. The limit only catches a hung browser, so it errs long: 0.3 s a
+# slide.
+BROWSER_TIMEOUT = 30.0
+SECONDS_PER_SLIDE = 0.3
+TIMEOUT_SETTING = "[tool.marpkit.build] browser_timeout"
 
 
 @dataclass(frozen=True)
@@ -146,6 +157,31 @@ def settings(project: Project) -> dict:
         "pdf_notes": bool(section.get("pdf_notes", True)),
         "index": bool(section.get("index", True)),
     }
+
+
+def browser_timeout(project: Project, jobs: list[Job]) -> float:
+    """Seconds Marp CLI's browser may take per operation on these decks (0: no limit).
+
+    `browser_timeout` in [tool.marpkit.build] if set, else Marp's 30 s scaled
+    with the largest deck. Not part of the build settings: it changes how long
+    marpkit waits, never what it builds.
+    """
+    configured = project.section("build").get("browser_timeout")
+    if configured is not None:
+        if isinstance(configured, bool) or not isinstance(configured, int | float) or configured < 0:
+            raise UsageError(f"pyproject.toml: {TIMEOUT_SETTING} must be a number of seconds "
+                             "(0 for no limit)")
+        return float(configured)
+    slides = max((len(j.deck.slides) for j in jobs), default=0)
+    return max(BROWSER_TIMEOUT, round(slides * SECONDS_PER_SLIDE))
+
+
+def _timeout_advice(job: Job, waited_ms: int) -> str:
+    """Which deck the browser gave up on, and the setting that gives it longer."""
+    waited = waited_ms / 1000
+    suggested = max(60, int(-(-waited * 4 // 60)) * 60)  # four times as long, in whole minutes
+    return (f"the browser timed out after {waited:g} s on this deck ({len(job.deck.slides)} slides); "
+            f"set {TIMEOUT_SETTING} = {suggested} (seconds, 0 for no limit) in pyproject.toml")
 
 
 def marp_args(fmt: Format, options: dict, project: Project) -> list[str]:
@@ -334,26 +370,30 @@ def build(project: Project, paths: tuple[str, ...], formats: list[str] | None = 
         if stale:
             todo[name] = stale
 
+    written: dict[str, int] = {}  # deck stem -> output files written (thumbnails not counted)
     if todo:
         project.build_dir.mkdir(parents=True, exist_ok=True)
-        status = max(status, _convert(project, todo, options, chromium, manifest))
+        status = max(status, _convert(project, todo, options, chromium, manifest, written))
         manifest.save()
     if options["index"] and not paths:
         from marpkit.outputs.index import write_index
 
         write_index(project, jobs, manifest)
     elapsed = time.monotonic() - started
-    built = sum(len(v) for v in todo.values())
     if not todo and status == Exit.OK:
         click.echo(f"build: {len(jobs)} deck(s) up to date ({elapsed:.2f}s)")
     else:
-        click.echo(f"build: {built} output(s) for {len({j.stem for v in todo.values() for j in v})} "
-                   f"deck(s) in {elapsed:.1f}s")
+        # What was written, not what was attempted: a failed or skipped format adds nothing.
+        if written:
+            click.echo(f"build: {sum(written.values())} output(s) for {len(written)} deck(s) "
+                       f"in {elapsed:.1f}s")
+        else:
+            click.echo(f"build: nothing written ({elapsed:.1f}s)")
     return status
 
 
 def _convert(project: Project, todo: dict[str, list[Job]], options: dict, chromium: str | None,
-             manifest: Manifest) -> int:
+             manifest: Manifest, written: dict[str, int]) -> int:
     status = Exit.OK
     staged = {job.stem: job for jobs in todo.values() for job in jobs}
     for job in staged.values():
@@ -371,8 +411,8 @@ def _convert(project: Project, todo: dict[str, list[Job]], options: dict, chromi
     for name, jobs in todo.items():
         if FORMATS[name].needs_browser and chromium is None:
             if name != "thumbnail":
-                click.echo(f"marpkit: error: no Chromium found, so no {name.upper()} was built: "
-                           f"{marp.CHROMIUM_HINT}", err=True)
+                click.echo(f"marpkit: error: no {name.upper()} was built: {marp.chromium_missing()}",
+                           err=True)
                 status = max(status, Exit.USAGE)
             continue
         runnable[name] = jobs
@@ -381,12 +421,20 @@ def _convert(project: Project, todo: dict[str, list[Job]], options: dict, chromi
         # starting Node or waiting on Chromium, so they overlap well even on two
         # cores. Every format writes its own output files.
         with ThreadPoolExecutor(max_workers=max(len(runnable), 1)) as pool:
-            running = {
-                pool.submit(marp.run_marp, project.root,
-                            [project.build_dir / f"{j.stem}{STAGE_SUFFIX}.md" for j in jobs],
-                            marp_args(FORMATS[name], options, project), config,
-                            chromium=chromium): name
-                for name, jobs in runnable.items()}
+            running = {}
+            for name, jobs in runnable.items():
+                args = marp_args(FORMATS[name], options, project)
+                wait = marp.PROCESS_TIMEOUT
+                if FORMATS[name].needs_browser:
+                    seconds = browser_timeout(project, jobs)
+                    args += ["--browser-timeout", f"{seconds:g}"]
+                    # The whole call: a safety net against a hung Marp, never shorter
+                    # than its browser could legitimately take.
+                    wait = None if seconds == 0 else max(wait, 3 * seconds * len(jobs))
+                running[pool.submit(
+                    marp.run_marp, project.root,
+                    [project.build_dir / f"{j.stem}{STAGE_SUFFIX}.md" for j in jobs],
+                    args, config, chromium=chromium, timeout=wait)] = name
             progress.step(", ".join(runnable), sorted({j.stem for v in runnable.values() for j in v}))
             results = {}
             for future in as_completed(running):
@@ -398,16 +446,27 @@ def _convert(project: Project, todo: dict[str, list[Job]], options: dict, chromi
             for warning in result.warnings:
                 if "Insecure local file accessing" not in warning:  # asked for: decks use local images
                     click.echo(f"{project.rel(project.build_dir)}: {MARP_WARNING} marp: {warning}")
+            timeouts = [int(m.group(1)) for e in result.errors if (m := _TIMED_OUT.search(e))]
+            # A browser timeout fails one deck, and Marp goes on with the others:
+            # what it wrote for them is complete. After any other failure nothing
+            # Marp left can be trusted.
+            trusted = result.returncode == 0 or (timeouts and len(timeouts) == len(result.errors))
             for job in jobs:
-                published = [] if result.returncode != 0 else _publish(project, job, fmt)
+                published = _publish(project, job, fmt) if trusted else []
                 if not published:
                     status = Exit.FINDINGS
-                    detail = "; ".join(result.errors) or f"exit status {result.returncode}"
+                    if timeouts:  # Marp does not say which deck: the one it wrote nothing for
+                        detail = _timeout_advice(job, max(timeouts))
+                    else:
+                        detail = "; ".join(result.errors) or f"exit status {result.returncode}"
+                    kept = any(p.exists() for p in outputs_of(project, job.stem, fmt))
                     click.echo(f"{job.deck.display_path}:1:1: {MARP_FAILED} Marp CLI failed to "
-                               f"build {name.upper()}: {detail} (previous output kept)", err=True)
+                               f"build {name.upper()}: {detail}"
+                               + (" (previous output kept)" if kept else ""), err=True)
                     continue
                 manifest.set(f"{job.stem}:{name}", job.digest_for(name))
                 if name != "thumbnail":
+                    written[job.stem] = written.get(job.stem, 0) + len(published)
                     click.echo(f"built {', '.join(project.rel(p) for p in published[:1])}"
                                + (f" (+{len(published) - 1})" if len(published) > 1 else ""))
     finally:

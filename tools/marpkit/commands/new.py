@@ -1,9 +1,11 @@
 """`marpkit new NN-topic`: scaffold a module that builds, checks and lints at once.
 
 The deck and its runnable snippet come from the Jinja templates in
-`templates/`. Front matter follows the course: `[tool.marpkit.course]` if it
-sets a theme or footer, else the latest existing deck, else Marp's defaults,
-so the consistency rules (MK603/MK604) hold for the new deck too.
+`templates/`. Front matter follows the course: the theme from
+`[tool.marpkit.course]`, else the latest existing deck, else Marp's default;
+pagination from the latest deck; the footer only from the course's footer
+template, rendered for this module (another deck's footer names another
+module). So the consistency rules (MK603/MK604) hold for the new deck too.
 """
 
 from __future__ import annotations
@@ -18,19 +20,19 @@ import click
 from marpkit.config import Project, load_project
 from marpkit.findings import Exit, UsageError
 from marpkit.fsutil import atomic_write
+from marpkit.model import course
 from marpkit.model.deck import DeckError, load_deck
 from marpkit.snippets.store import parse_snippet
 
 # ^\d{2}-[a-z0-9-]+$, matched with fullmatch: `$` would also accept a trailing newline.
 NAME = re.compile(r"(?P<number>\d{2})-[a-z0-9-]+")
-_NUMBER = re.compile(r"^(\d+)")
 _MODULE_OF = re.compile(r"\bModule\s+(\d+)\s+of\s+(\d+)\b", re.IGNORECASE)
 # A YAML plain scalar that reads back as itself; anything else is written quoted.
 _PLAIN = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
 _YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n"}
 SNIPPET = "quickstart.py"
 REGION = "log"
-DEFAULTS = {"theme": "default", "paginate": "true", "footer": None}
+DEFAULTS = {"theme": "default", "paginate": "true"}
 
 
 @dataclass
@@ -52,30 +54,27 @@ def _templates():
                               undefined=jinja2.StrictUndefined)
 
 
-def _module_number(path: Path) -> int | None:
-    match = _NUMBER.match(path.name)
-    return int(match.group(1)) if match else None
-
-
 def plan(project: Project, name: str, title: str | None) -> Plan:
     match = NAME.fullmatch(name)
     if not match:
         raise UsageError(f"{name!r} is not a module name: use NN-topic, two digits then "
                          "lowercase letters, digits and dashes (e.g. 06-sweeps)")
-    title = (title if title is not None else name[3:].replace("-", " ").title()).strip()
+    number = int(match.group("number"))
+    if title is None:
+        title = course.module_titles(project).get(number) or name[3:].replace("-", " ").title()
+    title = title.strip()
     if not title or any(ord(c) < 32 or c == "\x7f" for c in title):
         raise UsageError("--title must be one non-empty line")
     if "<!--" in title:
         # Marp would read the rest of the deck as a comment (or a directive).
         raise UsageError("--title must not contain an HTML comment")
-    number = int(match.group("number"))
     deck = project.slides_dir / f"{name}.md"
     snippet = project.snippets_dir / name / SNIPPET
     for path in (deck, snippet):
         if path.exists() or path.is_symlink():
             raise UsageError(f"{project.rel(path)} already exists; marpkit new never overwrites")
     for other in project.decks():
-        if _module_number(other) == number:
+        if course.module_number(other) == number:
             raise UsageError(f"module {number} already has a deck: {project.rel(other)}")
     return Plan(name, number, title, deck, snippet)
 
@@ -89,12 +88,12 @@ def _scalar(key: str, value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def front_matter(project: Project) -> dict:
+def front_matter(project: Project, p: Plan) -> dict:
     """theme, paginate and footer as the course uses them (strings, as Marp reads them)."""
-    values = dict(DEFAULTS)
+    values: dict = dict(DEFAULTS)
     decks = project.decks()
     if decks:
-        latest = max(decks, key=lambda p: (_module_number(p) or -1, p.name))
+        latest = max(decks, key=lambda d: (course.module_number(d) or -1, d.name))
         try:
             matter = load_deck(latest, project.rel(latest)).front_matter
         except (DeckError, OSError):
@@ -104,22 +103,16 @@ def front_matter(project: Project) -> dict:
             value = found.get(key)
             if isinstance(value, str) and value.strip():
                 values[key] = value.strip()
-    course = project.section("course")
-    for key in ("theme", "footer"):
-        if isinstance(course.get(key), str):
-            values[key] = course[key]
+    theme = project.section("course").get("theme")
+    if isinstance(theme, str):
+        values["theme"] = theme
+    values["footer"] = course.footer(project, p.number, course.module_title(project, p.number, p.title))
     return values
 
 
 def course_size(project: Project, number: int) -> int:
     """Modules in the course once this one exists: decks present plus planned ones (as MK601)."""
-    present = {n for p in project.decks() if (n := _module_number(p)) is not None}
-    planned = set()
-    for entry in project.section("course").get("planned", []) or []:
-        n = entry if isinstance(entry, int) else _module_number(Path(str(entry)))
-        if n is not None:
-            planned.add(n)
-    return len(present | planned | {number})
+    return len(set(course.present_modules(project)) | course.planned_modules(project) | {number})
 
 
 def scaffold(project: Project, p: Plan) -> list[Path]:
@@ -128,8 +121,8 @@ def scaffold(project: Project, p: Plan) -> list[Path]:
     snippet_text = env.get_template("quickstart.py.j2").render(name=p.name, number=p.number)
     # The fence body is written already synced: exactly what the region shows.
     code, _ = parse_snippet(p.snippet, snippet_text).shown(REGION)
-    matter = {key: _scalar(key, str(value)) for key, value in front_matter(project).items()
-              if value is not None}
+    matter = {key: _scalar(key, str(value)) for key, value in front_matter(project, p).items()
+              if value}
     deck_text = env.get_template("deck.md.j2").render(
         name=p.name, number=p.number, total=total, title=p.title, code=code,
         theme=matter["theme"], paginate=matter["paginate"], footer=matter.get("footer"))
@@ -176,5 +169,9 @@ def new_cmd(name, title):
     if p.number > total:
         click.echo(f"this is module {p.number} of {total}: list the modules still to be written "
                    "in [tool.marpkit.course] planned = [...] so the count is right")
-    click.echo(f"preview it with `marpkit serve`, then open {p.deck.name}")
+    from marpkit.serve.preview import DEFAULT_PORT
+
+    # Last, so it is what the presenter sees: the one next step.
+    click.echo(f"preview it: run `marpkit serve`, then open "
+               f"http://localhost:{DEFAULT_PORT}/{p.deck.name}")
     return Exit.OK

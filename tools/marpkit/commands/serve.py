@@ -6,11 +6,11 @@ import click
 
 from marpkit.config import load_project
 from marpkit.findings import UsageError
-from marpkit.serve.preview import serve
+from marpkit.serve.preview import DEFAULT_PORT, serve
 
 
 @click.command("serve")
-@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True,
+@click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True,
               help="Port for the preview server.")
 def serve_cmd(port):
     """Live preview: serve expanded decks and reload open pages when slides or snippets change."""

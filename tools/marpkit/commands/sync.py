@@ -21,7 +21,9 @@ def sync_cmd(decks, check):
     project = load_project()
     store = SnippetStore(project.snippets_dir)
     status = Exit.OK
-    for path in deck_paths(project, decks):
+    in_sync = 0
+    paths = deck_paths(project, decks)
+    for path in paths:
         try:
             deck = open_deck(project, path)
         except Unreadable as exc:
@@ -45,4 +47,7 @@ def sync_cmd(decks, check):
             if stuck:  # an unclosed fence: its end would be a guess
                 print_findings(stuck)
                 status = Exit.FINDINGS
+        in_sync += not errors and not drifted
+    if in_sync == len(paths):  # nothing to do: say so rather than print nothing
+        click.echo(f"{in_sync} deck{'s' if in_sync != 1 else ''} in sync")
     return status

@@ -82,7 +82,12 @@ window.marpkitSettings = $settings;
 
 class RenderUnavailable(UsageError):
     """No browser or no Marp engine: nothing can be rendered on this machine
-    until it is set up (unlike a deck that fails to render)."""
+    until it is set up (unlike a deck that fails to render). `reason` says
+    what is missing and the command that installs it."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"{reason}, or use --no-render")
+        self.reason = reason
 
 
 @dataclass
@@ -134,7 +139,7 @@ def _tail(path: Path, limit: int = 500) -> str:
 class Renderer:
     def __init__(self, root: Path, thresholds: dict, themes_dir: Path | None = None,
                  cache_dir: Path | None = None, html: bool | None = None):
-        from marpkit.marp import CHROMIUM_HINT
+        from marpkit.marp import chromium_missing
         from marpkit.marp.bundle import marp_bundle
 
         self.root = root
@@ -144,11 +149,11 @@ class Renderer:
         self.html = html
         self.chromium = chrome_path()
         if not self.chromium:
-            raise RenderUnavailable(f"no Chromium found: {CHROMIUM_HINT}, or use --no-render")
+            raise RenderUnavailable(chromium_missing())
         try:
             self.bundle = marp_bundle(root, self.cache_dir)
         except UsageError as exc:
-            raise RenderUnavailable(f"{exc}, or use --no-render") from None
+            raise RenderUnavailable(str(exc)) from None
 
     @classmethod
     def for_project(cls, project, settings) -> Renderer:

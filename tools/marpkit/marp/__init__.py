@@ -12,8 +12,8 @@ from pathlib import Path
 
 from marpkit.findings import UsageError
 
-CHROMIUM_HINT = ("install it with `apt-get install chromium-headless-shell` (or `chromium`; "
-                 "or set CHROME_PATH to a Chrome/Chromium binary)")
+INSTALL_CHROMIUM = "`apt-get install chromium-headless-shell` (or `chromium`)"
+CHROMIUM_HINT = f"install it with {INSTALL_CHROMIUM}, or set CHROME_PATH to a Chrome/Chromium binary"
 MARP_HINT = "run `make setup` (or `npm ci`) in the project root to install the pinned Marp CLI"
 # Debian's headless shell first: the same Blink as `chromium` (one source
 # package, one version) without the browser UI layer, so it starts and prints
@@ -30,12 +30,43 @@ _REMOTE_IMPORT = re.compile(r"""@import\s+(?:url\()?\s*["']?https?://[^;]*;""")
 def find_chromium() -> str | None:
     configured = os.environ.get("CHROME_PATH")
     if configured:
-        return configured if Path(configured).is_file() else None
+        return configured if _unusable(Path(configured)) is None else None
+    return _installed_chromium()
+
+
+def _installed_chromium() -> str | None:
     for name in _CHROME_NAMES:
         found = shutil.which(name)
         if found:
             return found
     return None
+
+
+def _unusable(path: Path) -> str | None:
+    """Why a configured browser path cannot be run, or None if it can."""
+    if not path.exists():
+        return "no such file"
+    if path.is_dir():
+        return "a directory, not a binary"
+    if not os.access(path, os.X_OK):
+        return "not executable"
+    return None
+
+
+def chromium_missing() -> str:
+    """Why find_chromium() found nothing, and what to do about it.
+
+    A CHROME_PATH that points nowhere is named with its value: it hides any
+    browser that is installed, so "install one" would be the wrong advice.
+    """
+    configured = os.environ.get("CHROME_PATH")
+    if configured and (why := _unusable(Path(configured))):
+        installed = _installed_chromium()
+        remedy = (f"or unset it to use {installed}" if installed
+                  else f"or unset it and install one with {INSTALL_CHROMIUM}")
+        return (f"CHROME_PATH={configured} points nowhere ({why}): set it to a Chrome/Chromium "
+                f"binary, {remedy}")
+    return f"no Chromium found: {CHROMIUM_HINT}"
 
 
 def find_marp(root: Path) -> Path:
@@ -78,8 +109,11 @@ class MarpResult:
     output: str
 
 
+PROCESS_TIMEOUT = 600.0  # seconds for one Marp CLI call, unless the caller allows more
+
+
 def run_marp(root: Path, inputs: list[Path], args: list[str], config: Path, *,
-             chromium: str | None = None, timeout: float = 600) -> MarpResult:
+             chromium: str | None = None, timeout: float | None = PROCESS_TIMEOUT) -> MarpResult:
     """One Marp CLI call for many decks: outputs land next to each input.
 
     `args` selects the converter (`[]` for HTML, `["--pdf"]`, `["--image", "png"]`, …).

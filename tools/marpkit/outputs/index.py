@@ -1,4 +1,9 @@
-"""The course index page: one card per module, built with jinja2 (autoescaped)."""
+"""The course index page: one card per module, built with jinja2 (autoescaped).
+
+Every module of the course is listed in order, the ones still planned
+(`[tool.marpkit.course] planned`) as placeholders with their number and,
+where `[tool.marpkit.course.titles]` knows it, their title.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from urllib.parse import quote
 from marpkit import __version__, marp
 from marpkit.config import Project
 from marpkit.fsutil import atomic_write
+from marpkit.model import course
 from marpkit.outputs import status
 
 
@@ -26,18 +32,22 @@ def _status(entry: dict | None, kind: str) -> dict:
 
 
 def module_cards(project: Project, jobs) -> list[dict]:
+    """A card per built deck and per planned module without one, in module order."""
     results = status.read(project)
+    titles = course.module_titles(project)
     cards = []
-    for job in sorted(jobs, key=lambda j: j.stem):
+    for job in jobs:
         deck = job.deck
-        title = deck.global_directives.get("title") or (deck.slides[0].title if deck.slides else None)
+        number = course.module_number(job.source)
         href = quote(job.stem)
         links = [(label, f"{href}.{ext}") for label, ext in
                  (("HTML", "html"), ("PDF", "pdf"), ("PPTX", "pptx"), ("Notes", "txt"))
                  if (project.build_dir / f"{job.stem}.{ext}").is_file()]
         cards.append({
             "stem": job.stem,
-            "title": str(title or job.stem),
+            "number": number,
+            "planned": False,
+            "title": course.deck_title(deck) or job.stem,
             "slides": len(deck.slides),
             "html": f"{href}.html",
             "thumbnail": f"{href}.png" if (project.build_dir / f"{job.stem}.png").is_file() else None,
@@ -45,6 +55,13 @@ def module_cards(project: Project, jobs) -> list[dict]:
             "status": [(kind, _status(results.get(kind, {}).get(deck.display_path), kind))
                        for kind in ("lint", "check")],
         })
+    # A planned module that has a deck in slides/ is not a placeholder, even when
+    # the deck did not build this time.
+    present = set(course.present_modules(project))
+    for number in sorted(course.planned_modules(project) - present):
+        cards.append({"stem": f"module-{number}", "number": number, "planned": True,
+                      "title": titles.get(number)})
+    cards.sort(key=lambda c: (c["number"] is None, c["number"] or 0, c["stem"]))
     return cards
 
 
@@ -56,7 +73,8 @@ def write_index(project: Project, jobs, manifest) -> Path:
         autoescape=True, trim_blocks=True, lstrip_blocks=True)
     page = env.get_template("index.html.j2").render(
         title=project.settings.get("title", "Course"),
-        modules=module_cards(project, jobs),
+        modules=(cards := module_cards(project, jobs)),
+        planned=sum(1 for c in cards if c["planned"]),
         built_at=time.strftime("%Y-%m-%d %H:%M %Z"),
         versions={"marpkit": __version__, "marp": marp.marp_version(project.root),
                   "python": platform.python_version()},

@@ -41,6 +41,7 @@ from marpkit.snippets.expand import sync_deck
 from marpkit.snippets.store import SnippetStore, resolve_deck
 
 PREVIEW_DIR = ".preview"
+DEFAULT_PORT = 8080
 READY_TIMEOUT = 30.0  # seconds for Marp's server to start listening
 STOP_TIMEOUT = 5.0  # seconds between SIGTERM and SIGKILL for Marp's process group
 
@@ -145,12 +146,14 @@ def _resolved(store: SnippetStore, rel: str) -> Path | None:
 
 # --------------------------------------------------------------------------- findings
 
-def lint_findings(preview: Preview, deck_paths: list[Path], store: SnippetStore
-                  ) -> dict[Path, list[Finding]]:
+def lint_findings(preview: Preview, deck_paths: list[Path], store: SnippetStore,
+                  notes: list[str] | None = None) -> dict[Path, list[Finding]]:
     """Lint findings per deck, rendered rules included while a browser is at hand
     (one browser for all the decks of a save); without the lint package, the
-    snippet sync findings."""
+    snippet sync findings. What the presenter should know about the lint itself
+    goes to `notes` (printed at once without it)."""
     project = preview.project
+    note = notes.append if notes is not None else click.echo
     try:
         from marpkit.lint import engine
         from marpkit.lint.settings import load_settings
@@ -165,9 +168,9 @@ def lint_findings(preview: Preview, deck_paths: list[Path], store: SnippetStore
             found = engine.run(project, settings, deck_paths, render=True).findings
         except RenderUnavailable as exc:
             preview.rendered_lint = False
-            click.echo(f"marpkit: rendered lint rules are off in this preview: {exc}")
+            note(f"marpkit: rendered lint rules are off in this preview: {exc.reason}")
         except UsageError as exc:  # this save's decks only (a crash, a deck Marp rejects)
-            click.echo(f"marpkit: rendered lint skipped for this save: {exc}")
+            note(f"marpkit: rendered lint skipped for this save: {exc}")
     if found is None:
         found = engine.run(project, settings, deck_paths, render=False).findings
     by_deck: dict[Path, list[Finding]] = {path: [] for path in deck_paths}
@@ -188,15 +191,21 @@ def _sync_findings(project: Project, deck_path: Path, store: SnippetStore) -> li
 
 
 def report(preview: Preview, updated: list[tuple[Path, list[Finding], float]],
-           store: SnippetStore) -> None:
+           store: SnippetStore, before_printing=None) -> None:
     """Print what the presenter should fix in each updated deck: lint's view plus
-    what only expansion sees."""
+    what only expansion sees. `before_printing` is called between linting and
+    printing (serve's start-up holds the findings back until its URL is out)."""
     project = preview.project
+    notes: list[str] = []
     try:
-        linted = lint_findings(preview, [path for path, _, _ in updated], store)
+        linted = lint_findings(preview, [path for path, _, _ in updated], store, notes)
     except UsageError as exc:
-        click.echo(f"not linted: {exc}")
+        notes.append(f"not linted: {exc}")
         linted = {}
+    if before_printing is not None:
+        before_printing()
+    for note in notes:
+        click.echo(note)
     for deck_path, findings, elapsed in updated:
         mine = linted.get(deck_path, [])
         # Lint reports unresolved snippets itself; keep expansion's findings it lacks
@@ -218,8 +227,13 @@ class Reporter:
     once, with the newest snippet files.
     """
 
-    def __init__(self, preview: Preview):
+    def __init__(self, preview: Preview, held: bool = False):
         self.preview = preview
+        # While held, decks are linted but nothing is printed: `marpkit serve`
+        # prints its URL first, and lints while Marp's server starts.
+        self._released = threading.Event()
+        if not held:
+            self._released.set()
         self._pending: dict[Path, tuple[list[Finding], float]] = {}
         self._store: SnippetStore | None = None
         self._lock = threading.Lock()
@@ -251,12 +265,17 @@ class Reporter:
                 return
             if batch:
                 try:
-                    report(self.preview, [(p, f, e) for p, (f, e) in sorted(batch.items())], store)
+                    report(self.preview, [(p, f, e) for p, (f, e) in sorted(batch.items())], store,
+                           self._released.wait)
                 except Exception as exc:  # noqa: BLE001 - the preview must outlive a failed lint
                     click.echo(f"marpkit: error: lint failed: {exc}", err=True)
             with self._lock:
                 if not self._pending:
                     self._idle.set()
+
+    def release(self) -> None:
+        """Print what is held back, and everything from now on as it comes."""
+        self._released.set()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until every submitted deck is reported (True) or `timeout` passes."""
@@ -264,6 +283,7 @@ class Reporter:
 
     def close(self, timeout: float = 30.0) -> None:
         """Let a running lint finish (it owns a browser to kill), then stop."""
+        self.release()
         self.wait(timeout)
         self._stop = True
         self._wake.set()
@@ -437,6 +457,9 @@ def serve(project: Project, port: int) -> int:
     marp.find_marp(project.root)  # a set-up problem is reported before anything is written
     if port_in_use(port):
         raise UsageError(f"port {port} is already in use: pass --port with a free one")
+    # The address first, at once: Marp's server takes seconds to start, and
+    # the findings of the first lint are printed only once it listens.
+    click.echo(f"marpkit serve: http://localhost:{port}/ (starting Marp's server)")
     folder = project.build_dir / PREVIEW_DIR
     if folder.is_dir():
         shutil.rmtree(folder)  # no stale decks from an earlier session
@@ -450,8 +473,8 @@ def serve(project: Project, port: int) -> int:
         findings = preview.render(path, store)
         if findings is not None:
             updated.append((path, findings, time.monotonic() - started))
-    reporter = Reporter(preview)
-    reporter.submit(updated, store)  # linted while Marp's server starts
+    reporter = Reporter(preview, held=True)
+    reporter.submit(updated, store)  # linted while Marp's server starts, printed after the URL
 
     def on_term(signum, frame):
         raise _Stop()
@@ -465,6 +488,7 @@ def serve(project: Project, port: int) -> int:
                    "(Ctrl-C to stop)")
         for path in project.decks():
             click.echo(f"  http://localhost:{port}/{path.name}")
+        reporter.release()
         watch_loop(preview, proc, reporter)
     except (KeyboardInterrupt, _Stop):
         click.echo("stopping")

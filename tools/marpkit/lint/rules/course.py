@@ -10,6 +10,7 @@ import re
 
 from marpkit.lint.context import DeckContext, ProjectContext
 from marpkit.lint.registry import rule
+from marpkit.model import course
 
 _NUMBER = re.compile(r"^(\d+)")
 _MODULE_OF = re.compile(r"\bModule\s+(\d+)\s+of\s+(\d+)\b", re.IGNORECASE)
@@ -103,6 +104,10 @@ def _consistency(pctx: ProjectContext, key: str, code: str):
     for ctx in pctx.decks:
         if ctx.deck is None or not ctx.in_slides_dir:
             continue
+        if key == "footer":  # a template: each module's own footer, as `marpkit new` writes it
+            number = module_number(ctx.path.name)
+            wanted = course.footer(pctx.project, number, course.module_title(
+                pctx.project, number, course.deck_title(ctx.deck))) or ""
         value = ctx.deck.global_directives.get(key) if key == "theme" else None
         if key == "footer":
             uses = [u for u in ctx.deck.directive_uses if u.key == "footer"]
@@ -117,10 +122,15 @@ def _consistency(pctx: ProjectContext, key: str, code: str):
 
 @rule("MK603", "footer-inconsistent", scope="project",
       summary="A deck's footer differs from the course's `footer` in [tool.marpkit.course].",
-      rationale="""Every module should carry the same footer (course, lab, presenter);
-drift shows up as one deck with an old name or a typo.""",
+      rationale="""Every module should carry the course's footer (course, lab, presenter);
+drift shows up as one deck with an old name or a typo. The footer is a template:
+`{title}` is the module's title (from [tool.marpkit.course.titles], else the
+deck's `title` directive or first heading) and `{number}` its number, as
+`marpkit new` fills them in.""",
       example="""[tool.marpkit.course]
-footer = "BAI Lab • Weights & Biases\"""")
+footer = "BAI Lab • {title}"
+# slides/06-notifications.md, "# Telegram Notifications":
+footer: "BAI Lab • Weights & Biases\"""")
 def footer_consistent(pctx: ProjectContext):
     yield from _consistency(pctx, "footer", "MK603")
 
