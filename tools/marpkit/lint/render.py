@@ -165,8 +165,13 @@ class Renderer:
         config = engine_config(fonts.as_uri() + "/" if fonts.is_dir() else None)
         themes = []
         if self.themes_dir is not None:
-            themes = [p.read_text(encoding="utf-8", errors="replace")
-                      for p in sorted(self.themes_dir.glob("*.css"))]
+            from marpkit.marp.themes import check_themes, theme_files
+
+            files = theme_files(self.themes_dir)
+            # A theme Marp cannot parse is reported where it breaks (exit 2),
+            # not as an engine error on every deck.
+            check_themes(self.root, self.cache_dir, files)
+            themes = [p.read_text(encoding="utf-8", errors="replace") for p in files]
         return {"options": config["options"], "lang": config["lang"], "themes": themes,
                 **({"html": True} if self.html else {})}
 
