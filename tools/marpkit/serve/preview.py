@@ -88,13 +88,6 @@ class Preview:
         for copy in self.themes.glob("*.css"):
             if copy.name not in wanted:
                 copy.unlink()
-        # A theme Marp cannot parse would make its decks themeless: say where it
-        # breaks, and keep the last good copy until it is fixed.
-        broken = theme_check.theme_problems(self.project.root, self.project.cache_dir,
-                                            list(wanted.values()))
-        print_findings(broken)
-        for finding in broken:
-            wanted.pop(Path(finding.path).name, None)
         for name, source in wanted.items():
             try:
                 data = source.read_bytes()
@@ -185,7 +178,7 @@ def lint_findings(preview: Preview, deck_paths: list[Path], store: SnippetStore
             preview.rendered_lint = False
             click.echo(f"marpkit: rendered lint rules are off in this preview: {exc}")
         except theme_check.ThemeError:
-            pass  # sync_themes reported it; static rules still run
+            pass  # report() has shown where; static rules still run
         except UsageError as exc:  # this save's decks only (a crash, a deck Marp rejects)
             click.echo(f"marpkit: rendered lint skipped for this save: {exc}")
     if found is None:
@@ -212,6 +205,13 @@ def report(preview: Preview, updated: list[tuple[Path, list[Finding], float]],
     """Print what the presenter should fix in each updated deck: lint's view plus
     what only expansion sees."""
     project = preview.project
+    # A theme Marp cannot parse leaves its decks themeless: say where it breaks.
+    # Judged here, off the watch loop, so a theme's save reloads pages at once.
+    try:
+        print_findings(theme_check.theme_problems(project.root, project.cache_dir,
+                                                  build.theme_files(project)))
+    except UsageError as exc:
+        click.echo(f"marpkit: error: {exc}", err=True)
     try:
         linted = lint_findings(preview, [path for path, _, _ in updated], store)
     except UsageError as exc:
