@@ -253,8 +253,10 @@ class RenderSession:
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright  # noqa: PLC0415 - lazy by design
 
-        saved = {k: os.environ.get(k) for k in self.r.node_env()}
-        os.environ.update(self.r.node_env())  # Playwright hands its driver os.environ
+        # The driver's own temporary folders (playwright-artifacts-*) go with the session's.
+        overrides = {**self.r.node_env(), "TMPDIR": str(self.tmp)}
+        saved = {k: os.environ.get(k) for k in overrides}
+        os.environ.update(overrides)  # Playwright hands its driver os.environ
         try:
             pw = sync_playwright().start()
         finally:
