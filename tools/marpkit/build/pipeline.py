@@ -345,7 +345,7 @@ def _build(project: Project, paths: tuple[str, ...], formats: list[str], force: 
     if options["index"] and not paths and "thumbnail" not in want:
         want.append("thumbnail")
     manifest = Manifest(project)
-    removed = remove_orphans(project, manifest)
+    removed = remove_orphans(project, manifest, {job.stem for job in jobs})
     todo: dict[str, list[Job]] = {}
     for name in want:
         fmt = FORMATS[name]
@@ -373,14 +373,14 @@ def _build(project: Project, paths: tuple[str, ...], formats: list[str], force: 
     return status
 
 
-def remove_orphans(project: Project, manifest: Manifest) -> list[str]:
+def remove_orphans(project: Project, manifest: Manifest, building: set[str]) -> list[str]:
     """Remove what earlier builds made from decks that no longer exist (and
     what `marpkit serve` once kept in the build folder): build/ is published
     as it is. Returns the removed stems."""
     legacy_preview = project.build_dir / ".preview"
     if legacy_preview.is_dir():
         shutil.rmtree(legacy_preview)
-    alive = {path.stem for path in project.decks()}
+    alive = {path.stem for path in project.decks()} | building
     gone = sorted({key.rsplit(":", 1)[0] for key in manifest.data} - alive)
     for key in [k for k in manifest.data if k.rsplit(":", 1)[0] in gone]:
         stem, name = key.rsplit(":", 1)
