@@ -3,10 +3,10 @@
 marpkit writes an expanded copy of every deck (snippet fences replaced by the
 files' current code) to a preview folder under the cache dir (never in the
 build folder, which is published), and Marp CLI's own server serves that
-folder, on loopback only unless `--host` says otherwise. Marp's server watches the folder and
-tells open pages to reload over its websocket, so marpkit only has to rewrite
-a preview when its source changes: saving a snippet re-expands just the decks
-that reference it.
+folder, on loopback only unless `--host` says otherwise. Marp's server
+watches the folder and tells open pages to reload over its websocket, so
+marpkit only has to rewrite a preview when its source changes: saving a
+snippet re-expands just the decks that reference it.
 
 The preview folder mirrors the build folder's layout (assets copied next to
 the previews) so relative image paths resolve exactly as in `marpkit build`.
