@@ -4,18 +4,23 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.marpkit-setup
+# npm writes it on every install, so a deleted node_modules is set up again.
+NODE_STAMP := node_modules/.package-lock.json
 
 .PHONY: setup slides test lint check sync bench clean
 
-$(STAMP): pyproject.toml package.json package-lock.json
+$(STAMP): pyproject.toml $(NODE_STAMP)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "marpkit needs Python >= 3.11 (found $$($(PYTHON) --version))"; exit 2; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	@$(BIN)/python -m marpkit.doctor
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm not found: install Node.js >= 18 (apt-get install nodejs npm)"; exit 2; }
 	npm ci --no-audit --no-fund --loglevel=error
-	@$(BIN)/python -m marpkit.doctor
 	@touch $@
 
 setup: $(STAMP)

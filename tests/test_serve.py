@@ -187,11 +187,11 @@ def test_without_a_browser_a_save_reports_static_findings(tmp_path, capsys, monk
 class Serving:
     """`marpkit serve` running in a project, as a presenter starts it from a terminal."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *args: str):
         self.root, self.port = root, free_port()
         self.log_path = root / "serve.log"
         self._log = self.log_path.open("w")
-        self.proc = subprocess.Popen([str(MARPKIT), "serve", "--port", str(self.port)],
+        self.proc = subprocess.Popen([str(MARPKIT), "serve", "--port", str(self.port), *args],
                                      cwd=root, stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         deadline = time.monotonic() + 60

@@ -49,8 +49,13 @@ def cli():
 
 
 def main(argv: list[str] | None = None) -> None:
+    from marpkit.fsutil import private_tmpdir, shown
+
     try:
-        code = cli.main(args=argv, prog_name="marpkit", standalone_mode=False)
+        # Whatever marpkit, Playwright, Node or wandb-core put in TMPDIR goes
+        # when the command ends.
+        with private_tmpdir():
+            code = cli.main(args=argv, prog_name="marpkit", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)
@@ -59,6 +64,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(Exit.USAGE)
     except UsageError as exc:
         click.echo(f"marpkit: error: {exc}", err=True)
+        sys.exit(Exit.USAGE)
+    except OSError as exc:  # a disk or folder problem, not a bug to trace
+        where = f"{shown(exc.filename)}: " if exc.filename else ""
+        click.echo(f"marpkit: error: {where}{exc.strerror or exc}", err=True)
         sys.exit(Exit.USAGE)
     except KeyboardInterrupt:
         sys.exit(130)

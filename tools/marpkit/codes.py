@@ -125,3 +125,12 @@ _declare("MK902", "asset-unpublishable", "error", "build",
          """`build/` must work from any static host; an image that is not copied there
 is a broken picture on the published slide.""",
          """![diagram](../../Desktop/diagram.png)""")
+_declare("MK903", "theme-invalid", "error", "build",
+         "Marp cannot register a theme CSS of the themes folder: a syntax error "
+         "(at the line and column postcss reports) or no `/* @theme NAME */` comment. "
+         "`marpkit build` converts nothing (exit 1, previous outputs kept); rendered "
+         "lint stops (exit 2).",
+         """Marp CLI only warns about a theme it cannot parse and converts without it:
+every deck that uses the theme would be published themeless, and the good
+outputs replaced.""",
+         """themes/course.css:12:1: MK903 Marp cannot use this theme: Unclosed block""")

@@ -8,9 +8,36 @@ target gets the new content.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from marpkit.findings import UsageError
+
+
+class WriteError(UsageError):
+    """A file marpkit must write cannot be written (read-only folder, full disk):
+    a set-up problem for the person to fix, reported in one line (exit 2)."""
+
+    def __init__(self, path: Path | str, reason: str):
+        self.path, self.reason = Path(path), reason
+        super().__init__(f"cannot write {shown(self.path)}: {reason}")
+
+    @classmethod
+    def from_os(cls, exc: OSError, path: Path | str | None = None) -> WriteError:
+        return cls(path or exc.filename or "?", exc.strerror or str(exc))
+
+
+def shown(path: Path) -> str:
+    """A path as the person typing commands sees it: relative to the working
+    directory when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve())) or "."
+    except (ValueError, OSError):
+        return str(path)
 
 
 def _umask() -> int:
@@ -25,19 +52,75 @@ def atomic_write(path: Path, data: bytes | str) -> None:
     path = Path(path)
     if path.is_symlink():
         path = Path(os.path.realpath(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(data, str):
         data = data.encode("utf-8")
     try:
-        mode = path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            mode = path.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise WriteError.from_os(exc, path) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise WriteError.from_os(exc, path) from None
         raise
+
+
+@contextlib.contextmanager
+def exclusive(lock: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold an exclusive lock on `lock` (created if needed) for the block.
+
+    If another process holds it, `on_wait` is called once and the block waits
+    for it. The kernel drops the lock when its holder exits, however it exits,
+    so a crashed run never leaves a stale lock behind.
+    """
+    import fcntl
+
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise WriteError.from_os(exc, lock.parent) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+@contextlib.contextmanager
+def private_tmpdir(prefix: str = "marpkit-") -> Iterator[Path | None]:
+    """A temporary folder of this run's own, made TMPDIR for the block (for this
+    process and every child it starts) and removed afterwards with whatever
+    libraries and tools left in it."""
+    try:
+        folder = Path(tempfile.mkdtemp(prefix=prefix))
+    except OSError:  # no usable TMPDIR: the commands that need one say so
+        yield None
+        return
+    saved_env, saved_module = os.environ.get("TMPDIR"), tempfile.tempdir
+    os.environ["TMPDIR"] = str(folder)
+    tempfile.tempdir = str(folder)
+    try:
+        yield folder
+    finally:
+        tempfile.tempdir = saved_module
+        if saved_env is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved_env
+        shutil.rmtree(folder, ignore_errors=True)

@@ -31,6 +31,7 @@ window.marpkitRender = (decks, settings) =>
     try {
       return render(markdown, settings)
     } catch (error) {
-      return { error: String((error && error.stack) || error) }
+      // The message, not the stack: it points into the minified bundle.
+      return { error: error && error.message ? `${error.name || 'Error'}: ${error.message}` : String(error) }
     }
   })

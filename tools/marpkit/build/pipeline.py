@@ -26,7 +26,8 @@ from marpkit import __version__, marp
 from marpkit.check.outputs import output_reader
 from marpkit.config import Project
 from marpkit.findings import Exit, Finding, UsageError, print_findings
-from marpkit.fsutil import atomic_write
+from marpkit.fsutil import atomic_write, exclusive
+from marpkit.marp import themes
 from marpkit.model.deck import Deck
 from marpkit.model.load import Unreadable, deck_paths, open_deck
 from marpkit.snippets.expand import expand
@@ -140,7 +141,7 @@ def copy_assets(deck: Deck, project: Project, source_dir: Path) -> list[Finding]
 # --------------------------------------------------------------------------- themes & config
 
 def theme_files(project: Project) -> list[Path]:
-    return sorted(project.themes_dir.glob("*.css")) if project.themes_dir.is_dir() else []
+    return themes.theme_files(project.themes_dir)
 
 
 def settings(project: Project) -> dict:
@@ -345,6 +346,24 @@ def build(project: Project, paths: tuple[str, ...], formats: list[str] | None = 
     options = settings(project)
     formats = formats or options["formats"]
     marp.find_marp(project.root)  # fail early, before anything is staged
+    # One build at a time in a build folder: two would stage the same files and
+    # remove each other's. The lock is also the first write, so an unwritable
+    # build folder is reported before any work.
+    with exclusive(project.build_dir / ".marpkit" / "build.lock",
+                   on_wait=lambda: click.echo(
+                       f"build: another marpkit build is running in "
+                       f"{project.rel(project.build_dir)}/; waiting for it to finish", err=True)):
+        return _build(project, paths, formats, force, options, started)
+
+
+def _build(project: Project, paths: tuple[str, ...], formats: list[str], force: bool,
+           options: dict, started: float) -> int:
+    problems = themes.theme_problems(project.root, project.cache_dir, theme_files(project))
+    if problems:
+        print_findings(problems)
+        click.echo(f"build: nothing built: Marp cannot use {len(problems)} theme file(s); "
+                   "fix the errors above (previous outputs kept)", err=True)
+        return Exit.FINDINGS
     chromium = marp.find_chromium()
     store = SnippetStore(project.snippets_dir)
     jobs, errors, _ = prepare(project, paths, store)
@@ -362,6 +381,7 @@ def build(project: Project, paths: tuple[str, ...], formats: list[str] | None = 
     if options["index"] and not paths and "thumbnail" not in want:
         want.append("thumbnail")
     manifest = Manifest(project)
+    removed = remove_orphans(project, manifest, {job.stem for job in jobs})
     todo: dict[str, list[Job]] = {}
     for name in want:
         fmt = FORMATS[name]
@@ -374,6 +394,7 @@ def build(project: Project, paths: tuple[str, ...], formats: list[str] | None = 
     if todo:
         project.build_dir.mkdir(parents=True, exist_ok=True)
         status = max(status, _convert(project, todo, options, chromium, manifest, written))
+    if todo or removed:
         manifest.save()
     if options["index"] and not paths:
         from marpkit.outputs.index import write_index
@@ -390,6 +411,26 @@ def build(project: Project, paths: tuple[str, ...], formats: list[str] | None = 
         else:
             click.echo(f"build: nothing written ({elapsed:.1f}s)")
     return status
+
+
+def remove_orphans(project: Project, manifest: Manifest, building: set[str]) -> list[str]:
+    """Remove what earlier builds made from decks that no longer exist (and
+    what `marpkit serve` once kept in the build folder): build/ is published
+    as it is. Returns the removed stems."""
+    legacy_preview = project.build_dir / ".preview"
+    if legacy_preview.is_dir():
+        shutil.rmtree(legacy_preview)
+    alive = {path.stem for path in project.decks()} | building
+    gone = sorted({key.rsplit(":", 1)[0] for key in manifest.data} - alive)
+    for key in [k for k in manifest.data if k.rsplit(":", 1)[0] in gone]:
+        stem, name = key.rsplit(":", 1)
+        if name in FORMATS:
+            for output in outputs_of(project, stem, FORMATS[name]):
+                output.unlink(missing_ok=True)
+        del manifest.data[key]
+    for stem in gone:
+        click.echo(f"build: removed the outputs of {stem} (its deck is gone)")
+    return gone
 
 
 def _convert(project: Project, todo: dict[str, list[Job]], options: dict, chromium: str | None,

@@ -170,8 +170,13 @@ class Renderer:
         config = engine_config(fonts.as_uri() + "/" if fonts.is_dir() else None)
         themes = []
         if self.themes_dir is not None:
-            themes = [p.read_text(encoding="utf-8", errors="replace")
-                      for p in sorted(self.themes_dir.glob("*.css"))]
+            from marpkit.marp.themes import check_themes, theme_files
+
+            files = theme_files(self.themes_dir)
+            # A theme Marp cannot parse is reported where it breaks (exit 2),
+            # not as an engine error on every deck.
+            check_themes(self.root, self.cache_dir, files)
+            themes = [p.read_text(encoding="utf-8", errors="replace") for p in files]
         return {"options": config["options"], "lang": config["lang"], "themes": themes,
                 **({"html": True} if self.html else {})}
 
@@ -253,8 +258,10 @@ class RenderSession:
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright  # noqa: PLC0415 - lazy by design
 
-        saved = {k: os.environ.get(k) for k in self.r.node_env()}
-        os.environ.update(self.r.node_env())  # Playwright hands its driver os.environ
+        # The driver's own temporary folders (playwright-artifacts-*) go with the session's.
+        overrides = {**self.r.node_env(), "TMPDIR": str(self.tmp)}
+        saved = {k: os.environ.get(k) for k in overrides}
+        os.environ.update(overrides)  # Playwright hands its driver os.environ
         try:
             pw = sync_playwright().start()
         finally:

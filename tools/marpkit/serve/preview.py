@@ -1,11 +1,12 @@
 """`marpkit serve`: a live preview for presenters.
 
 marpkit writes an expanded copy of every deck (snippet fences replaced by the
-files' current code) to a preview folder inside the build folder, and Marp
-CLI's own server serves that folder. Marp's server watches the folder and
-tells open pages to reload over its websocket, so marpkit only has to rewrite
-a preview when its source changes: saving a snippet re-expands just the decks
-that reference it.
+files' current code) to a preview folder under the cache dir (never in the
+build folder, which is published), and Marp CLI's own server serves that
+folder, on loopback only unless `--host` says otherwise. Marp's server
+watches the folder and tells open pages to reload over its websocket, so
+marpkit only has to rewrite a preview when its source changes: saving a
+snippet re-expands just the decks that reference it.
 
 The preview folder mirrors the build folder's layout (assets copied next to
 the previews) so relative image paths resolve exactly as in `marpkit build`.
@@ -35,13 +36,19 @@ from marpkit import marp
 from marpkit.build import pipeline as build
 from marpkit.config import Project
 from marpkit.findings import Exit, Finding, UsageError, print_findings
-from marpkit.fsutil import atomic_write
+from marpkit.fsutil import WriteError, atomic_write
+from marpkit.marp import themes as theme_check
 from marpkit.model.load import Unreadable, open_deck
 from marpkit.snippets.expand import sync_deck
 from marpkit.snippets.store import SnippetStore, resolve_deck
 
-PREVIEW_DIR = ".preview"
+SERVE_DIR = "serve"  # under the cache dir: the preview, the themes Marp reads, its config
 DEFAULT_PORT = 8080
+DEFAULT_HOST = "127.0.0.1"  # unpublished slides are not for the whole network
+# Marp CLI's server takes a port (PORT) but no host: its HTTP server and its
+# reload notifier listen on every interface. Preloaded into its Node, this
+# makes a listen that names no host bind to MARPKIT_LISTEN_HOST.
+LISTEN_HOST_JS = Path(__file__).resolve().parent.parent / "assets" / "listen_host.js"
 READY_TIMEOUT = 30.0  # seconds for Marp's server to start listening
 STOP_TIMEOUT = 5.0  # seconds between SIGTERM and SIGKILL for Marp's process group
 
@@ -64,7 +71,7 @@ class Preview:
     @property
     def themes(self) -> Path:
         # Outside the served folder, so the page index lists decks only.
-        return self.project.build_dir / ".marpkit" / "serve-themes"
+        return self.folder.parent / "themes"
 
     def target(self, deck_path: Path) -> Path:
         return self.folder / deck_path.name
@@ -169,6 +176,8 @@ def lint_findings(preview: Preview, deck_paths: list[Path], store: SnippetStore,
         except RenderUnavailable as exc:
             preview.rendered_lint = False
             note(f"marpkit: rendered lint rules are off in this preview: {exc.reason}")
+        except theme_check.ThemeError:
+            pass  # report() has shown where; static rules still run
         except UsageError as exc:  # this save's decks only (a crash, a deck Marp rejects)
             note(f"marpkit: rendered lint skipped for this save: {exc}")
     if found is None:
@@ -197,6 +206,13 @@ def report(preview: Preview, updated: list[tuple[Path, list[Finding], float]],
     printing (serve's start-up holds the findings back until its URL is out)."""
     project = preview.project
     notes: list[str] = []
+    # A theme Marp cannot parse leaves its decks themeless: say where it breaks.
+    # Judged here, off the watch loop, so a theme's save reloads pages at once.
+    try:
+        print_findings(theme_check.theme_problems(project.root, project.cache_dir,
+                                                  build.theme_files(project)))
+    except UsageError as exc:
+        click.echo(f"marpkit: error: {exc}", err=True)
     try:
         linted = lint_findings(preview, [path for path, _, _ in updated], store, notes)
     except UsageError as exc:
@@ -292,16 +308,23 @@ class Reporter:
 
 # --------------------------------------------------------------------------- Marp server
 
-def port_in_use(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+def probe_address(host: str) -> str:
+    """Where to look for the server: the host itself, or loopback for a wildcard."""
+    return {"": DEFAULT_HOST, "0.0.0.0": DEFAULT_HOST, "::": "::1"}.get(host, host)
 
 
-def start_marp(preview: Preview, port: int) -> subprocess.Popen:
+def port_in_use(port: int, host: str = DEFAULT_HOST) -> bool:
+    try:
+        with socket.create_connection((probe_address(host), port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def start_marp(preview: Preview, port: int, host: str = DEFAULT_HOST) -> subprocess.Popen:
     project, folder = preview.project, preview.folder
     marp_js = marp.find_marp(project.root)
-    config = project.build_dir / ".marpkit" / "serve.config.json"
+    config = folder.parent / "marp.config.json"
     katex = "assets/katex/" if (project.root / "node_modules" / "katex").is_dir() else None
     engine = marp.engine_config(katex)
     # As `marpkit build` does: in the config, since `--theme-set` takes a list
@@ -309,11 +332,12 @@ def start_marp(preview: Preview, port: int) -> subprocess.Popen:
     # (new themes included) and reloads the pages that use a changed theme.
     engine["themeSet"] = [str(preview.themes)]
     atomic_write(config, json.dumps(engine))
-    cmd = ["node", str(marp_js), "--server", "--no-stdin", "-c", str(config)]
+    cmd = ["node", "--require", str(LISTEN_HOST_JS), str(marp_js), "--server", "--no-stdin",
+           "-c", str(config)]
     if build.settings(project)["html"]:
         cmd.append("--html")
     cmd.append(str(folder))
-    env = dict(os.environ, PORT=str(port))
+    env = dict(os.environ, PORT=str(port), MARPKIT_LISTEN_HOST=host)
     chromium = marp.find_chromium()
     if chromium:
         env["CHROME_PATH"] = chromium  # for ?pdf and ?pptx requests
@@ -338,13 +362,13 @@ def _die_with_parent():
     return lambda: libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
-def wait_until_listening(proc: subprocess.Popen, port: int) -> None:
+def wait_until_listening(proc: subprocess.Popen, port: int, host: str = DEFAULT_HOST) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise UsageError(f"Marp CLI's server stopped with exit status {proc.returncode} "
                              "(see its message above)")
-        if port_in_use(port):
+        if port_in_use(port, host):
             return
         time.sleep(0.05)
     raise UsageError(f"Marp CLI's server did not listen on port {port} within "
@@ -453,17 +477,21 @@ def watch_loop(preview: Preview, marp_proc: subprocess.Popen, reporter: Reporter
             click.echo(f"marpkit: error: {exc}", err=True)
 
 
-def serve(project: Project, port: int) -> int:
+def serve(project: Project, port: int, host: str = DEFAULT_HOST) -> int:
     marp.find_marp(project.root)  # a set-up problem is reported before anything is written
-    if port_in_use(port):
+    if port_in_use(port, host):
         raise UsageError(f"port {port} is already in use: pass --port with a free one")
     # The address first, at once: Marp's server takes seconds to start, and
     # the findings of the first lint are printed only once it listens.
-    click.echo(f"marpkit serve: http://localhost:{port}/ (starting Marp's server)")
-    folder = project.build_dir / PREVIEW_DIR
+    shown_host = "localhost" if host in (DEFAULT_HOST, "::1") else host
+    click.echo(f"marpkit serve: http://{shown_host}:{port}/ (starting Marp's server)")
+    folder = project.cache_dir / SERVE_DIR / "preview"
     if folder.is_dir():
         shutil.rmtree(folder)  # no stale decks from an earlier session
-    folder.mkdir(parents=True)
+    try:
+        folder.mkdir(parents=True)
+    except OSError as exc:
+        raise WriteError.from_os(exc, folder) from None
     preview = Preview(project, folder)
     preview.sync_themes()
     store = SnippetStore(project.snippets_dir)
@@ -482,12 +510,15 @@ def serve(project: Project, port: int) -> int:
     previous = signal.signal(signal.SIGTERM, on_term)
     proc = None
     try:
-        proc = start_marp(preview, port)
-        wait_until_listening(proc, port)
-        click.echo(f"Serving {project.rel(folder)}/ at http://localhost:{port}/ "
+        proc = start_marp(preview, port, host)
+        wait_until_listening(proc, port, host)
+        where = probe_address(host)
+        where = "localhost" if where in (DEFAULT_HOST, "::1") else (
+            f"[{where}]" if ":" in where else where)
+        click.echo(f"Serving {project.rel(folder)}/ at http://{where}:{port}/ "
                    "(Ctrl-C to stop)")
         for path in project.decks():
-            click.echo(f"  http://localhost:{port}/{path.name}")
+            click.echo(f"  http://{where}:{port}/{path.name}")
         reporter.release()
         watch_loop(preview, proc, reporter)
     except (KeyboardInterrupt, _Stop):
@@ -500,6 +531,7 @@ def serve(project: Project, port: int) -> int:
             reporter.close()  # a lint in progress kills its browser on the way out
             if proc is not None:
                 stop_marp(proc)
+            shutil.rmtree(folder.parent, ignore_errors=True)  # the preview was this session's
         finally:
             signal.signal(signal.SIGINT, previous_int)
             signal.signal(signal.SIGTERM, previous)
