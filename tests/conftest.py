@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -100,3 +102,33 @@ def browser():
             "--disable-component-update", "--disable-sync", "--no-first-run"])
         yield instance
         instance.close()
+
+
+class LoopbackListener:
+    """A TCP server on this machine's loopback that only counts connections (a
+    stand-in W&B server, or a target a sandboxed snippet must not reach)."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.stop = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self.stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self):
+        self.stop = True
+        self.thread.join(2)
+        self.sock.close()

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import socket
 import subprocess
 import textwrap
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import SNIPPETS_EXTRA
+from conftest import SNIPPETS_EXTRA, LoopbackListener
 from marpkit.findings import Exit
 
 pytestmark = pytest.mark.integration
@@ -288,36 +286,8 @@ def test_declared_expectations(proj, run_cli):
     assert snippet["runs"][0]["media"] == ["table"]
 
 
-class _Listener:
-    """A local 'W&B server' that only counts connections."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.connections = 0
-        self.stop = False
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        while not self.stop:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            conn.close()
-
-    def close(self):
-        self.stop = True
-        self.thread.join()
-        self.sock.close()
-
-
 def test_online_mode_fails_fast_without_traffic(proj, run_cli, monkeypatch):
-    server = _Listener()
+    server = LoopbackListener()
     # The user's environment points at a reachable server with a key: check must ignore both.
     monkeypatch.setenv("WANDB_BASE_URL", f"http://127.0.0.1:{server.sock.getsockname()[1]}")
     monkeypatch.setenv("WANDB_API_KEY", "k" * 40)

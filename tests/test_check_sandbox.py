@@ -13,17 +13,15 @@ import hashlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from conftest import write
+from conftest import LoopbackListener, write
 from marpkit.check import sandbox
 from marpkit.check.header import parse_size
 
@@ -92,35 +90,6 @@ def tree_digest(root: Path) -> str:
     return digest.hexdigest()
 
 
-class Listener:
-    """A TCP server on the host's loopback that counts connections."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        self.stop = False
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        while not self.stop:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            conn.close()
-
-    def close(self):
-        self.stop = True
-        self.thread.join(2)
-        self.sock.close()
-
-
 def alive_with(tag: str) -> list[str]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -156,7 +125,7 @@ def descendants(pid: int) -> set[int]:
 @needs_sandbox
 def test_snippets_cannot_reach_out_escape_read_secrets_or_write(proj, tmp_path):
     """One strict check, one snippet per promise; each fails (or passes) for its own reason."""
-    server = Listener()
+    server = LoopbackListener()
     tag = f"marpkit-escapee-{uuid.uuid4().hex}"
     marker = tmp_path / "escapee-marker"
     repo = str(proj)
