@@ -110,7 +110,12 @@ class Executor:
         run.exception = exc
         run.warnings = wandb_warnings(stderr, result.get("warnings", []))
         run.stderr_tail = "\n".join(stderr.splitlines()[-20:]).replace(work, "<workdir>")
-        run.runs = read_runs(dirs["wandb"], env)
+        run.calls = result.get("calls") or []
+        run.lines = result.get("lines")
+        run.problems = result.get("problems") or []
+        run.observed = bool(result.get("observed"))
+        elsewhere = [Path(c["run_file"]) for c in run.calls if c.get("run_file")]
+        run.runs = read_runs(dirs["wandb"], env, elsewhere)
         run.stdout = normalise(stdout, [r.run_id for r in run.runs], work, str(sandbox))
         return run
 

@@ -37,7 +37,7 @@ from pathlib import Path
 # Imported by wandb.init on first use (measured with 0.31): importing them in
 # the pool saves every child ~0.3 s.
 WARM_MODULES = ("wandb", "wandb.sdk.launch", "wandb.apis.public", "wandb.sdk.data_types",
-                "yaml")
+                "yaml", "coverage", "coverage.control")
 
 
 def _warm_imports() -> None:
