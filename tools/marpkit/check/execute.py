@@ -116,6 +116,13 @@ class Executor:
         run.observed = bool(result.get("observed"))
         elsewhere = [Path(c["run_file"]) for c in run.calls if c.get("run_file")]
         run.runs = read_runs(dirs["wandb"], env, elsewhere)
+        for call in run.calls:  # sandbox paths mean nothing once it is removed
+            if call.get("run_file"):
+                folder = os.path.dirname(call.pop("run_file"))
+                base = next((b for b in (work, str(dirs["wandb"])) if folder.startswith(b + os.sep)),
+                            None)
+                rel = Path(os.path.relpath(folder, base)).as_posix() if base else Path(folder).name
+                call["run_dir"] = rel if base == work else f"$WANDB_DIR/{rel}"
         run.stdout = normalise(stdout, [r.run_id for r in run.runs], work, str(sandbox))
         return run
 

@@ -212,14 +212,18 @@ def _config_owner(config):
 
 
 def _on_config_item(config, key, val=None, *args, **kwargs):
-    _add("config", _config_owner(config), _site(), keys=_flat_keys({key: val}))
+    owner = _config_owner(config)
+    if owner is not None:  # None: wandb.init filling the config before the run exists
+        _add("config", owner, _site(), keys=_flat_keys({key: val}))
 
 
 def _on_config_update(config, d=None, *args, **kwargs):
     data = d if d is not None else kwargs.get("d") or {}
     if not hasattr(data, "items"):
         data = vars(data) if hasattr(data, "__dict__") else {}
-    _add("config", _config_owner(config), _site(), keys=_flat_keys(data))
+    owner = _config_owner(config)
+    if owner is not None:
+        _add("config", owner, _site(), keys=_flat_keys(data))
 
 
 def _summary_owner(summary):
@@ -239,6 +243,10 @@ def _on_summary(summary, d=None, *args, **kwargs):
 def _wrap_init(original):
     def init(*args, **kwargs):
         site = _site_from_here()
+        if isinstance(kwargs.get("dir"), str | os.PathLike):
+            # The shared wandb-core resolves a relative dir from its own cwd, not
+            # the snippet's: `python file.py` starts its core in the snippet's cwd.
+            kwargs["dir"] = os.path.abspath(kwargs["dir"])
         run = original(*args, **kwargs)
         try:
             fields: dict = {}

@@ -2,7 +2,7 @@
 
 JSON (`--format json`) is one object:
 
-    {"schema": "marpkit-check/2",
+    {"schema": "marpkit-check/1",
      "snippets": [{"snippet": "05-wandb-tracking/train.py", "kind": "python",
                    "status": "passed" | "failed" | "skipped" | "cached",
                    "duration_s": 0.41, "skip_reason": null, "error": null,
@@ -136,7 +136,7 @@ def text_report(results: list[SnippetResult], extra: list[Finding], elapsed: flo
 
 def json_report(results: list[SnippetResult], extra: list[Finding]) -> str:
     everything = list(extra) + [f for r in results for f in r.findings]
-    return json.dumps({"schema": "marpkit-check/2",
+    return json.dumps({"schema": "marpkit-check/1",
                        "snippets": [r.to_json() for r in results],
                        "findings": [f.to_json() for f in everything],
                        "totals": totals(results)}, indent=2) + "\n"

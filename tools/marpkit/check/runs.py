@@ -300,8 +300,20 @@ def read_run(run_file: Path, env: dict | None = None) -> RunData:
     except OSError:
         pass
     data.saved = [p for p in dict.fromkeys(data.files) if os.path.lexists(files_dir / p)]
+    # What W&B writes there itself (output.log, config.yaml, ...) is in the run's files too.
+    for name in _written_files(files_dir):
+        if name not in data.saved:
+            data.saved.append(name)
     data.media = list(media)
     return data
+
+
+def _written_files(files_dir: Path) -> list[str]:
+    out = []
+    for root, _dirs, names in os.walk(files_dir):
+        for name in sorted(names):
+            out.append(Path(os.path.relpath(os.path.join(root, name), files_dir)).as_posix())
+    return sorted(out)
 
 
 def _config_values(body: dict) -> dict:
