@@ -71,8 +71,13 @@ def report(tmp_path_factory):
     (root / "slides").mkdir()
     (root / "slides" / "claims.md").write_text(_deck(names))
     code, data = run_check(root, "--no-cache")
-    assert code == 1, data
-    return {s["snippet"].split("/")[0]: s for s in data["snippets"]}
+    snippets = {s["snippet"].split("/")[0]: s for s in data["snippets"]}
+    snippets["_exit"] = code
+    return snippets
+
+
+def test_findings_exit_1(report):
+    assert report["_exit"] == 1
 
 
 @pytest.mark.parametrize("name", sorted(SHOULD_FAIL))
