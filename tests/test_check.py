@@ -155,7 +155,7 @@ def test_mixed_deck_reports_each_failure_on_its_slide_line(proj, run_cli):
     assert cond["status"] == "failed"
     [finding] = cond["findings"]
     assert finding["code"] == "MK302"
-    assert "'val/accuracy'" in finding["message"]
+    assert "shows `run.log(...)`, which never ran" in finding["message"]
     assert finding["line"] == fence_line(path, "cond/train.py#loop") + 4
 
     broken = snippets_["syntax/broken.py"]

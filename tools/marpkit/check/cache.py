@@ -55,7 +55,9 @@ def execution_mode() -> str:
     part of the key, so one mode's result never stands in for another's."""
     fork = hasattr(os, "fork") and os.environ.get("MARPKIT_CHECK_NO_FORK") != "1"
     shared = os.environ.get("MARPKIT_CHECK_SHARED_SERVICE", "1") != "0"
-    return f"fork={int(fork)} shared-service={int(shared and fork)}"
+    observe = "".join(str(int(os.environ.get(f"MARPKIT_CHECK_NO_{v}") == "1"))
+                      for v in ("RECORD", "COVERAGE"))
+    return f"fork={int(fork)} shared-service={int(shared and fork)} unobserved={observe}"
 
 
 def cache_key(snippets_dir: Path, snippet: Path, extra: str = "") -> str:

@@ -139,11 +139,13 @@ def _run_python(job: dict) -> int:
     _fresh_media_tmp()
     _hook_wandb_warnings(script, events)
     record.repatch_console()
-    observed = record.install(job["cwd"])
+    # Off switches exist for bench/bench_check.py, which reports what each costs.
+    observed = os.environ.get("MARPKIT_CHECK_NO_RECORD") != "1" and record.install(job["cwd"])
     sys.argv = [script]
     sys.path[0] = os.path.dirname(script)
     result: dict = {"exception": None}
-    lines = executed.start(script)
+    lines = executed.start(script) if os.environ.get("MARPKIT_CHECK_NO_COVERAGE") != "1" \
+        else None
     try:
         runpy.run_path(script, run_name="__main__")
         code = 0
