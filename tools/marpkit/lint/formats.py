@@ -134,7 +134,7 @@ def rules_markdown() -> str:
     out += ["```", "",
             "A comment `<!-- marpkit-disable MK401 MK402 -->` silences those rules on its slide "
             "(no codes: every rule); `<!-- marpkit-disable-file MK315 -->` for the whole deck.",
-            "MK301-MK307 are reserved for `marpkit check`.", ""]
+            "MK301-MK308 are reserved for `marpkit check`.", ""]
     current = None
     for code in sorted(REGISTRY):
         r = REGISTRY[code]
