@@ -8,6 +8,8 @@ written to the sandbox or read from the user's project.
 
 from __future__ import annotations
 
+import os
+
 
 def start(script: str):
     """A started coverage.Coverage, or None when coverage.py is unavailable."""
@@ -36,3 +38,18 @@ def stop(cov, script: str) -> dict | None:
     missing_set = set(missing)
     return {"statements": sorted(statements),
             "executed": sorted(n for n in statements if n not in missing_set)}
+
+
+def warm() -> None:
+    """Pay once, in the pool, for what every child's first `start` would recompute.
+
+    coverage.py's start walks the stack with `inspect` (whose module cache then
+    covers everything wandb imported) and reads sysconfig: done before the
+    fork, each child inherits the filled caches (measured: ~60 -> ~30 ms a child).
+    """
+    cov = start(os.devnull)
+    if cov is not None:
+        try:
+            cov.stop()
+        except Exception:  # noqa: BLE001
+            pass

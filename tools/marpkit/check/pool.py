@@ -48,6 +48,9 @@ def _warm_imports() -> None:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - a missing extra only costs speed
             pass
+    from marpkit.check.executed import warm
+
+    warm()
 
 
 def start_service(env: dict[str, str]) -> tuple[subprocess.Popen, str] | None:
