@@ -238,3 +238,32 @@ def test_shards_partition_snippets_deterministically():
     for bad in ("0/3", "4/3", "a/b", "3"):
         with pytest.raises(UsageError):
             parse_shard(bad)
+
+
+def test_cache_key_includes_the_execution_mode(tmp_path, monkeypatch):
+    from marpkit.check.cache import cache_key
+
+    snippet = tmp_path / "s" / "train.py"
+    snippet.parent.mkdir()
+    snippet.write_text("print(1)\n")
+    for var in ("MARPKIT_CHECK_NO_FORK", "MARPKIT_CHECK_SHARED_SERVICE",
+                "MARPKIT_CHECK_NO_RECORD", "MARPKIT_CHECK_NO_COVERAGE"):
+        monkeypatch.delenv(var, raising=False)
+    keys = {cache_key(tmp_path, snippet)}
+    for var, value in (("MARPKIT_CHECK_NO_FORK", "1"), ("MARPKIT_CHECK_SHARED_SERVICE", "0"),
+                       ("MARPKIT_CHECK_NO_RECORD", "1"), ("MARPKIT_CHECK_NO_COVERAGE", "1")):
+        with monkeypatch.context() as m:
+            m.setenv(var, value)
+            keys.add(cache_key(tmp_path, snippet))
+    assert len(keys) == 5
+
+
+def test_header_run_exit():
+    header = parse_header("# /// marpkit\n# expect:\n#   run_exit: 3\n# ///\n")
+    assert header.expect.run_exit == 3
+    with pytest.raises(HeaderError, match="run_exit must be an integer"):
+        parse_header("# /// marpkit\n# expect:\n#   run_exit: yes\n# ///\n")
+    run = RunData(run_id="r", finished=True, exit_code=0)
+    assert verify_expectations(header, [run]) == [
+        "W&B run r finished with exit code 0, header expects run_exit 3"]
+    assert verify_expectations(header, [RunData(finished=True, exit_code=3)]) == []
