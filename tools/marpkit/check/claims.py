@@ -243,7 +243,7 @@ def _check_call(op: str, call: dict, run: RunData, at: int) -> list[Problem]:
     elif op in ("config", "init"):
         config = run.flat_config()
         for key in keys:
-            if key not in config:
+            if key not in config and not key.startswith("_"):
                 out.append(Problem(at, f"config key {key!r} written here is not in run "
                                        f"{run.run_id}'s config"))
     elif op == "summary":

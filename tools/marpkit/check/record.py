@@ -164,8 +164,7 @@ def _guarded(original, observe):
                 observe(*args, **kwargs)
             except Exception:  # noqa: BLE001 - observing must never break the snippet
                 pass
-            _state.busy = False
-            return original(*args, **kwargs)
+            return original(*args, **kwargs)  # what W&B calls from inside is not the slide's
         finally:
             _state.busy = False
 
@@ -226,18 +225,27 @@ def _on_config_update(config, d=None, *args, **kwargs):
         _add("config", owner, _site(), keys=_flat_keys(data))
 
 
-def _summary_owner(summary):
+def _summary_owner(summary) -> tuple[object, str]:
+    """(the run, the dotted path of this sub-dict) of a summary (sub-)dict."""
+    path: list[str] = []
     while summary is not None:
         try:
             callback = object.__getattribute__(summary, "_update_callback")
-            return getattr(callback, "__self__", None)
+            return getattr(callback, "__self__", None), ".".join(reversed(path))
         except AttributeError:
-            summary = getattr(summary, "_parent", None)
-    return None
+            try:
+                path.append(str(object.__getattribute__(summary, "_parent_key")))
+                summary = object.__getattribute__(summary, "_parent")
+            except AttributeError:
+                break
+    return None, ""
 
 
 def _on_summary(summary, d=None, *args, **kwargs):
-    _add("summary", _summary_owner(summary), _site(), keys=_flat_keys(d or {}))
+    owner, prefix = _summary_owner(summary)
+    if owner is not None:
+        _add("summary", owner, _site(),
+             keys=_flat_keys(d or {}, prefix + "." if prefix else ""))
 
 
 def _wrap_init(original):
