@@ -152,6 +152,27 @@ def _charts(data, prefix: str = "") -> list[dict]:
     return out
 
 
+def _untraced(call, *args, **kwargs):
+    """Run a W&B call with line tracing (coverage.py) paused in this thread.
+
+    On Python < 3.12 an installed trace function puts every frame on the
+    interpreter's slow path, even in files coverage does not measure: W&B's
+    own work ran ~2x slower. Only the snippet's lines matter, so the tracer is
+    lifted for the call (and for threads W&B starts during it) and put back.
+    """
+    trace = sys.gettrace()
+    if trace is None:
+        return call(*args, **kwargs)
+    thread_trace = threading.gettrace()
+    sys.settrace(None)
+    threading.settrace(None)
+    try:
+        return call(*args, **kwargs)
+    finally:
+        threading.settrace(thread_trace)
+        sys.settrace(trace)
+
+
 def _guarded(original, observe):
     """Call `observe` before the original, only for the outermost patched call."""
 
@@ -164,7 +185,8 @@ def _guarded(original, observe):
                 observe(*args, **kwargs)
             except Exception:  # noqa: BLE001 - observing must never break the snippet
                 pass
-            return original(*args, **kwargs)  # what W&B calls from inside is not the slide's
+            # What W&B calls from inside is not the slide's: not recorded, not traced.
+            return _untraced(original, *args, **kwargs)
         finally:
             _state.busy = False
 
@@ -255,7 +277,7 @@ def _wrap_init(original):
             # The shared wandb-core resolves a relative dir from its own cwd, not
             # the snippet's: `python file.py` starts its core in the snippet's cwd.
             kwargs["dir"] = os.path.abspath(kwargs["dir"])
-        run = original(*args, **kwargs)
+        run = _untraced(original, *args, **kwargs)
         try:
             fields: dict = {}
             settings = getattr(run, "settings", None)
