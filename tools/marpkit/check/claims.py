@@ -146,7 +146,8 @@ def _ranges(lines: list[int]) -> list[tuple[int, int]]:
 
 
 def coverage_problems(source: str, shown: set[int], lines: dict | None,
-                      tree=None, statements: Statements | None = None) -> list[Problem]:
+                      tree=None, statements: Statements | None = None,
+                      sites: list | None = None) -> list[Problem]:
     """Shown W&B calls that never ran (errors) and other shown lines that never ran."""
     if lines is None:
         return []
@@ -158,7 +159,9 @@ def coverage_problems(source: str, shown: set[int], lines: dict | None,
     missed = [n for n in lines.get("statements", []) if n in shown and n not in ran]
     problems = []
     reported: set[int] = set()
-    for first, call_line, label in wandb_call_sites(tree, statements):
+    if sites is None:
+        sites = wandb_call_sites(tree, statements)
+    for first, call_line, label in sites:
         # Not only coverage's statements: the compiler drops `if False:` bodies,
         # which then are no statement at all, yet the slide shows the call.
         if first in shown and first not in ran and first not in reported:

@@ -182,8 +182,8 @@ def evaluate(task: Task, run: Execution, placer: Placer) -> list[Finding]:
     if task.kind == "python":
         tree = parse(task.text)
         statements = Statements(tree) if tree is not None else None
-        wandb_lines = bool(tree is not None and statements is not None
-                           and _shows_wandb(tree, statements, task))
+        sites = wandb_call_sites(tree, statements) if tree is not None else []
+        wandb_lines = _shows_wandb(sites, task)
         if wandb_lines and not run.observed:
             findings.append(placer.at(None, CLAIM_FAILED,
                                       "W&B calls were not recorded (wandb version outside "
@@ -191,7 +191,7 @@ def evaluate(task: Task, run: Execution, placer: Placer) -> list[Finding]:
                                       "unverified"))
         for shown in task.shown:
             lines = set(shown.res.line_numbers)
-            problems = coverage_problems(task.text, lines, run.lines, tree, statements)
+            problems = coverage_problems(task.text, lines, run.lines, tree, statements, sites)
             problems += call_problems(run.calls, run.runs, task.path.name, lines, statements)
             for problem in problems:
                 finding = placer.at(problem.line, problem.code, problem.message,
@@ -210,9 +210,9 @@ def evaluate(task: Task, run: Execution, placer: Placer) -> list[Finding]:
     return findings
 
 
-def _shows_wandb(tree, statements, task: Task) -> bool:
+def _shows_wandb(sites, task: Task) -> bool:
     shown = {n for s in task.shown for n in s.res.line_numbers}
-    return any(first in shown for first, _line, _label in wandb_call_sites(tree, statements))
+    return any(first in shown for first, _line, _label in sites)
 
 
 def _same_file(filename: str, task: Task) -> bool:
