@@ -357,8 +357,18 @@ def repatch_console() -> None:
     try:
         patch(sys.stdout, capture._stdout_callbacks)
         patch(sys.stderr, capture._stderr_callbacks)
+        # Each print now runs W&B's console callbacks: untraced, like W&B's calls.
+        for stream in (sys.stdout, sys.stderr):
+            stream.write = _untraced_function(stream.write)
     except Exception:  # noqa: BLE001 - capture lost is what fidelity tests catch
         pass
+
+
+def _untraced_function(function):
+    def untraced(*args, **kwargs):
+        return _untraced(function, *args, **kwargs)
+
+    return untraced
 
 
 def _snippet_line(tb) -> tuple[str, int] | None:
