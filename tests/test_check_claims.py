@@ -35,7 +35,8 @@ SHOULD_FAIL = {
 SHOULD_WARN = {
     "never_ran": ("MK308", "is shown (lines 7-8) but never ran"),
 }
-SHOULD_PASS = ("console", "dir_init", "split_table", "exit_header", "nested_config", "run_exit")
+SHOULD_PASS = ("console", "dir_init", "split_table", "exit_header", "nested_config", "run_exit",
+               "printing")
 
 
 def _deck(names: list[str]) -> str:
