@@ -53,17 +53,18 @@ def marked_line(name: str) -> int:
     return next(i for i, line in enumerate(text, start=1) if "# expect-here" in line)
 
 
-def run_check(root: Path, *args: str) -> tuple[int, dict]:
+def run_check(root: Path, *args: str, **extra_env: str) -> tuple[int, dict]:
     env = dict(os.environ)
-    for var in ("WANDB_MODE", "WANDB_DIR", "WANDB_SILENT"):
+    for var in ("WANDB_MODE", "WANDB_DIR", "WANDB_SILENT", "MARPKIT_CHECK_NO_FORK"):
         env.pop(var, None)
+    env.update(extra_env)
     proc = subprocess.run([sys.executable, "-m", "marpkit", "check", "--format", "json", *args],
                           cwd=root, env=env, capture_output=True, text=True, timeout=600)
     return proc.returncode, json.loads(proc.stdout)
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
+def project(tmp_path_factory):
     root = tmp_path_factory.mktemp("claims")
     (root / "pyproject.toml").write_text("[tool.marpkit]\n")
     names = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
@@ -71,10 +72,32 @@ def report(tmp_path_factory):
         shutil.copytree(FIXTURES / name, root / "snippets" / name)
     (root / "slides").mkdir()
     (root / "slides" / "claims.md").write_text(_deck(names))
-    code, data = run_check(root, "--no-cache")
+    return root
+
+
+def _by_name(code: int, data: dict) -> dict:
     snippets = {s["snippet"].split("/")[0]: s for s in data["snippets"]}
     snippets["_exit"] = code
     return snippets
+
+
+@pytest.fixture(scope="module")
+def report(project):
+    return _by_name(*run_check(project, "--no-cache"))
+
+
+def test_fresh_interpreters_reach_the_same_verdicts(project, report):
+    # Also proves the execution mode is in the cache key: the forked run's
+    # entries are there, yet nothing below may be served from them.
+    fresh = _by_name(*run_check(project, MARPKIT_CHECK_NO_FORK="1"))
+
+    def verdicts(snippets):
+        return {name: (s["status"].replace("cached", "passed"),
+                       sorted((f["code"], f["line"], f["message"]) for f in s["findings"]))
+                for name, s in snippets.items() if name != "_exit"}
+
+    assert not [s for s in fresh.values() if isinstance(s, dict) and s["status"] == "cached"]
+    assert verdicts(fresh) == verdicts(report)
 
 
 def test_findings_exit_1(report):
