@@ -156,3 +156,18 @@ def test_chart_records_table_columns_and_fields(report):
     assert chart["table_key"] == "Custom Chart Tables/loss_curve_table"
     assert chart["columns"] == ["epoch", "loss"]
     assert chart["fields"] == {"x": "epoch", "y": "loss"}
+
+
+def test_module_5_deck_checks_clean_and_every_shown_line_runs(tmp_path):
+    repo = Path(__file__).parent.parent
+    shutil.copy(repo / "pyproject.toml", tmp_path / "pyproject.toml")
+    (tmp_path / "slides").mkdir()
+    shutil.copy(repo / "slides" / "05-wandb-tracking.md", tmp_path / "slides")
+    shutil.copytree(repo / "snippets" / "05-wandb-tracking",
+                    tmp_path / "snippets" / "05-wandb-tracking")
+    code, data = run_check(tmp_path, "--no-cache")
+    problems = [f["message"] for f in data["findings"] if f["severity"] in ("error", "warning")]
+    assert code == 0 and not problems, problems
+    python = [s for s in data["snippets"] if s["kind"] == "python"]
+    assert python and all(s["lines"] and not s["lines"]["never_ran"] for s in python)
+    assert all(s["calls"] for s in python)
