@@ -234,7 +234,7 @@ def _check_call(op: str, call: dict, run: RunData, at: int) -> list[Problem]:
                                                "W&B draws it empty"))
                 continue
             if not had_value:
-                out.append(Problem(at, f"metric {key!r} was only ever logged as None here: "
+                out.append(Problem(at, f"metric {key!r} was only ever logged as None or NaN here: "
                                        "W&B shows nothing"))
             elif not run.in_history(key) and not call.get("dropped"):
                 out.append(Problem(at, f"metric {key!r} logged here is not in run "
