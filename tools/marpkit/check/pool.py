@@ -48,9 +48,9 @@ def _warm_imports() -> None:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - a missing extra only costs speed
             pass
-    from marpkit.check.executed import warm
+    from marpkit.check.executed import prepare
 
-    warm()
+    prepare(os.getcwd())  # the sandboxes live under the pool's cwd (Executor.root)
 
 
 def start_service(env: dict[str, str]) -> tuple[subprocess.Popen, str] | None:
