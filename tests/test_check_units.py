@@ -6,7 +6,14 @@ import textwrap
 
 import pytest
 
-from marpkit.check.claims import extract_claims, verify_claim, verify_expectations
+from marpkit.check.claims import (
+    Statements,
+    call_problems,
+    coverage_problems,
+    parse,
+    verify_expectations,
+    wandb_call_sites,
+)
 from marpkit.check.header import HeaderError, parse_header
 from marpkit.check.outputs import normalise
 from marpkit.check.runs import RunData, _collapse, _scan
@@ -62,52 +69,99 @@ def test_header_errors_carry_a_line(body, line, text):
 
 
 CODE = src('''
-    import wandb
-    config = {"lr": 0.1}
-    run = wandb.init(project="p", config={"lr": 0.1, "epochs": 2})
-    with wandb.init() as other:
+    import wandb as wb
+    from wandb import log as wlog
+    run = wb.init(project="p", config={"lr": 0.1, "epochs": 2})
+    with wb.init() as other:
         other.log({"other/loss": 1})
     for step in range(3):
-        run.log({"train/loss": 0.5, "step": step})
+        run.log({"train/loss": 0.5,
+                 "step": step})
         if step > 10:
-            wandb.log({"val/acc": 1.0})
+            wlog({"val/acc": 1.0})
     logger.log({"not/a/run": 1})
-    wandb.save("model.pt")
-    run.log(dict(x=1))
+    wb.save("model.pt")
 ''')
 
 
-def test_claims_only_from_shown_lines():
-    everything = extract_claims(CODE, range(1, 20))
-    assert [(c.kind, c.key, c.line) for c in everything] == [
-        ("config", "epochs", 3), ("config", "lr", 3), ("log", "other/loss", 5),
-        ("log", "step", 7), ("log", "train/loss", 7), ("log", "val/acc", 9),
-        ("save", "model.pt", 11)]
-    assert [c.key for c in extract_claims(CODE, [6, 7])] == ["step", "train/loss"]
-    assert extract_claims("def f(:\n", [1]) == []
+def test_wandb_call_sites_resolve_aliases_and_run_names():
+    tree = parse(CODE)
+    sites = wandb_call_sites(tree, Statements(tree))
+    assert [(first, label) for first, _line, label in sites] == [
+        (3, "wb.init(...)"), (4, "wb.init(...)"), (5, "other.log(...)"), (7, "run.log(...)"),
+        (10, "wlog(...)"), (12, "wb.save(...)")]
 
 
-def test_claim_verification():
-    run = RunData(config={"lr": 0.1}, summary={"train/loss": 0.5, "nested.a": 1},
-                  history_keys=["train/loss"], steps=3)
-    [val] = [c for c in extract_claims(CODE, [9]) if c.key == "val/acc"]
-    assert "'val/acc'" in verify_claim(val, [run])
-    [loss] = [c for c in extract_claims(CODE, [7]) if c.key == "train/loss"]
-    assert verify_claim(loss, [run]) is None
-    assert "no W&B run" in verify_claim(loss, [])
-    assert run.has_metric("nested") and not run.has_metric("nest")
+def test_statement_of_a_continuation_line():
+    statements = Statements(parse(CODE))
+    assert statements.of_line(8) == (7, 8)
+    assert statements.of_line(10) == (10, 10)
 
 
-def test_custom_chart_claims_match_their_table_key():
-    code = src('''
-        import wandb
-        wandb.log({"cm": wandb.plot.confusion_matrix(y_true=[0], preds=[0]), "plain": 1})
+def test_never_ran_wandb_call_is_an_error_other_lines_warn():
+    lines = {"statements": [1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12],
+             "executed": [1, 2, 3, 4, 5, 6, 7, 9, 11, 12]}
+    problems = coverage_problems(CODE, set(range(1, 13)), lines)
+    assert [(p.line, p.code, p.severity) for p in problems] == [(10, "MK302", "error")]
+    assert "`wlog(...)`, which never ran" in problems[0].message
+    plain = src('''
+        x = 1
+        if x > 2:
+            x = 3
+            x = 4
     ''')
-    chart, plain = extract_claims(code, [2])
-    assert chart.chart and not plain.chart
-    run = RunData(summary={"cm_table": {}, "plain_table": {}})
-    assert verify_claim(chart, [run]) is None
-    assert verify_claim(plain, [run]) is not None
+    problems = coverage_problems(plain, {1, 2, 3, 4},
+                                 {"statements": [1, 2, 3, 4], "executed": [1, 2]})
+    assert [(p.line, p.code, p.message) for p in problems] == [
+        (3, "MK308", "is shown (lines 3-4) but never ran")]
+    assert coverage_problems(plain, {1}, None) == []
+
+
+def _call(**fields):
+    return {"op": "log", "run": "r1", "file": "s.py", "line": 7, "mode": "offline",
+            "count": 1, **fields}
+
+
+def test_log_claims_use_the_calls_own_run():
+    shown = {7, 8}
+    statements = Statements(parse(CODE))
+    mine = RunData(run_id="r1", history_keys=["train/loss", "gone"], null_keys=["gone"],
+                   summary={"best": 1})
+    other = RunData(run_id="r2", history_keys=["best", "gone"])
+    calls = [_call(keys={"train/loss": True, "best": True, "gone": True, "nul": False})]
+    messages = [p.message for p in call_problems(calls, [mine, other], "s.py", shown,
+                                                 statements)]
+    assert len(messages) == 3
+    assert "'best' logged here is not in run r1's history" in messages[0]  # summary is not history
+    assert "'gone'" in messages[1] and "only ever logged as None" in messages[2]
+    assert call_problems(calls, [mine], "s.py", {1}, statements) == []  # not shown
+    assert call_problems(calls, [mine], "other.py", shown, statements) == []
+    disabled = [_call(mode="disabled", keys={"x": True})]
+    [problem] = call_problems(disabled, [], "s.py", shown, statements)
+    assert "disabled run" in problem.message and problem.code == "MK302"
+
+
+def test_chart_fields_and_dropped_rows():
+    statements = Statements(parse(CODE))
+    run = RunData(run_id="r1", history_keys=["curve_table", "val"])
+    chart = {"key": "curve", "table_key": "curve_table", "columns": ["epoch", "loss"],
+             "fields": {"x": "epoch", "y": "acc"}}
+    calls = [_call(keys={"curve": True}, charts=[chart]),
+             _call(line=8, keys={"val": True}, dropped=2, step=1, behind=4)]
+    messages = [p.message for p in call_problems(calls, [run], "s.py", {7}, statements)]
+    assert messages == [
+        "chart 'curve': field y='acc' is not a column of its table (epoch, loss); "
+        "W&B draws it empty",
+        "W&B dropped 2 row(s) logged here: step 1 is behind the run's step 4"]
+
+
+def test_config_claims_use_dotted_paths():
+    statements = Statements(parse(CODE))
+    run = RunData(run_id="r1", config={"optimizer": {"lr": 0.1}})
+    assert run.flat_config()["optimizer.lr"] == 0.1
+    calls = [_call(op="config", line=3, keys={"optimizer.lr": True, "optimizer.wd": True})]
+    [problem] = call_problems(calls, [run], "s.py", {3}, statements)
+    assert "'optimizer.wd'" in problem.message
 
 
 def test_expectations():
@@ -184,3 +238,32 @@ def test_shards_partition_snippets_deterministically():
     for bad in ("0/3", "4/3", "a/b", "3"):
         with pytest.raises(UsageError):
             parse_shard(bad)
+
+
+def test_cache_key_includes_the_execution_mode(tmp_path, monkeypatch):
+    from marpkit.check.cache import cache_key
+
+    snippet = tmp_path / "s" / "train.py"
+    snippet.parent.mkdir()
+    snippet.write_text("print(1)\n")
+    for var in ("MARPKIT_CHECK_NO_FORK", "MARPKIT_CHECK_SHARED_SERVICE",
+                "MARPKIT_CHECK_NO_RECORD", "MARPKIT_CHECK_NO_COVERAGE"):
+        monkeypatch.delenv(var, raising=False)
+    keys = {cache_key(tmp_path, snippet)}
+    for var, value in (("MARPKIT_CHECK_NO_FORK", "1"), ("MARPKIT_CHECK_SHARED_SERVICE", "0"),
+                       ("MARPKIT_CHECK_NO_RECORD", "1"), ("MARPKIT_CHECK_NO_COVERAGE", "1")):
+        with monkeypatch.context() as m:
+            m.setenv(var, value)
+            keys.add(cache_key(tmp_path, snippet))
+    assert len(keys) == 5
+
+
+def test_header_run_exit():
+    header = parse_header("# /// marpkit\n# expect:\n#   run_exit: 3\n# ///\n")
+    assert header.expect.run_exit == 3
+    with pytest.raises(HeaderError, match="run_exit must be an integer"):
+        parse_header("# /// marpkit\n# expect:\n#   run_exit: yes\n# ///\n")
+    run = RunData(run_id="r", finished=True, exit_code=0)
+    assert verify_expectations(header, [run]) == [
+        "W&B run r finished with exit code 0, header expects run_exit 3"]
+    assert verify_expectations(header, [RunData(finished=True, exit_code=3)]) == []

@@ -108,6 +108,13 @@ _declare("MK307", "snippet-skipped", "info", "check",
          """# /// marpkit
 # requires: [torch]
 # ///             -> skipped: torch not installed""")
+_declare("MK308", "shown-line-never-ran", "warning", "check",
+         "A line a slide shows never executed when its snippet ran (line coverage).",
+         """Code that never runs is never tested: the slide may show a branch, a loop
+body or a helper that the check could not vouch for. (A shown W&B call that
+never ran is an MK302 error instead: the slide promises what it logs.)""",
+         """for epoch in range(0):      # the loop body on the slide never runs
+    run.log({"loss": loss})""")
 # --------------------------------------------------------------------------- build
 _declare("MK900", "marp-failed", "error", "build",
          "Marp CLI failed to convert a deck (the previous good output is kept).",

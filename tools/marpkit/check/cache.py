@@ -2,7 +2,8 @@
 
 The key covers everything that can change what a run does: the snippet's path
 and the bytes of every file in its folder (so edited helpers, data files and
-the header all count), the Python, wandb and marpkit versions. What is cached
+the header all count), the Python, wandb and marpkit versions, and the
+execution mode (forked pool or not, shared wandb-core or not). What is cached
 is the *execution* (exit status, recorded runs, normalised stdout), never the
 verdict: claims depend on what the deck shows and are re-derived on every
 check (the entry's `passed` flag records the latest verdict, for `output=`
@@ -23,7 +24,7 @@ from pathlib import Path
 from marpkit import __version__
 from marpkit.fsutil import atomic_write
 
-FORMAT = "marpkit-check-cache-2"
+FORMAT = "marpkit-check-cache-3"
 SKIP_DIRS = {"__pycache__", "wandb", ".wandb", ".git", ".ipynb_checkpoints"}
 
 
@@ -49,9 +50,20 @@ def folder_files(folder: Path) -> list[Path]:
     return out
 
 
+def execution_mode() -> str:
+    """How snippets run (forked pool or fresh interpreters, shared wandb-core or not):
+    part of the key, so one mode's result never stands in for another's."""
+    fork = hasattr(os, "fork") and os.environ.get("MARPKIT_CHECK_NO_FORK") != "1"
+    shared = os.environ.get("MARPKIT_CHECK_SHARED_SERVICE", "1") != "0"
+    observe = "".join(str(int(os.environ.get(f"MARPKIT_CHECK_NO_{v}") == "1"))
+                      for v in ("RECORD", "COVERAGE"))
+    return f"fork={int(fork)} shared-service={int(shared and fork)} unobserved={observe}"
+
+
 def cache_key(snippets_dir: Path, snippet: Path, extra: str = "") -> str:
     digest = hashlib.sha256()
     digest.update(_versions().encode())
+    digest.update(b"\0" + execution_mode().encode())
     digest.update(b"\0" + extra.encode() + b"\0")
     folder = snippet.parent
     try:

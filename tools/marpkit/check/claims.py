@@ -1,19 +1,28 @@
-"""Claims: what a slide shows the code doing, and whether the recorded run agrees.
+"""Claims: what a slide shows the code doing, and whether what ran agrees.
 
-Automatic claims come from the code the slide *shows* (not hidden setup), read
-with `ast` from the whole file so line numbers stay the file's:
+Nothing is read off the source's shape. The child records every W&B call as
+it happens, with its call site (check/record.py), and which lines of the
+snippet ran (check/executed.py). A call is *shown* when its statement is on a
+slide; then:
 
-* every string key of a literal dict passed to `wandb.log(...)` / `run.log(...)`
-  is in the run's history or summary (a `wandb.plot.*` custom chart as
-  `<key>_table`, where W&B stores its data);
-* every string key of a literal `config={...}` passed to `wandb.init` is in the
-  run config;
-* every literal path passed to `wandb.save(...)` / `run.save(...)` was
-  registered with the run and exists in its files.
+* a shown W&B call that never ran is an error on its line; any other shown
+  line that never ran is a warning (MK308);
+* a shown `log` call: each key it logged is in *that call's run's* history with
+  at least one non-null value (summary does not count), no row it logged was
+  dropped for a step behind the run's, and a custom chart's fields are columns
+  of its table (stored under `<key>_table`, or `Custom Chart Tables/<key>_table`
+  with `split_table=True`);
+* a shown config write (`wandb.init(config=...)`, `run.config[...]`,
+  `.update`, attribute writes): each key, nested ones as dotted paths, is in
+  that run's config;
+* a shown `summary` write: each key is in that run's summary;
+* a shown `save`: the file was registered with that run and exists in its files;
+* any of these on a disabled run (`mode="disabled"`) is unverifiable: an error.
 
-`run` is any name bound from `wandb.init(...)` (assignment or `with ... as`),
-plus the conventional names `run` and `wandb.run`. Declared claims come from
-the header's `expect:` table.
+Declared claims come from the header's `expect:` table (`verify_expectations`).
+The static part (`wandb_call_sites`) only decides which lines are W&B calls,
+for the "never ran" error; it resolves `import wandb as wb`, `from wandb
+import log` and names bound from `init(...)`.
 """
 
 from __future__ import annotations
@@ -27,14 +36,15 @@ from dataclasses import dataclass
 from marpkit.check.header import Header
 from marpkit.check.runs import RunData
 
+NEVER_RAN = "MK308"
+
 
 @dataclass(frozen=True)
-class Claim:
-    kind: str  # "log" | "config" | "save"
-    key: str
-    line: int  # file line that shows it
-    call: str  # e.g. "run.log"
-    chart: bool = False  # the value is a wandb.plot.* custom chart
+class Problem:
+    line: int  # file line to report on
+    message: str
+    code: str = "MK302"
+    severity: str = "error"
 
 
 def _dotted(node) -> str | None:
@@ -48,111 +58,208 @@ def _dotted(node) -> str | None:
     return None
 
 
-def _is_init(node) -> bool:
-    return isinstance(node, ast.Call) and _dotted(node.func) in ("wandb.init", "init")
+class Statements:
+    """Each statement's (first line, last line), and the statement a line belongs to."""
+
+    def __init__(self, tree):
+        self.spans: list[tuple[int, int]] = []
+        self.owner: dict[int, tuple[int, int]] = {}  # id(expression node) -> span
+        for node in ast.walk(tree):
+            if isinstance(node, ast.stmt):
+                span = (node.lineno, node.end_lineno or node.lineno)
+                self.spans.append(span)
+                stack = [c for c in ast.iter_child_nodes(node) if not isinstance(c, ast.stmt)]
+                while stack:
+                    child = stack.pop()
+                    self.owner[id(child)] = span
+                    stack += [c for c in ast.iter_child_nodes(child)
+                              if not isinstance(c, ast.stmt)]
+
+    def of_line(self, line: int) -> tuple[int, int]:
+        best = (line, line)
+        for first, last in self.spans:
+            if first <= line <= last and (best == (line, line)
+                                          or last - first < best[1] - best[0]):
+                best = (first, last)
+        return best
 
 
-def _run_names(tree) -> set[str]:
-    names = {"run", "wandb.run"}
+def parse(source: str):
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def wandb_call_sites(tree, statements: Statements) -> list[tuple[int, int, str]]:
+    """(statement first line, call line, label) of every call into W&B."""
+    modules, functions, runs = set(), set(), set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and _is_init(node.value):
-            for target in node.targets:
-                if (name := _dotted(target)) is not None:
-                    names.add(name)
-        elif isinstance(node, ast.AnnAssign) and node.value is not None and _is_init(node.value):
-            if (name := _dotted(node.target)) is not None:
-                names.add(name)
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == "wandb" or alias.name.startswith("wandb."):
+                    modules.add(alias.asname or "wandb")
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "wandb":
+            for alias in node.names:
+                functions.add(alias.asname or alias.name)
+
+    def is_wandb(func) -> bool:
+        name = _dotted(func)
+        if not name:
+            return False
+        root = name.split(".")[0]
+        return root in modules or name in functions or root in functions or any(
+            name == r or name.startswith(r + ".") for r in runs)
+
+    def is_init(node) -> bool:
+        return isinstance(node, ast.Call) and is_wandb(node.func) and (
+            (_dotted(node.func) or "").rsplit(".", 1)[-1] == "init")
+
+    for node in ast.walk(tree):  # names bound to runs, once the imports are known
+        targets = []
+        if isinstance(node, ast.Assign) and is_init(node.value):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign) and node.value is not None and is_init(node.value):
+            targets = [node.target]
         elif isinstance(node, ast.With | ast.AsyncWith):
-            for item in node.items:
-                if _is_init(item.context_expr) and item.optional_vars is not None:
-                    if (name := _dotted(item.optional_vars)) is not None:
-                        names.add(name)
-    return names
+            targets = [i.optional_vars for i in node.items
+                       if is_init(i.context_expr) and i.optional_vars is not None]
+        for target in targets:
+            if (name := _dotted(target)) is not None:
+                runs.add(name)
+    sites = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and is_wandb(node.func):
+            first, _last = statements.owner.get(id(node), (node.lineno, node.lineno))
+            sites.append((first, node.lineno, f"{_dotted(node.func)}(...)"))
+    return sorted(set(sites))
 
 
-def _literal_keys(node) -> list[tuple[str, int, bool]]:
-    """(key, line, value is a custom chart) for each string key of a dict literal."""
-    if not isinstance(node, ast.Dict):
-        return []
-    out = []
-    for key, value in zip(node.keys, node.values, strict=True):
-        if isinstance(key, ast.Constant) and isinstance(key.value, str):
-            out.append((key.value, key.lineno, _is_chart(value)))
+def _ranges(lines: list[int]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for line in sorted(lines):
+        if out and line == out[-1][1] + 1:
+            out[-1] = (out[-1][0], line)
+        else:
+            out.append((line, line))
     return out
 
 
-def _is_chart(node) -> bool:
-    if not isinstance(node, ast.Call):
-        return False
-    name = _dotted(node.func) or ""
-    return name.startswith(("wandb.plot.", "plot.")) or name in ("wandb.plot_table",
-                                                                 "plot_table")
-
-
-def _arg(call: ast.Call, index: int | None, name: str):
-    """A call's argument by position or keyword; index None: keyword-only."""
-    if index is not None and len(call.args) > index:
-        arg = call.args[index]
-        return None if isinstance(arg, ast.Starred) else arg
-    for kw in call.keywords:
-        if kw.arg == name:
-            return kw.value
-    return None
-
-
-def extract_claims(source: str, shown_lines: list[int] | set[int]) -> list[Claim]:
-    """Claims made by the shown lines of `source`; [] if it does not parse."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+def coverage_problems(source: str, shown: set[int], lines: dict | None,
+                      tree=None, statements: Statements | None = None,
+                      sites: list | None = None) -> list[Problem]:
+    """Shown W&B calls that never ran (errors) and other shown lines that never ran."""
+    if lines is None:
         return []
-    shown = set(shown_lines)
-    runs = _run_names(tree)
-    claims: list[Claim] = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        name = _dotted(node.func)
-        if not name:
-            continue
-        owner, _, method = name.rpartition(".")
-        if method == "log" and (owner == "wandb" or owner in runs):
-            for key, line, chart in _literal_keys(_arg(node, 0, "data")):
-                if line in shown or node.lineno in shown:
-                    claims.append(Claim("log", key, line, name, chart))
-        elif name == "wandb.init" or (name == "init" and _is_init(node)):
-            for key, line, _chart in _literal_keys(_arg(node, None, "config")):
-                if line in shown or node.lineno in shown:
-                    claims.append(Claim("config", key, line, name))
-        elif method == "save" and (owner == "wandb" or owner in runs):
-            target = _arg(node, 0, "glob_str")
-            if isinstance(target, ast.Constant) and isinstance(target.value, str):
-                if node.lineno in shown:
-                    claims.append(Claim("save", target.value, node.lineno, name))
-    claims.sort(key=lambda c: (c.line, c.kind, c.key))
-    return claims
+    tree = tree or parse(source)
+    if tree is None:
+        return []
+    statements = statements or Statements(tree)
+    ran = set(lines.get("executed", []))
+    missed = [n for n in lines.get("statements", []) if n in shown and n not in ran]
+    problems = []
+    reported: set[int] = set()
+    if sites is None:
+        sites = wandb_call_sites(tree, statements)
+    for first, call_line, label in sites:
+        # Not only coverage's statements: the compiler drops `if False:` bodies,
+        # which then are no statement at all, yet the slide shows the call.
+        if first in shown and first not in ran and first not in reported:
+            reported.add(first)
+            line = call_line if call_line in shown else first
+            problems.append(Problem(line, f"shows `{label}`, which never ran"))
+    rest = [n for n in missed if n not in reported]
+    for first, last in _ranges(rest):
+        span = f"line {first}" if first == last else f"lines {first}-{last}"
+        problems.append(Problem(first, f"is shown ({span}) but never ran", NEVER_RAN, "warning"))
+    return problems
 
 
-def verify_claim(claim: Claim, runs: list[RunData]) -> str | None:
-    """None if some recorded run backs the claim, else why not."""
-    if not runs:
-        return f"no W&B run was recorded, so {claim.call} key {claim.key!r} is unverified"
-    if claim.kind == "log":
-        # A custom chart's data is stored as `<key>_table` (wandb.plot.*).
-        keys = [claim.key] + ([f"{claim.key}_table"] if claim.chart else [])
-        if any(run.has_metric(key) for run in runs for key in keys):
-            return None
-        return f"metric {claim.key!r} shown in {claim.call}(...) was never logged"
-    if claim.kind == "config":
-        if any(claim.key in run.config for run in runs):
-            return None
-        return (f"config key {claim.key!r} shown in {claim.call}(config=...) "
-                "is not in the run config")
-    if claim.kind == "save":
-        if any(_saved(run, claim.key) for run in runs):
-            return None
-        return f"file {claim.key!r} shown in {claim.call}(...) was not saved with the run"
-    return None
+def _run_for(call: dict, runs: list[RunData]) -> RunData | None:
+    return next((r for r in runs if r.run_id and r.run_id == call.get("run")), None)
+
+
+def call_problems(calls: list[dict], runs: list[RunData], file_name: str, shown: set[int],
+                  statements: Statements | None) -> list[Problem]:
+    """What the recorded calls made on shown lines claim, checked against their runs."""
+    problems: list[Problem] = []
+    for call in calls:
+        if call.get("file") != file_name:
+            continue
+        line = int(call.get("line") or 0)
+        first, last = statements.of_line(line) if statements else (line, line)
+        visible = [n for n in range(first, last + 1) if n in shown]
+        if not visible:
+            continue
+        at = line if line in shown else visible[0]
+        op = call.get("op")
+        if op not in ("log", "config", "summary", "save", "init"):
+            continue
+        label = {"log": "log", "config": "config write", "summary": "summary write",
+                 "save": "save", "init": "wandb.init(config=...)"}[op]
+        if call.get("mode") == "disabled":
+            if op != "init" or call.get("keys"):
+                problems.append(Problem(at, f"{label} on a disabled run (mode=\"disabled\"): "
+                                            "W&B records nothing, so this is unverifiable"))
+            continue
+        if op == "init" and not call.get("keys"):
+            continue
+        run = _run_for(call, runs)
+        if run is None:
+            problems.append(Problem(at, f"{label} went to run {call.get('run')!r}, "
+                                        "which left no record"))
+            continue
+        problems += _check_call(op, call, run, at)
+    return problems
+
+
+def _check_call(op: str, call: dict, run: RunData, at: int) -> list[Problem]:
+    out = []
+    keys = call.get("keys") or {}
+    if op == "log":
+        charts = {c["key"]: c for c in call.get("charts") or []}
+        for key, had_value in keys.items():
+            if key.startswith("_"):
+                continue
+            chart = charts.get(key)
+            if chart is not None:
+                if chart["table_key"] not in run.history_keys:
+                    out.append(Problem(at, f"chart {key!r} never reached the run's history "
+                                           f"(as {chart['table_key']!r})"))
+                for field_name, column in chart.get("fields", {}).items():
+                    if column not in chart.get("columns", []):
+                        columns = ", ".join(chart.get("columns", [])) or "none"
+                        out.append(Problem(at, f"chart {key!r}: field {field_name}={column!r} "
+                                               f"is not a column of its table ({columns}); "
+                                               "W&B draws it empty"))
+                continue
+            if not had_value:
+                out.append(Problem(at, f"metric {key!r} was only ever logged as None or NaN here: "
+                                       "W&B shows nothing"))
+            elif not run.in_history(key) and not call.get("dropped"):
+                out.append(Problem(at, f"metric {key!r} logged here is not in run "
+                                       f"{run.run_id}'s history"))
+        if call.get("dropped"):
+            out.append(Problem(at, f"W&B dropped {call['dropped']} row(s) logged here: step "
+                                   f"{call.get('step')} is behind the run's step "
+                                   f"{call.get('behind')}"))
+    elif op in ("config", "init"):
+        config = run.flat_config()
+        for key in keys:
+            if key not in config and not key.startswith("_"):
+                out.append(Problem(at, f"config key {key!r} written here is not in run "
+                                       f"{run.run_id}'s config"))
+    elif op == "summary":
+        for key in keys:
+            if key not in run.summary and not any(k.startswith(key + ".") for k in run.summary):
+                out.append(Problem(at, f"summary key {key!r} written here is not in run "
+                                       f"{run.run_id}'s summary"))
+    elif op == "save":
+        for name in call.get("files") or []:
+            if not _saved(run, name):
+                out.append(Problem(at, f"file {name!r} saved here was not registered with "
+                                       f"run {run.run_id}"))
+    return out
 
 
 def _saved(run: RunData, pattern: str) -> bool:
@@ -189,14 +296,15 @@ def verify_expectations(header: Header, runs: list[RunData]) -> list[str]:
     exp = header.expect
     problems: list[str] = []
     declared = (exp.config or exp.config_keys or exp.summary or exp.summary_keys or exp.history
-                or exp.media or exp.files or exp.min_steps is not None)
+                or exp.media or exp.files or exp.min_steps is not None or exp.run_exit is not None)
     if declared and not runs:
         return ["header expects a W&B run but none was recorded"]
+    configs = [run.flat_config() for run in runs]
     for key in exp.config_keys:
-        if not any(key in run.config for run in runs):
+        if not any(key in config for config in configs):
             problems.append(f"expected config key {key!r} is not in the run config")
     for key, value in exp.config.items():
-        seen = [run.config[key] for run in runs if key in run.config]
+        seen = [config[key] for config in configs if key in config]
         if not seen:
             problems.append(f"expected config key {key!r} is not in the run config")
         elif not any(_matches(v, value) for v in seen):
@@ -220,6 +328,15 @@ def verify_expectations(header: Header, runs: list[RunData]) -> list[str]:
     for kind in exp.media:
         if not any(kind in run.media for run in runs):
             problems.append(f"expected media of kind {kind!r} was never logged")
+    if exp.run_exit is not None:
+        ended = [run for run in runs if run.finished]
+        if not ended:
+            problems.append(f"header expects a run to finish with exit code {exp.run_exit}, "
+                            "but no run finished")
+        for run in ended:
+            if run.exit_code != exp.run_exit:
+                problems.append(f"W&B run {run.run_id} finished with exit code "
+                                f"{run.exit_code}, header expects run_exit {exp.run_exit}")
     for name in exp.files:
         if not any(_saved(run, name) for run in runs):
             problems.append(f"expected file {name!r} was not saved with the run")

@@ -173,7 +173,7 @@ def run_check(project, paths, jobs: int, timeout: float, use_cache: bool,
                 cache.put(key, {**entry, "passed": result.status != "failed"})
             return
         if executor is None:
-            executor = _executor(project, jobs, timeout, isolation)
+            executor = make_executor(project, jobs, timeout, isolation)
         executor.submit(task)
 
     try:
@@ -233,7 +233,7 @@ def run_check(project, paths, jobs: int, timeout: float, use_cache: bool,
     return ordered, extra
 
 
-def _executor(project, jobs: int, timeout: float, isolation: str):
+def make_executor(project, jobs: int, timeout: float, isolation: str):
     """The executor, in the OS sandbox unless it is unavailable (said once) or unwanted."""
     import sys
 

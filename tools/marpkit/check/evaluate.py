@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from marpkit.check.claims import extract_claims, verify_claim, verify_expectations
+from marpkit.check.claims import (
+    Statements,
+    call_problems,
+    coverage_problems,
+    parse,
+    verify_expectations,
+    wandb_call_sites,
+)
 from marpkit.check.plan import Task
 from marpkit.check.runs import RunData
 from marpkit.findings import Finding
@@ -27,6 +34,7 @@ _WARNING_LINE = re.compile(r"^wandb: WARNING (?P<message>.*)$")
 # Printed at WARNING level on every successful wandb.save(), yet it reports
 # what happened rather than anything wrong: a clean slide must not show it.
 _NOTICES = (re.compile(r"^Symlinked \d+ files? into the W&B run directory"),)
+_DROPPED = re.compile(r"^Tried to log to step \d+ that is less than the current step")
 
 
 @dataclass
@@ -39,6 +47,11 @@ class Execution:
     stderr_tail: str = ""
     stdout: str = ""  # normalised
     runs: list[RunData] = field(default_factory=list)
+    # What the child observed (check/record.py, check/executed.py):
+    calls: list[dict] = field(default_factory=list)  # aggregated W&B calls with call sites
+    lines: dict | None = None  # {"statements": [...], "executed": [...]} of the snippet file
+    problems: list[dict] = field(default_factory=list)  # exceptions in threads / unraisable
+    observed: bool = False  # the W&B calls were recorded (a tested wandb version)
 
     def to_json(self) -> dict:
         data = dict(self.__dict__)
@@ -125,7 +138,10 @@ def evaluate(task: Task, run: Execution, placer: Placer) -> list[Finding]:
         findings.append(placer.at(None, TIMEOUT,
                                   f"timed out after {run.duration_s:.1f}s and was killed"))
         return findings
-    if run.exception:
+    # An uncaught exception exits 1: with `exit: 1` declared that is the expected end.
+    expected_crash = run.exception is not None and header.exit != 0 \
+        and run.returncode == header.exit
+    if run.exception and not expected_crash:
         exc = run.exception
         line = None
         for filename, lineno, _name in reversed(exc.get("frames", [])):
@@ -145,32 +161,58 @@ def evaluate(task: Task, run: Execution, placer: Placer) -> list[Finding]:
         if tail:
             detail += f": {tail[0][:200]}"
         findings.append(placer.at(None, EXEC_FAILED, detail))
+    for problem in run.problems:
+        # Python prints these and carries on (exit 0), yet the slide's code failed.
+        where = f"in thread {problem['thread']!r}" if problem.get("thread") else "(unraisable)"
+        text = " ".join(str(problem.get("message", "")).split())[:300]
+        line = problem["line"] if problem.get("file") == task.path.name else None
+        findings.append(placer.at(line, EXEC_FAILED,
+                                  f"raised {problem['type']} {where}: {text}".rstrip(": ")))
+    dropped = any(c.get("dropped") for c in run.calls)
     for warning in run.warnings:
         if any(n.match(warning["message"]) for n in _NOTICES):
             continue  # also in executions cached before the notice was recognised
+        if dropped and _DROPPED.match(warning["message"]):
+            continue  # reported as an error on the call that lost the data
         line = warning.get("line") or _guess_warning_line(warning["message"], task.text)
         findings.append(placer.at(line, WANDB_WARNING, f"W&B warning: {warning['message']}",
                                   "warning"))
-    if run.exception or run.returncode != header.exit:
+    if any(f.code == EXEC_FAILED for f in findings):
         return findings  # claims on a crashed run would only repeat the crash
-    for shown in task.shown:
-        if task.kind != "python":
-            break
-        for claim in extract_claims(task.text, shown.res.line_numbers):
-            problem = verify_claim(claim, run.runs)
-            if problem:
-                finding = placer.at(claim.line, CLAIM_FAILED, problem)
+    if task.kind == "python":
+        tree = parse(task.text)
+        statements = Statements(tree) if tree is not None else None
+        sites = wandb_call_sites(tree, statements) if tree is not None else []
+        wandb_lines = _shows_wandb(sites, task)
+        if wandb_lines and not run.observed:
+            findings.append(placer.at(None, CLAIM_FAILED,
+                                      "W&B calls were not recorded (wandb version outside "
+                                      "the tested range), so what the slides show is "
+                                      "unverified"))
+        for shown in task.shown:
+            lines = set(shown.res.line_numbers)
+            problems = coverage_problems(task.text, lines, run.lines, tree, statements, sites)
+            problems += call_problems(run.calls, run.runs, task.path.name, lines, statements)
+            for problem in problems:
+                finding = placer.at(problem.line, problem.code, problem.message,
+                                    problem.severity)
                 if finding not in findings:
                     findings.append(finding)
     for problem in verify_expectations(header, run.runs):
         findings.append(placer.at(header.line or None, CLAIM_FAILED,
                                   f"{problem} (header line {header.line})"))
-    for data in run.runs:
-        if data.finished and data.exit_code not in (None, 0) and header.exit == 0:
-            findings.append(placer.at(None, CLAIM_FAILED,
-                                      f"W&B run {data.run_id} finished with exit code "
-                                      f"{data.exit_code}"))
+    if header.expect.run_exit is None and header.exit == 0:
+        for data in run.runs:
+            if data.finished and data.exit_code not in (None, 0):
+                findings.append(placer.at(None, CLAIM_FAILED,
+                                          f"W&B run {data.run_id} finished with exit code "
+                                          f"{data.exit_code}"))
     return findings
+
+
+def _shows_wandb(sites, task: Task) -> bool:
+    shown = {n for s in task.shown for n in s.res.line_numbers}
+    return any(first in shown for first, _line, _label in sites)
 
 
 def _same_file(filename: str, task: Task) -> bool:

@@ -204,7 +204,20 @@ class Executor:
         run.warnings = wandb_warnings(stderr, result.get("warnings", []))
         tail = "\n".join(stderr.splitlines()[-20:]).replace(work, "<workdir>")
         run.stderr_tail = self._stable(message.get("error") or tail)
-        run.runs = read_runs(self._host(dirs["wandb"]), env)
+        run.calls = result.get("calls") or []
+        run.lines = result.get("lines")
+        run.problems = result.get("problems") or []
+        run.observed = bool(result.get("observed"))
+        # Run files the recorder saw (`wandb.init(dir=...)`), as this process reaches them.
+        elsewhere = [self._host(Path(c["run_file"])) for c in run.calls if c.get("run_file")]
+        run.runs = read_runs(self._host(dirs["wandb"]), env, elsewhere)
+        for call in run.calls:  # sandbox paths mean nothing once it is removed
+            if call.get("run_file"):
+                folder = os.path.dirname(call.pop("run_file"))
+                base = next((b for b in (work, str(dirs["wandb"])) if folder.startswith(b + os.sep)),
+                            None)
+                rel = Path(os.path.relpath(folder, base)).as_posix() if base else Path(folder).name
+                call["run_dir"] = rel if base == work else f"$WANDB_DIR/{rel}"
         run.stdout = normalise(self._stable(stdout), [r.run_id for r in run.runs], work,
                                str(sandbox))
         return run, limit

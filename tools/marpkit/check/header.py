@@ -13,6 +13,7 @@
     #   min_steps: 5
     #   media: [table, image]
     #   files: [model.pt]
+    #   run_exit: 3
     # ///
 
 The block must sit in the file's leading comment: only blank lines, a shebang,
@@ -52,6 +53,7 @@ class Expect:
     min_steps: int | None = None
     media: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    run_exit: int | None = None  # the exit code runs finish with (`run.finish(exit_code=N)`)
 
 
 @dataclass
@@ -203,7 +205,7 @@ def _keys_or_map(value, name: str, fail) -> tuple[dict, list[str]]:
 def _expect(value, fail) -> Expect:
     if not isinstance(value, dict):
         fail("expect must be a mapping")
-    known = {"config", "summary", "history", "min_steps", "media", "files"}
+    known = {"config", "summary", "history", "min_steps", "media", "files", "run_exit"}
     for key in value:
         if key not in known:
             fail(f"unknown expect key {key!r} (known: {', '.join(sorted(known))})")
@@ -226,4 +228,9 @@ def _expect(value, fail) -> Expect:
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
             fail("expect.min_steps must be a non-negative integer")
         exp.min_steps = steps
+    if "run_exit" in value:
+        code = value["run_exit"]
+        if isinstance(code, bool) or not isinstance(code, int):
+            fail("expect.run_exit must be an integer exit code")
+        exp.run_exit = code
     return exp

@@ -43,7 +43,7 @@ from pathlib import Path
 # Imported by wandb.init on first use (measured with 0.31): importing them in
 # the pool saves every child ~0.3 s.
 WARM_MODULES = ("wandb", "wandb.sdk.launch", "wandb.apis.public", "wandb.sdk.data_types",
-                "yaml")
+                "yaml", "coverage", "coverage.control")
 
 
 def _warm_imports() -> None:
@@ -54,6 +54,9 @@ def _warm_imports() -> None:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - a missing extra only costs speed
             pass
+    from marpkit.check.executed import prepare
+
+    prepare(os.getcwd())  # the sandboxes live under the pool's cwd (Executor.root)
 
 
 def start_service(env: dict[str, str]) -> tuple[subprocess.Popen, str] | None:

@@ -10,7 +10,9 @@ JSON (`--format json`) is one object:
                                "title": "Step 2: ..."}],
                    "findings": [Finding.to_json(), ...],
                    "runs": [{"id": "...", "config_keys": [...], "summary_keys": [...],
-                             "history_keys": [...], "steps": 5, "exit_code": 0}]}],
+                             "history_keys": [...], "steps": 5, "exit_code": 0}],
+                   "lines": {"shown": [...], "executed": [...], "never_ran": [...]},
+                   "calls": [recorded W&B calls, see docs/check.md]}],
      "findings": [every finding, including unresolved references],
      "totals": {"passed": 0, "failed": 0, "skipped": 0, "cached": 0}}
 
@@ -51,7 +53,8 @@ class SnippetResult:
             runs.append({"id": run.run_id, "config_keys": sorted(run.config),
                          "summary_keys": sorted(run.summary), "history_keys": run.history_keys,
                          "steps": run.steps, "exit_code": run.exit_code,
-                         "media": run.media, "files": run.files})
+                         "media": run.media, "files": run.files,
+                         "null_keys": run.null_keys})
         slides = []
         for shown in self.task.shown:
             slide = shown.deck.slides[shown.res.block.slide - 1]
@@ -61,7 +64,20 @@ class SnippetResult:
         return {"snippet": self.task.rel, "kind": self.task.kind, "status": self.status,
                 "duration_s": round(self.duration_s, 3), "skip_reason": self.skip_reason,
                 "error": self.error, "slides": slides,
-                "findings": [f.to_json() for f in self.findings], "runs": runs}
+                "findings": [f.to_json() for f in self.findings], "runs": runs,
+                "lines": self._lines(),
+                "calls": list(self.execution.calls) if self.execution else []}
+
+    def _lines(self) -> dict | None:
+        """The statements the slides show, and which of them ran (None: not measured)."""
+        measured = self.execution.lines if self.execution else None
+        if not measured:
+            return None
+        shown = {n for s in self.task.shown for n in s.res.line_numbers}
+        statements = [n for n in measured.get("statements", []) if n in shown]
+        ran = set(measured.get("executed", []))
+        return {"shown": statements, "executed": [n for n in statements if n in ran],
+                "never_ran": [n for n in statements if n not in ran]}
 
 
 class Progress:

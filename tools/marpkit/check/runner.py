@@ -159,13 +159,20 @@ def _run_python(job: dict) -> int:
     import runpy
     import threading
 
+    from marpkit.check import executed, record
+
     script = job["script"]
     events: list = []
     _fresh_media_tmp()
     _hook_wandb_warnings(script, events)
+    record.repatch_console()
+    # Off switches exist for bench/bench_check.py, which reports what each costs.
+    observed = os.environ.get("MARPKIT_CHECK_NO_RECORD") != "1" and record.install(job["cwd"])
     sys.argv = [script]
     sys.path[0] = os.path.dirname(script)
     result: dict = {"exception": None}
+    lines = executed.start(script) if os.environ.get("MARPKIT_CHECK_NO_COVERAGE") != "1" \
+        else None
     try:
         runpy.run_path(script, run_name="__main__")
         code = 0
@@ -191,8 +198,12 @@ def _run_python(job: dict) -> int:
     except BaseException:  # noqa: BLE001
         traceback.print_exc()
     _finish_open_runs(code)
+    result["lines"] = executed.stop(lines, script)
     result["exit_code"] = code
     result["warnings"] = events
+    result["observed"] = observed
+    result["calls"] = record.calls()
+    result["problems"] = record.problems()
     with open(job["result"], "w", encoding="utf-8") as fh:
         json.dump(result, fh)
     return code

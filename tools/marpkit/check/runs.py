@@ -33,6 +33,9 @@ MEDIA_TYPES = {
 }
 
 
+CONSOLE_LIMIT = 64 * 1024
+
+
 @dataclass
 class RunData:
     run_id: str = ""
@@ -48,6 +51,8 @@ class RunData:
     media: list[str] = field(default_factory=list)  # media kinds seen
     exit_code: int | None = None
     finished: bool = False
+    null_keys: list[str] = field(default_factory=list)  # history keys never logged non-null
+    console: str = ""  # files/output.log (W&B's console capture), capped
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -60,6 +65,23 @@ class RunData:
     def has_metric(self, key: str) -> bool:
         keys = set(self.history_keys) | set(self.summary)
         return key in keys or any(k.startswith(key + ".") for k in keys)
+
+    def in_history(self, key: str) -> bool:
+        """`key` (or, for a nested dict, a dotted sub-key) has a non-null value in history."""
+        null = set(self.null_keys)
+        return any((k == key or k.startswith(key + ".")) and k not in null
+                   for k in self.history_keys)
+
+    def flat_config(self) -> dict:
+        """Config with nested values also under their dotted paths (`optimizer.lr`)."""
+        out: dict = {}
+        for key, value in self.config.items():
+            out[key] = value
+            if isinstance(value, dict):
+                flat: dict = {}
+                _flatten(key, value, flat)
+                out.update(flat)
+        return out
 
 
 def find_run_files(wandb_dir: Path) -> list[Path]:
@@ -234,6 +256,7 @@ def read_run(run_file: Path, env: dict | None = None) -> RunData:
         records = _records_python(run_file)
     data = RunData(path=str(run_file))
     history_keys: dict[str, None] = {}
+    non_null: set[str] = set()
     media: dict[str, None] = {}
     for record in records:
         kind = record.get("type")
@@ -248,6 +271,8 @@ def read_run(run_file: Path, env: dict | None = None) -> RunData:
             for key, value in _collapse(body.get("item") or {}).items():
                 if not key.startswith("_"):
                     history_keys.setdefault(key, None)
+                    if value is not None:
+                        non_null.add(key)
                 if (found := _media_kind(value)):
                     media.setdefault(found, None)
         elif kind == "summary":
@@ -267,10 +292,28 @@ def read_run(run_file: Path, env: dict | None = None) -> RunData:
             data.exit_code = int(body.get("exit_code", 0) or 0)
             data.finished = True
     data.history_keys = list(history_keys)
+    data.null_keys = [k for k in history_keys if k not in non_null]
     files_dir = run_file.parent / "files"
+    try:
+        with open(files_dir / "output.log", "rb") as fh:
+            data.console = fh.read(CONSOLE_LIMIT).decode("utf-8", errors="replace")
+    except OSError:
+        pass
     data.saved = [p for p in dict.fromkeys(data.files) if os.path.lexists(files_dir / p)]
+    # What W&B writes there itself (output.log, config.yaml, ...) is in the run's files too.
+    for name in _written_files(files_dir):
+        if name not in data.saved:
+            data.saved.append(name)
     data.media = list(media)
     return data
+
+
+def _written_files(files_dir: Path) -> list[str]:
+    out = []
+    for root, _dirs, names in os.walk(files_dir):
+        for name in sorted(names):
+            out.append(Path(os.path.relpath(os.path.join(root, name), files_dir)).as_posix())
+    return sorted(out)
 
 
 def _config_values(body: dict) -> dict:
@@ -285,5 +328,10 @@ def _config_values(body: dict) -> dict:
     return out
 
 
-def read_runs(wandb_dir: Path, env: dict | None = None) -> list[RunData]:
-    return [read_run(path, env) for path in find_run_files(wandb_dir)]
+def read_runs(wandb_dir: Path, env: dict | None = None,
+              also: list[Path] | None = None) -> list[RunData]:
+    """Runs under WANDB_DIR, plus run files found elsewhere (`wandb.init(dir=...)`)."""
+    paths: dict[str, Path] = {}
+    for path in find_run_files(wandb_dir) + [p for p in (also or []) if p.is_file()]:
+        paths.setdefault(os.path.realpath(path), path)
+    return [read_run(path, env) for path in paths.values()]

@@ -1,0 +1,175 @@
+"""`marpkit check` judges what a slide shows by what ran: one fixture per class of miss.
+
+Each folder under tests/fixtures/check/ is a snippet whose `# region shown`
+is on a slide. `SHOULD_FAIL` snippets make a false claim the check must
+report (on the line marked `# expect-here`); `SHOULD_PASS` snippets are right
+and must pass. All run in one real `marpkit check` (forked pool, W&B offline).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+FIXTURES = Path(__file__).parent / "fixtures" / "check"
+
+# fixture -> (code, words the message must contain)
+SHOULD_FAIL = {
+    "alias_loop": ("MK302", "shows `wb.log(...)`, which never ran"),
+    "none_metric": ("MK302", "'accuracy' was only ever logged as None"),
+    "hidden_baseline": ("MK302", "shows `run.log(...)`, which never ran"),
+    "summary_only": ("MK302", "'best_acc' was only ever logged as None"),
+    "disabled": ("MK302", "disabled run"),
+    "chart_fields": ("MK302", "field x='step' is not a column of its table (epoch, loss)"),
+    "step_back": ("MK302", "W&B dropped"),
+    "thread_error": ("MK301", "raised RuntimeError in thread"),
+}
+SHOULD_WARN = {
+    "never_ran": ("MK308", "is shown (lines 7-8) but never ran"),
+}
+SHOULD_PASS = ("console", "dir_init", "split_table", "exit_header", "nested_config", "run_exit",
+               "printing")
+
+
+def _deck(names: list[str]) -> str:
+    parts = ["---", "marp: true", "---", ""]
+    for index, name in enumerate(names):
+        if index:
+            parts += ["---", ""]
+        parts += [f"# {name}", "", f"```python snippet={name}/snippet.py#shown", "```", ""]
+    return "\n".join(parts)
+
+
+def marked_line(name: str) -> int:
+    text = (FIXTURES / name / "snippet.py").read_text().splitlines()
+    return next(i for i, line in enumerate(text, start=1) if "# expect-here" in line)
+
+
+def run_check(root: Path, *args: str, **extra_env: str) -> tuple[int, dict]:
+    env = dict(os.environ)
+    for var in ("WANDB_MODE", "WANDB_DIR", "WANDB_SILENT", "MARPKIT_CHECK_NO_FORK"):
+        env.pop(var, None)
+    env.update(extra_env)
+    proc = subprocess.run([sys.executable, "-m", "marpkit", "check", "--format", "json", *args],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.stdout.strip(), proc.stderr
+    return proc.returncode, json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    root = tmp_path_factory.mktemp("claims")
+    (root / "pyproject.toml").write_text("[tool.marpkit]\n")
+    names = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
+    for name in names:
+        shutil.copytree(FIXTURES / name, root / "snippets" / name)
+    (root / "slides").mkdir()
+    (root / "slides" / "claims.md").write_text(_deck(names))
+    return root
+
+
+def _by_name(code: int, data: dict) -> dict:
+    snippets = {s["snippet"].split("/")[0]: s for s in data["snippets"]}
+    snippets["_exit"] = code
+    return snippets
+
+
+@pytest.fixture(scope="module")
+def report(project):
+    return _by_name(*run_check(project, "--no-cache"))
+
+
+def test_fresh_interpreters_reach_the_same_verdicts(project, report):
+    # Also proves the execution mode is in the cache key: the forked run's
+    # entries are there, yet nothing below may be served from them.
+    # The OS sandbox needs the fork pool: fresh interpreters run with basic isolation.
+    fresh = _by_name(*run_check(project, "--isolation", "basic", MARPKIT_CHECK_NO_FORK="1"))
+
+    def verdicts(snippets):
+        return {name: (s["status"].replace("cached", "passed"),
+                       sorted((f["code"], f["line"], f["message"]) for f in s["findings"]))
+                for name, s in snippets.items() if name != "_exit"}
+
+    assert not [s for s in fresh.values() if isinstance(s, dict) and s["status"] == "cached"]
+    assert verdicts(fresh) == verdicts(report)
+
+
+def test_findings_exit_1(report):
+    assert report["_exit"] == 1
+
+
+@pytest.mark.parametrize("name", sorted(SHOULD_FAIL))
+def test_false_slide_is_reported_on_its_line(report, name):
+    code, words = SHOULD_FAIL[name]
+    snippet = report[name]
+    assert snippet["status"] == "failed", snippet["findings"]
+    wanted = f"snippet {name}/snippet.py:{marked_line(name)} "
+    hits = [f for f in snippet["findings"] if f["code"] == code and wanted in f["message"]
+            and f["severity"] == "error"]
+    assert hits, [f["message"] for f in snippet["findings"]]
+    assert any(words in f["message"] for f in hits), [f["message"] for f in hits]
+
+
+@pytest.mark.parametrize("name", sorted(SHOULD_WARN))
+def test_shown_line_that_never_ran_is_a_warning(report, name):
+    code, words = SHOULD_WARN[name]
+    snippet = report[name]
+    assert snippet["status"] == "passed", snippet["findings"]
+    wanted = f"snippet {name}/snippet.py:{marked_line(name)} "
+    assert any(f["code"] == code and f["severity"] == "warning" and wanted in f["message"]
+               and words in f["message"] for f in snippet["findings"]), snippet["findings"]
+    assert marked_line(name) in snippet["lines"]["never_ran"]
+
+
+@pytest.mark.parametrize("name", SHOULD_PASS)
+def test_right_slide_passes(report, name):
+    snippet = report[name]
+    assert snippet["status"] == "passed", [f["message"] for f in snippet["findings"]]
+    assert not [f for f in snippet["findings"] if f["severity"] == "error"]
+    assert snippet["runs"], "the run must have been found"
+
+
+def test_json_has_executed_lines_and_recorded_calls(report):
+    snippet = report["dir_init"]
+    lines = snippet["lines"]
+    assert lines["never_ran"] == [] and lines["executed"] == lines["shown"]
+    ops = [(c["op"], c["line"]) for c in snippet["calls"]]
+    source = (FIXTURES / "dir_init" / "snippet.py").read_text().splitlines()
+    init_line = next(i for i, t in enumerate(source, 1) if "wandb.init(" in t)
+    log_line = next(i for i, t in enumerate(source, 1) if "run.log(" in t)
+    assert ("init", init_line) in ops and ("log", log_line) in ops
+    log = next(c for c in snippet["calls"] if c["op"] == "log")
+    assert log["keys"] == {"loss": True} and log["run"] == snippet["runs"][0]["id"]
+    init = next(c for c in snippet["calls"] if c["op"] == "init")
+    assert init["mode"] == "offline" and init["run_dir"].startswith("experiments/")
+
+
+def test_chart_records_table_columns_and_fields(report):
+    [log] = [c for c in report["split_table"]["calls"] if c["op"] == "log"]
+    [chart] = log["charts"]
+    assert chart["table_key"] == "Custom Chart Tables/loss_curve_table"
+    assert chart["columns"] == ["epoch", "loss"]
+    assert chart["fields"] == {"x": "epoch", "y": "loss"}
+
+
+def test_module_5_deck_checks_clean_and_every_shown_line_runs(tmp_path):
+    repo = Path(__file__).parent.parent
+    shutil.copy(repo / "pyproject.toml", tmp_path / "pyproject.toml")
+    (tmp_path / "slides").mkdir()
+    shutil.copy(repo / "slides" / "05-wandb-tracking.md", tmp_path / "slides")
+    shutil.copytree(repo / "snippets" / "05-wandb-tracking",
+                    tmp_path / "snippets" / "05-wandb-tracking")
+    code, data = run_check(tmp_path, "--no-cache")
+    problems = [f["message"] for f in data["findings"] if f["severity"] in ("error", "warning")]
+    assert code == 0 and not problems, problems
+    python = [s for s in data["snippets"] if s["kind"] == "python"]
+    assert python and all(s["lines"] and not s["lines"]["never_ran"] for s in python)
+    assert all(s["calls"] for s in python)
