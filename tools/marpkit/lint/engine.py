@@ -131,6 +131,9 @@ def run(project: Project, settings: LintSettings, paths: list[Path], *,
         for r in rendered_rules:
             found += list(r.func(ctx, result))
         out.findings += _keep(ctx, found)
+    from marpkit.lint.rules.rendered import theme_chrome_once  # noqa: PLC0415
+
+    out.findings = theme_chrome_once(out.findings)
     return _sorted(out)
 
 

@@ -304,12 +304,48 @@ class RenderSession:
 
         page.goto(html.as_uri(), wait_until="load")
         t = self.r.thresholds
-        return page.evaluate(MEASURE_JS, {
+        slides = page.evaluate(MEASURE_JS, {
             "tolerance": t["overflow_tolerance_px"],
             "minCodePx": t["min_code_font_px"],
             "minContrast": t["min_contrast"],
             "minContrastLarge": t["min_contrast_large"],
         })
+        if any(i["kind"] == "contrast-sample" for s in slides for i in s["items"]):
+            self._sample(page, slides)
+        return slides
+
+    def _sample(self, page, slides: list[dict]) -> None:
+        """Text over an image: turn each `contrast-sample` into a `contrast`
+        finding (or nothing) by the pixels behind it, from a screenshot of its
+        slide with every letter transparent."""
+        import base64
+
+        from marpkit.lint.measure_js import HIDE_TEXT_CSS, SAMPLE_JS
+
+        page.add_style_tag(content=HIDE_TEXT_CSS)
+        for slide in slides:
+            items = [i for i in slide["items"] if i["kind"] == "contrast-sample"]
+            if not items:
+                continue
+            # The page scrolls inside <body>: bring the slide into the window.
+            box = page.evaluate("""(n) => {
+              const svg = document.querySelectorAll('svg[data-marpit-svg]')[n - 1];
+              svg.scrollIntoView();
+              const r = svg.getBoundingClientRect();
+              return { x: r.left, y: r.top, width: r.width, height: r.height };
+            }""", slide["index"])
+            png = page.screenshot(clip=box, animations="disabled")
+            origin = {"x": 0, "y": 0, "width": box["width"], "height": box["height"]}
+            results = page.evaluate(SAMPLE_JS, {"png": base64.b64encode(png).decode(),
+                                                "origin": origin, "items": items})
+            kept, seen = [], set()
+            for item, got in zip(items, results, strict=True):
+                key = (got and got["fg"], got and got["bg"], item["large"])
+                if got and got["ratio"] < item["need"] and key not in seen:
+                    seen.add(key)
+                    kept.append({**{k: v for k, v in item.items() if k not in ("boxes", "fg")},
+                                 "kind": "contrast", "over_image": True, **got})
+            slide["items"] = [i for i in slide["items"] if i["kind"] != "contrast-sample"] + kept
 
     def _kill_browser(self) -> None:
         if self.chrome is not None and self.chrome.poll() is None:
