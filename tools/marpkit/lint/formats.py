@@ -108,7 +108,8 @@ def rules_markdown() -> str:
 
     families = {"MK1": "Front matter and directives", "MK2": "Text and encoding",
                 "MK3": "Snippets", "MK4": "Static layout (no browser)",
-                "MK5": "Rendered (Marp's engine in Chromium)", "MK6": "Course consistency"}
+                "MK5": "Rendered (Marp's engine in Chromium)", "MK6": "Course consistency",
+                "MK7": "Images"}
     intros = {"MK5": [
         "Rendered rules measure the slides in Chromium (Debian's `chromium-headless-shell` when "
         "installed, else `chromium`, or `CHROME_PATH`), driven by Playwright. The browser loads "

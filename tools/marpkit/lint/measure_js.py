@@ -237,6 +237,16 @@ async (opts) => {
         slide.items.push({ kind: 'contrast', ...where(el), ratio: value, need, fg: hex(fg), bg: hex(bg), large });
       }
     }
+    // Math the engine could not typeset: KaTeX's red error span; MathJax's
+    // merror box, or the red text it draws for an undefined macro.
+    const MATH_ERROR = '.katex-error, [data-mjx-error], g[data-mml-node="merror"], g[data-mml-node="mtext"][fill="red"]';
+    for (const e of sec.querySelectorAll(MATH_ERROR)) {
+      if (e.parentElement && e.parentElement.closest(MATH_ERROR)) continue;
+      const katex = e.classList.contains('katex-error');
+      const message = e.getAttribute('title') || e.getAttribute('data-mjx-error')
+        || (e.getAttribute('data-mml-node') === 'mtext' ? 'MathJax: undefined control sequence' : 'MathJax error');
+      slide.items.push({ kind: 'math-error', ...where(e), message, source: katex ? (e.textContent || '').trim().slice(0, 200) : '' });
+    }
     // Local images that did not load (<img>, and Marp's background figures).
     for (const img of sec.querySelectorAll('img')) {
       if (img.src.startsWith('file:') && img.complete && img.naturalWidth === 0) slide.items.push({ kind: 'image', ...where(img), src: img.getAttribute('src') });

@@ -64,6 +64,7 @@ def load_rules() -> dict[str, Rule]:
         course,
         frontmatter,
         layout,
+        media,
         rendered,
         snippets,
         text,

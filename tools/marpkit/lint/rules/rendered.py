@@ -147,7 +147,12 @@ def code_shrunk(ctx: DeckContext, rendered):
       summary="Text contrast below WCAG AA (4.5:1, or 3:1 for large text).",
       rationale="""Projectors wash colours out; text below AA contrast is unreadable
 for part of any audience. Colours are the rendered ones, including the
-section background set by `backgroundColor`.""",
+section background set by `backgroundColor`. Over a background image or
+gradient, the slide is rendered with its text transparent and the pixels
+behind each line are sampled: the verdict is the worst tenth of them. A
+theme's header and footer colours are one warning per theme, at the place
+to change them (the theme's CSS, or the deck's `header:`/`footer:` line for
+a built-in theme), with the CSS override that fixes them.""",
       example="""<!-- _backgroundColor: #0d1117 -->
 # Dark slide, default dark text""")
 def low_contrast(ctx: DeckContext, rendered):
@@ -279,3 +284,32 @@ def _image_line(ctx: DeckContext, slide_no: int, src: str) -> int:
             return image.line
     return slide.headings[0].line if slide.headings else slide.start_line
 
+
+
+@rule("MK505", "math-error", scope="rendered",
+      summary="Math that KaTeX or MathJax could not typeset.",
+      rationale="""A typo in a formula does not stop Marp: KaTeX prints the source in red
+with the error as a tooltip, MathJax draws its own error box. Either way the
+slide shows broken math to the audience.""",
+      example="""$\\frac{1}{2$   (a missing brace: KaTeX shows the raw source in red)""")
+def math_error(ctx: DeckContext, rendered):
+    for slide, item in _items(rendered, {"math-error"}):
+        if not _slide_ok(ctx, slide):
+            continue
+        line = _source_line(ctx, slide["index"], item.get("source") or "") \
+            or element_line(ctx, slide["index"], item)
+        message = (item.get("message") or "").strip() or "the math engine reported an error"
+        yield ctx.finding("MK505", line, 1, f"math does not render: {message[:160]}",
+                          slide=slide["index"])
+
+
+def _source_line(ctx: DeckContext, slide_no: int, source: str) -> int | None:
+    """The line of the slide whose text holds the start of the formula."""
+    probe = source.strip()[:30]
+    if not probe:
+        return None
+    slide = ctx.deck.slides[slide_no - 1]
+    for number in range(slide.start_line, slide.end_line + 1):
+        if probe in ctx.deck.line_text(number):
+            return number
+    return None
