@@ -101,3 +101,20 @@ def test_cut_off_messages_say_what_the_audience_misses(truth):
     assert "runs under the page number" in messages[("02-chrome.md", 9)]
     assert "columns not visible" in messages[("01-layout.md", 22)]
     assert "clipped" in messages[("01-layout.md", 23)]
+
+
+def test_static_estimates_never_contradict_the_render(truth, tmp_path_factory):
+    """With a browser, MK401-MK405 stay only where the render measured the
+    problem (content cut off, or code shrunk below the floor)."""
+    run, expected, _ = truth
+    root = Path(run.decks[0].path).parent.parent
+    project = load_project(root)
+    both = engine.run(project, load_settings({}, "MK4,MK5"), project.decks(), render=True)
+    static = [f for f in both.findings if f.code.startswith("MK4")]
+    confirmed = {(e[0], e[1]) for e in expected if e[2] in ("MK501", "MK502")}
+    assert static  # the long code, tall lists and wide table are estimated too
+    assert {(f.path, f.slide) for f in static} <= confirmed
+    alone = engine.run(project, load_settings({}, "MK4"), project.decks(), render=False)
+    assert alone.findings and all(f.message.endswith("(estimated without rendering)")
+                                  for f in alone.findings)
+    assert len(alone.findings) > len(static)  # what the render took back

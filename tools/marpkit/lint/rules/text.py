@@ -44,8 +44,9 @@ _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]{2,}")
 _ENCODINGS = ("cp1252", "mac_roman")
 # Mac Roman mojibake that ftfy's badness measure does not see ("ư" reads
 # "∆∞"): the symbols Mac Roman puts where UTF-8 has lead or continuation
-# bytes. Correct text next to typographic quotes ("’é", "«É") has none.
-_MAC_ROMAN_MARKS = set("¬√ƒ≈∆◊⁄ﬁﬂ‡·‚„‰÷†°¢£§•¶®©™´¨≠∞±≤≥¥µ∂∑∏π∫ªºΩ")
+# bytes, and the Apple logo (U+F8FF, private use) where 4-byte emoji start.
+# Correct text next to typographic quotes ("’é", "«É") has none.
+_MAC_ROMAN_MARKS = set("¬√ƒ≈∆◊⁄ﬁﬂ‡·‚„‰÷†°¢£§•¶®©™´¨≠∞±≤≥¥µ∂∑∏π∫ªºΩ\uf8ff")
 _MAX_ROUNDS = 3  # text encoded twice (or three times) unwinds one round each
 
 
