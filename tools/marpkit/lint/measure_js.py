@@ -52,7 +52,11 @@ async (opts) => {
     const where = (el) => {
       const t = topOf(el), i = kids.indexOf(t);
       const nth = i < 0 ? null : kids.slice(0, i).filter((k) => k.tagName === t.tagName).length;
-      return { top: i, nth_of_tag: nth, top_tag: t ? t.tagName.toLowerCase() : null, tag: el.tagName.toLowerCase(), text: text(el) };
+      const chrome = el.closest && el.closest('header, footer');
+      return {
+        top: i, nth_of_tag: nth, top_tag: t ? t.tagName.toLowerCase() : null, tag: el.tagName.toLowerCase(), text: text(el),
+        chrome: chrome && chrome.closest('section') === sec ? chrome.tagName.toLowerCase() : null,
+      };
     };
     const slide = { index: index + 1, width: sec.offsetWidth, height: sec.offsetHeight, items: [] };
     out.push(slide);
@@ -85,12 +89,19 @@ async (opts) => {
       }
       return rects;
     };
-    const union = (rs) => rs.length ? rs.reduce((u, { r }) => ({
-      left: Math.min(u.left, r.left), top: Math.min(u.top, r.top), right: Math.max(u.right, r.right), bottom: Math.max(u.bottom, r.bottom),
-    }), { left: Infinity, top: Infinity, right: -Infinity, bottom: -Infinity }) : null;
+    const union = (rs) => {
+      if (!rs.length) return null;
+      const u = rs.reduce((a, { r }) => ({
+        left: Math.min(a.left, r.left), top: Math.min(a.top, r.top), right: Math.max(a.right, r.right), bottom: Math.max(a.bottom, r.bottom),
+      }), { left: Infinity, top: Infinity, right: -Infinity, bottom: -Infinity });
+      // A line's height, not the block's: what the ink margin is measured against.
+      return { ...u, height: Math.min(...rs.map(({ r }) => r.height)) };
+    };
     const chrome = [];
-    for (const el of sec.children) {
-      if (el.tagName !== 'HEADER' && el.tagName !== 'FOOTER') continue;
+    // Marp puts header and footer first in the section; unclosed raw HTML
+    // before them can still swallow them, so look for them anywhere.
+    const chromeEls = [...sec.querySelectorAll('header, footer')].filter((e) => e.closest('section') === sec);
+    for (const el of chromeEls) {
       const u = union(textRects(el));
       if (u) chrome.push({ name: el.tagName.toLowerCase(), r: u });
     }
@@ -111,7 +122,7 @@ async (opts) => {
         if (u) chrome.push({ name: 'page number', r: u });
       }
     }
-    const painted = textRects(sec).filter(({ el }) => !el.closest('header, footer') || el.closest('header, footer').parentElement !== sec);
+    const painted = textRects(sec).filter(({ el }) => !chromeEls.some((c) => c.contains(el)));
     for (const el of sec.querySelectorAll('img, svg, video, canvas, iframe, object, embed')) {
       const outer = el.parentElement && el.parentElement.closest('svg');
       if (outer && sec.contains(outer)) continue;  // a part of a drawing, measured with it
@@ -169,7 +180,10 @@ async (opts) => {
       for (const ch of chrome) {
         const w = (Math.min(r.right, ch.r.right) - Math.max(r.left, ch.r.left)) / scale;
         const h = (Math.min(r.bottom, ch.r.bottom) - Math.max(r.top, ch.r.top)) / scale;
-        if (w > tol && h > tol) { note(el, { reason: 'chrome', under: ch.name, amount: h }); break; }
+        // Text boxes carry the font's ascent and descent above and below the
+        // ink: stacked lines may share that margin without touching.
+        const margin = 0.35 * Math.min(r.height, ch.r.height) / scale;
+        if (w > tol && h > Math.max(tol, margin)) { note(el, { reason: 'chrome', under: ch.name, amount: h }); break; }
       }
     }
     slide.items.push(...cut.values());
@@ -230,8 +244,7 @@ async (opts) => {
       for (const layer of layers.reverse()) bg = over(layer, bg);
       const fg = over([fgc[0], fgc[1], fgc[2], fgc[3] * opacity], bg);
       const value = ratio(fg, bg);
-      const top = topOf(el);
-      const key = hex(fg) + hex(bg) + large + (top && ['HEADER', 'FOOTER'].includes(top.tagName) ? top.tagName : '');
+      const key = hex(fg) + hex(bg) + large + (where(el).chrome || '');
       if (value < need && !seen.has(key)) {
         seen.add(key);
         slide.items.push({ kind: 'contrast', ...where(el), ratio: value, need, fg: hex(fg), bg: hex(bg), large });

@@ -161,28 +161,40 @@ def low_contrast(ctx: DeckContext, rendered):
     # theme's CSS file, or for a built-in theme the deck's header/footer
     # directive), with the CSS that fixes it. engine.py keeps one per run.
     chrome: dict[tuple, tuple[int, dict]] = {}
+    repeated: dict[tuple, list[tuple[int, dict]]] = {}
     for slide, item in _items(rendered, {"contrast"}):
         if not _slide_ok(ctx, slide):
             continue
-        if item.get("top_tag") in ("header", "footer"):
+        tag = item.get("chrome") or (item.get("top_tag") if item.get("top_tag") in ("header", "footer")
+                                      else None)
+        if tag:
             _, tags = chrome.setdefault((item["fg"], item["bg"]), ((slide["index"], item), []))
-            if item["top_tag"] not in tags:
-                tags.append(item["top_tag"])
+            if tag not in tags:
+                tags.append(tag)
         else:
-            yield _contrast_finding(ctx, slide["index"], item)
+            # The same colours failing on many slides are one problem (a theme
+            # or style colour): reported at the first, naming the others.
+            key = (item["fg"], item["bg"], item["large"], item["tag"])
+            repeated.setdefault(key, []).append((slide["index"], item))
+    for places in repeated.values():
+        slide_no, item = places[0]
+        also = _ranges(sorted({n for n, _ in places[1:] if n != slide_no}))
+        yield _contrast_finding(ctx, slide_no, item, f" (same on slides {also})" if also else "")
     for (slide_no, item), tags in chrome.values():
         yield _chrome_finding(ctx, sorted(tags, reverse=True), slide_no, item)
 
 
 CHROME_MARK = " theme draws the "
+_CHROME_KEY = re.compile(r"the (\S+) theme draws the .*? in (#\w+) on (#\w+)")
 
 
 def theme_chrome_once(findings: list[Finding]) -> list[Finding]:
     """A theme's header/footer colour is one problem, however many decks show it."""
     seen, out = set(), []
     for f in findings:
-        if f.code == "MK503" and CHROME_MARK in f.message:
-            key = f.message.split(": override", 1)[0]
+        match = _CHROME_KEY.match(f.message) if f.code == "MK503" else None
+        if match:
+            key = match.groups()
             if key in seen:
                 continue
             seen.add(key)
@@ -222,10 +234,12 @@ _CSS_RULE = re.compile(r"(?m)^[^{}/]*\b(header|footer)\b[^{}]*\{")
 
 
 def _chrome_finding(ctx: DeckContext, tags: list[str], slide_no: int, item: dict) -> Finding:
-    theme = ctx.themes.get(ctx.theme_name)
+    # An unknown theme renders as Marp's default (MK105 says so): the colour is the default's.
+    name = ctx.theme_name if ctx.theme_name in ctx.themes else "default"
+    theme = ctx.themes[name]
     fix = readable_colour(item["fg"], item["bg"], item["need"])
     override = f"{', '.join(f'section > {t}' for t in tags)} {{ color: {fix} }}"
-    head = (f"the {ctx.theme_name}{CHROME_MARK}{' and '.join(tags)} in {item['fg']} on "
+    head = (f"the {name}{CHROME_MARK}{' and '.join(tags)} in {item['fg']} on "
             f"{item['bg']} ({item['ratio']:.2f}:1; text needs {item['need']:g}:1)")
     if theme is not None and theme.path is not None:
         from marpkit.lint.engine import display_path  # noqa: PLC0415 - the one place paths are shown
@@ -239,6 +253,17 @@ def _chrome_finding(ctx: DeckContext, tags: list[str], slide_no: int, item: dict
     return ctx.finding("MK503", line, 1,
                        f"{head}: override it with `{override}` in the deck's `style` "
                        f"directive or your theme", slide=slide_no, severity="warning")
+
+
+def _ranges(numbers: list[int]) -> str:
+    parts, start = [], None
+    for i, n in enumerate(numbers):
+        if start is None:
+            start = n
+        if i + 1 == len(numbers) or numbers[i + 1] != n + 1:
+            parts.append(str(start) if start == n else f"{start}-{n}")
+            start = None
+    return ", ".join(parts)
 
 
 def _contrast_finding(ctx: DeckContext, slide_no: int, item: dict, extra: str = "",
