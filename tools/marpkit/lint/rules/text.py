@@ -48,6 +48,12 @@ _ENCODINGS = ("cp1252", "mac_roman")
 # Correct text next to typographic quotes ("’é", "«É") has none.
 _MAC_ROMAN_MARKS = set("¬√ƒ≈∆◊⁄ﬁﬂ‡·‚„‰÷†°¢£§•¶®©™´¨≠∞±≤≥¥µ∂∑∏π∫ªºΩ\uf8ff")
 _MAX_ROUNDS = 3  # text encoded twice (or three times) unwinds one round each
+# Mojibake starts with a character standing for a UTF-8 lead byte (0xC2-0xF4)
+# in one of those encodings, right before another non-ASCII one: most lines
+# with non-ASCII text have none, and need no closer look.
+_LEAD = bytes(range(0xC2, 0xF5))
+_SUSPECT = re.compile("[" + re.escape("".join(sorted(set(
+    _LEAD.decode("cp1252", errors="ignore") + _LEAD.decode("mac_roman"))))) + "][^\x00-\x7f]")
 
 
 def _encode(text: str, encoding: str) -> bytes | None:
@@ -183,9 +189,9 @@ def mojibake_runs(line: str) -> list[tuple[int, int, str]]:
     rates the same ("Æ¡" and "ơ" both look fine to it) counts only on a line
     that holds surely garbled text in the same encoding: correct text has none.
     Each run is read with the one encoding that explains most of it."""
-    runs = list(_NON_ASCII_RUN.finditer(line))
-    if not runs:
+    if not _SUSPECT.search(line):
         return []
+    runs = list(_NON_ASCII_RUN.finditer(line))
     scripts = {s for ch in _NON_ASCII_RUN.sub(" ", line) if (s := _script(ch))}
     per_run: dict[int, tuple[int, list]] = {}
     for encoding in _ENCODINGS:
