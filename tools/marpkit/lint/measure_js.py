@@ -58,7 +58,8 @@ async (opts) => {
         chrome: chrome && chrome.closest('section') === sec ? chrome.tagName.toLowerCase() : null,
       };
     };
-    const slide = { index: index + 1, width: sec.offsetWidth, height: sec.offsetHeight, items: [] };
+    const frame = svg.getBoundingClientRect();
+    const slide = { index: index + 1, width: sec.offsetWidth, height: sec.offsetHeight, frame: frame.width, items: [] };
     out.push(slide);
     // What the audience cannot see. Every painted thing is measured on its
     // own: each line box of text (a Range's rects, so a 200-column line in a
@@ -278,6 +279,9 @@ async (opts) => {
 # tenth of the pixels behind it (the part of a photo where it is hardest to read).
 SAMPLE_JS = r"""
 async ({ png, origin, items }) => {
+  // Each item's boxes are in its slide's own box as measured; `at` = [x, y, k,
+  // width, height] places them in the screenshot (pixel = at + k * box) and
+  // bounds them by the slide: what lies off the slide is nobody's background.
   const img = new Image();
   img.src = 'data:image/png;base64,' + png;
   await img.decode();
@@ -293,12 +297,14 @@ async ({ png, origin, items }) => {
   };
   const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
   const hex = (c) => '#' + c.slice(0, 3).map((v) => Math.round(v).toString(16).padStart(2, '0')).join('');
-  return items.map(({ fg, boxes }) => {
+  return items.map(({ fg, boxes, at }) => {
     const samples = [];
-    for (const [x, y, w, h] of boxes) {
-      const stepX = Math.max(1, w / 24), stepY = Math.max(1, h / 6);
+    for (const [bx, by, bw, bh] of boxes) {
+      const [x, y, w, h] = [at[0] + bx * at[2], at[1] + by * at[2], bw * at[2], bh * at[2]];
+      const stepX = Math.max(0.5, w / 24), stepY = Math.max(0.5, h / 6);
       for (let py = y + stepY / 2; py < y + h; py += stepY) {
         for (let px = x + stepX / 2; px < x + w; px += stepX) {
+          if (px < at[0] || py < at[1] || px >= at[0] + at[3] || py >= at[1] + at[4]) continue;
           const ix = Math.floor((px - origin.x) * sx), iy = Math.floor((py - origin.y) * sy);
           if (ix < 0 || iy < 0 || ix >= img.width || iy >= img.height) continue;
           const i = (iy * img.width + ix) * 4;
@@ -315,7 +321,30 @@ async ({ png, origin, items }) => {
   });
 }
 """
-# Paints every letter transparent, so a screenshot shows only what is behind the text.
+# Paints every letter transparent, so a screenshot shows only what is behind
+# the text; the slides to sample are then stacked at a quarter of their size
+# (SAMPLE_SCALE) in one screenshot, the others hidden.
+SAMPLE_SCALE = 0.25
+STACK_JS = r"""
+({ wanted, scale }) => {
+  document.documentElement.style.cssText = 'height:auto;overflow:visible';
+  document.body.style.cssText = 'height:auto;overflow:visible;margin:0';
+  const svgs = [...document.querySelectorAll('svg[data-marpit-svg]')];
+  svgs.forEach((svg, i) => {
+    if (!wanted.includes(i + 1)) { svg.style.display = 'none'; return; }
+    const [, , w, h] = svg.getAttribute('viewBox').split(/[ ,]+/).map(Number);
+    svg.style.cssText = `display:block;width:${w * scale}px;height:${h * scale}px`;
+  });
+  const out = {};
+  let width = 1, height = 1;
+  for (const n of wanted) {
+    const r = svgs[n - 1].getBoundingClientRect();
+    out[n] = [r.left, r.top + scrollY, r.width, r.height];
+    width = Math.max(width, Math.ceil(r.right)); height = Math.max(height, Math.ceil(r.bottom + scrollY));
+  }
+  return { frames: out, width, height };
+}
+"""
 HIDE_TEXT_CSS = ("*, *::before, *::after { color: transparent !important; "
                  "-webkit-text-fill-color: transparent !important; text-shadow: none !important; "
                  "-webkit-text-stroke: 0 !important; text-decoration-color: transparent !important }")

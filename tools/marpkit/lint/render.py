@@ -142,6 +142,7 @@ class Renderer:
         self.themes_dir = themes_dir if themes_dir is not None and themes_dir.is_dir() else None
         self.cache_dir = cache_dir or root / ".marpkit-cache"
         self.html = html
+        self.sample_contrast = True
         self.chromium = chrome_path()
         if not self.chromium:
             raise RenderUnavailable(f"no Chromium found: {CHROMIUM_HINT}, or use --no-render")
@@ -153,8 +154,11 @@ class Renderer:
     @classmethod
     def for_project(cls, project, settings) -> Renderer:
         html = project.section("build").get("html")
-        return cls(project.root, settings.thresholds, project.themes_dir, project.cache_dir,
-                   True if html else None)
+        renderer = cls(project.root, settings.thresholds, project.themes_dir, project.cache_dir,
+                       True if html else None)
+        # Sampling pixels behind text costs a screenshot: only when MK503 can fire.
+        renderer.sample_contrast = settings.enabled("MK503")
+        return renderer
 
     def engine_settings(self) -> dict:
         """What Marp CLI would configure for the build: the same engine options
@@ -310,36 +314,41 @@ class RenderSession:
             "minContrast": t["min_contrast"],
             "minContrastLarge": t["min_contrast_large"],
         })
-        if any(i["kind"] == "contrast-sample" for s in slides for i in s["items"]):
+        if self.r.sample_contrast and any(i["kind"] == "contrast-sample"
+                                          for s in slides for i in s["items"]):
             self._sample(page, slides)
         return slides
 
     def _sample(self, page, slides: list[dict]) -> None:
         """Text over an image: turn each `contrast-sample` into a `contrast`
-        finding (or nothing) by the pixels behind it, from a screenshot of its
-        slide with every letter transparent."""
+        finding (or nothing) by the pixels behind it, from one screenshot of
+        the slides concerned, small and with every letter transparent."""
         import base64
 
-        from marpkit.lint.measure_js import HIDE_TEXT_CSS, SAMPLE_JS
+        from marpkit.lint.measure_js import HIDE_TEXT_CSS, SAMPLE_JS, SAMPLE_SCALE, STACK_JS
 
+        wanted = [s for s in slides if any(i["kind"] == "contrast-sample" for i in s["items"])]
         page.add_style_tag(content=HIDE_TEXT_CSS)
-        for slide in slides:
-            items = [i for i in slide["items"] if i["kind"] == "contrast-sample"]
-            if not items:
-                continue
-            # The page scrolls inside <body>: bring the slide into the window.
-            box = page.evaluate("""(n) => {
-              const svg = document.querySelectorAll('svg[data-marpit-svg]')[n - 1];
-              svg.scrollIntoView();
-              const r = svg.getBoundingClientRect();
-              return { x: r.left, y: r.top, width: r.width, height: r.height };
-            }""", slide["index"])
-            png = page.screenshot(clip=box, animations="disabled")
-            origin = {"x": 0, "y": 0, "width": box["width"], "height": box["height"]}
-            results = page.evaluate(SAMPLE_JS, {"png": base64.b64encode(png).decode(),
-                                                "origin": origin, "items": items})
+        stack = page.evaluate(STACK_JS, {"wanted": [s["index"] for s in wanted],
+                                         "scale": SAMPLE_SCALE})
+        page.set_viewport_size({"width": stack["width"], "height": stack["height"]})
+        try:
+            png = page.screenshot(animations="disabled")
+        finally:
+            page.set_viewport_size({"width": 1280, "height": 720})
+        items = []
+        for slide in wanted:
+            x, y, width, height = stack["frames"][str(slide["index"])]
+            k = width / (slide.get("frame") or width)
+            items += [{**i, "at": [x, y, k, width, height]} for i in slide["items"]
+                      if i["kind"] == "contrast-sample"]
+        results = iter(page.evaluate(SAMPLE_JS, {
+            "png": base64.b64encode(png).decode(), "items": items,
+            "origin": {"x": 0, "y": 0, "width": stack["width"], "height": stack["height"]}}))
+        for slide in wanted:
             kept, seen = [], set()
-            for item, got in zip(items, results, strict=True):
+            for item in [i for i in slide["items"] if i["kind"] == "contrast-sample"]:
+                got = next(results)
                 key = (got and got["fg"], got and got["bg"], item["large"])
                 if got and got["ratio"] < item["need"] and key not in seen:
                     seen.add(key)
