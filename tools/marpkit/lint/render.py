@@ -68,16 +68,61 @@ _ENGINE_PAGE = Template("""<!DOCTYPE html><meta charset="UTF-8"><title>marpkit</
 <script src="$bundle"></script>
 <script>
 window.marpkitSettings = $settings;
+window.marpkitMeasure = $measure;
+// The rendered decks are laid out in frames the size of Playwright's window,
+// as pages like Marp CLI's bare template, and measured there: all before
+// Playwright's driver is even up. Decks with the same CSS and folder (a
+// course on one theme) share one frame: the CSS is parsed and matched once.
+// Marp's browser script sets up the slides that exist when it runs, once per
+// document: in a shared frame it runs once, after every deck.
+const SCRIPT = /<script>[\\s\\S]*?<\\/script>/g;
+async function marpkitMeasureAll(rendered, bases) {
+  const out = rendered.map(() => null), groups = new Map();
+  rendered.forEach((deck, i) => {
+    if (deck.error) return;
+    const key = bases[i] + '\\n' + deck.css;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(i);
+  });
+  for (const members of groups.values()) {
+    const first = rendered[members[0]];
+    const frame = document.createElement('iframe');
+    frame.style.cssText = 'position:absolute;left:0;top:0;width:1280px;height:720px;border:0';
+    const loaded = new Promise((done) => { frame.onload = done; });
+    frame.srcdoc = '<!DOCTYPE html><html><head><meta charset="UTF-8"><base href="' + bases[members[0]] + '">'
+      + '<style media="screen">' + window.marpkitMeasure.screen + '</style><style>' + first.css
+      + '</style></head><body>' + members.map((i) => rendered[i].html.replace(SCRIPT, '')).join('')
+      + ((first.html.match(SCRIPT) || [])[0] || '') + '</body></html>';
+    document.body.appendChild(frame);
+    await loaded;
+    try {
+      const measure = frame.contentWindow.eval('(' + window.marpkitMeasure.source + ')');
+      const slides = await measure(window.marpkitMeasure.opts);
+      // Slides per deck, from its markup (a `<` in text is always escaped).
+      const counts = members.map((i) => (rendered[i].html.match(/<svg\\b[^>]*\\bdata-marpit-svg/g) || []).length);
+      let at = 0;
+      members.forEach((i, k) => {
+        out[i] = slides.slice(at, at + counts[k]).map((s) => ({ ...s, index: s.index - at }));
+        at += counts[k];
+      });
+    } catch (e) {
+      for (const i of members) out[i] = { error: String(e) };
+    }
+    frame.remove();
+  }
+  return out;
+}
 (function poll() {
   const script = document.createElement('script');
   script.src = 'decks.js?' + Date.now();
   script.onload = () => {
     window.marpkitRendered = window.marpkitRender(window.marpkitDecks, window.marpkitSettings);
+    marpkitMeasureAll(window.marpkitRendered, window.marpkitBases).then((m) => { window.marpkitMeasured = m; });
   };
   script.onerror = () => { script.remove(); setTimeout(poll, 5); };
   document.head.appendChild(script);
 })();
-</script>""")
+</script><body></body>""")
 
 
 class RenderUnavailable(UsageError):
@@ -160,6 +205,13 @@ class Renderer:
         renderer.sample_contrast = settings.enabled("MK503")
         return renderer
 
+    def measure_options(self) -> dict:
+        from marpkit.lint.settings import DEFAULT_THRESHOLDS
+
+        t = {**DEFAULT_THRESHOLDS, **self.thresholds}
+        return {"tolerance": t["overflow_tolerance_px"], "minCodePx": t["min_code_font_px"],
+                "minContrast": t["min_contrast"], "minContrastLarge": t["min_contrast_large"]}
+
     def engine_settings(self) -> dict:
         """What Marp CLI would configure for the build: the same engine options
         (emoji as text, local KaTeX fonts), language, HTML setting and themes."""
@@ -203,8 +255,12 @@ class RenderSession:
 
     def open(self) -> None:
         loader = self.tmp / "engine.html"
+        from marpkit.lint.measure_js import MEASURE_JS
+
+        measure = {"source": MEASURE_JS, "opts": self.r.measure_options(), "screen": _SCREEN_CSS}
         loader.write_text(_ENGINE_PAGE.substitute(bundle=self.r.bundle.as_uri(),
-                                                  settings=_script_json(self.r.engine_settings())),
+                                                  settings=_script_json(self.r.engine_settings()),
+                                                  measure=_script_json(measure)),
                           encoding="utf-8")
         profile = self.tmp / "profile"
         with open(self.tmp / "chromium.log", "wb") as log:
@@ -224,7 +280,9 @@ class RenderSession:
         publishes). The page renders them at once, before Playwright is up."""
         self.decks = list(decks)
         texts = [sources[d] if d in sources else d.read_text(encoding="utf-8") for d in decks]
-        script = "window.marpkitDecks = " + _script_json(texts) + ";"
+        bases = [d.parent.resolve().as_uri() + "/" for d in decks]
+        script = ("window.marpkitDecks = " + _script_json(texts) + ";\n"
+                  "window.marpkitBases = " + _script_json(bases) + ";")
         partial = self.tmp / "decks.js.partial"
         partial.write_text(script, encoding="utf-8")
         os.replace(partial, self.tmp / "decks.js")  # the page polls for it: never half-written
@@ -293,27 +351,36 @@ class RenderSession:
         """Measure every submitted deck; the browser is gone afterwards."""
         with self._page() as page:
             results: dict[Path, RenderedDeck] = {}
-            for i, (deck, out) in enumerate(zip(self.decks, self._rendered(page), strict=True)):
+            rendered = self._rendered(page)
+            measured = self._measured(page)
+            for i, (deck, out) in enumerate(zip(self.decks, rendered, strict=True)):
                 result = results[deck] = RenderedDeck()
                 if "error" in out:
                     result.error = out["error"][:500]
                     continue
+                slides = measured[i]
+                sample = self.r.sample_contrast and isinstance(slides, list) and any(
+                    item["kind"] == "contrast-sample" for s in slides for item in s["items"])
+                if isinstance(slides, list) and not sample:
+                    result.slides = slides
+                    continue
+                # Text over images needs screenshots: measured again in the window.
                 html = self.tmp / f"{i}.html"
                 html.write_text(page_html(out, deck), encoding="utf-8")
                 result.slides = self._measure(page, html)
             return results
 
+    def _measured(self, page) -> list:
+        """What the engine page measured of each deck in its frames (None: not
+        rendered). A browser that dies meanwhile is reported by _page."""
+        page.wait_for_function("() => window.marpkitMeasured !== undefined")
+        return page.evaluate("() => window.marpkitMeasured")
+
     def _measure(self, page, html: Path) -> list[dict]:
         from marpkit.lint.measure_js import MEASURE_JS
 
         page.goto(html.as_uri(), wait_until="load")
-        t = self.r.thresholds
-        slides = page.evaluate(MEASURE_JS, {
-            "tolerance": t["overflow_tolerance_px"],
-            "minCodePx": t["min_code_font_px"],
-            "minContrast": t["min_contrast"],
-            "minContrastLarge": t["min_contrast_large"],
-        })
+        slides = page.evaluate(MEASURE_JS, self.r.measure_options())
         if self.r.sample_contrast and any(i["kind"] == "contrast-sample"
                                           for s in slides for i in s["items"]):
             self._sample(page, slides)
