@@ -40,9 +40,33 @@ async (opts) => {
   const text = (el) => (el.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 60);
   const svgs = [...document.querySelectorAll('svg[data-marpit-svg]')];
   const out = [];
-  svgs.forEach((svg, index) => {
+  const contentOf = (svg) => {
     const sections = [...svg.querySelectorAll(':scope > foreignObject > section')];
-    const sec = sections.find((s) => !['background', 'pseudo'].includes(s.dataset.marpitAdvancedBackground)) || sections[0];
+    return sections.find((s) => !['background', 'pseudo'].includes(s.dataset.marpitAdvancedBackground)) || sections[0];
+  };
+  // The page number is the section's ::after, which has no box to measure: a
+  // stand-in with its styles goes into every paginated slide at once (one
+  // layout for all, not one per slide), and out again at the end.
+  const probes = new Map();
+  for (const svg of svgs) {
+    const sec = contentOf(svg);
+    if (!sec || !sec.hasAttribute('data-marpit-pagination')) continue;
+    const a = getComputedStyle(sec, '::after');
+    if (!a.content || ['none', 'normal'].includes(a.content) || a.display === 'none' || a.visibility !== 'visible'
+        || !['absolute', 'fixed'].includes(a.position)) continue;
+    const probe = document.createElement('span');
+    for (const p of ['position', 'top', 'right', 'bottom', 'left', 'padding-top', 'padding-right', 'padding-bottom', 'padding-left',
+      'margin-top', 'margin-right', 'margin-bottom', 'margin-left', 'font-family', 'font-size', 'font-weight', 'line-height',
+      'letter-spacing', 'box-sizing', 'display', 'width', 'height', 'white-space', 'text-align']) probe.style.setProperty(p, a.getPropertyValue(p));
+    probe.style.setProperty('color', 'transparent');
+    const total = sec.getAttribute('data-marpit-pagination-total');
+    probe.textContent = sec.getAttribute('data-marpit-pagination') + (/total/.test(a.content) && total ? ' / ' + total : '');
+    probe.setAttribute('data-marpkit-probe', '');
+    sec.appendChild(probe);
+    probes.set(sec, probe);
+  }
+  svgs.forEach((svg, index) => {
+    const sec = contentOf(svg);
     if (!sec) return;
     const sr = sec.getBoundingClientRect();
     const scale = sr.width / sec.offsetWidth || 1;
@@ -106,24 +130,12 @@ async (opts) => {
       const u = union(textRects(el));
       if (u) chrome.push({ name: el.tagName.toLowerCase(), r: u });
     }
-    if (sec.hasAttribute('data-marpit-pagination')) {
-      // The page number is the section's ::after: measure a stand-in with its styles.
-      const a = getComputedStyle(sec, '::after');
-      if (a.content && a.content !== 'none' && a.content !== 'normal' && a.display !== 'none' && a.visibility === 'visible'
-          && ['absolute', 'fixed'].includes(a.position)) {
-        const probe = document.createElement('span');
-        for (const p of ['position', 'top', 'right', 'bottom', 'left', 'padding-top', 'padding-right', 'padding-bottom', 'padding-left',
-          'margin-top', 'margin-right', 'margin-bottom', 'margin-left', 'font-family', 'font-size', 'font-weight', 'line-height',
-          'letter-spacing', 'box-sizing', 'display', 'width', 'height', 'white-space', 'text-align']) probe.style.setProperty(p, a.getPropertyValue(p));
-        const total = sec.getAttribute('data-marpit-pagination-total');
-        probe.textContent = sec.getAttribute('data-marpit-pagination') + (/total/.test(a.content) && total ? ' / ' + total : '');
-        sec.appendChild(probe);
-        const u = union(textRects(probe));
-        probe.remove();
-        if (u) chrome.push({ name: 'page number', r: u });
-      }
+    const probe = probes.get(sec);
+    if (probe) {
+      const u = union(textRects(probe));
+      if (u) chrome.push({ name: 'page number', r: u });
     }
-    const painted = textRects(sec).filter(({ el }) => !chromeEls.some((c) => c.contains(el)));
+    const painted = textRects(sec).filter(({ el }) => el !== probe && !chromeEls.some((c) => c.contains(el)));
     for (const el of sec.querySelectorAll('img, svg, video, canvas, iframe, object, embed')) {
       const outer = el.parentElement && el.parentElement.closest('svg');
       if (outer && sec.contains(outer)) continue;  // a part of a drawing, measured with it
@@ -199,7 +211,7 @@ async (opts) => {
     // Text contrast against the composited background.
     const seen = new Set();
     for (const el of [sec, ...sec.querySelectorAll('*')]) {
-      if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+      if (el === probe || ![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
       const s = style(el);
       const r = el.getBoundingClientRect();
       if (s.visibility !== 'visible' || s.display === 'none' || r.width === 0 || r.height === 0 || paintsNothing(el)) continue;
@@ -245,10 +257,12 @@ async (opts) => {
       for (const layer of layers.reverse()) bg = over(layer, bg);
       const fg = over([fgc[0], fgc[1], fgc[2], fgc[3] * opacity], bg);
       const value = ratio(fg, bg);
-      const key = hex(fg) + hex(bg) + large + (where(el).chrome || '');
-      if (value < need && !seen.has(key)) {
+      if (value >= need) continue;
+      const at = where(el);
+      const key = hex(fg) + hex(bg) + large + (at.chrome || '');
+      if (!seen.has(key)) {
         seen.add(key);
-        slide.items.push({ kind: 'contrast', ...where(el), ratio: value, need, fg: hex(fg), bg: hex(bg), large });
+        slide.items.push({ kind: 'contrast', ...at, ratio: value, need, fg: hex(fg), bg: hex(bg), large });
       }
     }
     // Math the engine could not typeset: KaTeX's red error span; MathJax's
@@ -270,6 +284,7 @@ async (opts) => {
       if (m) slide.items.push({ kind: 'bg-image', tag: 'figure', top: -1, text: '', src: new URL(m[1], document.baseURI).href });
     }
   });
+  for (const probe of probes.values()) probe.remove();
   return out;
 }
 """
