@@ -86,6 +86,11 @@ def run(project: Project, settings: LintSettings, paths: list[Path], *,
             return run(project, settings, paths, render=session, whole_project=whole_project)
     load_rules()
     rules = [r for r in REGISTRY.values() if settings.enabled(r.code)]
+    rendering = bool(render and any(r.scope == "rendered" for r in rules) and paths)
+    if rendering:
+        # The browser renders and measures the files while marpkit parses
+        # them; the few whose snippet fences expand differently follow.
+        render.submit(list(paths), {}, more=True)
     out = LintRun()
     store = SnippetStore(project.snippets_dir)
     themes = load_themes(project.themes_dir)
@@ -110,7 +115,9 @@ def run(project: Project, settings: LintSettings, paths: list[Path], *,
         whole_project = bool(all_decks) and all_decks <= {p.resolve() for p in paths}
     rendered_rules = [r for r in rules if r.scope == "rendered"]
     targets = [c for c in out.decks if c.deck is not None]
-    if not (render and rendered_rules and targets):
+    if not (rendering and targets):
+        if rendering:
+            render.resubmit({})
         _static(out, project, settings, store, rules, whole_project)
         out.findings = [_estimated(f) for f in out.findings]
         return _sorted(out)
@@ -118,7 +125,7 @@ def run(project: Project, settings: LintSettings, paths: list[Path], *,
 
     # Lint what the build publishes: fences as the snippet files have them now.
     sources = {c.path: expand(c.deck, store, None, c.resolutions)[0] for c in targets}
-    render.submit([c.path for c in targets], sources)
+    render.resubmit(sources)
     # The browser loads Marp's engine while the static rules run.
     _static(out, project, settings, store, rules, whole_project)
     results = render.collect()

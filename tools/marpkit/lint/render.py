@@ -112,16 +112,33 @@ async function marpkitMeasureAll(rendered, bases) {
   }
   return out;
 }
-(function poll() {
-  const script = document.createElement('script');
-  script.src = 'decks.js?' + Date.now();
-  script.onload = () => {
-    window.marpkitRendered = window.marpkitRender(window.marpkitDecks, window.marpkitSettings);
-    marpkitMeasureAll(window.marpkitRendered, window.marpkitBases).then((m) => { window.marpkitMeasured = m; });
-  };
-  script.onerror = () => { script.remove(); setTimeout(poll, 5); };
-  document.head.appendChild(script);
-})();
+// decks.js may say that corrected texts for some decks will follow in
+// decks-more.js (lint submits the files at once, then the snippet-expanded
+// copies that differ): those decks are rendered and measured again.
+const marpkitLoad = (name) => new Promise((done) => {
+  (function poll() {
+    const script = document.createElement('script');
+    script.src = name + '?' + Date.now();
+    script.onload = done;
+    script.onerror = () => { script.remove(); setTimeout(poll, 5); };
+    document.head.appendChild(script);
+  })();
+});
+marpkitLoad('decks.js').then(async () => {
+  const settings = window.marpkitSettings, bases = window.marpkitBases;
+  const rendered = window.marpkitRender(window.marpkitDecks, settings);
+  if (!window.marpkitMore) window.marpkitRendered = rendered;
+  const measured = await marpkitMeasureAll(rendered, bases);
+  if (window.marpkitMore) {
+    await marpkitLoad('decks-more.js');
+    const { indices, texts } = window.marpkitMoreDecks;
+    const again = window.marpkitRender(texts, settings);
+    const remeasured = await marpkitMeasureAll(again, indices.map((i) => bases[i]));
+    indices.forEach((i, k) => { rendered[i] = again[k]; measured[i] = remeasured[k]; });
+    window.marpkitRendered = rendered;
+  }
+  window.marpkitMeasured = measured;
+});
 </script><body></body>""")
 
 
@@ -251,6 +268,7 @@ class RenderSession:
         self.r = renderer
         self.tmp = Path(tempfile.mkdtemp(prefix="marpkit-lint-"))
         self.decks: list[Path] = []
+        self.texts: list[str] = []
         self.chrome: subprocess.Popen | None = None
 
     def open(self) -> None:
@@ -274,18 +292,31 @@ class RenderSession:
                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log,
                 start_new_session=True)
 
-    def submit(self, decks: list[Path], sources: dict[Path, str]) -> None:
+    def submit(self, decks: list[Path], sources: dict[Path, str], *, more: bool = False) -> None:
         """Hand the decks to the engine page: `sources` gives the text to render
         instead of a deck's file (the expanded copy, so lint sees what the build
-        publishes). The page renders them at once, before Playwright is up."""
+        publishes). The page renders and measures them at once, before
+        Playwright is up. With `more`, corrected texts follow (`resubmit`)."""
         self.decks = list(decks)
-        texts = [sources[d] if d in sources else d.read_text(encoding="utf-8") for d in decks]
+        self.texts = [sources[d] if d in sources else d.read_text(encoding="utf-8", errors="replace")
+                      for d in decks]
         bases = [d.parent.resolve().as_uri() + "/" for d in decks]
-        script = ("window.marpkitDecks = " + _script_json(texts) + ";\n"
-                  "window.marpkitBases = " + _script_json(bases) + ";")
-        partial = self.tmp / "decks.js.partial"
+        self._publish("decks.js", "window.marpkitDecks = " + _script_json(self.texts) + ";\n"
+                      "window.marpkitBases = " + _script_json(bases) + ";\n"
+                      f"window.marpkitMore = {'true' if more else 'false'};")
+
+    def resubmit(self, sources: dict[Path, str]) -> None:
+        """The texts to render after all, for decks submitted `more=True` whose
+        text to lint differs from their file (snippet fences expanded)."""
+        changed = [(i, sources[d]) for i, d in enumerate(self.decks)
+                   if d in sources and sources[d] != self.texts[i]]
+        more = {"indices": [i for i, _ in changed], "texts": [t for _, t in changed]}
+        self._publish("decks-more.js", "window.marpkitMoreDecks = " + _script_json(more) + ";")
+
+    def _publish(self, name: str, script: str) -> None:
+        partial = self.tmp / f"{name}.partial"
         partial.write_text(script, encoding="utf-8")
-        os.replace(partial, self.tmp / "decks.js")  # the page polls for it: never half-written
+        os.replace(partial, self.tmp / name)  # the page polls for it: never half-written
 
     def _endpoint(self) -> str:
         """The browser's CDP address, from the file Chromium writes once it listens."""
