@@ -189,12 +189,12 @@ def test_a_browser_that_dies_is_a_usage_error(run_cli, deck, monkeypatch):
     needs_marp()
     needs_chromium()
 
-    def measure_after_a_crash(self, page, html):
+    def measure_after_a_crash(self, page):
         self._kill_browser()
-        return original(self, page, html)
+        return original(self, page)
 
-    original = render.RenderSession._measure
-    monkeypatch.setattr(render.RenderSession, "_measure", measure_after_a_crash)
+    original = render.RenderSession._measured
+    monkeypatch.setattr(render.RenderSession, "_measured", measure_after_a_crash)
     code, _, err = run_cli("lint")
     assert code == 2 and "failed while rendering" in err and "Traceback" not in err
 

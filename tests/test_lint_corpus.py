@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from conftest import ROOT, shared_path
 from marpkit.config import load_project
 from marpkit.lint import engine
@@ -45,3 +47,83 @@ def test_corpus_static_lint():
     mk1 = {(f.path.rsplit("/", 1)[-1], f.code) for f in found if f.code.startswith("MK1")}
     assert mk1 == EXPECTED_MK1
     assert elapsed < 3.0  # bench/bench_lint.py holds the real 1 s budget for a fresh process
+
+
+# Rendered MK501/MK503 findings per deck, each checked slide by slide against
+# Marp CLI's own PNGs (`marp deck.md --images png`); why each is real:
+EXPECTED_RENDERED = {
+    # Slide 37's last bullet runs under the footer and off the bottom.
+    ("001-dl2023-vision-selfsupervised.md", "MK501"): 1,
+    # The default theme's footer (#8c8c8c on white, 3.35:1): one warning for
+    # the whole corpus, every deck with an unknown theme renders with it too.
+    ("001-dl2023-vision-selfsupervised.md", "MK503"): 1,
+    # Nearly every slide overflows: long bullet lists, code blocks and the alt
+    # text of its missing diagrams run under the footer and off the bottom.
+    ("002-python-course-session01.md", "MK501"): 39,
+    # Its remote background photo cannot load offline: navy headings, grey
+    # text and the syntax colours on the grey code box are unreadable on black.
+    ("004-pymat-python-ecosystem-pt.md", "MK503"): 9,
+    # Slide 9's example code runs off the bottom.
+    ("005-python-tutorial-datenstrukturen-de.md", "MK501"): 1,
+    # Slides 3-5: code blocks and the list demo run off the bottom.
+    ("006-theme-chen-test.md", "MK501"): 3,
+    # Slides 7 and 8: nested lists run off the bottom.
+    ("007-monokai-classic-demo.md", "MK501"): 2,
+    # Same remote background as 004: the title is navy on black, and the code
+    # box is dark grey on navy.
+    ("010-palestras-modelo-setext.md", "MK503"): 2,
+    # The deck is one slide of a code fence: its closing paragraph runs off.
+    ("018-deck-inside-code-fence.md", "MK501"): 1,
+    # Slide 3: a white e-mail link on the white fallback of a missing
+    # background image; slide 4: the icon credit link is 3.03:1.
+    ("025-dsml-toolbox-intro.md", "MK503"): 2,
+    # Slide 9: "Lots of text!" scrolls inside its box; 550px of it are hidden.
+    ("026-html-features-invert.md", "MK501"): 1,
+}
+
+
+@pytest.mark.integration
+def test_corpus_rendered_findings_are_the_real_ones():
+    from conftest import needs_chromium, needs_marp
+
+    needs_marp()
+    needs_chromium()
+    decks = sorted(shared_path("corpus", "decks").glob("*.md"))
+    project = load_project(ROOT)
+    found = engine.run(project, load_settings({}, "MK501,MK503"), decks, render=True).findings
+    counts: dict[tuple[str, str], int] = {}
+    for f in found:
+        key = (f.path.rsplit("/", 1)[-1], f.code)
+        counts[key] = counts.get(key, 0) + 1
+    assert counts == EXPECTED_RENDERED
+
+
+def test_fix_changes_nothing_but_the_reported_spans(tmp_path):
+    """`lint --fix` on every corpus deck: the written file equals the original
+    with exactly the reported fixes' spans replaced, byte for byte."""
+    from marpkit.lint.fix import fix_file
+
+    decks = sorted(shared_path("corpus", "decks").glob("*.md"))
+    project = load_project(ROOT)
+    fixed_any = False
+    for deck in decks:
+        copy = tmp_path / deck.name
+        copy.write_bytes(deck.read_bytes())
+        run = engine.run(project, load_settings({}), [copy], render=False)
+        original = copy.read_bytes()
+        fixes = sorted((f.fix for f in run.findings if f.fix is not None), key=lambda x: x.start)
+        fix_file(copy, run.texts.get(copy, ""), run.findings)
+        written = copy.read_bytes()
+        if not fixes:
+            assert written == original, deck.name
+            continue
+        fixed_any = True
+        source = run.texts[copy]
+        expected, at = [], 0
+        for fix in fixes:
+            assert fix.start >= at, "overlapping fixes"
+            expected += [source[at:fix.start], fix.replacement]
+            at = fix.end
+        expected.append(source[at:])
+        assert written == "".join(expected).encode("utf-8"), deck.name
+    assert fixed_any  # 015's zero-width spaces are fixed

@@ -109,6 +109,12 @@ CASES = {
     "MK604": ("---\nmarp: true\ntheme: gaia\n---\n# A\n",
               "---\nmarp: true\ntheme: default\n---\n# A\n",
               {}, '[tool.marpkit.course]\ntheme = "default"\n'),
+    "MK701": (HEAD + "# A\n\n![w:200 left](img/chart.png)\n",
+              HEAD + "# A\n\n![w:200 Loss over time](img/chart.png)\n\n![bg](img/photo.png)\n"
+              "\n![bg](#fff)\n", {}, ""),
+    "MK702": (HEAD + "# A\n\n![Chart](../figures/chart.png)\n",
+              HEAD + "# A\n\n![Chart](img/chart.png)\n\n![Remote](https://example.invalid/a.png)\n",
+              {}, ""),
 }
 NAMES = {"MK601": "04-tracking.md", "MK602": "02-end.md"}
 GOOD_FILES = {"MK316": {"snippets/demo.py": SNIPPET}}
@@ -241,3 +247,29 @@ def test_crlf_positions(project):
     text = HEAD.replace("\n", "\r\n") + "# Caf\ufffd\r\n"
     (f,) = lint(project, text, select="MK202")
     assert (f.line, f.column) == (5, 6)
+
+
+def test_unknown_theme_is_reported_where_it_is_written(project):
+    text = "---\nmarp: true\ntheme: gaiaa\n---\n\n<!-- theme: default -->\n\n# A\n"
+    found = lint(project, text, select="MK105")
+    assert [(f.line, f.column) for f in found] == [(3, 8)]
+    assert "did you mean `gaia`?" in found[0].message
+
+
+def test_course_consistency_prints_no_python_values(project):
+    config = '[tool.marpkit.course]\ntheme = "gaia"\n'
+    (f,) = lint(project, HEAD + "# A\n", select="MK604", config=config)
+    assert f.message == "theme is not set (so `default`); the course uses `gaia`"
+    # Marp's default theme is what a deck without `theme` gets: no finding.
+    assert lint(project, HEAD + "# A\n", select="MK604",
+                config='[tool.marpkit.course]\ntheme = "default"\n') == []
+    assert "None" not in f.message and "'" not in f.message
+
+
+@pytest.mark.parametrize("alt, warned", [
+    ("", True), ("w:200", True), ("bg", False), ("left w:300 sepia", True),
+    ("A chart", False), ("w:200 h:100 Loss curve", False), ("bg right:40%", False),
+])
+def test_marp_keywords_are_not_alt_text(project, alt, warned):
+    found = lint(project, HEAD + f"# A\n\n![{alt}](img/x.png)\n", select="MK701")
+    assert bool(found) == warned

@@ -28,6 +28,7 @@ from marpkit.config import Project
 from marpkit.findings import Exit, Finding, UsageError, print_findings
 from marpkit.fsutil import atomic_write, exclusive
 from marpkit.marp import themes
+from marpkit.model.assets import deck_assets
 from marpkit.model.deck import Deck
 from marpkit.model.load import Unreadable, deck_paths, open_deck
 from marpkit.snippets.expand import expand
@@ -37,7 +38,6 @@ STAGE_SUFFIX = ".marpkit-src"
 MARP_FAILED = "MK900"
 MARP_WARNING = "MK901"
 MISSING_ASSET = "MK902"
-_URL_IN_CSS = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)")
 # Marp CLI's two wordings: its own wait, and Puppeteer's navigation timeout.
 _TIMED_OUT = re.compile(r"(?:Timed out after waiting|timeout of)\s*(\d+)\s*ms", re.I)
 # Marp CLI gives each browser operation (loading a deck, printing it) 30 s.
@@ -89,43 +89,23 @@ class Job:
         return self.source.stem
 
 
-def local_assets(deck: Deck) -> list[tuple[str, int, int]]:
-    """Relative asset references (path, line, column): images and url()s in directives."""
-    refs = [(image.src, image.line, image.column) for image in deck.images]
-    for use in deck.directive_uses:
-        if isinstance(use.value, str):
-            for match in _URL_IN_CSS.finditer(use.value):
-                refs.append((match.group(1), use.line, use.column))
-    return [(src, line, col) for src, line, col in refs
-            if src and not re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I)
-            and not src.startswith(("#", "/"))]
-
-
 def collect_assets(deck: Deck, project: Project, source_dir: Path
                    ) -> tuple[list[tuple[Path, Path]], list[Finding]]:
     """(origin, target in build/) for each local asset, and findings for broken ones."""
-    pairs, findings, seen = [], [], set()
-    for src, line, column in local_assets(deck):
-        rel = src.split("#", 1)[0].split("?", 1)[0]
-        if rel in seen:
-            continue
-        seen.add(rel)
-        origin = (source_dir / rel).resolve()
-        slide = deck.slide_at(line)
-        if not origin.is_file():
-            findings.append(Finding(deck.display_path, line, column, MISSING_ASSET,
-                                    f"local file {src!r} does not exist", "error",
+    pairs, findings = [], []
+    for asset in deck_assets(deck, source_dir):
+        slide = deck.slide_at(asset.line)
+        if not asset.exists:
+            findings.append(Finding(deck.display_path, asset.line, asset.column, MISSING_ASSET,
+                                    f"local file {asset.src!r} does not exist", "error",
                                     slide.index, slide.title))
-            continue
-        try:
-            inside = origin.relative_to(source_dir.resolve())
-        except ValueError:
-            findings.append(Finding(deck.display_path, line, column, MISSING_ASSET,
-                                    f"local file {src!r} lies outside {project.rel(source_dir)}/ "
+        elif asset.published is None:
+            findings.append(Finding(deck.display_path, asset.line, asset.column, MISSING_ASSET,
+                                    f"local file {asset.src!r} lies outside {project.rel(source_dir)}/ "
                                     "and would not be published with the build", "warning",
                                     slide.index, slide.title))
-            continue
-        pairs.append((origin, project.build_dir / inside))
+        else:
+            pairs.append((asset.origin, project.build_dir / asset.published))
     return pairs, findings
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -85,6 +85,11 @@ def run(project: Project, settings: LintSettings, paths: list[Path], *,
                        texts=texts, store=store, displays=displays)
     load_rules()
     rules = [r for r in REGISTRY.values() if settings.enabled(r.code)]
+    rendering = bool(render and any(r.scope == "rendered" for r in rules) and paths)
+    if rendering:
+        # The browser renders and measures the files while marpkit parses
+        # them; the few whose snippet fences expand differently follow.
+        render.submit(list(paths), {}, more=True)
     out = LintRun()
     texts = texts or {}
     store = store or SnippetStore(project.snippets_dir)
@@ -106,14 +111,17 @@ def run(project: Project, settings: LintSettings, paths: list[Path], *,
         whole_project = bool(all_decks) and all_decks <= {p.resolve() for p in paths}
     rendered_rules = [r for r in rules if r.scope == "rendered"]
     targets = [c for c in out.decks if c.deck is not None]
-    if not (render and rendered_rules and targets):
+    if not (rendering and targets):
+        if rendering:
+            render.resubmit({})
         _static(out, project, settings, store, rules, whole_project)
+        out.findings = [_estimated(f) for f in out.findings]
         return _sorted(out)
     from marpkit.snippets.expand import expand  # noqa: PLC0415 - keeps static lint light
 
     # Lint what the build publishes: fences as the snippet files have them now.
     sources = {c.path: expand(c.deck, store, None, c.resolutions)[0] for c in targets}
-    render.submit([c.path for c in targets], sources)
+    render.resubmit(sources)
     # The browser loads Marp's engine while the static rules run.
     _static(out, project, settings, store, rules, whole_project)
     results = render.collect()
@@ -126,8 +134,33 @@ def run(project: Project, settings: LintSettings, paths: list[Path], *,
         found = []
         for r in rendered_rules:
             found += list(r.func(ctx, result))
-        out.findings += _keep(ctx, found)
+        out.findings = _confirmed(out.findings, ctx, result) + _keep(ctx, found)
+    from marpkit.lint.rules.rendered import theme_chrome_once  # noqa: PLC0415
+
+    out.findings = theme_chrome_once(out.findings)
     return _sorted(out)
+
+
+# Static layout rules estimate from the Markdown what the render measures.
+ESTIMATES = ("MK401", "MK402", "MK403", "MK404", "MK405")
+_ESTIMATE_NOTE = " (estimated without rendering)"
+
+
+def _estimated(finding: Finding) -> Finding:
+    """Without a render, an estimate is all there is: it says so."""
+    if finding.code in ESTIMATES and not finding.message.endswith(_ESTIMATE_NOTE):
+        return replace(finding, message=finding.message + _ESTIMATE_NOTE)
+    return finding
+
+
+def _confirmed(findings: list[Finding], ctx: DeckContext, result) -> list[Finding]:
+    """With a render, the render is the truth: a static estimate stays only on a
+    slide where Chromium measured content cut off or code shrunk too far, so
+    no estimate contradicts what the audience will see."""
+    measured = {s["index"] for s in result.slides
+                if any(i["kind"] in ("cut", "shrink") for i in s["items"])}
+    return [f for f in findings
+            if f.code not in ESTIMATES or f.path != ctx.display or f.slide in measured]
 
 
 def _static(out: LintRun, project: Project, settings: LintSettings, store: SnippetStore,

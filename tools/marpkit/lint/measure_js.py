@@ -40,52 +40,166 @@ async (opts) => {
   const text = (el) => (el.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 60);
   const svgs = [...document.querySelectorAll('svg[data-marpit-svg]')];
   const out = [];
-  svgs.forEach((svg, index) => {
+  const contentOf = (svg) => {
     const sections = [...svg.querySelectorAll(':scope > foreignObject > section')];
-    const sec = sections.find((s) => !['background', 'pseudo'].includes(s.dataset.marpitAdvancedBackground)) || sections[0];
+    return sections.find((s) => !['background', 'pseudo'].includes(s.dataset.marpitAdvancedBackground)) || sections[0];
+  };
+  // The page number is the section's ::after, which has no box to measure: a
+  // stand-in with its styles goes into every paginated slide at once (one
+  // layout for all, not one per slide), and out again at the end.
+  const probes = new Map();
+  for (const svg of svgs) {
+    const sec = contentOf(svg);
+    if (!sec || !sec.hasAttribute('data-marpit-pagination')) continue;
+    const a = getComputedStyle(sec, '::after');
+    if (!a.content || ['none', 'normal'].includes(a.content) || a.display === 'none' || a.visibility !== 'visible'
+        || !['absolute', 'fixed'].includes(a.position)) continue;
+    const probe = document.createElement('span');
+    for (const p of ['position', 'top', 'right', 'bottom', 'left', 'padding-top', 'padding-right', 'padding-bottom', 'padding-left',
+      'margin-top', 'margin-right', 'margin-bottom', 'margin-left', 'font-family', 'font-size', 'font-weight', 'line-height',
+      'letter-spacing', 'box-sizing', 'display', 'width', 'height', 'white-space', 'text-align']) probe.style.setProperty(p, a.getPropertyValue(p));
+    probe.style.setProperty('color', 'transparent');
+    const total = sec.getAttribute('data-marpit-pagination-total');
+    probe.textContent = sec.getAttribute('data-marpit-pagination') + (/total/.test(a.content) && total ? ' / ' + total : '');
+    probe.setAttribute('data-marpkit-probe', '');
+    sec.appendChild(probe);
+    probes.set(sec, probe);
+  }
+  svgs.forEach((svg, index) => {
+    const sec = contentOf(svg);
     if (!sec) return;
     const sr = sec.getBoundingClientRect();
     const scale = sr.width / sec.offsetWidth || 1;
     const cs = style(sec);
-    const box = {
-      left: sr.left + parseFloat(cs.paddingLeft) * scale, right: sr.right - parseFloat(cs.paddingRight) * scale,
-      top: sr.top + parseFloat(cs.paddingTop) * scale, bottom: sr.bottom - parseFloat(cs.paddingBottom) * scale,
-    };
     const kids = [...sec.children].filter((c) => !['HEADER', 'FOOTER', 'STYLE', 'SCRIPT'].includes(c.tagName));
     const topOf = (el) => { let e = el; while (e && e.parentElement !== sec) e = e.parentElement; return e; };
     const where = (el) => {
       const t = topOf(el), i = kids.indexOf(t);
       const nth = i < 0 ? null : kids.slice(0, i).filter((k) => k.tagName === t.tagName).length;
-      return { top: i, nth_of_tag: nth, top_tag: t ? t.tagName.toLowerCase() : null, tag: el.tagName.toLowerCase(), text: text(el) };
+      const chrome = el.closest && el.closest('header, footer');
+      return {
+        top: i, nth_of_tag: nth, top_tag: t ? t.tagName.toLowerCase() : null, tag: el.tagName.toLowerCase(), text: text(el),
+        chrome: chrome && chrome.closest('section') === sec ? chrome.tagName.toLowerCase() : null,
+      };
     };
-    const slide = { index: index + 1, width: sec.offsetWidth, height: sec.offsetHeight, items: [] };
+    const frame = svg.getBoundingClientRect();
+    const slide = { index: index + 1, width: sec.offsetWidth, height: sec.offsetHeight, frame: frame.width, items: [] };
     out.push(slide);
-    // Content past the section's content box (into the padding, footer, or off the slide).
-    for (const kid of kids) {
-      const r = kid.getBoundingClientRect();
-      if (r.width === 0 && r.height === 0) continue;
-      const below = (r.bottom - box.bottom) / scale, right = (r.right - box.right) / scale;
-      if (below > tol || right > tol) slide.items.push({ kind: 'overflow', ...where(kid), below, right, bottom_edge: (r.bottom - sr.bottom) / scale });
-    }
-    // Content clipped inside an element that scrolls or hides its overflow.
-    for (const el of sec.querySelectorAll('*')) {
-      // Replaced elements report scroll sizes of their own; 1px boxes are
-      // screen-reader-only copies (KaTeX/MathJax MathML), hidden on purpose.
-      if (REPLACED.has(el.tagName) || el.clientWidth <= 2 || el.clientHeight <= 2) continue;
+    // What the audience cannot see. Every painted thing is measured on its
+    // own: each line box of text (a Range's rects, so a 200-column line in a
+    // <pre> counts, not just the <pre>'s box) and each replaced element. It is
+    // cut off when it runs past the slide's edge, when an ancestor with
+    // overflow hidden/auto/scroll clips it, or when it sits under the header,
+    // footer or page number. Entering the section's padding is not an error.
+    const hiddenCache = new Map();
+    const paintsNothing = (el) => {
+      if (hiddenCache.has(el)) return hiddenCache.get(el);
       const s = style(el);
-      if (s.clip && s.clip !== 'auto') continue;
-      const clipX = ['auto', 'scroll', 'hidden', 'clip'].includes(s.overflowX) && el.scrollWidth > el.clientWidth + tol;
-      const clipY = ['auto', 'scroll', 'hidden', 'clip'].includes(s.overflowY) && el.scrollHeight > el.clientHeight + tol;
-      if (!clipX && !clipY) continue;
-      const item = { kind: 'clip', ...where(el), hidden_x: el.scrollWidth - el.clientWidth, hidden_y: el.scrollHeight - el.clientHeight };
-      if (el.tagName === 'TABLE') {
-        const er = el.getBoundingClientRect();
-        const heads = el.rows.length ? [...el.rows[0].cells] : [];
-        item.columns = heads.length;
-        item.hidden_columns = heads.filter((h) => h.getBoundingClientRect().right > er.right + tol).map((h) => text(h));
+      let v = parseFloat(s.opacity) === 0 || (s.clip && s.clip !== 'auto' && s.clip !== 'rect(auto, auto, auto, auto)')
+        || el.classList.contains('katex-mathml') || el.tagName === 'MJX-ASSISTIVE-MML';
+      if (!v && el !== sec && el.parentElement) v = paintsNothing(el.parentElement);
+      hiddenCache.set(el, v);
+      return v;
+    };
+    const range = document.createRange();
+    const textRects = (root) => {
+      const rects = [];
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const el = n.parentElement;
+        if (!el || !n.textContent.trim() || ['STYLE', 'SCRIPT', 'TEMPLATE'].includes(el.tagName)) continue;
+        if (style(el).visibility !== 'visible' || paintsNothing(el)) continue;
+        range.selectNodeContents(n);
+        for (const r of range.getClientRects()) if (r.width > 0.5 && r.height > 0.5) rects.push({ el, r });
       }
-      slide.items.push(item);
+      return rects;
+    };
+    const union = (rs) => {
+      if (!rs.length) return null;
+      const u = rs.reduce((a, { r }) => ({
+        left: Math.min(a.left, r.left), top: Math.min(a.top, r.top), right: Math.max(a.right, r.right), bottom: Math.max(a.bottom, r.bottom),
+      }), { left: Infinity, top: Infinity, right: -Infinity, bottom: -Infinity });
+      // A line's height, not the block's: what the ink margin is measured against.
+      return { ...u, height: Math.min(...rs.map(({ r }) => r.height)) };
+    };
+    const chrome = [];
+    // Marp puts header and footer first in the section; unclosed raw HTML
+    // before them can still swallow them, so look for them anywhere.
+    const chromeEls = [...sec.querySelectorAll('header, footer')].filter((e) => e.closest('section') === sec);
+    for (const el of chromeEls) {
+      const u = union(textRects(el));
+      if (u) chrome.push({ name: el.tagName.toLowerCase(), r: u });
     }
+    const probe = probes.get(sec);
+    if (probe) {
+      const u = union(textRects(probe));
+      if (u) chrome.push({ name: 'page number', r: u });
+    }
+    const painted = textRects(sec).filter(({ el }) => el !== probe && !chromeEls.some((c) => c.contains(el)));
+    for (const el of sec.querySelectorAll('img, svg, video, canvas, iframe, object, embed')) {
+      const outer = el.parentElement && el.parentElement.closest('svg');
+      if (outer && sec.contains(outer)) continue;  // a part of a drawing, measured with it
+      if (style(el).visibility !== 'visible' || paintsNothing(el)) continue;
+      const r = el.getBoundingClientRect();
+      if (r.width > 0.5 && r.height > 0.5) painted.push({ el, r });
+    }
+    const clipper = (el) => {
+      for (let a = el; a && a !== sec; a = a.parentElement) {
+        const s = style(a);
+        const x = s.overflowX !== 'visible', y = s.overflowY !== 'visible';
+        if (!x && !y) continue;
+        // A box of a pixel or two that hides its overflow is a screen-reader-only copy.
+        if (a.clientWidth <= 2 || a.clientHeight <= 2) return { hidden: true };
+        return { a, x, y };
+      }
+      return null;
+    };
+    // One item per top-level block: off the slide beats clipped beats under the chrome.
+    const cut = new Map();
+    const rank = { edge: 3, clip: 2, chrome: 1 };
+    const note = (el, item) => {
+      const key = topOf(el) || el;
+      const old = cut.get(key);
+      if (!old || rank[item.reason] > rank[old.reason] || (old.reason === item.reason && old.amount < item.amount)) {
+        cut.set(key, { kind: 'cut', ...where(el), ...item });
+      }
+    };
+    for (const { el, r } of painted) {
+      const past = {
+        right: (r.right - sr.right) / scale, below: (r.bottom - sr.bottom) / scale,
+        left: (sr.left - r.left) / scale, above: (sr.top - r.top) / scale,
+      };
+      const edge = Object.entries(past).filter(([, v]) => v > tol).sort((p, q) => q[1] - p[1])[0];
+      const c = clipper(el);
+      if (c && c.hidden) continue;
+      if (c) {
+        const cr = c.a.getBoundingClientRect();
+        const left = cr.left + c.a.clientLeft * scale, top = cr.top + c.a.clientTop * scale;
+        const right = left + c.a.clientWidth * scale, bottom = top + c.a.clientHeight * scale;
+        const hx = c.x ? Math.max(r.right - right, left - r.left) / scale : 0;
+        const hy = c.y ? Math.max(r.bottom - bottom, top - r.top) / scale : 0;
+        if (Math.max(hx, hy) > tol) {
+          const item = { reason: 'clip', amount: Math.max(hx, hy), container: c.a.tagName.toLowerCase(), scrolls: style(c.a).overflowX !== 'hidden' && style(c.a).overflowX !== 'clip' };
+          if (c.a.tagName === 'TABLE') {
+            const heads = c.a.rows.length ? [...c.a.rows[0].cells] : [];
+            item.columns = heads.length;
+            item.hidden_columns = heads.filter((h) => h.getBoundingClientRect().right > right + tol).map((h) => text(h));
+          }
+          note(c.a, item);
+          continue;
+        }
+      }
+      if (edge) { note(el, { reason: 'edge', side: edge[0], amount: edge[1] }); continue; }
+      for (const ch of chrome) {
+        const w = (Math.min(r.right, ch.r.right) - Math.max(r.left, ch.r.left)) / scale;
+        const h = (Math.min(r.bottom, ch.r.bottom) - Math.max(r.top, ch.r.top)) / scale;
+        // Text boxes carry the font's ascent and descent above and below the
+        // ink: stacked lines may share that margin without touching.
+        const margin = 0.35 * Math.min(r.height, ch.r.height) / scale;
+        if (w > tol && h > Math.max(tol, margin)) { note(el, { reason: 'chrome', under: ch.name, amount: h }); break; }
+      }
+    }
+    slide.items.push(...cut.values());
     // Code Marp shrank to fit (marp-pre wraps it in an auto-scaling SVG).
     for (const pre of sec.querySelectorAll('marp-pre, pre')) {
       const code = pre.querySelector('code') || pre;
@@ -94,39 +208,72 @@ async (opts) => {
       const px = parseFloat(style(code).fontSize) * shrink * (1280 / sec.offsetWidth);
       if (px < opts.minCodePx) slide.items.push({ kind: 'shrink', ...where(pre), px, shrink });
     }
-    // Text contrast against the composited background (unknown over images: skipped).
+    // Text contrast against the composited background.
     const seen = new Set();
     for (const el of [sec, ...sec.querySelectorAll('*')]) {
-      if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+      if (el === probe || ![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
       const s = style(el);
       const r = el.getBoundingClientRect();
-      if (s.visibility === 'hidden' || s.display === 'none' || r.width === 0 || r.height === 0) continue;
+      if (s.visibility !== 'visible' || s.display === 'none' || r.width === 0 || r.height === 0 || paintsNothing(el)) continue;
+      const c = clipper(el);
+      if (c && c.hidden) continue;
+      // The backgrounds behind the text, nearest first, down to an opaque one.
+      // An image (a background-image, or Marp's `![bg]` layer behind a
+      // transparent content section) leaves the colour to the pixels.
       const layers = [];
-      let imaged = false, opacity = 1;
+      let imaged = false, opaque = false, opacity = 1;
       for (let e = el; e; e = e.parentElement) {
         const es = style(e);
         opacity *= parseFloat(es.opacity);
-        if (es.backgroundImage && es.backgroundImage !== 'none') { imaged = true; break; }
+        if (!opaque && es.backgroundImage && es.backgroundImage !== 'none') imaged = true;
         const bg = parse(es.backgroundColor);
-        if (bg && bg[3] > 0) layers.push(bg);
+        if (!opaque && !imaged && bg && bg[3] > 0) { layers.push(bg); opaque = bg[3] >= 1; }
         if (e === sec) break;
       }
-      if (imaged || sec.dataset.marpitAdvancedBackground === 'content') continue;
-      let bg = [255, 255, 255];
-      for (const layer of layers.reverse()) bg = over(layer, bg);
+      if (!opaque && sec.dataset.marpitAdvancedBackground === 'content') imaged = true;
       const fgc = parse(s.color);
-      if (!fgc) continue;
-      const fg = over([fgc[0], fgc[1], fgc[2], fgc[3] * opacity], bg);
+      if (!fgc || fgc[3] * opacity < 0.05) continue;
       const size = parseFloat(s.fontSize) * (1280 / sec.offsetWidth);
       const bold = parseInt(s.fontWeight, 10) >= 700;
       const large = size >= 24 || (bold && size >= 18.66);
-      const value = ratio(fg, bg);
       const need = large ? opts.minContrastLarge : opts.minContrast;
-      const key = hex(fg) + hex(bg) + large;
-      if (value < need && !seen.has(key)) {
-        seen.add(key);
-        slide.items.push({ kind: 'contrast', ...where(el), ratio: value, need, fg: hex(fg), bg: hex(bg), large });
+      if (imaged) {
+        // Judged on the pixels behind the text (render.py paints the slide
+        // with text transparent and samples these boxes).
+        const boxes = [], vr = svg.getBoundingClientRect();
+        for (const n of el.childNodes) {
+          if (n.nodeType !== 3 || !n.textContent.trim()) continue;
+          range.selectNodeContents(n);
+          for (const b of range.getClientRects()) {
+            if (b.width > 0.5 && b.height > 0.5 && boxes.length < 8) {
+              boxes.push([b.left - vr.left, b.top - vr.top, b.width, b.height]);  // in the slide's own box
+            }
+          }
+        }
+        if (boxes.length) slide.items.push({ kind: 'contrast-sample', ...where(el), fg: [fgc[0], fgc[1], fgc[2], fgc[3] * opacity], need, large, boxes });
+        continue;
       }
+      let bg = [255, 255, 255];
+      for (const layer of layers.reverse()) bg = over(layer, bg);
+      const fg = over([fgc[0], fgc[1], fgc[2], fgc[3] * opacity], bg);
+      const value = ratio(fg, bg);
+      if (value >= need) continue;
+      const at = where(el);
+      const key = hex(fg) + hex(bg) + large + (at.chrome || '');
+      if (!seen.has(key)) {
+        seen.add(key);
+        slide.items.push({ kind: 'contrast', ...at, ratio: value, need, fg: hex(fg), bg: hex(bg), large });
+      }
+    }
+    // Math the engine could not typeset: KaTeX's red error span; MathJax's
+    // merror box, or the red text it draws for an undefined macro.
+    const MATH_ERROR = '.katex-error, [data-mjx-error], g[data-mml-node="merror"], g[data-mml-node="mtext"][fill="red"]';
+    for (const e of sec.querySelectorAll(MATH_ERROR)) {
+      if (e.parentElement && e.parentElement.closest(MATH_ERROR)) continue;
+      const katex = e.classList.contains('katex-error');
+      const message = e.getAttribute('title') || e.getAttribute('data-mjx-error')
+        || (e.getAttribute('data-mml-node') === 'mtext' ? 'MathJax: undefined control sequence' : 'MathJax error');
+      slide.items.push({ kind: 'math-error', ...where(e), message, source: katex ? (e.textContent || '').trim().slice(0, 200) : '' });
     }
     // Local images that did not load (<img>, and Marp's background figures).
     for (const img of sec.querySelectorAll('img')) {
@@ -137,6 +284,82 @@ async (opts) => {
       if (m) slide.items.push({ kind: 'bg-image', tag: 'figure', top: -1, text: '', src: new URL(m[1], document.baseURI).href });
     }
   });
+  for (const probe of probes.values()) probe.remove();
   return out;
 }
 """
+
+# Samples the pixels behind text boxes in a screenshot taken with all text
+# transparent: for each item, the contrast of its colour against the worst
+# tenth of the pixels behind it (the part of a photo where it is hardest to read).
+SAMPLE_JS = r"""
+async ({ png, origin, items }) => {
+  // Each item's boxes are in its slide's own box as measured; `at` = [x, y, k,
+  // width, height] places them in the screenshot (pixel = at + k * box) and
+  // bounds them by the slide: what lies off the slide is nobody's background.
+  const img = new Image();
+  img.src = 'data:image/png;base64,' + png;
+  await img.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = img.width; canvas.height = img.height;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(img, 0, 0);
+  const data = ctx.getImageData(0, 0, img.width, img.height).data;
+  const sx = img.width / origin.width, sy = img.height / origin.height;
+  const lum = (c) => {
+    const ch = c.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * ch[0] + 0.7152 * ch[1] + 0.0722 * ch[2];
+  };
+  const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+  const hex = (c) => '#' + c.slice(0, 3).map((v) => Math.round(v).toString(16).padStart(2, '0')).join('');
+  return items.map(({ fg, boxes, at }) => {
+    const samples = [];
+    for (const [bx, by, bw, bh] of boxes) {
+      const [x, y, w, h] = [at[0] + bx * at[2], at[1] + by * at[2], bw * at[2], bh * at[2]];
+      const stepX = Math.max(0.5, w / 24), stepY = Math.max(0.5, h / 6);
+      for (let py = y + stepY / 2; py < y + h; py += stepY) {
+        for (let px = x + stepX / 2; px < x + w; px += stepX) {
+          if (px < at[0] || py < at[1] || px >= at[0] + at[3] || py >= at[1] + at[4]) continue;
+          const ix = Math.floor((px - origin.x) * sx), iy = Math.floor((py - origin.y) * sy);
+          if (ix < 0 || iy < 0 || ix >= img.width || iy >= img.height) continue;
+          const i = (iy * img.width + ix) * 4;
+          const bg = [data[i], data[i + 1], data[i + 2]];
+          const f = [0, 1, 2].map((k) => fg[k] * fg[3] + bg[k] * (1 - fg[3]));
+          samples.push({ value: ratio(f, bg), bg, f });
+        }
+      }
+    }
+    if (!samples.length) return null;
+    samples.sort((a, b) => a.value - b.value);
+    const worst = samples[Math.floor(samples.length / 10)];
+    return { ratio: worst.value, bg: hex(worst.bg), fg: hex(worst.f) };
+  });
+}
+"""
+# Paints every letter transparent, so a screenshot shows only what is behind
+# the text; the slides to sample are then stacked at a quarter of their size
+# (SAMPLE_SCALE) in one screenshot, the others hidden.
+SAMPLE_SCALE = 0.25
+STACK_JS = r"""
+({ wanted, scale }) => {
+  document.documentElement.style.cssText = 'height:auto;overflow:visible';
+  document.body.style.cssText = 'height:auto;overflow:visible;margin:0';
+  const svgs = [...document.querySelectorAll('svg[data-marpit-svg]')];
+  svgs.forEach((svg, i) => {
+    if (!wanted.includes(i + 1)) { svg.style.display = 'none'; return; }
+    const [, , w, h] = svg.getAttribute('viewBox').split(/[ ,]+/).map(Number);
+    svg.style.cssText = `display:block;width:${w * scale}px;height:${h * scale}px`;
+  });
+  const out = {};
+  let width = 1, height = 1;
+  for (const n of wanted) {
+    const r = svgs[n - 1].getBoundingClientRect();
+    out[n] = [r.left, r.top + scrollY, r.width, r.height];
+    width = Math.max(width, Math.ceil(r.right)); height = Math.max(height, Math.ceil(r.bottom + scrollY));
+  }
+  return { frames: out, width, height };
+}
+"""
+HIDE_TEXT_CSS = ("*, *::before, *::after { color: transparent !important; "
+                 "-webkit-text-fill-color: transparent !important; text-shadow: none !important; "
+                 "-webkit-text-stroke: 0 !important; text-decoration-color: transparent !important }")

@@ -61,6 +61,7 @@ def load_rules() -> dict[str, Rule]:
         course,
         frontmatter,
         layout,
+        media,
         rendered,
         snippets,
         text,

@@ -68,16 +68,78 @@ _ENGINE_PAGE = Template("""<!DOCTYPE html><meta charset="UTF-8"><title>marpkit</
 <script src="$bundle"></script>
 <script>
 window.marpkitSettings = $settings;
-(function poll() {
-  const script = document.createElement('script');
-  script.src = 'decks.js?' + Date.now();
-  script.onload = () => {
-    window.marpkitRendered = window.marpkitRender(window.marpkitDecks, window.marpkitSettings);
-  };
-  script.onerror = () => { script.remove(); setTimeout(poll, 5); };
-  document.head.appendChild(script);
-})();
-</script>""")
+window.marpkitMeasure = $measure;
+// The rendered decks are laid out in frames the size of Playwright's window,
+// as pages like Marp CLI's bare template, and measured there: all before
+// Playwright's driver is even up. Decks with the same CSS and folder (a
+// course on one theme) share one frame: the CSS is parsed and matched once.
+// Marp's browser script sets up the slides that exist when it runs, once per
+// document: in a shared frame it runs once, after every deck.
+const SCRIPT = /<script>[\\s\\S]*?<\\/script>/g;
+async function marpkitMeasureAll(rendered, bases) {
+  const out = rendered.map(() => null), groups = new Map();
+  rendered.forEach((deck, i) => {
+    if (deck.error) return;
+    const key = bases[i] + '\\n' + deck.css;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(i);
+  });
+  for (const members of groups.values()) {
+    const first = rendered[members[0]];
+    const frame = document.createElement('iframe');
+    frame.style.cssText = 'position:absolute;left:0;top:0;width:1280px;height:720px;border:0';
+    const loaded = new Promise((done) => { frame.onload = done; });
+    frame.srcdoc = '<!DOCTYPE html><html><head><meta charset="UTF-8"><base href="' + bases[members[0]] + '">'
+      + '<style media="screen">' + window.marpkitMeasure.screen + '</style><style>' + first.css
+      + '</style></head><body>' + members.map((i) => rendered[i].html.replace(SCRIPT, '')).join('')
+      + ((first.html.match(SCRIPT) || [])[0] || '') + '</body></html>';
+    document.body.appendChild(frame);
+    await loaded;
+    try {
+      const measure = frame.contentWindow.eval('(' + window.marpkitMeasure.source + ')');
+      const slides = await measure(window.marpkitMeasure.opts);
+      // Slides per deck, from its markup (a `<` in text is always escaped).
+      const counts = members.map((i) => (rendered[i].html.match(/<svg\\b[^>]*\\bdata-marpit-svg/g) || []).length);
+      let at = 0;
+      members.forEach((i, k) => {
+        out[i] = slides.slice(at, at + counts[k]).map((s) => ({ ...s, index: s.index - at }));
+        at += counts[k];
+      });
+    } catch (e) {
+      for (const i of members) out[i] = { error: String(e) };
+    }
+    frame.remove();
+  }
+  return out;
+}
+// decks.js may say that corrected texts for some decks will follow in
+// decks-more.js (lint submits the files at once, then the snippet-expanded
+// copies that differ): those decks are rendered and measured again.
+const marpkitLoad = (name) => new Promise((done) => {
+  (function poll() {
+    const script = document.createElement('script');
+    script.src = name + '?' + Date.now();
+    script.onload = done;
+    script.onerror = () => { script.remove(); setTimeout(poll, 5); };
+    document.head.appendChild(script);
+  })();
+});
+marpkitLoad('decks.js').then(async () => {
+  const settings = window.marpkitSettings, bases = window.marpkitBases;
+  const rendered = window.marpkitRender(window.marpkitDecks, settings);
+  if (!window.marpkitMore) window.marpkitRendered = rendered;
+  const measured = await marpkitMeasureAll(rendered, bases);
+  if (window.marpkitMore) {
+    await marpkitLoad('decks-more.js');
+    const { indices, texts } = window.marpkitMoreDecks;
+    const again = window.marpkitRender(texts, settings);
+    const remeasured = await marpkitMeasureAll(again, indices.map((i) => bases[i]));
+    indices.forEach((i, k) => { rendered[i] = again[k]; measured[i] = remeasured[k]; });
+    window.marpkitRendered = rendered;
+  }
+  window.marpkitMeasured = measured;
+});
+</script><body></body>""")
 
 
 class RenderUnavailable(UsageError):
@@ -147,6 +209,7 @@ class Renderer:
         self.themes_dir = themes_dir if themes_dir is not None and themes_dir.is_dir() else None
         self.cache_dir = cache_dir or root / ".marpkit-cache"
         self.html = html
+        self.sample_contrast = True
         self.chromium = chrome_path()
         if not self.chromium:
             raise RenderUnavailable(chromium_missing())
@@ -158,8 +221,18 @@ class Renderer:
     @classmethod
     def for_project(cls, project, settings) -> Renderer:
         html = project.section("build").get("html")
-        return cls(project.root, settings.thresholds, project.themes_dir, project.cache_dir,
-                   True if html else None)
+        renderer = cls(project.root, settings.thresholds, project.themes_dir, project.cache_dir,
+                       True if html else None)
+        # Sampling pixels behind text costs a screenshot: only when MK503 can fire.
+        renderer.sample_contrast = settings.enabled("MK503")
+        return renderer
+
+    def measure_options(self) -> dict:
+        from marpkit.lint.settings import DEFAULT_THRESHOLDS
+
+        t = {**DEFAULT_THRESHOLDS, **self.thresholds}
+        return {"tolerance": t["overflow_tolerance_px"], "minCodePx": t["min_code_font_px"],
+                "minContrast": t["min_contrast"], "minContrastLarge": t["min_contrast_large"]}
 
     def engine_settings(self) -> dict:
         """What Marp CLI would configure for the build: the same engine options
@@ -205,12 +278,17 @@ class RenderSession:
         self.r = renderer
         self.tmp = Path(tempfile.mkdtemp(prefix="marpkit-lint-"))
         self.decks: list[Path] = []
+        self.texts: list[str] = []
         self.chrome: subprocess.Popen | None = None
 
     def open(self) -> None:
         loader = self.tmp / "engine.html"
+        from marpkit.lint.measure_js import MEASURE_JS
+
+        measure = {"source": MEASURE_JS, "opts": self.r.measure_options(), "screen": _SCREEN_CSS}
         loader.write_text(_ENGINE_PAGE.substitute(bundle=self.r.bundle.as_uri(),
-                                                  settings=_script_json(self.r.engine_settings())),
+                                                  settings=_script_json(self.r.engine_settings()),
+                                                  measure=_script_json(measure)),
                           encoding="utf-8")
         profile = self.tmp / "profile"
         with open(self.tmp / "chromium.log", "wb") as log:
@@ -224,16 +302,31 @@ class RenderSession:
                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log,
                 start_new_session=True)
 
-    def submit(self, decks: list[Path], sources: dict[Path, str]) -> None:
+    def submit(self, decks: list[Path], sources: dict[Path, str], *, more: bool = False) -> None:
         """Hand the decks to the engine page: `sources` gives the text to render
         instead of a deck's file (the expanded copy, so lint sees what the build
-        publishes). The page renders them at once, before Playwright is up."""
+        publishes). The page renders and measures them at once, before
+        Playwright is up. With `more`, corrected texts follow (`resubmit`)."""
         self.decks = list(decks)
-        texts = [sources[d] if d in sources else d.read_text(encoding="utf-8") for d in decks]
-        script = "window.marpkitDecks = " + _script_json(texts) + ";"
-        partial = self.tmp / "decks.js.partial"
+        self.texts = [sources[d] if d in sources else d.read_text(encoding="utf-8", errors="replace")
+                      for d in decks]
+        bases = [d.parent.resolve().as_uri() + "/" for d in decks]
+        self._publish("decks.js", "window.marpkitDecks = " + _script_json(self.texts) + ";\n"
+                      "window.marpkitBases = " + _script_json(bases) + ";\n"
+                      f"window.marpkitMore = {'true' if more else 'false'};")
+
+    def resubmit(self, sources: dict[Path, str]) -> None:
+        """The texts to render after all, for decks submitted `more=True` whose
+        text to lint differs from their file (snippet fences expanded)."""
+        changed = [(i, sources[d]) for i, d in enumerate(self.decks)
+                   if d in sources and sources[d] != self.texts[i]]
+        more = {"indices": [i for i, _ in changed], "texts": [t for _, t in changed]}
+        self._publish("decks-more.js", "window.marpkitMoreDecks = " + _script_json(more) + ";")
+
+    def _publish(self, name: str, script: str) -> None:
+        partial = self.tmp / f"{name}.partial"
         partial.write_text(script, encoding="utf-8")
-        os.replace(partial, self.tmp / "decks.js")  # the page polls for it: never half-written
+        os.replace(partial, self.tmp / name)  # the page polls for it: never half-written
 
     def _endpoint(self) -> str:
         """The browser's CDP address, from the file Chromium writes once it listens."""
@@ -301,27 +394,77 @@ class RenderSession:
         """Measure every submitted deck; the browser is gone afterwards."""
         with self._page() as page:
             results: dict[Path, RenderedDeck] = {}
-            for i, (deck, out) in enumerate(zip(self.decks, self._rendered(page), strict=True)):
+            rendered = self._rendered(page)
+            measured = self._measured(page)
+            for i, (deck, out) in enumerate(zip(self.decks, rendered, strict=True)):
                 result = results[deck] = RenderedDeck()
                 if "error" in out:
                     result.error = out["error"][:500]
                     continue
+                slides = measured[i]
+                sample = self.r.sample_contrast and isinstance(slides, list) and any(
+                    item["kind"] == "contrast-sample" for s in slides for item in s["items"])
+                if isinstance(slides, list) and not sample:
+                    result.slides = slides
+                    continue
+                # Text over images needs screenshots: measured again in the window.
                 html = self.tmp / f"{i}.html"
                 html.write_text(page_html(out, deck), encoding="utf-8")
                 result.slides = self._measure(page, html)
             return results
 
+    def _measured(self, page) -> list:
+        """What the engine page measured of each deck in its frames (None: not
+        rendered). A browser that dies meanwhile is reported by _page."""
+        page.wait_for_function("() => window.marpkitMeasured !== undefined")
+        return page.evaluate("() => window.marpkitMeasured")
+
     def _measure(self, page, html: Path) -> list[dict]:
         from marpkit.lint.measure_js import MEASURE_JS
 
         page.goto(html.as_uri(), wait_until="load")
-        t = self.r.thresholds
-        return page.evaluate(MEASURE_JS, {
-            "tolerance": t["overflow_tolerance_px"],
-            "minCodePx": t["min_code_font_px"],
-            "minContrast": t["min_contrast"],
-            "minContrastLarge": t["min_contrast_large"],
-        })
+        slides = page.evaluate(MEASURE_JS, self.r.measure_options())
+        if self.r.sample_contrast and any(i["kind"] == "contrast-sample"
+                                          for s in slides for i in s["items"]):
+            self._sample(page, slides)
+        return slides
+
+    def _sample(self, page, slides: list[dict]) -> None:
+        """Text over an image: turn each `contrast-sample` into a `contrast`
+        finding (or nothing) by the pixels behind it, from one screenshot of
+        the slides concerned, small and with every letter transparent."""
+        import base64
+
+        from marpkit.lint.measure_js import HIDE_TEXT_CSS, SAMPLE_JS, SAMPLE_SCALE, STACK_JS
+
+        wanted = [s for s in slides if any(i["kind"] == "contrast-sample" for i in s["items"])]
+        page.add_style_tag(content=HIDE_TEXT_CSS)
+        stack = page.evaluate(STACK_JS, {"wanted": [s["index"] for s in wanted],
+                                         "scale": SAMPLE_SCALE})
+        page.set_viewport_size({"width": stack["width"], "height": stack["height"]})
+        try:
+            png = page.screenshot(animations="disabled")
+        finally:
+            page.set_viewport_size({"width": 1280, "height": 720})
+        items = []
+        for slide in wanted:
+            x, y, width, height = stack["frames"][str(slide["index"])]
+            k = width / (slide.get("frame") or width)
+            items += [{**i, "at": [x, y, k, width, height]} for i in slide["items"]
+                      if i["kind"] == "contrast-sample"]
+        results = iter(page.evaluate(SAMPLE_JS, {
+            "png": base64.b64encode(png).decode(), "items": items,
+            "origin": {"x": 0, "y": 0, "width": stack["width"], "height": stack["height"]}}))
+        for slide in wanted:
+            kept, seen = [], set()
+            for item in [i for i in slide["items"] if i["kind"] == "contrast-sample"]:
+                got = next(results)
+                key = (got and got["fg"], got and got["bg"], item["large"])
+                if got and got["ratio"] < item["need"] and key not in seen:
+                    seen.add(key)
+                    kept.append({**{k: v for k, v in item.items() if k not in ("boxes", "fg")},
+                                 "kind": "contrast", "over_image": True, **got})
+            slide["items"] = [i for i in slide["items"] if i["kind"] != "contrast-sample"] + kept
 
     def _kill_browser(self) -> None:
         if self.chrome is not None and self.chrome.poll() is None:

@@ -29,8 +29,16 @@ def rules_markdown() -> str:
 
     families = {"MK1": "Front matter and directives", "MK2": "Text and encoding",
                 "MK3": "Snippets", "MK4": "Static layout (no browser)",
-                "MK5": "Rendered (Marp's engine in Chromium)", "MK6": "Course consistency"}
-    intros = {"MK5": [
+                "MK5": "Rendered (Marp's engine in Chromium)", "MK6": "Course consistency",
+                "MK7": "Images"}
+    intros = {"MK4": [
+        "Static layout rules estimate from the Markdown what the slide will look like. When "
+        "`lint` renders (a browser is available and an MK5 rule is selected), an estimate is "
+        "reported only on a slide where the render measured the problem (MK501 content cut "
+        "off, MK502 code shrunk too far), so no estimate contradicts what the audience sees; "
+        "without a render they are the fallback, and each says `(estimated without "
+        "rendering)`.", ""],
+              "MK5": [
         "Rendered rules measure the slides in Chromium (Debian's `chromium-headless-shell` when "
         "installed, else `chromium`, or `CHROME_PATH`), driven by Playwright. The browser loads "
         "Marp's engine (the marp-core copy Marp CLI converts with, bundled once by esbuild into "

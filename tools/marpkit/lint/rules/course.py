@@ -114,10 +114,13 @@ def _consistency(pctx: ProjectContext, key: str, code: str):
             value = uses[0].value if uses else None
         else:
             uses = [u for u in ctx.deck.directive_uses if u.key == "theme"]
-        if (value or "") != wanted:
+        # A deck without `theme` gets Marp's default theme: that is its theme.
+        implied = "default" if key == "theme" else ""
+        if (value or implied) != wanted:
             line = uses[0].line if uses else 1
+            have = f"`{value}`" if value else ("not set (so `default`)" if implied else "not set")
             yield ctx.finding(code, line, 1,
-                              f"{key} is {value!r}; the course uses {wanted!r}", slide=1)
+                              f"{key} is {have}; the course uses `{wanted}`", slide=1)
 
 
 @rule("MK603", "footer-inconsistent", scope="project",

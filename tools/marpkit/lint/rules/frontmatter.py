@@ -181,17 +181,21 @@ marp: true
 theme: gaya
 ---""")
 def unknown_theme(ctx: DeckContext):
-    use = _global_use(ctx, "theme")
-    if use is None or not isinstance(use.value, str) or not use.value.strip():
-        return
-    name = use.value.strip()
-    if name not in ctx.themes:
+    # Every place a theme is named, not only the one that wins: a typo that a
+    # later directive overrides is still a typo where it is written.
+    for use in ctx.deck.directive_uses:
+        if use.key not in ("theme", "$theme") or not isinstance(use.value, str):
+            continue
+        name = use.value.strip()
+        if not name or name in ctx.themes:
+            continue
         known = ", ".join(sorted(ctx.themes))
         hint = difflib.get_close_matches(name, list(ctx.themes), n=1, cutoff=0.75)
         message = f"unknown theme `{name}` (known: {known})"
         if hint:
             message += f"; did you mean `{hint[0]}`?"
-        yield ctx.finding("MK105", use.line, 1, message, slide=use.slide)
+        yield ctx.finding("MK105", use.line, ctx.column_of(use.line, name), message,
+                          slide=use.slide)
 
 
 @rule("MK106", "unknown-size",

@@ -6,9 +6,11 @@ module imports nothing heavy, so `marpkit rule MK501` stays fast.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from marpkit.findings import Finding
 from marpkit.lint.context import DeckContext
 from marpkit.lint.registry import rule
 
@@ -86,36 +88,39 @@ def _slide_ok(ctx: DeckContext, slide: dict) -> bool:
     return ctx.deck is not None and 1 <= slide["index"] <= len(ctx.deck.slides)
 
 
+_SIDES = {"right": "right edge", "below": "bottom edge", "left": "left edge",
+          "above": "top edge"}
+
+
 @rule("MK501", "content-cut-off", scope="rendered",
-      summary="Rendered content runs past the slide or is clipped inside a scrolling element.",
+      summary="Rendered content the audience cannot see: past the slide's edge, clipped "
+              "inside a box, or under the header, footer or page number.",
       rationale="""A slide cannot scroll. Marp's default theme gives a wide table a
 horizontal scrollbar, so its last columns silently disappear; a long slide
-runs under the footer and off the bottom. Measured in Chromium on Marp's HTML.""",
+runs off the bottom; a 200-column line in a <pre> is cut at the right edge.
+Every line of text and every image is measured in Chromium on Marp's HTML.
+Content that only reaches into the slide's padding is visible and fine.""",
       example="""## Comparison
 | A | B | C | D | E | F |   (six wide columns: F is not visible)""")
 def cut_off(ctx: DeckContext, rendered):
-    for slide, item in _items(rendered, {"overflow", "clip"}):
+    for slide, item in _items(rendered, {"cut"}):
         if not _slide_ok(ctx, slide):
             continue
         line = element_line(ctx, slide["index"], item)
-        if item["kind"] == "overflow":
-            parts = []
-            if item["below"] > 0.5:
-                parts.append(f"{item['below']:.0f}px below the content area")
-            if item["right"] > 0.5:
-                parts.append(f"{item['right']:.0f}px past the right edge")
-            message = f"{_describe(item)} runs {' and '.join(parts)}"
-            if item.get("bottom_edge", 0) > 0.5:
-                message += f" ({item['bottom_edge']:.0f}px off the slide)"
+        amount = item["amount"]
+        if item["reason"] == "edge":
+            message = (f"{_describe(item)} runs {amount:.0f}px past the slide's "
+                       f"{_SIDES[item['side']]}")
+        elif item["reason"] == "chrome":
+            message = f"{_describe(item)} runs under the {item['under']} ({amount:.0f}px)"
+        elif item.get("hidden_columns"):
+            cols = ", ".join(f'"{h}"' for h in item["hidden_columns"])
+            message = (f"table scrolls sideways: {len(item['hidden_columns'])} of "
+                       f"{item['columns']} columns not visible ({cols})")
         else:
-            hidden = item.get("hidden_columns") or []
-            if hidden:
-                cols = ", ".join(f'"{h}"' for h in hidden)
-                message = (f"table scrolls sideways: {len(hidden)} of {item['columns']} columns "
-                           f"not visible ({cols})")
-            else:
-                amount = max(item["hidden_x"], item["hidden_y"])
-                message = f"{_describe(item)} clips {amount:.0f}px of its content (it scrolls)"
+            how = "scrolls" if item.get("scrolls") else "hides its overflow"
+            message = (f"{_describe(item)}: {amount:.0f}px of its content is clipped "
+                       f"(<{item['container']}> {how})")
         yield ctx.finding("MK501", line, 1, message, slide=slide["index"])
 
 
@@ -142,28 +147,110 @@ def code_shrunk(ctx: DeckContext, rendered):
       summary="Text contrast below WCAG AA (4.5:1, or 3:1 for large text).",
       rationale="""Projectors wash colours out; text below AA contrast is unreadable
 for part of any audience. Colours are the rendered ones, including the
-section background set by `backgroundColor`.""",
+section background set by `backgroundColor`. Over a background image or
+gradient, the slide is rendered with its text transparent and the pixels
+behind each line are sampled: the verdict is the worst tenth of them. A
+theme's header and footer colours are one warning per theme, at the place
+to change them (the theme's CSS, or the deck's `header:`/`footer:` line for
+a built-in theme), with the CSS override that fixes them.""",
       example="""<!-- _backgroundColor: #0d1117 -->
 # Dark slide, default dark text""")
 def low_contrast(ctx: DeckContext, rendered):
-    # Header and footer repeat on every slide: one finding, at the first slide
-    # where they look the same, names the others. They are a warning: secondary
-    # text whose colour usually comes from the theme (Marp's default theme
-    # itself draws them at 3.35:1), not from the author.
+    # Header and footer colours come from the theme, not from the slide: one
+    # warning per theme and colour pair, where the user can change it (the
+    # theme's CSS file, or for a built-in theme the deck's header/footer
+    # directive), with the CSS that fixes it. engine.py keeps one per run.
+    chrome: dict[tuple, tuple[int, dict]] = {}
     repeated: dict[tuple, list[tuple[int, dict]]] = {}
     for slide, item in _items(rendered, {"contrast"}):
         if not _slide_ok(ctx, slide):
             continue
-        if item.get("top_tag") in ("header", "footer"):
-            key = (item["top_tag"], item["fg"], item["bg"], item["large"])
-            repeated.setdefault(key, []).append((slide["index"], item))
+        tag = item.get("chrome") or (item.get("top_tag") if item.get("top_tag") in ("header", "footer")
+                                      else None)
+        if tag:
+            _, tags = chrome.setdefault((item["fg"], item["bg"]), ((slide["index"], item), []))
+            if tag not in tags:
+                tags.append(tag)
         else:
-            yield _contrast_finding(ctx, slide["index"], item)
+            # The same colours failing on many slides are one problem (a theme
+            # or style colour): reported at the first, naming the others.
+            key = (item["fg"], item["bg"], item["large"], item["tag"])
+            repeated.setdefault(key, []).append((slide["index"], item))
     for places in repeated.values():
         slide_no, item = places[0]
-        also = _ranges([n for n, _ in places[1:]])
-        yield _contrast_finding(ctx, slide_no, item, f" (same on slides {also})" if also else "",
-                                severity="warning")
+        also = _ranges(sorted({n for n, _ in places[1:] if n != slide_no}))
+        yield _contrast_finding(ctx, slide_no, item, f" (same on slides {also})" if also else "")
+    for (slide_no, item), tags in chrome.values():
+        yield _chrome_finding(ctx, sorted(tags, reverse=True), slide_no, item)
+
+
+CHROME_MARK = " theme draws the "
+_CHROME_KEY = re.compile(r"the (\S+) theme draws the .*? in (#\w+) on (#\w+)")
+
+
+def theme_chrome_once(findings: list[Finding]) -> list[Finding]:
+    """A theme's header/footer colour is one problem, however many decks show it."""
+    seen, out = set(), []
+    for f in findings:
+        match = _CHROME_KEY.match(f.message) if f.code == "MK503" else None
+        if match:
+            key = match.groups()
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(f)
+    return out
+
+
+def _luminance(rgb: tuple[float, float, float]) -> float:
+    def channel(v: float) -> float:
+        v /= 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(v) for v in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    h = hex_colour.lstrip("#")
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def readable_colour(fg: str, bg: str, need: float) -> str:
+    """The colour nearest `fg` (towards black or white, whichever the background
+    allows) that reaches `need`:1 on `bg`."""
+    back = _luminance(_rgb(bg))
+    target = (0.0, 0.0, 0.0) if back > 0.18 else (255.0, 255.0, 255.0)
+    start = _rgb(fg)
+    for step in range(0, 101):
+        t = step / 100
+        colour = tuple(round(a + (b - a) * t) for a, b in zip(start, target, strict=True))
+        lum = _luminance(colour)
+        if (max(lum, back) + 0.05) / (min(lum, back) + 0.05) >= need:
+            return "#" + "".join(f"{v:02x}" for v in colour)
+    return "#000000" if back > 0.18 else "#ffffff"
+
+
+_CSS_RULE = re.compile(r"(?m)^[^{}/]*\b(header|footer)\b[^{}]*\{")
+
+
+def _chrome_finding(ctx: DeckContext, tags: list[str], slide_no: int, item: dict) -> Finding:
+    # An unknown theme renders as Marp's default (MK105 says so): the colour is the default's.
+    name = ctx.theme_name if ctx.theme_name in ctx.themes else "default"
+    theme = ctx.themes[name]
+    fix = readable_colour(item["fg"], item["bg"], item["need"])
+    override = f"{', '.join(f'section > {t}' for t in tags)} {{ color: {fix} }}"
+    head = (f"the {name}{CHROME_MARK}{' and '.join(tags)} in {item['fg']} on "
+            f"{item['bg']} ({item['ratio']:.2f}:1; text needs {item['need']:g}:1)")
+    if theme is not None and theme.path is not None:
+        text = theme.path.read_text(encoding="utf-8", errors="replace")
+        rules = [m for m in _CSS_RULE.finditer(text) if m.group(1) in tags]
+        line = text.count("\n", 0, rules[0].start()) + 1 if rules else 1
+        return Finding(ctx.project.rel(theme.path), line, 1, "MK503",
+                       f"{head}: override it in the theme with `{override}`", "warning")
+    line = min((n for t in tags if (n := _directive_line(ctx, slide_no, t))), default=1)
+    return ctx.finding("MK503", line, 1,
+                       f"{head}: override it with `{override}` in the deck's `style` "
+                       f"directive or your theme", slide=slide_no, severity="warning")
 
 
 def _ranges(numbers: list[int]) -> str:
@@ -180,9 +267,10 @@ def _ranges(numbers: list[int]) -> str:
 def _contrast_finding(ctx: DeckContext, slide_no: int, item: dict, extra: str = "",
                       severity: str | None = None):
     size = "large " if item["large"] else ""
+    where = ", the worst part of the background image behind it" if item.get("over_image") else ""
     return ctx.finding("MK503", element_line(ctx, slide_no, item), 1,
                        f"{_describe(item)}: contrast {item['ratio']:.2f}:1 "
-                       f"({item['fg']} on {item['bg']}); {size}text needs "
+                       f"({item['fg']} on {item['bg']}{where}); {size}text needs "
                        f"{item['need']:g}:1{extra}", slide=slide_no, severity=severity)
 
 
@@ -218,3 +306,33 @@ def _image_line(ctx: DeckContext, slide_no: int, src: str) -> int:
         if image.src == src or src.endswith(image.src.lstrip("./")):
             return image.line
     return slide.headings[0].line if slide.headings else slide.start_line
+
+
+
+@rule("MK505", "math-error", scope="rendered",
+      summary="Math that KaTeX or MathJax could not typeset.",
+      rationale="""A typo in a formula does not stop Marp: KaTeX prints the source in red
+with the error as a tooltip, MathJax draws its own error box. Either way the
+slide shows broken math to the audience.""",
+      example="""$\\frac{1}{2$   (a missing brace: KaTeX shows the raw source in red)""")
+def math_error(ctx: DeckContext, rendered):
+    for slide, item in _items(rendered, {"math-error"}):
+        if not _slide_ok(ctx, slide):
+            continue
+        line = _source_line(ctx, slide["index"], item.get("source") or "") \
+            or element_line(ctx, slide["index"], item)
+        message = (item.get("message") or "").strip() or "the math engine reported an error"
+        yield ctx.finding("MK505", line, 1, f"math does not render: {message[:160]}",
+                          slide=slide["index"])
+
+
+def _source_line(ctx: DeckContext, slide_no: int, source: str) -> int | None:
+    """The line of the slide whose text holds the start of the formula."""
+    probe = source.strip()[:30]
+    if not probe:
+        return None
+    slide = ctx.deck.slides[slide_no - 1]
+    for number in range(slide.start_line, slide.end_line + 1):
+        if probe in ctx.deck.line_text(number):
+            return number
+    return None

@@ -1,0 +1,120 @@
+"""The rendered rules against a truth table: slides whose verdict was judged
+from Marp CLI's own PNGs (`marp deck.md --images png`), each carrying
+`<!-- expect: MKxxx -->` for every rendered finding it must get.
+
+The decks in tests/fixtures/lint/ cover content that fits, that reaches only
+into the padding, that just or badly overflows, that is clipped inside a box,
+that runs under the footer or page number, shrunk code, text over background
+images, math, and theme chrome. Precision and recall are printed per rule;
+nothing that is not expected may fire.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, needs_chromium, needs_marp
+from marpkit.config import load_project
+from marpkit.lint import engine
+from marpkit.lint.settings import load_settings
+
+pytestmark = pytest.mark.integration
+
+FIXTURES = ROOT / "tests" / "fixtures" / "lint"
+RULES = ("MK501", "MK502", "MK503")
+_EXPECT = re.compile(r"expect:\s*(MK\d+)")
+# Theme chrome is reported once per theme where it can be fixed: in the
+# theme's CSS file (no slide), or at the deck directive for a built-in theme.
+EXPECTED_OUTSIDE_SLIDES = {("themes/pale.css", 7, "MK503")}
+
+
+@pytest.fixture(scope="module")
+def truth(tmp_path_factory):
+    needs_marp()
+    needs_chromium()
+    root = tmp_path_factory.mktemp("truth")
+    (root / "slides").mkdir()
+    for path in FIXTURES.iterdir():
+        if path.is_file():
+            shutil.copy(path, root / "slides" / path.name)
+    shutil.copytree(FIXTURES / "themes", root / "themes")
+    (root / "pyproject.toml").write_text("[tool.marpkit]\n", encoding="utf-8")
+    (root / "node_modules").symlink_to(ROOT / "node_modules")
+    project = load_project(root)
+    run = engine.run(project, load_settings({}, "MK5"), project.decks(), render=True)
+    expected, slides = set(), 0
+    for ctx in run.decks:
+        for slide in ctx.deck.slides:
+            slides += 1
+            for comment in slide.comments:
+                for code in _EXPECT.findall(comment.content):
+                    expected.add((ctx.display, slide.index, code))
+    return run, expected, slides
+
+
+def test_truth_table_precision_and_recall(truth, capsys):
+    run, expected, slides = truth
+    assert slides >= 60
+    found = {(f.path, f.slide, f.code) for f in run.findings if f.slide is not None}
+    expected = {e for e in expected if e[2].startswith("MK5")}
+    rows = []
+    for code in RULES:
+        exp = {e for e in expected if e[2] == code}
+        got = {f for f in found if f[2] == code}
+        tp = len(exp & got)
+        precision = tp / len(got) if got else 1.0
+        recall = tp / len(exp) if exp else 1.0
+        rows.append((code, len(exp), len(got), tp, precision, recall))
+    with capsys.disabled():
+        print(f"\ntruth table: {slides} slides")
+        for code, n_exp, n_got, tp, p, r in rows:
+            print(f"  {code}: expected {n_exp}, found {n_got}, right {tp}, "
+                  f"precision {p:.2f}, recall {r:.2f}")
+    for code, _, _, _, p, r in rows:
+        assert p >= 0.95 and r >= 0.95, code
+    # Nothing else fires: every finding on a slide is expected, and vice versa.
+    assert found == expected
+    outside = {("/".join(Path(f.path).parts[-2:]), f.line, f.code)
+               for f in run.findings if f.slide is None}
+    assert outside == EXPECTED_OUTSIDE_SLIDES
+
+
+def test_theme_chrome_is_one_warning_with_its_fix(truth):
+    run, _, _ = truth
+    chrome = [f for f in run.findings if f.code == "MK503" and "theme draws the" in f.message]
+    assert len(chrome) == 2  # the default theme's header and footer; pale.css's footer
+    assert all(f.severity == "warning" and "{ color: #" in f.message for f in chrome)
+    default = next(f for f in chrome if "the default theme" in f.message)
+    assert default.path.endswith("02-chrome.md") and default.line == 4  # `header:`
+
+
+def test_cut_off_messages_say_what_the_audience_misses(truth):
+    run, _, _ = truth
+    messages = {(f.path.rsplit("/", 1)[-1], f.slide): f.message
+                for f in run.findings if f.code == "MK501"}
+    assert "past the slide's bottom edge" in messages[("01-layout.md", 11)]
+    assert "runs under the footer" in messages[("02-chrome.md", 5)]
+    assert "runs under the page number" in messages[("02-chrome.md", 9)]
+    assert "columns not visible" in messages[("01-layout.md", 22)]
+    assert "clipped" in messages[("01-layout.md", 23)]
+
+
+def test_static_estimates_never_contradict_the_render(truth, tmp_path_factory):
+    """With a browser, MK401-MK405 stay only where the render measured the
+    problem (content cut off, or code shrunk below the floor)."""
+    run, expected, _ = truth
+    root = Path(run.decks[0].path).parent.parent
+    project = load_project(root)
+    both = engine.run(project, load_settings({}, "MK4,MK5"), project.decks(), render=True)
+    static = [f for f in both.findings if f.code.startswith("MK4")]
+    confirmed = {(e[0], e[1]) for e in expected if e[2] in ("MK501", "MK502")}
+    assert static  # the long code, tall lists and wide table are estimated too
+    assert {(f.path, f.slide) for f in static} <= confirmed
+    alone = engine.run(project, load_settings({}, "MK4"), project.decks(), render=False)
+    assert alone.findings and all(f.message.endswith("(estimated without rendering)")
+                                  for f in alone.findings)
+    assert len(alone.findings) > len(static)  # what the render took back
