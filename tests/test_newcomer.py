@@ -160,8 +160,8 @@ def test_mk603_names_the_footer_the_template_gives(project, run_cli):
     write(project / "slides" / "05-wandb-tracking.md", SEED.replace("Weights & Biases •", "W&B •"))
     code, out, _ = run_cli("lint", "--no-render", "--select", "MK603")
     assert code == 1
-    assert "'BAI Lab • W&B • Vương Cường'" in out
-    assert "'BAI Lab • Weights & Biases • Vương Cường'" in out  # rendered, not the raw template
+    assert "footer is `BAI Lab • W&B • Vương Cường`" in out
+    assert "the course uses `BAI Lab • Weights & Biases • Vương Cường`" in out  # rendered, not the raw template
     assert "{title}" not in out
 
 
