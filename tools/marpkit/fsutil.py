@@ -18,7 +18,7 @@ from pathlib import Path
 from marpkit.findings import UsageError
 
 
-class WriteError(UsageError):
+class WriteError(UsageError, OSError):
     """A file marpkit must write cannot be written (read-only folder, full disk):
     a set-up problem for the person to fix, reported in one line (exit 2)."""
 

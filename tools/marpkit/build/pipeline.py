@@ -345,7 +345,7 @@ def _build(project: Project, paths: tuple[str, ...], formats: list[str], force: 
                    "fix the errors above (previous outputs kept)", err=True)
         return Exit.FINDINGS
     chromium = marp.find_chromium()
-    store = SnippetStore(project.snippets_dir)
+    store = SnippetStore(project.snippets_dir, project.cache_dir)
     jobs, errors, _ = prepare(project, paths, store)
 
     status = Exit.OK

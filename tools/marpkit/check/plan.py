@@ -51,7 +51,7 @@ def _kind(path: Path, langs: set[str]) -> str | None:
 
 def plan(project: Project, args: tuple[str, ...]) -> tuple[list[Task], list[Finding]]:
     findings: list[Finding] = []
-    store = SnippetStore(project.snippets_dir)
+    store = SnippetStore(project.snippets_dir, project.cache_dir)
     deck_paths = [p.resolve() for p in project.decks()]
     named_decks: set[Path] = set()
     wanted_snippets: set[Path] = set()

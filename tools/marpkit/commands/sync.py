@@ -19,7 +19,7 @@ from marpkit.snippets.store import SnippetStore
 def sync_cmd(decks, check):
     """Rewrite snippet fence bodies in DECKS from the snippet files."""
     project = load_project()
-    store = SnippetStore(project.snippets_dir)
+    store = SnippetStore(project.snippets_dir, project.cache_dir)
     status = Exit.OK
     in_sync = 0
     paths = deck_paths(project, decks)

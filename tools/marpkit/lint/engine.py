@@ -92,7 +92,7 @@ def run(project: Project, settings: LintSettings, paths: list[Path], *,
         render.submit(list(paths), {}, more=True)
     out = LintRun()
     texts = texts or {}
-    store = store or SnippetStore(project.snippets_dir)
+    store = store or SnippetStore(project.snippets_dir, project.cache_dir)
     themes = load_themes(project.themes_dir)
     for path in paths:
         display = (displays or {}).get(path) or project.rel(path)

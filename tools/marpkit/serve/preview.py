@@ -422,7 +422,7 @@ def handle_changes(preview: Preview, changed: set[Path], reporter: Reporter | No
     background with a `reporter`, before returning without one."""
     project = preview.project
     started = time.monotonic()
-    store = SnippetStore(project.snippets_dir)  # fresh: files just changed
+    store = SnippetStore(project.snippets_dir, project.cache_dir)  # fresh: files just changed
     decks: set[Path] = set()
     forced: set[Path] = set()  # same text but new images: reload anyway
     removed: set[Path] = set()
@@ -495,7 +495,7 @@ def serve(project: Project, port: int, host: str = DEFAULT_HOST) -> int:
         raise WriteError.from_os(exc, folder) from None
     preview = Preview(project, folder)
     preview.sync_themes()
-    store = SnippetStore(project.snippets_dir)
+    store = SnippetStore(project.snippets_dir, project.cache_dir)
     updated = []
     for path in project.decks():
         started = time.monotonic()

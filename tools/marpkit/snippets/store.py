@@ -64,13 +64,14 @@ def _dedent(lines: list[str]) -> str:
     return "".join((line[cut:] if line.strip() else "") + "\n" for line in lines)
 
 
-def parse_snippet(path: Path, text: str) -> SnippetFile:
+def parse_snippet(path: Path, text: str, found: list[languages.Marker] | None = None) -> SnippetFile:
+    """`found`: the file's markers when already known (MarkerCache)."""
     lines = text.splitlines()
     regions: dict[str, Region] = {}
     markers: set[int] = set()
     stack: list[tuple[str, int]] = []
     errors: list[tuple[int, str]] = []
-    for marker in languages.markers(path, text):
+    for marker in languages.markers(path, text) if found is None else found:
         number, name = marker.line, marker.name
         markers.add(number)
         if marker.kind == "region":
@@ -117,11 +118,55 @@ class Resolution:
             return None
 
 
+class MarkerCache:
+    """Region markers by file content, kept in the cache folder between runs.
+
+    Finding markers means lexing the file with pygments, and a lexer's first use
+    in a process compiles its whole grammar (about 0.1 s for Python): without
+    this, a build with nothing to do would spend most of its time there.
+    """
+
+    LIMIT = 2000  # entries kept; the oldest go first
+
+    def __init__(self, cache_dir: Path):
+        self.file = cache_dir / "snippet-markers.json"
+        self.known: dict[str, list] | None = None
+
+    def markers(self, path: Path, text: str) -> list[languages.Marker]:
+        import hashlib
+        import json
+
+        if self.known is None:
+            try:
+                data = json.loads(self.file.read_text(encoding="utf-8"))
+                self.known = data if isinstance(data, dict) else {}
+            except (OSError, ValueError):
+                self.known = {}
+        # The lexer is chosen by the file's name: the same text under another
+        # extension may mark regions differently.
+        kind = path.suffix.lower() or path.name
+        key = hashlib.sha256(f"{languages.VERSION}\0{kind}\0{text}".encode()).hexdigest()[:32]
+        hit = self.known.get(key)
+        if hit is None:
+            hit = [[m.line, m.kind, m.name] for m in languages.markers(path, text)]
+            self.known[key] = hit
+            while len(self.known) > self.LIMIT:
+                self.known.pop(next(iter(self.known)))
+            from marpkit.fsutil import WriteError, atomic_write
+
+            try:
+                atomic_write(self.file, json.dumps(self.known))
+            except (OSError, WriteError):
+                pass  # a read-only cache only costs speed
+        return [languages.Marker(*m) for m in hit]
+
+
 class SnippetStore:
     """Reads each snippet file once, however many fences reference it."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, cache_dir: Path | None = None):
         self.root = root
+        self.marker_cache = MarkerCache(cache_dir) if cache_dir is not None else None
         self._cache: dict[Path, SnippetFile | OSError | UnicodeDecodeError] = {}
 
     def safe_path(self, rel: str) -> Path | None:
@@ -143,7 +188,9 @@ class SnippetStore:
         key = path.resolve()
         if key not in self._cache:
             try:
-                self._cache[key] = parse_snippet(path, path.read_bytes().decode("utf-8"))
+                text = path.read_bytes().decode("utf-8")
+                found = self.marker_cache.markers(path, text) if self.marker_cache else None
+                self._cache[key] = parse_snippet(path, text, found)
             except (OSError, UnicodeDecodeError) as exc:
                 self._cache[key] = exc
         return self._cache[key]
