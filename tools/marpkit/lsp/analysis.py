@@ -79,7 +79,7 @@ def analyse(uri: str, path: Path, version: int | None, text: str, scope: Scope,
             out.findings = [bad]
         return out
     project = scope.project
-    store = BufferStore(project.snippets_dir, buffers)
+    store = BufferStore(project.snippets_dir, buffers, project.cache_dir if scope.in_project else None)
     settings = scope.settings
     if scope.in_project:  # the project pass reports those, for every file at once
         settings = replace(settings, ignore=settings.ignore + project_codes())

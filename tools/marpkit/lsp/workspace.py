@@ -94,14 +94,16 @@ class BufferStore(SnippetStore):
     its buffer: a deck shows drift against what the presenter is typing. A file
     deleted from disk is missing even while its buffer is open, as for the CLI."""
 
-    def __init__(self, root: Path, buffers: dict[Path, str]):
-        super().__init__(root)
+    def __init__(self, root: Path, buffers: dict[Path, str], cache_dir: Path | None = None):
+        super().__init__(root, cache_dir)
         self.buffers = buffers
 
     def load(self, path: Path) -> SnippetFile | OSError | UnicodeDecodeError:
         key = path.resolve()
         if key in self.buffers:
             if key not in self._cache:
-                self._cache[key] = parse_snippet(path, self.buffers[key])
+                text = self.buffers[key]
+                found = self.marker_cache.markers(path, text) if self.marker_cache else None
+                self._cache[key] = parse_snippet(path, text, found)
             return self._cache[key]
         return super().load(path)
