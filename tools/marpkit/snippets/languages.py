@@ -46,22 +46,59 @@ def _lexer_for_name(lang: str):
         return None
 
 
-@lru_cache(maxsize=256)
-def _lexer_for_file(name: str):
-    """The lexer pygments would pick for a file name. Looked up in pygments'
-    static table first: asking pygments directly scans every installed plugin and
-    imports each candidate lexer (0.12 s a run, most of a no-op build)."""
+@lru_cache(maxsize=1)
+def _filename_index() -> tuple[dict[str, list[str]], dict[str, list[str]], list[tuple[str, str]]]:
+    """pygments' static table of file names, indexed: `*.ext` patterns by
+    extension, plain names by name, and the few other patterns as they are.
+    Values are lexer names. (Asking pygments itself scans every installed plugin
+    and instantiates each candidate lexer: 0.1-0.3 s a run.)"""
+    from pygments.lexers._mapping import LEXERS
+
+    by_ext: dict[str, list[str]] = {}
+    by_name: dict[str, list[str]] = {}
+    others: list[tuple[str, str]] = []
+    for _module, name, _aliases, patterns, _mimes in LEXERS.values():
+        for pattern in patterns:
+            if pattern.startswith("*.") and not any(c in pattern[2:] for c in "*?["):
+                by_ext.setdefault(pattern[2:], []).append(name)
+            elif not any(c in pattern for c in "*?["):
+                by_name.setdefault(pattern, []).append(name)
+            else:
+                others.append((pattern, name))
+    return by_ext, by_name, others
+
+
+def _static_matches(name: str) -> set[str]:
+    """Names of the lexers whose file patterns match `name`, from the static table."""
     from fnmatch import fnmatch
 
-    from pygments.lexers import get_lexer_for_filename
-    from pygments.lexers._mapping import LEXERS
+    by_ext, by_name, others = _filename_index()
+    suffix = name.rsplit(".", 1)[1] if "." in name else None
+    found = set(by_name.get(name, [])) | set(by_ext.get(suffix, []) if suffix else [])
+    return found | {lexer for pattern, lexer in others if fnmatch(name, pattern)}
+
+
+@lru_cache(maxsize=256)
+def _lexer_name_for_file(name: str) -> str | None:
+    """The name of the lexer pygments would pick for a file name, without
+    instantiating one when the table is unambiguous; None for none."""
+    found = _static_matches(name)
+    if len(found) == 1:
+        return found.pop()
+    lexer = _lexer_for_file(name) if found else None  # several: pygments decides by content
+    return lexer.name if lexer is not None else None
+
+
+@lru_cache(maxsize=256)
+def _lexer_for_file(name: str):
+    """The lexer for a file name (instantiating it compiles its grammar)."""
+    from pygments.lexers import find_lexer_class, get_lexer_for_filename
     from pygments.util import ClassNotFound
 
-    matches = [aliases for _module, _name, aliases, patterns, _mimes in LEXERS.values()
-               if aliases and any(fnmatch(name, pattern) for pattern in patterns)]
-    if len(matches) == 1:
-        return _lexer_for_name(matches[0][0])
-    try:  # no match, or several: pygments decides (by content, by plugins)
+    found = _static_matches(name)
+    if len(found) == 1 and (cls := find_lexer_class(found.pop())) is not None:
+        return cls(stripnl=False, ensurenl=False)
+    try:  # none or several: pygments decides (by content, by plugins)
         return get_lexer_for_filename(name, stripnl=False, ensurenl=False)
     except ClassNotFound:
         return None
@@ -97,10 +134,14 @@ def kind_of_lexer(lexer) -> str | None:
     return _KINDS.get(lexer.name) if lexer is not None else None
 
 
+def _kind_of_name(lexer_name: str | None) -> str | None:
+    return _KINDS.get(lexer_name) if lexer_name is not None else None
+
+
 def run_kind(path: PurePath, fence_langs: set[str] = frozenset()) -> str | None:
     """How `marpkit check` runs a file ("python" | "shell"), by its name, else by
     the languages of the fences that show it; None if it is not runnable."""
-    kind = kind_of_lexer(_lexer_for_file(path.name))
+    kind = _kind_of_name(_lexer_name_for_file(path.name))
     if kind is None and path.suffix in ("", ".txt"):
         for lang in sorted(fence_langs):
             if kind := kind_of_lexer(_lexer_for_name(lang.lower())):
