@@ -228,10 +228,13 @@ class Executor:
         return re.sub(re.escape(address) + r"(?!\d)", CLOSED_SERVER, text)
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.close()
-        if self.port is not None:
-            self.port.close()
+        """End the pool and remove what it left; closing twice is harmless."""
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.close()
+        port, self.port = self.port, None
+        if port is not None:
+            port.close()
             shutil.rmtree(self.root, ignore_errors=True)
 
 
