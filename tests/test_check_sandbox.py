@@ -496,3 +496,18 @@ def test_disk_header_and_the_environment_allow_list(tmp_path):
                  "OLDPWD", "PYTHONSTARTUP"):
         assert name not in env
     assert env["PWD"] == str(tmp_path / "work")
+
+
+@needs_sandbox
+def test_tmp_itself_on_sys_path_still_checks(proj, tmp_path):
+    """A script run from /tmp puts /tmp itself on sys.path: the sandbox must still
+    give the pool a private /tmp (it once bound the host's read-only and every
+    snippet failed with "pool exited")."""
+    write(proj / "snippets" / "m" / "ok.py", "print('fine')\n")
+    deck(proj, "m/ok.py")
+    script = ("import sys\nsys.path.insert(0, '/tmp')\nfrom marpkit.cli import main\n"
+              "main(['check', '--format', 'json', '--isolation', 'strict'])\n")
+    proc = subprocess.run([sys.executable, "-c", script], cwd=proj, env=env_for(tmp_path),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout)["snippets"][0]["status"] == "passed"

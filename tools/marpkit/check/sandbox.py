@@ -124,7 +124,8 @@ def _existing(paths) -> set[Path]:
 def under_tmp(readable) -> list[str]:
     """The folders of `readable` that the pool sees under /tmp (bound back there);
     a snippet's private /tmp shows them too."""
-    return sorted(str(p) for p in _existing(readable) if _under(p, Path("/tmp")))
+    return sorted(str(p) for p in _existing(readable)
+                  if _under(p, Path("/tmp")) and p != Path("/tmp"))
 
 
 def pool_command(argv: list[str], env: dict[str, str], readable: list[str],
@@ -136,7 +137,10 @@ def pool_command(argv: list[str], env: dict[str, str], readable: list[str],
            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
            "--size", str(SHM_SIZE), "--tmpfs", "/dev/shm"]
     hidden = _hidden()
-    wanted = _existing(readable)
+    # /tmp itself (or a folder above it) on the list, as when a script run from
+    # /tmp puts it on sys.path, would leave the pool no private /tmp to work in:
+    # every snippet would fail. Its own folders are still bound back below.
+    wanted = [p for p in _existing(readable) if not _under(Path("/tmp"), p)]
     # A hidden folder that holds another is hidden first; what must stay
     # readable is bound back after, shortest path first.
     for folder in sorted(hidden, key=lambda p: len(p.parts)):
