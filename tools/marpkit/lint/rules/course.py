@@ -12,26 +12,14 @@ from marpkit.lint.context import DeckContext, ProjectContext
 from marpkit.lint.registry import rule
 from marpkit.model import course
 
-_NUMBER = re.compile(r"^(\d+)")
 _MODULE_OF = re.compile(r"\bModule\s+(\d+)\s+of\s+(\d+)\b", re.IGNORECASE)
 _NEXT_INLINE = re.compile(r"\bNext\b\W{0,20}(?:\w+\W+){0,3}?Module\s+(\d+)", re.IGNORECASE)
 _MODULE = re.compile(r"\bModule\s+(\d+)\b", re.IGNORECASE)
 
 
-def module_number(name: str) -> int | None:
-    match = _NUMBER.match(name)
-    return int(match.group(1)) if match else None
-
-
 def course_modules(ctx: DeckContext) -> tuple[set[int], set[int]]:
     """(modules with a deck in slides/, modules declared planned in config)."""
-    present = {n for p in ctx.project.decks() if (n := module_number(p.name)) is not None}
-    planned = set()
-    for entry in ctx.project.section("course").get("planned", []) or []:
-        n = entry if isinstance(entry, int) else module_number(str(entry))
-        if n is not None:
-            planned.add(n)
-    return present, planned
+    return set(course.present_modules(ctx.project)), course.planned_modules(ctx.project)
 
 
 @rule("MK601", "module-numbering",
@@ -43,7 +31,7 @@ modules (decks present plus those planned in [tool.marpkit.course]).""",
 def module_numbering(ctx: DeckContext):
     if not ctx.in_slides_dir:
         return
-    own = module_number(ctx.path.name)
+    own = course.module_number(ctx.path)
     present, planned = course_modules(ctx)
     total = len(present | planned)
     for number in range(1, ctx.deck.line_count + 1):
@@ -105,7 +93,7 @@ def _consistency(pctx: ProjectContext, key: str, code: str):
         if ctx.deck is None or not ctx.in_slides_dir:
             continue
         if key == "footer":  # a template: each module's own footer, as `marpkit new` writes it
-            number = module_number(ctx.path.name)
+            number = course.module_number(ctx.path)
             wanted = course.footer(pctx.project, number, course.module_title(
                 pctx.project, number, course.deck_title(ctx.deck))) or ""
         value = ctx.deck.global_directives.get(key) if key == "theme" else None
