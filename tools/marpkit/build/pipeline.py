@@ -149,7 +149,7 @@ def browser_timeout(project: Project, jobs: list[Job]) -> float:
     """
     configured = project.section("build").get("browser_timeout")
     if configured is not None:
-        if isinstance(configured, bool) or not isinstance(configured, int | float) or configured < 0:
+        if configured < 0:  # its type is checked with the rest of the config
             raise UsageError(f"pyproject.toml: {TIMEOUT_SETTING} must be a number of seconds "
                              "(0 for no limit)")
         return float(configured)

@@ -48,10 +48,7 @@ def planned_modules(project: Project) -> set[int]:
 
 def module_titles(project: Project) -> dict[int, str]:
     """Titles declared in `[tool.marpkit.course.titles]`, by module number."""
-    table = project.section("course").get("titles", {}) or {}
-    if not isinstance(table, dict):
-        raise UsageError("pyproject.toml: [tool.marpkit.course] titles must be a table "
-                         '(module number = "title")')
+    table = project.section("course").get("titles", {})  # a table: config.py checked
     titles = {}
     for key, value in table.items():
         if not str(key).isdigit() or not isinstance(value, str):
