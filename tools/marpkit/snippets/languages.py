@@ -35,15 +35,40 @@ class Marker:
     name: str
 
 
+@dataclass(frozen=True)
+class _LexerInfo:
+    name: str
+    filenames: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def _alias_index() -> dict[str, _LexerInfo]:
+    """Fence language (a pygments alias) -> lexer name and file patterns, from
+    pygments' static table: knowing a language must not build its lexer
+    (that compiles its whole grammar, 0.1 s for some)."""
+    from pygments.lexers._mapping import LEXERS
+
+    index: dict[str, _LexerInfo] = {}
+    for _module, name, aliases, patterns, _mimes in LEXERS.values():
+        for alias in aliases:
+            index.setdefault(alias, _LexerInfo(name, tuple(patterns)))
+    return index
+
+
 @lru_cache(maxsize=256)
-def _lexer_for_name(lang: str):
+def _lexer_for_name(lang: str) -> _LexerInfo | None:
+    found = _alias_index().get(lang)
+    if found is not None:
+        return found
+    # Not built in: a lexer from an installed pygments plugin, if any.
     from pygments.lexers import get_lexer_by_name
     from pygments.util import ClassNotFound
 
     try:
-        return get_lexer_by_name(lang, stripnl=False, ensurenl=False)
+        lexer = get_lexer_by_name(lang)
     except ClassNotFound:
         return None
+    return _LexerInfo(lexer.name, tuple(lexer.filenames))
 
 
 @lru_cache(maxsize=1)
