@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -189,12 +190,12 @@ def test_a_browser_that_dies_is_a_usage_error(run_cli, deck, monkeypatch):
     needs_marp()
     needs_chromium()
 
-    def measure_after_a_crash(self, page):
-        self._kill_browser()
-        return original(self, page)
+    def measure_after_a_crash(self, session, name):
+        os.killpg(self.browser.proc.pid, signal.SIGKILL)
+        return original(self, session, name)
 
-    original = render.RenderSession._measured
-    monkeypatch.setattr(render.RenderSession, "_measured", measure_after_a_crash)
+    original = render.RenderSession._wait
+    monkeypatch.setattr(render.RenderSession, "_wait", measure_after_a_crash)
     code, _, err = run_cli("lint")
     assert code == 2 and "failed while rendering" in err and "Traceback" not in err
 

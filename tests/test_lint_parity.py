@@ -62,6 +62,11 @@ def f(x):
 <!-- a presenter note -->
 """,
     "bom-and-crlf.md": "\ufeff---\r\nmarp: true\r\nsize: 4:3\r\n---\r\n\r\n# One\r\n\r\n---\r\n\r\n## Two\r\n",
+    # Rendered after the decks above by the same engine: neither the sized
+    # theme of the deck before nor its styles may carry over.
+    "after-size.md": "---\nmarp: true\n---\n\n# Plain 16:9\n\n```python\nx = 1\n```\n",
+    "after-gaia.md": "---\nmarp: true\ntheme: gaia\n---\n\n<style>section { color: #123456; }</style>\n\n# Styled\n",
+    "after-styled.md": "---\nmarp: true\ntheme: gaia\n---\n\n# Not styled\n",
 }
 
 
@@ -89,10 +94,12 @@ def _cli_output(project_root, decks: dict[str, str], tmp_path, themes, html=None
     return out
 
 
-def _engine_output(project_root, decks: dict[str, str], tmp_path, themes_dir, html=None):
+def _engine_output(project_root, decks: dict[str, str], tmp_path, themes_dir, html=None, spread=False):
     renderer = Renderer(project_root, {}, themes_dir, tmp_path / "cache", html)
     paths = [tmp_path / name for name in decks]
-    with renderer.session() as session:
+    # One page renders every deck in turn with one engine; several pages
+    # (one per core, as lint runs a course) share the decks out.
+    with renderer.session(len(paths) if spread else 1) as session:
         session.submit(paths, dict(zip(paths, decks.values(), strict=True)))
         return dict(zip(decks, session.marp_output(), strict=True))
 
@@ -102,12 +109,12 @@ def _stable(text: str) -> str:
     return re.sub(r"data-marpit-scope-[A-Za-z0-9]+", "data-marpit-scope-X", text)
 
 
-def _assert_same(project_root, decks, tmp_path, themes_dir=None, html=None):
+def _assert_same(project_root, decks, tmp_path, themes_dir=None, html=None, spread=False):
     needs_marp()
     needs_chromium()
     themes = sorted(themes_dir.glob("*.css")) if themes_dir else []
     cli = _cli_output(project_root, decks, tmp_path, themes, html)
-    engine = _engine_output(project_root, decks, tmp_path, themes_dir, html)
+    engine = _engine_output(project_root, decks, tmp_path, themes_dir, html, spread)
     for name in decks:
         assert "error" not in engine[name], engine[name]
         body, css = cli[name]
@@ -135,4 +142,4 @@ def test_same_as_marp_cli_on_the_corpus_and_seed(tmp_path):
     if seed.is_file():
         decks[seed.name] = seed.read_text(encoding="utf-8")
     assert len(decks) >= 27
-    _assert_same(ROOT, decks, tmp_path)
+    _assert_same(ROOT, decks, tmp_path, spread=True)

@@ -86,10 +86,25 @@ def test_truth_table_precision_and_recall(truth, capsys):
 def test_theme_chrome_is_one_warning_with_its_fix(truth):
     run, _, _ = truth
     chrome = [f for f in run.findings if f.code == "MK503" and "theme draws the" in f.message]
-    assert len(chrome) == 2  # the default theme's header and footer; pale.css's footer
+    # The default theme's header and footer; pale.css's footer; uncover's page number.
+    assert len(chrome) == 3
     assert all(f.severity == "warning" and "{ color: #" in f.message for f in chrome)
     default = next(f for f in chrome if "the default theme" in f.message)
     assert default.path.endswith("02-chrome.md") and default.line == 4  # `header:`
+    uncover = next(f for f in chrome if "the uncover theme" in f.message)
+    assert "draws the page number in" in uncover.message and "`section::after { color: #" in uncover.message
+    assert uncover.path.endswith("08-uncover-page.md") and uncover.line == 4  # `paginate:`
+
+
+def test_a_slide_that_colours_its_own_page_number_is_its_own_problem(truth):
+    """The page number's usual colour is the theme's; a slide's scoped style
+    that makes it unreadable is reported on that slide, not blamed on the theme."""
+    run, _, _ = truth
+    own = {f.slide: f.message for f in run.findings
+           if f.code == "MK503" and f.path.endswith("07-page-number.md")}
+    assert set(own) == {2, 6}
+    assert own[2].startswith('page number "2": contrast 1.61:1 (#cccccc on #ffffff)')
+    assert "page number \"6\"" in own[6] and "background image" in own[6]
 
 
 def test_cut_off_messages_say_what_the_audience_misses(truth):

@@ -12,7 +12,12 @@ const { Marp } = require('@marp-team/marp-core')
 // deck's `title:` or `author:` is a known directive in both and changes nothing.
 const CLI_DIRECTIVES = ['author', 'description', 'image', 'keywords', 'title', 'url']
 
-function render(markdown, { options, themes, html, lang }) {
+// One engine for a run's decks, as long as none fails: a new Marp instance per
+// deck rebuilt highlight.js (every language) each time, and decks on the
+// same theme packed the same theme CSS again.
+let engine = null
+
+function create({ options, themes, html, lang }) {
   // The template options are those of Marp CLI's bare template.
   const marp = new Marp({ lang, ...options, container: [], inlineSVG: true, slideContainer: [], html })
   if (html !== undefined) marp.markdown.set({ html })
@@ -20,6 +25,21 @@ function render(markdown, { options, themes, html, lang }) {
     for (const name of CLI_DIRECTIVES) md.marpit.customDirectives.global[name] = () => ({})
   })
   for (const css of themes) marp.themeSet.add(css)
+  // Packing a theme is a pure function of the theme and the options: of the
+  // theme as it is at that moment (a `size` directive swaps in a sized copy
+  // of the deck's theme, and of the default, while the deck renders).
+  const themeSet = marp.themeSet, pack = themeSet.pack.bind(themeSet), packed = new Map()
+  themeSet.pack = (name, opts = {}) => {
+    const theme = themeSet.get(name, true), fallback = themeSet.default
+    const key = [name, theme && theme.css, fallback && fallback.css, JSON.stringify(opts)].join('\0')
+    if (!packed.has(key)) packed.set(key, pack(name, opts))
+    return packed.get(key)
+  }
+  return marp
+}
+
+function render(markdown, settings) {
+  const marp = engine || (engine = create(settings))
   // Marp CLI drops a byte order mark before rendering.
   const source = markdown.charCodeAt(0) === 0xfeff ? markdown.slice(1) : markdown
   const { html: body, css } = marp.render(source)
@@ -31,6 +51,7 @@ window.marpkitRender = (decks, settings) =>
     try {
       return render(markdown, settings)
     } catch (error) {
+      engine = null  // whatever state the failure left behind goes with it
       // The message, not the stack: it points into the minified bundle.
       return { error: error && error.message ? `${error.name || 'Error'}: ${error.message}` : String(error) }
     }

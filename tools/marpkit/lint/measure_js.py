@@ -47,23 +47,39 @@ async (opts) => {
   // The page number is the section's ::after, which has no box to measure: a
   // stand-in with its styles goes into every paginated slide at once (one
   // layout for all, not one per slide), and out again at the end.
+  // Every style is read before any probe goes in: a read after a change
+  // would lay out the whole document again, once per slide.
   const probes = new Map();
+  const PROBE_STYLE = ['position', 'top', 'right', 'bottom', 'left', 'padding-top', 'padding-right', 'padding-bottom', 'padding-left',
+    'margin-top', 'margin-right', 'margin-bottom', 'margin-left', 'font-family', 'font-size', 'font-weight', 'line-height',
+    'letter-spacing', 'box-sizing', 'display', 'width', 'height', 'white-space', 'text-align'];
+  const pending = [];
+  // Under an image background (`![bg]`) Marp draws the page number on a
+  // layer of its own above the content: the probe goes where it is drawn.
+  const pageOf = (svg, sec) => svg.querySelector(':scope > foreignObject > section[data-marpit-advanced-background="pseudo"]') || sec;
   for (const svg of svgs) {
     const sec = contentOf(svg);
-    if (!sec || !sec.hasAttribute('data-marpit-pagination')) continue;
-    const a = getComputedStyle(sec, '::after');
+    if (!sec) continue;
+    const home = pageOf(svg, sec);
+    if (!home.hasAttribute('data-marpit-pagination')) continue;
+    const a = getComputedStyle(home, '::after');
     if (!a.content || ['none', 'normal'].includes(a.content) || a.display === 'none' || a.visibility !== 'visible'
         || !['absolute', 'fixed'].includes(a.position)) continue;
+    pending.push([sec, home, a.content, PROBE_STYLE.map((p) => a.getPropertyValue(p)), a.color, parseFloat(a.opacity)]);
+  }
+  // The probe itself is transparent (it must not paint over the real page
+  // number); the contrast check takes the page number's own colour.
+  const pageColours = new Map();
+  for (const [sec, home, content, values, color, opacity] of pending) {
     const probe = document.createElement('span');
-    for (const p of ['position', 'top', 'right', 'bottom', 'left', 'padding-top', 'padding-right', 'padding-bottom', 'padding-left',
-      'margin-top', 'margin-right', 'margin-bottom', 'margin-left', 'font-family', 'font-size', 'font-weight', 'line-height',
-      'letter-spacing', 'box-sizing', 'display', 'width', 'height', 'white-space', 'text-align']) probe.style.setProperty(p, a.getPropertyValue(p));
+    PROBE_STYLE.forEach((p, i) => probe.style.setProperty(p, values[i]));
     probe.style.setProperty('color', 'transparent');
-    const total = sec.getAttribute('data-marpit-pagination-total');
-    probe.textContent = sec.getAttribute('data-marpit-pagination') + (/total/.test(a.content) && total ? ' / ' + total : '');
+    const total = home.getAttribute('data-marpit-pagination-total');
+    probe.textContent = home.getAttribute('data-marpit-pagination') + (/total/.test(content) && total ? ' / ' + total : '');
     probe.setAttribute('data-marpkit-probe', '');
-    sec.appendChild(probe);
+    home.appendChild(probe);
     probes.set(sec, probe);
+    pageColours.set(probe, { color, opacity });
   }
   svgs.forEach((svg, index) => {
     const sec = contentOf(svg);
@@ -79,7 +95,8 @@ async (opts) => {
       const chrome = el.closest && el.closest('header, footer');
       return {
         top: i, nth_of_tag: nth, top_tag: t ? t.tagName.toLowerCase() : null, tag: el.tagName.toLowerCase(), text: text(el),
-        chrome: chrome && chrome.closest('section') === sec ? chrome.tagName.toLowerCase() : null,
+        chrome: el.hasAttribute && el.hasAttribute('data-marpkit-probe') ? 'pagination'
+          : chrome && chrome.closest('section') === sec ? chrome.tagName.toLowerCase() : null,
       };
     };
     const frame = svg.getBoundingClientRect();
@@ -210,8 +227,11 @@ async (opts) => {
     }
     // Text contrast against the composited background.
     const seen = new Set();
-    for (const el of [sec, ...sec.querySelectorAll('*')]) {
-      if (el === probe || ![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+    const elsewhere = probe && !sec.contains(probe) ? [probe] : [];
+    for (const el of [sec, ...sec.querySelectorAll('*'), ...elsewhere]) {
+      const page = el === probe ? pageColours.get(el) : null;
+      const home = page ? probe.parentElement : sec;
+      if (!page && ![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
       const s = style(el);
       const r = el.getBoundingClientRect();
       if (s.visibility !== 'visible' || s.display === 'none' || r.width === 0 || r.height === 0 || paintsNothing(el)) continue;
@@ -221,22 +241,26 @@ async (opts) => {
       // An image (a background-image, or Marp's `![bg]` layer behind a
       // transparent content section) leaves the colour to the pixels.
       const layers = [];
-      let imaged = false, opaque = false, opacity = 1;
+      let imaged = false, opaque = false, opacity = page ? page.opacity : 1;
       for (let e = el; e; e = e.parentElement) {
         const es = style(e);
         opacity *= parseFloat(es.opacity);
         if (!opaque && es.backgroundImage && es.backgroundImage !== 'none') imaged = true;
         const bg = parse(es.backgroundColor);
         if (!opaque && !imaged && bg && bg[3] > 0) { layers.push(bg); opaque = bg[3] >= 1; }
-        if (e === sec) break;
+        if (e === home) break;
       }
-      if (!opaque && sec.dataset.marpitAdvancedBackground === 'content') imaged = true;
-      const fgc = parse(s.color);
+      if (!opaque && ['content', 'pseudo'].includes(home.dataset.marpitAdvancedBackground)) imaged = true;
+      const fgc = parse(page ? page.color : s.color);
       if (!fgc || fgc[3] * opacity < 0.05) continue;
       const size = parseFloat(s.fontSize) * (1280 / sec.offsetWidth);
       const bold = parseInt(s.fontWeight, 10) >= 700;
       const large = size >= 24 || (bold && size >= 18.66);
       const need = large ? opts.minContrastLarge : opts.minContrast;
+      // Every slide's page number colour, passing or not: the one most slides
+      // show is the theme's (the rule tells a slide's own colour from it).
+      if (page) slide.page_fg = hex(fgc);
+      const declared = page ? { declared: hex(fgc) } : {};
       if (imaged) {
         // Judged on the pixels behind the text (render.py paints the slide
         // with text transparent and samples these boxes).
@@ -250,7 +274,7 @@ async (opts) => {
             }
           }
         }
-        if (boxes.length) slide.items.push({ kind: 'contrast-sample', ...where(el), fg: [fgc[0], fgc[1], fgc[2], fgc[3] * opacity], need, large, boxes });
+        if (boxes.length) slide.items.push({ kind: 'contrast-sample', ...where(el), ...declared, fg: [fgc[0], fgc[1], fgc[2], fgc[3] * opacity], need, large, boxes });
         continue;
       }
       let bg = [255, 255, 255];
@@ -262,7 +286,7 @@ async (opts) => {
       const key = hex(fg) + hex(bg) + large + (at.chrome || '');
       if (!seen.has(key)) {
         seen.add(key);
-        slide.items.push({ kind: 'contrast', ...at, ratio: value, need, fg: hex(fg), bg: hex(bg), large });
+        slide.items.push({ kind: 'contrast', ...at, ...declared, ratio: value, need, fg: hex(fg), bg: hex(bg), large });
       }
     }
     // Math the engine could not typeset: KaTeX's red error span; MathJax's

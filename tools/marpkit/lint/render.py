@@ -1,19 +1,18 @@
-"""Rendered checks: Marp's HTML, measured in real Chromium through Playwright.
+"""Rendered checks: Marp's HTML, measured in real Chromium.
 
 Marp renders in the browser that measures: Chromium loads Marp's engine
 (marp-core, the copy Marp CLI converts with, bundled by bundle.py) while
-marpkit parses the deck, and renders the deck while Playwright's driver
-starts; each deck is then written out as a page like Marp CLI's bare
-template, and measured.
+marpkit parses the deck, renders the decks the moment marpkit hands them
+over, lays each out as a page like Marp CLI's bare template, and measures it,
+all inside the page. marpkit only collects the results, over the DevTools
+protocol on a pipe (marp/browser.py).
 Running Marp CLI instead would add a second JavaScript runtime that loads the
 same engine, which on a two-core machine costs more than everything else in a
 lint run. tests/test_lint_parity.py holds the two renderings equal.
 
-The browser is a process of ours that Playwright attaches to over CDP, not one
-Playwright launches: it starts (and loads the engine) before Playwright's
-driver is up, and it is killed outright at the end instead of shut down
-politely. One browser serves every deck of a run. Everything here is imported
-lazily, so static lint never pays for it.
+One browser serves every deck of a run, and it is killed outright at the end
+instead of shut down politely. Everything here is imported lazily, so static
+lint never pays for it.
 """
 
 from __future__ import annotations
@@ -21,8 +20,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import subprocess
 import tempfile
 import time
 from contextlib import contextmanager
@@ -40,28 +37,28 @@ CHROME_ARGS = [
     # Themes may @import web fonts: lint judges the deck offline, as the build
     # does, and a dead proxy makes every remote request fail at once.
     "--proxy-server=http://127.0.0.1:9",
-    # One process instead of six: a third less CPU to start, on a machine
-    # where Playwright's driver wants the same cores.
-    "--single-process", "--no-zygote",
+    "--no-zygote",
+    # Every page of ours is working, none is a tab left in the background.
+    "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
 ]
-START_TIMEOUT = 30.0  # seconds for Chromium to open its debugging port
-RENDER_TIMEOUT_MS = 120_000
+# One deck, or one core: one process instead of six, a third less CPU to start.
+# Several decks on several cores: a page (and a renderer process) per core,
+# each rendering and measuring its share, as Marp CLI converts in parallel.
+_ONE_PROCESS = ["--single-process"]
+MAX_PAGES = 4
+
+
+def pages_for(decks: int) -> int:
+    return max(1, min(decks, os.cpu_count() or 1, MAX_PAGES))
+START_TIMEOUT = 30.0  # seconds for Chromium to open its first page
+RENDER_TIMEOUT = 120.0  # seconds for the decks to render and be measured
 # What Marp CLI's bare template puts around the slides: the page scrolls, each
 # slide's SVG is a block as wide as the window.
 _SCREEN_CSS = ("body,html{background:#000;height:100%;margin:0;overflow:auto}"
                "body>svg{display:block;height:100%;width:100%}")
-# Runs Chromium and ends its whole process group when either Chromium exits or
-# marpkit's end of the stdin pipe closes.
-_GUARD = """exec 3<&0
-"$@" </dev/null &
-chrome=$!
-{ read -r _ <&3; kill -9 0; } &
-wait "$chrome"
-kill -9 0
-"""
 # The page Chromium opens: it loads Marp's engine, then waits for decks.js
-# (written by submit()) and renders the decks the moment it appears, while
-# Playwright's driver is still starting.
+# (written by submit()) and renders the decks the moment it appears.
 # (One-pass substitution: a theme or path that happens to hold the other
 # placeholder's name is left alone.)
 _ENGINE_PAGE = Template("""<!DOCTYPE html><meta charset="UTF-8"><title>marpkit</title>
@@ -69,9 +66,8 @@ _ENGINE_PAGE = Template("""<!DOCTYPE html><meta charset="UTF-8"><title>marpkit</
 <script>
 window.marpkitSettings = $settings;
 window.marpkitMeasure = $measure;
-// The rendered decks are laid out in frames the size of Playwright's window,
-// as pages like Marp CLI's bare template, and measured there: all before
-// Playwright's driver is even up. Decks with the same CSS and folder (a
+// The rendered decks are laid out in frames the size of the window, as pages
+// like Marp CLI's bare template, and measured there. Decks with the same CSS and folder (a
 // course on one theme) share one frame: the CSS is parsed and matched once.
 // Marp's browser script sets up the slides that exist when it runs, once per
 // document: in a shared frame it runs once, after every deck.
@@ -124,17 +120,23 @@ const marpkitLoad = (name) => new Promise((done) => {
     document.head.appendChild(script);
   })();
 });
+// Each page of the browser renders its share of the decks (the number after
+// `#` in its address): window.marpkitShares[n] lists the decks' indices.
+// What it renders and measures is listed in that order.
+const SHARE = Number(location.hash.slice(1) || 0);
 marpkitLoad('decks.js').then(async () => {
-  const settings = window.marpkitSettings, bases = window.marpkitBases;
-  const rendered = window.marpkitRender(window.marpkitDecks, settings);
+  const settings = window.marpkitSettings, mine = window.marpkitShares[SHARE];
+  const bases = mine.map((i) => window.marpkitBases[i]);
+  const rendered = window.marpkitRender(mine.map((i) => window.marpkitDecks[i]), settings);
   if (!window.marpkitMore) window.marpkitRendered = rendered;
   const measured = await marpkitMeasureAll(rendered, bases);
   if (window.marpkitMore) {
     await marpkitLoad('decks-more.js');
     const { indices, texts } = window.marpkitMoreDecks;
-    const again = window.marpkitRender(texts, settings);
-    const remeasured = await marpkitMeasureAll(again, indices.map((i) => bases[i]));
-    indices.forEach((i, k) => { rendered[i] = again[k]; measured[i] = remeasured[k]; });
+    const at = indices.map((i) => mine.indexOf(i)), redo = at.filter((k) => k >= 0);
+    const again = window.marpkitRender(texts.filter((_, j) => at[j] >= 0), settings);
+    const remeasured = await marpkitMeasureAll(again, redo.map((k) => bases[k]));
+    redo.forEach((k, j) => { rendered[k] = again[j]; measured[k] = remeasured[j]; });
     window.marpkitRendered = rendered;
   }
   window.marpkitMeasured = measured;
@@ -163,11 +165,11 @@ def wants_render(settings) -> bool:
     return any(settings.enabled(f"MK5{n:02d}") for n in range(100))
 
 
-def start(project, settings):
+def start(project, settings, decks: int = 1):
     """Start the browser and load Marp's engine into it: a context manager yielding
-    the session `engine.run` takes. Cheap to import, so that callers start it
-    before they import the parser."""
-    return Renderer.for_project(project, settings).session()
+    the session `engine.run` takes, for about `decks` decks. Cheap to import,
+    so that callers start it before they import the parser."""
+    return Renderer.for_project(project, settings).session(decks)
 
 
 def chrome_path() -> str:
@@ -189,13 +191,6 @@ def _script_json(value) -> str:
     """JSON to embed in a <script>: with every `<` escaped, no `</script>` or
     `<!--` in a theme or a deck can end or bend the script."""
     return json.dumps(value).replace("<", "\\u003c")
-
-
-def _tail(path: Path, limit: int = 500) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace").strip()[-limit:]
-    except OSError:
-        return ""
 
 
 class Renderer:
@@ -254,65 +249,85 @@ class Renderer:
                 **({"html": True} if self.html else {})}
 
     @contextmanager
-    def session(self):
+    def session(self, decks: int = 1):
         """Start the browser with Marp's engine loading; yield the session to
-        `submit()` decks to and `collect()` measurements from. Leaving the block
-        kills the browser."""
-        session = RenderSession(self)
+        `submit()` about `decks` decks to and `collect()` measurements from.
+        Leaving the block kills the browser."""
+        session = RenderSession(self, pages_for(decks))
         try:
             session.open()
             yield session
         finally:
             session.close()
 
-    def node_env(self) -> dict[str, str]:
-        """Node's on-disk compile cache (Node >= 22) for Playwright's driver: it
-        skips compiling the driver's bundles again, run after run."""
-        if "NODE_COMPILE_CACHE" in os.environ:
-            return {}
-        return {"NODE_COMPILE_CACHE": str(self.cache_dir / "node-compile-cache")}
+
+# Waits in the page until `name` is set on its window, and returns it. The
+# first page may still be the blank one Chromium opens before the engine
+# page: that wait ends with its document, and is made again.
+_WAIT_JS = """(name) => new Promise((done) => {
+  (function poll() { if (window[name] !== undefined) done(window[name]); else setTimeout(poll, 5); })();
+})"""
+_ADD_STYLE_JS = """(css) => {
+  const style = document.createElement('style');
+  style.textContent = css;
+  document.head.appendChild(style);
+}"""
+# Screenshots show the end state: no animation or transition half-way.
+_STILL_CSS = ("*, *::before, *::after { animation: none !important; "
+              "transition: none !important; caret-color: transparent !important }")
 
 
 class RenderSession:
-    def __init__(self, renderer: Renderer):
+    def __init__(self, renderer: Renderer, pages: int = 1):
         self.r = renderer
+        self.pages = pages
         self.tmp = Path(tempfile.mkdtemp(prefix="marpkit-lint-"))
         self.decks: list[Path] = []
         self.texts: list[str] = []
-        self.chrome: subprocess.Popen | None = None
+        self.shares: list[list[int]] = []
+        self.browser = None
 
     def open(self) -> None:
-        loader = self.tmp / "engine.html"
         from marpkit.lint.measure_js import MEASURE_JS
+        from marpkit.marp.browser import Browser
 
+        loader = self.tmp / "engine.html"
         measure = {"source": MEASURE_JS, "opts": self.r.measure_options(), "screen": _SCREEN_CSS}
         loader.write_text(_ENGINE_PAGE.substitute(bundle=self.r.bundle.as_uri(),
                                                   settings=_script_json(self.r.engine_settings()),
                                                   measure=_script_json(measure)),
                           encoding="utf-8")
-        profile = self.tmp / "profile"
-        with open(self.tmp / "chromium.log", "wb") as log:
-            # A process group of its own (Debian's chromium is a wrapper script
-            # around the real binary: killing one pid would orphan the other),
-            # tied to marpkit by a pipe: if marpkit dies, even by SIGKILL, the
-            # pipe closes and the group goes with it.
-            self.chrome = subprocess.Popen(
-                ["/bin/sh", "-c", _GUARD, "marpkit-chromium", self.r.chromium, *CHROME_ARGS,
-                 f"--user-data-dir={profile}", "--remote-debugging-port=0", loader.as_uri()],
-                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log,
-                start_new_session=True)
+        self.browser = Browser(self.r.chromium, [
+            *CHROME_ARGS, *(_ONE_PROCESS if self.pages == 1 else []),
+            f"--user-data-dir={self.tmp / 'profile'}", "--window-size=1280,720",
+            loader.as_uri() + "#0"], self.tmp / "chromium.log")
+        for n in range(1, self.pages):
+            # Not waited for: the browser opens them as soon as it is up.
+            # A window each: a page in a background tab gets no animation
+            # frames, and Marp's fitting code waits for one.
+            self.browser.send("Target.createTarget", {"url": f"{loader.as_uri()}#{n}", "newWindow": True})
 
     def submit(self, decks: list[Path], sources: dict[Path, str], *, more: bool = False) -> None:
         """Hand the decks to the engine page: `sources` gives the text to render
         instead of a deck's file (the expanded copy, so lint sees what the build
-        publishes). The page renders and measures them at once, before
-        Playwright is up. With `more`, corrected texts follow (`resubmit`)."""
+        publishes). The page renders and measures them at once. With `more`,
+        corrected texts follow (`resubmit`)."""
         self.decks = list(decks)
         self.texts = [sources[d] if d in sources else d.read_text(encoding="utf-8", errors="replace")
                       for d in decks]
         bases = [d.parent.resolve().as_uri() + "/" for d in decks]
+        # The longest decks first, each to the page with the least text so far.
+        loads = [0] * self.pages
+        self.shares = [[] for _ in range(self.pages)]
+        for i in sorted(range(len(decks)), key=lambda i: -len(self.texts[i])):
+            n = loads.index(min(loads))
+            self.shares[n].append(i)
+            loads[n] += len(self.texts[i])
+        for share in self.shares:
+            share.sort()  # decks on one theme, in order, share a frame
         self._publish("decks.js", "window.marpkitDecks = " + _script_json(self.texts) + ";\n"
                       "window.marpkitBases = " + _script_json(bases) + ";\n"
+                      "window.marpkitShares = " + _script_json(self.shares) + ";\n"
                       f"window.marpkitMore = {'true' if more else 'false'};")
 
     def resubmit(self, sources: dict[Path, str]) -> None:
@@ -328,133 +343,128 @@ class RenderSession:
         partial.write_text(script, encoding="utf-8")
         os.replace(partial, self.tmp / name)  # the page polls for it: never half-written
 
-    def _endpoint(self) -> str:
-        """The browser's CDP address, from the file Chromium writes once it listens."""
-        port_file = self.tmp / "profile" / "DevToolsActivePort"
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            try:
-                port, path = port_file.read_text(encoding="utf-8").split()[:2]
-                return f"ws://127.0.0.1:{port}{path}"
-            except (OSError, ValueError):
-                pass
-            if self.chrome.poll() is not None:
-                break
-            time.sleep(0.005)
-        raise UsageError(f"Chromium ({self.r.chromium}) did not start: "
-                         f"{_tail(self.tmp / 'chromium.log') or 'no output'}")
-
     @contextmanager
-    def _page(self):
-        """Playwright attached to the session's browser: its one page, the engine's.
-        A browser that crashes or hangs is a clear error, not a traceback."""
-        from playwright.sync_api import Error as PlaywrightError
-        from playwright.sync_api import sync_playwright  # noqa: PLC0415 - lazy by design
+    def _pages(self):
+        """Protocol sessions on the engine pages, in share order. A browser
+        that crashes or hangs is a clear error, not a traceback; the browser
+        is gone afterwards."""
+        from marpkit.marp.browser import BrowserError
 
-        # The driver's own temporary folders (playwright-artifacts-*) go with the session's.
-        overrides = {**self.r.node_env(), "TMPDIR": str(self.tmp)}
-        saved = {k: os.environ.get(k) for k in overrides}
-        os.environ.update(overrides)  # Playwright hands its driver os.environ
         try:
-            pw = sync_playwright().start()
-        finally:
-            for key, value in saved.items():
-                os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
-        try:
-            browser = pw.chromium.connect_over_cdp(self._endpoint())
-            context = browser.contexts[0]
-            page = context.pages[0] if context.pages else context.new_page()
-            page.set_default_timeout(RENDER_TIMEOUT_MS)
-            page.set_viewport_size({"width": 1280, "height": 720})
-            yield page
-        except PlaywrightError as exc:
-            message = exc.message.strip().splitlines()[0] if exc.message.strip() else repr(exc)
-            raise UsageError(f"Chromium ({self.r.chromium}) failed while rendering: {message}"
-                             ) from None
+            sessions = self.browser.pages(
+                [f"#{n}" for n in range(self.pages)], START_TIMEOUT)
+            for session in sessions:
+                self._viewport(session, 1280, 720)
+            yield sessions
+        except BrowserError as exc:
+            what = "failed while rendering" if exc.started else "did not start"
+            raise UsageError(f"Chromium ({self.r.chromium}) {what}: {exc}") from None
         finally:
             self._kill_browser()
-            pw.stop()
 
-    def _rendered(self, page) -> list[dict]:
-        """Marp's output for each submitted deck: {"html", "css"} or {"error"}."""
-        from playwright.sync_api import Error as PlaywrightError
+    def _gather(self, sessions: list[str], name: str) -> list:
+        """`name` from every page, as one list in deck order."""
+        out: list = [None] * len(self.decks)
+        for session, share in zip(sessions, self.shares, strict=True):
+            for i, value in zip(share, self._wait(session, name) if share else [], strict=True):
+                out[i] = value
+        return out
 
-        try:
-            page.wait_for_function("() => window.marpkitRendered !== undefined")
-            return page.evaluate("() => window.marpkitRendered")
-        except PlaywrightError as exc:
-            raise UsageError(f"Marp's engine did not load in Chromium: {exc.message}") from None
+    def _wait(self, session: str, name: str):
+        from marpkit.marp.browser import BrowserError
+
+        deadline = time.monotonic() + RENDER_TIMEOUT
+        while True:
+            try:
+                return self.browser.evaluate(session, _WAIT_JS, name, RENDER_TIMEOUT)
+            except BrowserError as exc:
+                # The blank first document went away under the wait.
+                if "context" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise
+
+    def _viewport(self, session: str, width: int, height: int) -> None:
+        self.browser.call("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session)
 
     def marp_output(self) -> list[dict]:
         """What Marp made of the submitted decks, unmeasured (for parity checks)."""
-        with self._page() as page:
-            return self._rendered(page)
+        with self._pages() as sessions:
+            return self._gather(sessions, "marpkitRendered")
 
     def collect(self) -> dict[Path, RenderedDeck]:
         """Measure every submitted deck; the browser is gone afterwards."""
-        with self._page() as page:
+        with self._pages() as sessions:
+            measured = self._gather(sessions, "marpkitMeasured")
             results: dict[Path, RenderedDeck] = {}
-            rendered = self._rendered(page)
-            measured = self._measured(page)
-            for i, (deck, out) in enumerate(zip(self.decks, rendered, strict=True)):
+            again = []
+            for i, deck in enumerate(self.decks):
                 result = results[deck] = RenderedDeck()
-                if "error" in out:
-                    result.error = out["error"][:500]
-                    continue
                 slides = measured[i]
-                sample = self.r.sample_contrast and isinstance(slides, list) and any(
-                    item["kind"] == "contrast-sample" for s in slides for item in s["items"])
-                if isinstance(slides, list) and not sample:
+                if isinstance(slides, list) and not (self.r.sample_contrast and any(
+                        item["kind"] == "contrast-sample" for s in slides for item in s["items"])):
                     result.slides = slides
+                else:
+                    again.append(i)
+            if not again:
+                return results
+            # Marp's own errors, text over images that needs screenshots, and a
+            # deck whose frame failed: from Marp's output, measured again in
+            # the first page's window, as a page of its own.
+            rendered: dict[int, dict] = {}
+            for session, share in zip(sessions, self.shares, strict=True):
+                wanted = [k for k, i in enumerate(share) if i in again]
+                if wanted:
+                    outs = self.browser.evaluate(
+                        session, "(wanted) => wanted.map((k) => window.marpkitRendered[k])", wanted)
+                    rendered |= zip((share[k] for k in wanted), outs, strict=True)
+            self.browser.call("Page.enable", session=sessions[0])
+            for i in again:
+                out = rendered[i]
+                if "error" in out:
+                    results[self.decks[i]].error = out["error"][:500]
                     continue
-                # Text over images needs screenshots: measured again in the window.
                 html = self.tmp / f"{i}.html"
-                html.write_text(page_html(out, deck), encoding="utf-8")
-                result.slides = self._measure(page, html)
+                html.write_text(page_html(out, self.decks[i]), encoding="utf-8")
+                results[self.decks[i]].slides = self._measure(sessions[0], html)
             return results
 
-    def _measured(self, page) -> list:
-        """What the engine page measured of each deck in its frames (None: not
-        rendered). A browser that dies meanwhile is reported by _page."""
-        page.wait_for_function("() => window.marpkitMeasured !== undefined")
-        return page.evaluate("() => window.marpkitMeasured")
-
-    def _measure(self, page, html: Path) -> list[dict]:
+    def _measure(self, session: str, html: Path) -> list[dict]:
         from marpkit.lint.measure_js import MEASURE_JS
 
-        page.goto(html.as_uri(), wait_until="load")
-        slides = page.evaluate(MEASURE_JS, self.r.measure_options())
+        self.browser.call("Page.navigate", {"url": html.as_uri()}, session)
+        self.browser.wait_event("Page.loadEventFired", session, RENDER_TIMEOUT)
+        slides = self.browser.evaluate(session, MEASURE_JS, self.r.measure_options(), RENDER_TIMEOUT)
         if self.r.sample_contrast and any(i["kind"] == "contrast-sample"
                                           for s in slides for i in s["items"]):
-            self._sample(page, slides)
+            self._sample(session, slides)
         return slides
 
-    def _sample(self, page, slides: list[dict]) -> None:
+    def _sample(self, session: str, slides: list[dict]) -> None:
         """Text over an image: turn each `contrast-sample` into a `contrast`
         finding (or nothing) by the pixels behind it, from one screenshot of
         the slides concerned, small and with every letter transparent."""
-        import base64
-
         from marpkit.lint.measure_js import HIDE_TEXT_CSS, SAMPLE_JS, SAMPLE_SCALE, STACK_JS
 
         wanted = [s for s in slides if any(i["kind"] == "contrast-sample" for i in s["items"])]
-        page.add_style_tag(content=HIDE_TEXT_CSS)
-        stack = page.evaluate(STACK_JS, {"wanted": [s["index"] for s in wanted],
-                                         "scale": SAMPLE_SCALE})
-        page.set_viewport_size({"width": stack["width"], "height": stack["height"]})
+        self.browser.evaluate(session, _ADD_STYLE_JS, HIDE_TEXT_CSS + _STILL_CSS)
+        stack = self.browser.evaluate(session, STACK_JS, {"wanted": [s["index"] for s in wanted],
+                                                          "scale": SAMPLE_SCALE})
+        self._viewport(session, stack["width"], stack["height"])
         try:
-            png = page.screenshot(animations="disabled")
+            png = self.browser.call("Page.captureScreenshot", {"format": "png"}, session,
+                                    RENDER_TIMEOUT)["data"]
         finally:
-            page.set_viewport_size({"width": 1280, "height": 720})
+            self._viewport(session, 1280, 720)
         items = []
         for slide in wanted:
             x, y, width, height = stack["frames"][str(slide["index"])]
             k = width / (slide.get("frame") or width)
             items += [{**i, "at": [x, y, k, width, height]} for i in slide["items"]
                       if i["kind"] == "contrast-sample"]
-        results = iter(page.evaluate(SAMPLE_JS, {
-            "png": base64.b64encode(png).decode(), "items": items,
-            "origin": {"x": 0, "y": 0, "width": stack["width"], "height": stack["height"]}}))
+        results = iter(self.browser.evaluate(session, SAMPLE_JS, {
+            "png": png, "items": items,
+            "origin": {"x": 0, "y": 0, "width": stack["width"], "height": stack["height"]}},
+            RENDER_TIMEOUT))
         for slide in wanted:
             kept, seen = [], set()
             for item in [i for i in slide["items"] if i["kind"] == "contrast-sample"]:
@@ -467,14 +477,8 @@ class RenderSession:
             slide["items"] = [i for i in slide["items"] if i["kind"] != "contrast-sample"] + kept
 
     def _kill_browser(self) -> None:
-        if self.chrome is not None and self.chrome.poll() is None:
-            try:
-                os.killpg(self.chrome.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.chrome.wait()
-        if self.chrome is not None and self.chrome.stdin is not None:
-            self.chrome.stdin.close()
+        if self.browser is not None:
+            self.browser.kill()
 
     def close(self) -> None:
         self._kill_browser()

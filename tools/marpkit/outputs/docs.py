@@ -40,10 +40,11 @@ def rules_markdown() -> str:
         "rendering)`.", ""],
               "MK5": [
         "Rendered rules measure the slides in Chromium (Debian's `chromium-headless-shell` when "
-        "installed, else `chromium`, or `CHROME_PATH`), driven by Playwright. The browser loads "
-        "Marp's engine (the marp-core copy Marp CLI converts with, bundled once by esbuild into "
-        "`.marpkit-cache/`) and renders each deck the way Marp CLI's HTML conversion does, with "
-        "the build's options, themes and snippet code; `tests/test_lint_parity.py` holds the "
+        "installed, else `chromium`, or `CHROME_PATH`), driven over its DevTools pipe. The "
+        "browser loads Marp's engine (the marp-core copy Marp CLI converts with, bundled once by "
+        "esbuild into `.marpkit-cache/`) and renders each deck the way Marp CLI's HTML conversion "
+        "does, with the build's options, themes and snippet code, one page per CPU core for a "
+        "course; `tests/test_lint_parity.py` holds the "
         "slide markup and CSS byte-identical to Marp CLI's on every corpus deck. Remote "
         "requests fail at once (the check runs offline, like the build). `--no-render` skips "
         "these rules.", ""]}

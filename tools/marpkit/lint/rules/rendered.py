@@ -7,6 +7,7 @@ module imports nothing heavy, so `marpkit rule MK501` stays fast.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -42,6 +43,8 @@ def element_line(ctx: DeckContext, slide_no: int, item: dict) -> int:
     slide's first heading."""
     slide = ctx.deck.slides[slide_no - 1]
     fallback = slide.headings[0].line if slide.headings else slide.start_line
+    if item.get("chrome") == "pagination":
+        return fallback  # drawn by the theme's CSS: no Markdown block of its own
     tag = item.get("top_tag") or ""
     tag = "pre" if tag == "marp-pre" else tag
     if tag in ("header", "footer"):
@@ -79,6 +82,8 @@ def _items(rendered, kinds):
 
 
 def _describe(item: dict) -> str:
+    if item.get("chrome") == "pagination":
+        return f'page number "{item.get("text") or ""}"'
     tag = "code block" if item["tag"] in ("marp-pre", "pre") else f"<{item['tag']}>"
     text = item.get("text") or ""
     return f'{tag} "{text[:40]}"' if text and tag != "code block" else tag
@@ -149,10 +154,12 @@ def code_shrunk(ctx: DeckContext, rendered):
 for part of any audience. Colours are the rendered ones, including the
 section background set by `backgroundColor`. Over a background image or
 gradient, the slide is rendered with its text transparent and the pixels
-behind each line are sampled: the verdict is the worst tenth of them. A
-theme's header and footer colours are one warning per theme, at the place
-to change them (the theme's CSS, or the deck's `header:`/`footer:` line for
-a built-in theme), with the CSS override that fixes them.""",
+behind each line are sampled: the verdict is the worst tenth of them. The
+page number counts as text. A theme's header, footer and page number
+colours are one warning per theme, at the place to change them (the theme's
+CSS, or the deck's `header:`/`footer:`/`paginate:` line for a built-in
+theme), with the CSS override that fixes them; a slide that colours its own
+page number (a scoped style) is reported on that slide.""",
       example="""<!-- _backgroundColor: #0d1117 -->
 # Dark slide, default dark text""")
 def low_contrast(ctx: DeckContext, rendered):
@@ -162,11 +169,17 @@ def low_contrast(ctx: DeckContext, rendered):
     # directive), with the CSS that fixes it. engine.py keeps one per run.
     chrome: dict[tuple, tuple[int, dict]] = {}
     repeated: dict[tuple, list[tuple[int, dict]]] = {}
+    # The page number's usual colour is the theme's; a slide that colours its
+    # own (a scoped style, a class) has a problem of its own.
+    page_colours = Counter(s["page_fg"] for s in rendered.slides if s.get("page_fg"))
+    theme_page = page_colours.most_common(1)[0][0] if page_colours else None
     for slide, item in _items(rendered, {"contrast"}):
         if not _slide_ok(ctx, slide):
             continue
         tag = item.get("chrome") or (item.get("top_tag") if item.get("top_tag") in ("header", "footer")
                                       else None)
+        if tag == "pagination" and theme_page and item.get("declared") != theme_page:
+            tag = None
         if tag:
             _, tags = chrome.setdefault((item["fg"], item["bg"]), ((slide["index"], item), []))
             if tag not in tags:
@@ -230,7 +243,14 @@ def readable_colour(fg: str, bg: str, need: float) -> str:
     return "#000000" if back > 0.18 else "#ffffff"
 
 
-_CSS_RULE = re.compile(r"(?m)^[^{}/]*\b(header|footer)\b[^{}]*\{")
+_CSS_RULE = re.compile(r"(?m)^[^{}/]*(?:\b(header|footer)\b|\bsection[^\s,{]*?(::?after))[^{}]*\{")
+# What the measuring script calls the theme's chrome, the CSS that styles it,
+# the directive that turns it on, and the rule in a theme's CSS that draws it.
+_CHROME_SELECTOR = {"header": "section > header", "footer": "section > footer",
+                    "pagination": "section::after"}
+_CHROME_NAME = {"header": "header", "footer": "footer", "pagination": "page number"}
+_CHROME_DIRECTIVE = {"header": "header", "footer": "footer", "pagination": "paginate"}
+_CHROME_OF_RULE = {"header": "header", "footer": "footer", ":after": "pagination", "::after": "pagination"}
 
 
 def _chrome_finding(ctx: DeckContext, tags: list[str], slide_no: int, item: dict) -> Finding:
@@ -238,16 +258,17 @@ def _chrome_finding(ctx: DeckContext, tags: list[str], slide_no: int, item: dict
     name = ctx.theme_name if ctx.theme_name in ctx.themes else "default"
     theme = ctx.themes[name]
     fix = readable_colour(item["fg"], item["bg"], item["need"])
-    override = f"{', '.join(f'section > {t}' for t in tags)} {{ color: {fix} }}"
-    head = (f"the {name}{CHROME_MARK}{' and '.join(tags)} in {item['fg']} on "
+    override = f"{', '.join(_CHROME_SELECTOR[t] for t in tags)} {{ color: {fix} }}"
+    head = (f"the {name}{CHROME_MARK}{' and '.join(_CHROME_NAME[t] for t in tags)} in {item['fg']} on "
             f"{item['bg']} ({item['ratio']:.2f}:1; text needs {item['need']:g}:1)")
     if theme is not None and theme.path is not None:
         text = theme.path.read_text(encoding="utf-8", errors="replace")
-        rules = [m for m in _CSS_RULE.finditer(text) if m.group(1) in tags]
+        rules = [m for m in _CSS_RULE.finditer(text) if _CHROME_OF_RULE[m.group(1) or m.group(2)] in tags]
         line = text.count("\n", 0, rules[0].start()) + 1 if rules else 1
         return Finding(ctx.project.rel(theme.path), line, 1, "MK503",
                        f"{head}: override it in the theme with `{override}`", "warning")
-    line = min((n for t in tags if (n := _directive_line(ctx, slide_no, t))), default=1)
+    line = min((n for t in tags if (n := _directive_line(ctx, slide_no, _CHROME_DIRECTIVE[t]))),
+               default=1)
     return ctx.finding("MK503", line, 1,
                        f"{head}: override it with `{override}` in the deck's `style` "
                        f"directive or your theme", slide=slide_no, severity="warning")

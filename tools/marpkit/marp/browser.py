@@ -1,0 +1,188 @@
+"""Chromium as a child process of ours, driven over the DevTools protocol on a pipe.
+
+Lint's rendered rules need only a few protocol calls: find the page, evaluate a
+script in it, navigate, take a screenshot. Chromium answers them itself on
+`--remote-debugging-pipe` (commands on its fd 3, replies on fd 4, each message
+JSON ended by a NUL byte), so no driver process stands between marpkit and the
+browser: Playwright's Node driver took longer to start and attach than the
+rest of a one-deck lint run.
+
+The browser runs in a process group of its own under a guard shell (Debian's
+`chromium` is a wrapper script around the real binary: killing one pid would
+orphan the other). The guard is tied to marpkit by a pipe on its stdin: if
+marpkit dies, even by SIGKILL, the pipe closes and the group goes with it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+# The guard's stdin is the lifeline, its stdout the command pipe's read end,
+# its stderr the reply pipe's write end; Chromium gets those two as fds 3 and
+# 4, and its stderr goes to the log. The guard keeps no copy of either pipe,
+# so a browser that dies ends the reply pipe at once.
+_GUARD = """log=$1; shift
+exec 5<&0 6<&1 7>&2 0</dev/null 1>/dev/null 2>>"$log"
+"$@" 3<&6 4>&7 5<&- 6<&- 7>&- &
+chrome=$!
+exec 6<&- 7>&-
+{ read -r _ <&5; kill -9 0; } &
+exec 5<&-
+wait "$chrome"
+kill -9 0
+"""
+
+
+class BrowserError(Exception):
+    """The browser died, hung, or refused a command; the message says which.
+    `started` is False when it never answered at all (it could not start)."""
+
+    def __init__(self, message: str, started: bool = True):
+        super().__init__(message)
+        self.started = started
+
+
+class Browser:
+    def __init__(self, chromium: str, args: list[str], log: Path):
+        self.chromium = chromium
+        self.log = log
+        self._buffer = b""
+        self._events: list[dict] = []
+        self._next_id = 0
+        self._answered = False
+        commands_read, self._commands = os.pipe()
+        self._replies, replies_write = os.pipe()
+        try:
+            self.proc = subprocess.Popen(
+                ["/bin/sh", "-c", _GUARD, "marpkit-chromium", str(log), chromium,
+                 "--remote-debugging-pipe", *args],
+                stdin=subprocess.PIPE, stdout=commands_read, stderr=replies_write,
+                start_new_session=True)
+        except BaseException:
+            os.close(self._commands)
+            os.close(self._replies)
+            raise
+        finally:
+            os.close(commands_read)
+            os.close(replies_write)
+
+    # The protocol.
+
+    def send(self, method: str, params: dict | None = None, session: str | None = None) -> int:
+        """Send one command without waiting: its reply is read (and dropped) later."""
+        self._next_id += 1
+        message = {"id": self._next_id, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = session
+        data = json.dumps(message).encode() + b"\0"
+        try:
+            while data:
+                data = data[os.write(self._commands, data):]
+        except OSError:
+            raise self._gone() from None
+        return self._next_id
+
+    def call(self, method: str, params: dict | None = None, session: str | None = None,
+             timeout: float = 30.0) -> dict:
+        """Send one command and return its result."""
+        ident = self.send(method, params, session)
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self._read(deadline, f"no reply to {method} within {timeout:.0f}s")
+            if reply.get("id") == ident:
+                if "error" in reply:
+                    raise BrowserError(f"{method}: {reply['error'].get('message', reply['error'])}")
+                return reply.get("result", {})
+            if "method" in reply:
+                self._events.append(reply)
+
+    def wait_event(self, method: str, session: str | None, timeout: float = 30.0) -> dict:
+        """The next event `method` on `session` (events that came before are dropped)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            while self._events:
+                event = self._events.pop(0)
+                if event["method"] == method and event.get("sessionId") == session:
+                    return event.get("params", {})
+            self._events.append(self._read(deadline, f"no {method} within {timeout:.0f}s"))
+
+    def evaluate(self, session: str, function: str, arg=None, timeout: float = 30.0):
+        """Call the JavaScript function `function` with `arg` (JSON) in the page and
+        return its value, awaited if it is a promise."""
+        result = self.call("Runtime.evaluate", {
+            "expression": f"({function})({json.dumps(arg)})",
+            "awaitPromise": True, "returnByValue": True}, session, timeout)
+        if "exceptionDetails" in result:
+            details = result["exceptionDetails"]
+            text = (details.get("exception") or {}).get("description") or details.get("text")
+            raise BrowserError(f"script failed: {str(text).splitlines()[0] if text else details}")
+        return result.get("result", {}).get("value")
+
+    def pages(self, suffixes: list[str], timeout: float = 30.0) -> list[str]:
+        """Sessions attached to the pages whose addresses end in `suffixes`, in
+        that order, once the browser has opened them all."""
+        deadline = time.monotonic() + timeout
+        while True:
+            targets = [t for t in self.call("Target.getTargets", timeout=timeout)["targetInfos"]
+                       if t["type"] == "page"]
+            found = [next((t for t in targets if t["url"].endswith(s)), None) for s in suffixes]
+            if all(found):
+                return [self.call("Target.attachToTarget", {"targetId": t["targetId"], "flatten": True}
+                                  )["sessionId"] for t in found]
+            if time.monotonic() > deadline:
+                missing = [s for s, t in zip(suffixes, found, strict=True) if t is None]
+                raise BrowserError(f"the browser did not open its page {missing[0]}")
+            time.sleep(0.005)
+
+    # The process.
+
+    def _read(self, deadline: float, late: str) -> dict:
+        # A reply may be megabytes (a course's rendered HTML): the chunks are
+        # joined once, not the buffer copied per chunk.
+        chunks = [self._buffer]
+        while b"\0" not in chunks[-1]:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._buffer = b"".join(chunks)
+                raise BrowserError(late)
+            ready, _, _ = select.select([self._replies], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(self._replies, 1 << 20)
+            if not chunk:
+                raise self._gone()
+            chunks.append(chunk)
+        message, self._buffer = b"".join(chunks).split(b"\0", 1)
+        self._answered = True
+        return json.loads(message)
+
+    def _gone(self) -> BrowserError:
+        try:
+            tail = self.log.read_text(encoding="utf-8", errors="replace").strip()[-500:]
+        except OSError:
+            tail = ""
+        if not self._answered:
+            return BrowserError(tail or "no output", started=False)
+        return BrowserError(f"the browser exited{': ' + tail if tail else ''}")
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+        for fd in (self._commands, self._replies):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._commands = self._replies = -1
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
