@@ -12,10 +12,18 @@ async (opts) => {
   // that just arrived changes sizes too), not a fixed two frames per deck.
   const fontsPending = document.fonts.status !== 'loaded';
   await document.fonts.ready;
+  // Marp sizes each drawing from its content in a ResizeObserver callback;
+  // until one has run on the laid-out content its box is missing, empty
+  // (`0 0 0 0`, from a callback that ran before layout) or of another height.
   const unsettled = () => [...document.querySelectorAll('[data-auto-scaling]')].some((host) => {
     const inner = host.shadowRoot && host.shadowRoot.querySelector('marp-auto-scaling');
     const svg = inner && inner.shadowRoot && inner.shadowRoot.querySelector('svg');
-    return !svg || !svg.getAttribute('viewBox');
+    if (!svg) return true;
+    const box = (svg.getAttribute('viewBox') || '').split(/[ ,]+/).map(Number);
+    const content = svg.querySelector(':scope > foreignObject > *');
+    const height = content ? content.offsetHeight : 0;
+    if (box.length !== 4 || !(box[2] > 0) || !(box[3] > 0)) return height > 0;
+    return Math.abs(box[3] - height) > 1;
   });
   const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
   if (fontsPending) await frame();
