@@ -112,7 +112,7 @@ def test_accepted_themes_are_not_checked_again(project, monkeypatch):
     def no_node(*args, **kwargs):
         raise AssertionError("Node was started for a theme already accepted")
 
-    monkeypatch.setattr(themes.subprocess, "run", no_node)
+    monkeypatch.setattr(themes.procs, "run", no_node)
     assert themes.theme_problems(project, cache, [theme]) == []
     theme.write_text(BROKEN_THEME)
     with pytest.raises(AssertionError):

@@ -6,13 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 import textwrap
 
 import pytest
 
 from marpkit.findings import UsageError
-from marpkit.fsutil import WriteError, atomic_write, exclusive, private_tmpdir
+from marpkit.fsutil import WriteError, atomic_write, exclusive
 
 
 def test_a_write_beyond_the_file_size_limit_is_a_write_error(tmp_path):
@@ -45,20 +44,6 @@ def test_an_unwritable_folder_is_a_usage_error_naming_it(tmp_path, monkeypatch):
         atomic_write(blocker / ".marpkit" / "manifest.json", "{}")
     assert isinstance(exc.value, UsageError)  # exit 2 at the command boundary
     assert str(exc.value).startswith("cannot write build/.marpkit/manifest.json: ")
-
-
-def test_private_tmpdir_is_used_and_removed(monkeypatch, tmp_path):
-    monkeypatch.setenv("TMPDIR", str(tmp_path))
-    monkeypatch.setattr(tempfile, "tempdir", None)
-    with private_tmpdir() as folder:
-        assert folder.parent == tmp_path
-        assert os.environ["TMPDIR"] == str(folder) == tempfile.gettempdir()
-        (folder / "left-behind").mkdir()
-        child = subprocess.run([sys.executable, "-c", "import tempfile; print(tempfile.gettempdir())"],
-                               capture_output=True, text=True, check=True)
-        assert child.stdout.strip() == str(folder)
-    assert os.environ["TMPDIR"] == str(tmp_path)
-    assert list(tmp_path.iterdir()) == []
 
 
 def test_exclusive_waits_for_the_holder(tmp_path):

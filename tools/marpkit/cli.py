@@ -49,12 +49,14 @@ def cli():
 
 
 def main(argv: list[str] | None = None) -> None:
-    from marpkit.fsutil import private_tmpdir, shown
+    from marpkit.fsutil import shown
+    from marpkit.procs import command_scope
 
     try:
-        # Whatever marpkit, Playwright, Node or wandb-core put in TMPDIR goes
-        # when the command ends.
-        with private_tmpdir():
+        # Whatever marpkit, Node or wandb-core put in TMPDIR goes when the
+        # command ends, and so does every child still running, even if
+        # marpkit itself is killed.
+        with command_scope():
             code = cli.main(args=argv, prog_name="marpkit", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -100,40 +99,3 @@ def exclusive(lock: Path, on_wait: Callable[[], None] | None = None) -> Iterator
         yield
     finally:
         os.close(fd)  # closing releases the lock
-
-
-@contextlib.contextmanager
-def private_tmpdir(prefix: str = "marpkit-") -> Iterator[Path | None]:
-    """A temporary folder of this run's own, made TMPDIR for the block (for this
-    process and every child it starts) and removed afterwards with whatever
-    libraries and tools left in it, even if marpkit is killed (SIGKILL): a
-    shell waits on a pipe only this process holds, and removes the folder when
-    it closes."""
-    import subprocess
-
-    try:
-        folder = Path(tempfile.mkdtemp(prefix=prefix))
-    except OSError:  # no usable TMPDIR: the commands that need one say so
-        yield None
-        return
-    try:
-        guard = subprocess.Popen(["/bin/sh", "-c", 'read -r _; rm -rf -- "$1"', "marpkit-tmp", str(folder)],
-                                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
-    except OSError:
-        guard = None
-    saved_env, saved_module = os.environ.get("TMPDIR"), tempfile.tempdir
-    os.environ["TMPDIR"] = str(folder)
-    tempfile.tempdir = str(folder)
-    try:
-        yield folder
-    finally:
-        tempfile.tempdir = saved_module
-        if saved_env is None:
-            os.environ.pop("TMPDIR", None)
-        else:
-            os.environ["TMPDIR"] = saved_env
-        shutil.rmtree(folder, ignore_errors=True)
-        if guard is not None:
-            guard.stdin.close()  # the guard removes nothing more and exits
-            guard.wait()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
+from marpkit import procs
 from marpkit.check.env import (
     DISK_QUOTA,
     MEMORY_LIMIT,
@@ -269,8 +269,7 @@ def shell_problems(path: Path) -> list[tuple[int | None, str, str]]:
     problems: list[tuple[int | None, str, str]] = []
     bash = shutil.which("bash")
     if bash:
-        proc = subprocess.run([bash, "-n", str(path)], capture_output=True, text=True,
-                              timeout=30)
+        proc = procs.run([bash, "-n", str(path)], text=True, timeout=30)
         if proc.returncode != 0:
             for line in proc.stderr.splitlines():
                 match = _BASH_ERROR.match(line)
@@ -285,9 +284,9 @@ def shell_problems(path: Path) -> list[tuple[int | None, str, str]]:
             script = _without_header(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError):
             script = ""
-        proc = subprocess.run([shellcheck, "-s", "bash", "-f", "gcc", "-S", "warning",
-                               "-e", "SC2148", "-"], input=script, capture_output=True,
-                              text=True, timeout=60, cwd=path.parent)
+        proc = procs.run([shellcheck, "-s", "bash", "-f", "gcc", "-S", "warning",
+                          "-e", "SC2148", "-"], input=script, text=True, timeout=60,
+                         cwd=path.parent)
         for line in proc.stdout.splitlines():
             match = _GCC.match(line)
             if match:

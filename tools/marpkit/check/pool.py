@@ -40,6 +40,8 @@ import time
 from collections import deque
 from pathlib import Path
 
+from marpkit import procs
+
 # Imported by wandb.init on first use (measured with 0.31): importing them in
 # the pool saves every child ~0.3 s.
 WARM_MODULES = ("wandb", "wandb.sdk.launch", "wandb.apis.public", "wandb.sdk.data_types",
@@ -72,11 +74,9 @@ def start_service(env: dict[str, str]) -> tuple[subprocess.Popen, str] | None:
     # Inside the check's own temp root (removed with it), not loose in the system /tmp.
     folder = tempfile.mkdtemp(prefix="marpkit-core-", dir=env.get("TMPDIR"))
     port_file = Path(folder, "port.txt")
-    proc = subprocess.Popen(
+    proc = procs.spawn(
         [core, "--no-observability", "--port-filename", str(port_file), "--pid", str(os.getpid())],
-        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True, cwd=folder,
-    )
+        env=env, stderr=subprocess.DEVNULL, cwd=folder)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and proc.poll() is None:
         try:
@@ -90,7 +90,7 @@ def start_service(env: dict[str, str]) -> tuple[subprocess.Popen, str] | None:
                     return proc, f"3-{os.getpid()}-unix-{line[5:]}"
             break
         time.sleep(0.005)
-    proc.kill()
+    procs.end(proc)
     return None
 
 
@@ -156,11 +156,7 @@ def _reap(running: dict[int, _Running], block: bool, sandboxed: bool = False) ->
         item = running.pop(pid, None)
         if item is None:
             continue
-        # Background processes the snippet started die with it.
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except OSError:
-            pass
+        procs.kill_group(pid)  # background processes the snippet started die with it
         _emit({"event": "done", "id": item.job["id"],
                "returncode": os.waitstatus_to_exitcode(status), "timed_out": item.timed_out,
                "duration_s": round(time.monotonic() - item.start, 3),
@@ -200,16 +196,9 @@ def serve(jobs_limit: int) -> None:
         # Interrupted parent: the snippets run in their own process groups, so
         # they would outlive the pool unless killed here.
         for pid in list(running):
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except OSError:
-                pass
+            procs.kill_group(pid)
         if service is not None:
-            service[0].kill()
-            try:
-                service[0].wait(2)
-            except subprocess.TimeoutExpired:
-                pass
+            procs.end(service[0])
         os._exit(128 + signum)
 
     signal.signal(signal.SIGTERM, abort)
@@ -254,10 +243,7 @@ def serve(jobs_limit: int) -> None:
         for item in running.values():
             if not item.timed_out and now >= item.deadline:
                 item.timed_out = True
-                try:
-                    os.killpg(item.pid, signal.SIGKILL)
-                except OSError:
-                    pass
+                procs.kill_group(item.pid)
         wait = 0.01 if running else 0.5
         ready, _, _ = select.select([stdin], [], [], wait)
         if ready:
@@ -282,11 +268,7 @@ def serve(jobs_limit: int) -> None:
     for job in held.values():
         _release_job(job, sandboxed)
     if service is not None:
-        service[0].terminate()
-        try:
-            service[0].wait(5)
-        except subprocess.TimeoutExpired:
-            service[0].kill()
+        procs.end(service[0], grace=5)
 
 
 class PoolDied(RuntimeError):
@@ -318,9 +300,10 @@ class ForkPool:
             info_read, info_write = os.pipe()
             command = sandbox.pool_command(argv, env, list(readable), info_write)
             try:
-                self.proc = subprocess.Popen(command, stdin=subprocess.PIPE,
-                                             stdout=subprocess.PIPE, text=True, bufsize=1,
-                                             pass_fds=[info_write])
+                # Not listed with the reaper: the pool ends its snippets
+                # itself when marpkit goes (its stdin closes).
+                self.proc = procs.spawn(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        text=True, bufsize=1, pass_fds=(info_write,), reap=False)
             finally:
                 os.close(info_write)
             with os.fdopen(info_read, "rb") as info:
@@ -328,16 +311,15 @@ class ForkPool:
             try:
                 self.view = f"/proc/{json.loads(data)['child-pid']}/root"
             except (ValueError, KeyError) as exc:
-                self.proc.kill()
-                raise PoolDied(f"the sandbox did not start ({self.proc.wait()})", set()) \
+                procs.end(self.proc)
+                raise PoolDied(f"the sandbox did not start ({self.proc.returncode})", set()) \
                     from exc
         else:
             env = dict(os.environ)
             env["MARPKIT_CHECK_SERVICE_ENV"] = json.dumps(service_env)
-            self.proc = subprocess.Popen(
+            self.proc = procs.spawn(
                 argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True,
-                bufsize=1, cwd=cwd,  # `-m` puts the cwd first on sys.path: never the project
-            )
+                bufsize=1, cwd=cwd, reap=False)  # `-m` puts the cwd first on sys.path: never the project
         self.shared_service: bool | None = None
         self.pending = 0
         self.started: dict[str, int] = {}  # job id -> pid, as the pool sees it
@@ -374,10 +356,7 @@ class ForkPool:
                     # Outside a sandbox the snippets outlive a pool killed with
                     # SIGKILL; inside, the kernel has already ended them.
                     for pid in self.started.values():
-                        try:
-                            os.killpg(pid, signal.SIGKILL)
-                        except OSError:
-                            pass
+                        procs.kill_group(pid)
                 raise PoolDied(f"the check pool exited unexpectedly (exit code {code})",
                                set(self.started))
             message = json.loads(line)
@@ -406,8 +385,8 @@ class ForkPool:
         try:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+            pass
+        procs.end(self.proc)  # what is left of its group, if it did not end by itself
 
 
 class SubprocessPool:
@@ -431,8 +410,8 @@ class SubprocessPool:
         Path(job["out"]).mkdir(parents=True, exist_ok=True)
         job_file = Path(job["result"]).with_suffix(".job.json")
         job_file.write_text(json.dumps(job), encoding="utf-8")
-        proc = subprocess.Popen([sys.executable, "-m", "marpkit.check.runner", str(job_file)],
-                                start_new_session=True, stdin=subprocess.DEVNULL, cwd=self.cwd)
+        proc = procs.spawn([sys.executable, "-m", "marpkit.check.runner", str(job_file)],
+                           stdout=None, cwd=self.cwd)
         return proc, time.monotonic()
 
     def results(self):
@@ -447,16 +426,10 @@ class SubprocessPool:
                 if proc.poll() is None:
                     if not timed_out and time.monotonic() - start > float(job["timeout"]):
                         timed_out = True
-                        try:
-                            os.killpg(proc.pid, signal.SIGKILL)
-                        except OSError:
-                            proc.kill()
+                        procs.kill_group(proc.pid)
                     still.append((job, proc, start, timed_out))
                     continue
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except OSError:
-                    pass
+                procs.end(proc)
                 yield {"event": "done", "id": job["id"], "returncode": proc.returncode,
                        "timed_out": timed_out, "duration_s": round(time.monotonic() - start, 3),
                        "disk_full": False}
@@ -464,10 +437,7 @@ class SubprocessPool:
 
     def close(self) -> None:
         for _job, proc, _start, _timed_out in self.running:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except OSError:
-                pass
+            procs.end(proc)
 
 
 def make_pool(jobs: int, service_env: dict[str, str] | None, cwd: str | None = None,

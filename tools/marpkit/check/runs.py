@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from marpkit import procs
+
 # The `_type` W&B writes for each media kind in history/summary values.
 MEDIA_TYPES = {
     "table": ("table", "table-file", "partitioned-table", "joined-table"),
@@ -103,8 +105,7 @@ def _leet() -> str | None:
         core = Path(next(iter(spec.submodule_search_locations))) / "bin" / "wandb-core"
         if not core.is_file():
             return None
-        probe = subprocess.run([str(core), "leet", "inspect", "-h"], capture_output=True,
-                               text=True, timeout=20)
+        probe = procs.run([str(core), "leet", "inspect", "-h"], text=True, timeout=20)
         return str(core) if "-summary" in probe.stdout + probe.stderr else None
     except (OSError, subprocess.SubprocessError):
         return None
@@ -119,10 +120,9 @@ def _flatten(prefix: str, value, out: dict) -> None:
 
 
 def _records_leet(core: str, run_file: Path, env: dict | None) -> list[dict]:
-    proc = subprocess.run(
+    proc = procs.run(
         [core, "leet", "inspect", "--no-observability", "--json", "--run-file", str(run_file)],
-        capture_output=True, text=True, timeout=60, env=env,
-    )
+        text=True, timeout=60, env=env)
     records = []
     for line in proc.stdout.splitlines():
         line = line.strip()

@@ -67,13 +67,14 @@ def unavailable() -> str | None:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return f"{missing}: bubblewrap (bwrap) is not installed"
+    from marpkit import procs  # not at the top: this file also runs alone, as the probe
+
     try:
         # The probe takes every step a check takes (both nested namespaces, a
         # quota mount), with a bare interpreter: ~30 ms.
-        proc = subprocess.run([bwrap, *_NAMESPACES, "--ro-bind", "/", "/", "--proc", "/proc",
-                               "--dev", "/dev", "--", sys.executable, "-I", "-S",
-                               os.path.abspath(__file__), "--probe"],
-                              capture_output=True, text=True, timeout=20)
+        proc = procs.run([bwrap, *_NAMESPACES, "--ro-bind", "/", "/", "--proc", "/proc",
+                          "--dev", "/dev", "--", sys.executable, "-I", "-S",
+                          os.path.abspath(__file__), "--probe"], text=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{missing}: bwrap does not start ({exc})"
     if proc.returncode != 0:

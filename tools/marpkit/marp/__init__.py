@@ -10,6 +10,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from marpkit import procs
 from marpkit.findings import UsageError
 
 INSTALL_CHROMIUM = "`apt-get install chromium-headless-shell` (or `chromium`)"
@@ -130,8 +131,7 @@ def run_marp(root: Path, inputs: list[Path], args: list[str], config: Path, *,
         cmd += ["--parallel", str(min(len(inputs), os.cpu_count() or 2))]
     cmd += [str(p) for p in inputs]
     try:
-        proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True,
-                              timeout=timeout, check=False)
+        proc = procs.run(cmd, cwd=root, env=env, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return MarpResult(124, [], [f"Marp CLI did not finish within {timeout:.0f}s"], "")
     output = proc.stdout + proc.stderr

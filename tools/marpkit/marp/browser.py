@@ -7,10 +7,9 @@ JSON ended by a NUL byte), so no driver process stands between marpkit and the
 browser: Playwright's Node driver took longer to start and attach than the
 rest of a one-deck lint run.
 
-The browser runs in a process group of its own under a guard shell (Debian's
-`chromium` is a wrapper script around the real binary: killing one pid would
-orphan the other). The guard is tied to marpkit by a pipe on its stdin: if
-marpkit dies, even by SIGKILL, the pipe closes and the group goes with it.
+The browser is started and ended by procs, in a process group of its own
+(Debian's `chromium` is a wrapper script around the real binary: ending
+the group ends both, and every renderer).
 """
 
 from __future__ import annotations
@@ -18,25 +17,14 @@ from __future__ import annotations
 import json
 import os
 import select
-import signal
-import subprocess
 import time
 from pathlib import Path
 
-# The guard's stdin is the lifeline, its stdout the command pipe's read end,
-# its stderr the reply pipe's write end; Chromium gets those two as fds 3 and
-# 4, and its stderr goes to the log. The guard keeps no copy of either pipe,
-# so a browser that dies ends the reply pipe at once.
-_GUARD = """log=$1; shift
-exec 5<&0 6<&1 7>&2 0</dev/null 1>/dev/null 2>>"$log"
-"$@" 3<&6 4>&7 5<&- 6<&- 7>&- &
-chrome=$!
-exec 6<&- 7>&-
-{ read -r _ <&5; kill -9 0; } &
-exec 5<&-
-wait "$chrome"
-kill -9 0
-"""
+from marpkit import procs
+
+# Chromium reads commands on its fd 3 and writes replies on fd 4: the shell
+# moves the pipes there from its stdin and stdout, and becomes Chromium.
+_ON_FDS = 'exec "$@" 3<&0 4>&1 0</dev/null 1>/dev/null'
 
 
 class BrowserError(Exception):
@@ -59,11 +47,11 @@ class Browser:
         commands_read, self._commands = os.pipe()
         self._replies, replies_write = os.pipe()
         try:
-            self.proc = subprocess.Popen(
-                ["/bin/sh", "-c", _GUARD, "marpkit-chromium", str(log), chromium,
-                 "--remote-debugging-pipe", *args],
-                stdin=subprocess.PIPE, stdout=commands_read, stderr=replies_write,
-                start_new_session=True)
+            with open(log, "ab") as stderr:
+                self.proc = procs.spawn(
+                    ["/bin/sh", "-c", _ON_FDS, "marpkit-chromium", chromium,
+                     "--remote-debugging-pipe", *args],
+                    stdin=commands_read, stdout=replies_write, stderr=stderr)
         except BaseException:
             os.close(self._commands)
             os.close(self._replies)
@@ -172,17 +160,9 @@ class Browser:
         return BrowserError(f"the browser exited{': ' + tail if tail else ''}")
 
     def kill(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.proc.wait()
+        if self._commands < 0:
+            return
+        procs.end(self.proc)
         for fd in (self._commands, self._replies):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+            os.close(fd)
         self._commands = self._replies = -1
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()

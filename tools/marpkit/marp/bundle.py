@@ -13,6 +13,7 @@ import os
 import subprocess
 from pathlib import Path
 
+from marpkit import procs
 from marpkit.findings import UsageError
 
 ENTRY = Path(__file__).resolve().parent.parent / "assets" / "marp_render.js"
@@ -46,10 +47,15 @@ def marp_bundle(root: Path, cache_dir: Path) -> Path:
     # The entry comes on stdin with the project root as working directory, so
     # that marp-core resolves from the project's node_modules wherever marpkit
     # itself is installed.
-    proc = subprocess.run(
-        [str(esbuild), "--bundle", "--platform=browser", "--format=iife", "--minify",
-         "--log-level=error", "--sourcefile=marp_render.js", f"--outfile={tmp}"],
-        input=ENTRY.read_bytes(), cwd=root, capture_output=True, timeout=120, check=False)
+    try:
+        proc = procs.run(
+            [str(esbuild), "--bundle", "--platform=browser", "--format=iife", "--minify",
+             "--log-level=error", "--sourcefile=marp_render.js", f"--outfile={tmp}"],
+            input=ENTRY.read_bytes(), cwd=root, timeout=120)
+    except subprocess.TimeoutExpired:
+        tmp.unlink(missing_ok=True)
+        raise UsageError("could not bundle Marp's engine for rendered lint: esbuild did not "
+                         "finish within 120s") from None
     if proc.returncode != 0 or not tmp.is_file():
         tmp.unlink(missing_ok=True)
         message = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()

@@ -17,6 +17,7 @@ import json
 import subprocess
 from pathlib import Path
 
+from marpkit import procs
 from marpkit.findings import Finding, UsageError
 from marpkit.fsutil import WriteError, atomic_write
 
@@ -68,8 +69,8 @@ def theme_problems(root: Path, cache_dir: Path, files: list[Path]) -> list[Findi
     if not unknown:
         return []
     try:
-        proc = subprocess.run(["node", str(CHECKER), *map(str, unknown)], cwd=root,
-                              capture_output=True, text=True, timeout=120, check=False)
+        proc = procs.run(["node", str(CHECKER), *map(str, unknown)], cwd=root, text=True,
+                         timeout=120)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise UsageError(f"could not check the theme CSS with Node: {exc}") from None
     results = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]

@@ -24,7 +24,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -32,7 +31,7 @@ from pathlib import Path
 
 import click
 
-from marpkit import marp
+from marpkit import marp, procs
 from marpkit.build import pipeline as build
 from marpkit.config import Project
 from marpkit.findings import Exit, Finding, UsageError, print_findings
@@ -343,24 +342,9 @@ def start_marp(preview: Preview, port: int, host: str = DEFAULT_HOST) -> subproc
     if chromium:
         env["CHROME_PATH"] = chromium  # for ?pdf and ?pptx requests
     env.setdefault("CHROME_NO_SANDBOX", "1")
-    # A session of its own: the terminal's Ctrl-C reaches marpkit only, and
-    # stopping the group also stops any browser Marp started for ?pdf.
-    return subprocess.Popen(cmd, cwd=project.root, env=env, stdin=subprocess.DEVNULL,
-                            start_new_session=True, preexec_fn=_die_with_parent())
-
-
-def _die_with_parent():
-    """On Linux, have the kernel stop Marp if marpkit itself is killed (SIGKILL, OOM)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)  # loaded before fork, called after
-    except OSError:
-        return None
-    pr_set_pdeathsig = 1
-    return lambda: libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    # Its output is the terminal's; stopping its group also stops any browser
+    # Marp started for ?pdf.
+    return procs.spawn(cmd, cwd=project.root, env=env, stdout=None)
 
 
 def wait_until_listening(proc: subprocess.Popen, port: int, host: str = DEFAULT_HOST) -> None:
@@ -378,29 +362,7 @@ def wait_until_listening(proc: subprocess.Popen, port: int, host: str = DEFAULT_
 
 def stop_marp(proc: subprocess.Popen) -> None:
     """Stop Marp and everything it started: its whole process group."""
-    for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT), (signal.SIGKILL, STOP_TIMEOUT)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            proc.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
-            continue
-        # The leader is gone; members it left behind still share its group id.
-        if not _group_alive(proc.pid):
-            break
-    proc.poll()
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    procs.end(proc, grace=STOP_TIMEOUT)
 
 
 # --------------------------------------------------------------------------- watching

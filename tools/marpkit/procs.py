@@ -1,0 +1,158 @@
+"""Every child process marpkit starts is started, and ended, here.
+
+Each child runs in a process group of its own, so that ending it ends whatever
+it started too (the browser Marp CLI opens for a PDF, the real binary behind
+Debian's `chromium` wrapper script), and the terminal's Ctrl-C reaches
+marpkit alone, which then ends its children itself.
+
+A command runs inside `command_scope()`: a private TMPDIR, and a reaper, a
+shell that reads the process groups marpkit starts from a pipe only marpkit
+holds. When the pipe closes, because the command ended or because marpkit was
+killed (even by SIGKILL, which no handler sees), the reaper kills the groups
+still listed and removes the TMPDIR with whatever was left in it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+# `+ PGID` lists a group, `- PGID` takes it off the list (it was ended and
+# waited for: its number may be reused by another process).
+_REAPER = """folder=$1
+groups=
+while read -r op group; do
+  case $op in
+    +) groups="$groups $group" ;;
+    -) kept=; for g in $groups; do [ "$g" = "$group" ] || kept="$kept $g"; done; groups=$kept ;;
+  esac
+done
+for g in $groups; do kill -9 -"$g" 2>/dev/null; done
+[ -z "$folder" ] || rm -rf -- "$folder"
+"""
+
+_lock = threading.Lock()
+_reaper: subprocess.Popen | None = None
+
+
+def _tell(line: str) -> None:
+    with _lock:
+        if _reaper is None or _reaper.stdin is None:
+            return
+        try:
+            _reaper.stdin.write(line.encode() + b"\n")
+            _reaper.stdin.flush()
+        except (OSError, ValueError):
+            pass  # the reaper is gone: nothing left to tell
+
+
+def _start_reaper(folder: Path | None) -> subprocess.Popen | None:
+    try:
+        return subprocess.Popen(["/bin/sh", "-c", _REAPER, "marpkit-reaper", str(folder or "")],
+                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
+    except OSError:
+        return None
+
+
+@contextlib.contextmanager
+def command_scope(prefix: str = "marpkit-") -> Iterator[Path | None]:
+    """One command's surroundings: a temporary folder of its own, made TMPDIR
+    for the block (for this process and every child it starts), and the reaper.
+    Yields the folder, or None where no temporary folder can be made."""
+    global _reaper
+    try:
+        folder: Path | None = Path(tempfile.mkdtemp(prefix=prefix))
+    except OSError:  # no usable TMPDIR: the commands that need one say so
+        folder = None
+    reaper = _start_reaper(folder)
+    saved_env, saved_module = os.environ.get("TMPDIR"), tempfile.tempdir
+    if folder is not None:
+        os.environ["TMPDIR"] = str(folder)
+        tempfile.tempdir = str(folder)
+    with _lock:
+        outer, _reaper = _reaper, reaper
+    try:
+        yield folder
+    finally:
+        with _lock:
+            _reaper = outer
+        tempfile.tempdir = saved_module
+        if saved_env is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved_env
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+        if reaper is not None:
+            reaper.stdin.close()  # it ends what is still listed, and exits
+            reaper.wait()
+
+
+def spawn(cmd: list[str], *, cwd: Path | str | None = None, env: dict[str, str] | None = None,
+          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=None,
+          pass_fds: tuple[int, ...] = (), text: bool = False, bufsize: int = -1,
+          reap: bool = True) -> subprocess.Popen:
+    """Start `cmd` in a process group of its own. End it with `end()`.
+
+    With `reap` (the default) the reaper ends the group if marpkit dies; a
+    child that notices that itself and has its own children to end first
+    (check's pool, which reads its stdin) passes False."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=stdin, stdout=stdout, stderr=stderr,
+                            pass_fds=pass_fds, start_new_session=True, bufsize=bufsize,
+                            **({"encoding": "utf-8", "errors": "replace"} if text else {}))
+    if reap:
+        _tell(f"+ {proc.pid}")
+    return proc
+
+
+def kill_group(pgid: int, sig: int = signal.SIGKILL) -> bool:
+    """Signal a whole process group; False if none is left."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # a member changed user (a sandbox): the group still exists
+    return True
+
+
+def end(proc: subprocess.Popen, grace: float = 0.0) -> None:
+    """End `proc` and its whole group: SIGTERM and up to `grace` seconds to
+    finish, then SIGKILL for whatever is left; the leader is reaped."""
+    if grace > 0 and proc.poll() is None and kill_group(proc.pid, signal.SIGTERM):
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=grace)
+        # The leader may be gone while members it left behind still run.
+        deadline = time.monotonic() + grace
+        while kill_group(proc.pid, 0) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    kill_group(proc.pid)
+    proc.wait()
+    _tell(f"- {proc.pid}")
+
+
+def run(cmd: list[str], *, timeout: float, cwd: Path | str | None = None,
+        env: dict[str, str] | None = None, input: bytes | str | None = None,
+        text: bool = False) -> subprocess.CompletedProcess:
+    """Run `cmd` to completion with its output captured, as subprocess.run does;
+    past `timeout` seconds, or on any exception (Ctrl-C included), its whole
+    group is ended before subprocess.TimeoutExpired (or the exception) goes on."""
+    proc = spawn(cmd, cwd=cwd, env=env, text=text,
+                 stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = proc.communicate(input, timeout=timeout)
+    except BaseException:
+        end(proc)
+        raise
+    end(proc)  # members left behind by a leader that exited go too
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
