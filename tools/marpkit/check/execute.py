@@ -24,6 +24,7 @@ from marpkit.check.plan import Task
 from marpkit.check.runs import read_runs
 
 READ_LIMIT = 1024 * 1024  # what we read back of stdout/stderr; the rest is a runaway
+READERS = 4  # threads reading finished jobs' files (mostly waiting on wandb-core)
 
 
 def _read(path: Path) -> str:
@@ -124,19 +125,47 @@ class Executor:
         """
         if self.pool is None:
             return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="marpkit-read") as readers:
+            yield from self._results(readers)
+
+    def _results(self, readers):
+        from concurrent.futures import FIRST_COMPLETED, wait
+
         from marpkit.check.pool import PoolDied
+
+        # A finished job's files are read (its run files through wandb-core,
+        # 30 ms each) while the pool runs the next ones.
+        def ready(pending: set, block: bool = False):
+            while pending:
+                done, _ = wait(pending, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+                if not done:
+                    return
+                for future in sorted(done, key=lambda f: _order(f.ident)):
+                    pending.discard(future)
+                    yield future.result()
+
+        def read(message: dict):
+            future = readers.submit(self._finish, message)
+            future.ident = message["id"]
+            return future
 
         finished: set[str] = set()
         suspects: set[str] = set()
         while True:
             progress = False
+            pending: set = set()
             try:
                 for message in self.pool.results():
                     finished.add(message["id"])
                     progress = True
-                    yield self._finish(message)
+                    pending.add(read(message))
+                    yield from ready(pending)
+                yield from ready(pending, block=True)
                 return
             except PoolDied as exc:
+                yield from ready(pending, block=True)
                 guilty = exc.running & suspects
                 for ident in sorted(guilty, key=_order):
                     finished.add(ident)
