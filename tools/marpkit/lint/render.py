@@ -339,9 +339,9 @@ class RenderSession:
         self._publish("decks-more.js", "window.marpkitMoreDecks = " + _script_json(more) + ";")
 
     def _publish(self, name: str, script: str) -> None:
-        partial = self.tmp / f"{name}.partial"
-        partial.write_text(script, encoding="utf-8")
-        os.replace(partial, self.tmp / name)  # the page polls for it: never half-written
+        from marpkit.fsutil import atomic_write
+
+        atomic_write(self.tmp / name, script)  # the page polls for it: never half-written
 
     @contextmanager
     def _pages(self):

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from marpkit.codes import all_codes
+from marpkit.fsutil import atomic_write
 
 CHECK_TABLE = re.compile(r"(<!-- codes: generated -->\n).*?(<!-- /codes -->)", re.DOTALL)
 
@@ -101,9 +102,9 @@ def check_doc(text: str) -> str:
 
 def main() -> None:
     docs = Path(__file__).resolve().parents[3] / "docs"
-    (docs / "rules.md").write_text(rules_markdown(), encoding="utf-8")
+    atomic_write(docs / "rules.md", rules_markdown())
     check = docs / "check.md"
-    check.write_text(check_doc(check.read_text(encoding="utf-8")), encoding="utf-8")
+    atomic_write(check, check_doc(check.read_text(encoding="utf-8")))
 
 
 if __name__ == "__main__":
