@@ -31,12 +31,13 @@ SHOULD_FAIL = {
     "chart_fields": ("MK302", "field x='step' is not a column of its table (epoch, loss)"),
     "step_back": ("MK302", "W&B dropped"),
     "thread_error": ("MK301", "raised RuntimeError in thread"),
+    "empty_artifact": ("MK302", "artifact 'classifier' logged here holds no files"),
 }
 SHOULD_WARN = {
     "never_ran": ("MK308", "is shown (lines 7-8) but never ran"),
 }
 SHOULD_PASS = ("console", "dir_init", "split_table", "exit_header", "nested_config", "run_exit",
-               "printing")
+               "printing", "model_artifact")
 
 
 def _deck(names: list[str]) -> str:
@@ -173,3 +174,24 @@ def test_module_5_deck_checks_clean_and_every_shown_line_runs(tmp_path):
     python = [s for s in data["snippets"] if s["kind"] == "python"]
     assert python and all(s["lines"] and not s["lines"]["never_ran"] for s in python)
     assert all(s["calls"] for s in python)
+
+
+def test_both_run_readers_see_artifacts_and_their_files(tmp_path, monkeypatch):
+    """leet's JSON and wandb's own protobuf reader (the fallback) agree on artifacts."""
+    from marpkit.check import runs
+
+    script = ("import os, wandb\n"
+              "os.makedirs('full', exist_ok=True); os.makedirs('empty', exist_ok=True)\n"
+              "open('full/w.txt', 'w').write('x')\n"
+              "run = wandb.init(project='p', mode='offline')\n"
+              "for name in ('full', 'empty'):\n"
+              "    art = wandb.Artifact(name, type='model'); art.add_dir(name); run.log_artifact(art)\n"
+              "run.finish()\n")
+    env = {**os.environ, "WANDB_SILENT": "true", "WANDB_DIR": str(tmp_path), "HOME": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, check=True, timeout=120)
+    (run_file,) = tmp_path.glob("wandb/offline-run-*/run-*.wandb")
+    expected = [{"name": "full", "type": "model", "files": 1},
+                {"name": "empty", "type": "model", "files": 0}]
+    assert runs.read_run(run_file, env).artifacts == expected
+    monkeypatch.setattr(runs, "_leet", lambda: None)  # no wandb-core: the protobuf reader
+    assert runs.read_run(run_file, env).artifacts == expected

@@ -24,7 +24,7 @@ from pathlib import Path
 from marpkit import __version__
 from marpkit.fsutil import atomic_write
 
-FORMAT = "marpkit-check-cache-3"
+FORMAT = "marpkit-check-cache-4"
 SKIP_DIRS = {"__pycache__", "wandb", ".wandb", ".git", ".ipynb_checkpoints"}
 
 

@@ -193,10 +193,11 @@ def call_problems(calls: list[dict], runs: list[RunData], file_name: str, shown:
             continue
         at = line if line in shown else visible[0]
         op = call.get("op")
-        if op not in ("log", "config", "summary", "save", "init"):
+        if op not in ("log", "config", "summary", "save", "init", "artifact"):
             continue
         label = {"log": "log", "config": "config write", "summary": "summary write",
-                 "save": "save", "init": "wandb.init(config=...)"}[op]
+                 "save": "save", "init": "wandb.init(config=...)",
+                 "artifact": "log_artifact"}[op]
         if call.get("mode") == "disabled":
             if op != "init" or call.get("keys"):
                 problems.append(Problem(at, f"{label} on a disabled run (mode=\"disabled\"): "
@@ -259,6 +260,22 @@ def _check_call(op: str, call: dict, run: RunData, at: int) -> list[Problem]:
             if not _saved(run, name):
                 out.append(Problem(at, f"file {name!r} saved here was not registered with "
                                        f"run {run.run_id}"))
+    elif op == "artifact":
+        out += _artifact_problems(call, run, at)
+    return out
+
+
+def _artifact_problems(call: dict, run: RunData, at: int) -> list[Problem]:
+    """Each artifact logged here is in the run, and holds at least one file."""
+    out = []
+    for name in call.get("files") or []:
+        found = [a for a in run.artifacts
+                 if not call.get("named") or a["name"] == name.split(":", 1)[0]]
+        if not found:
+            out.append(Problem(at, f"artifact {name!r} logged here is not in run {run.run_id}"))
+        elif not any(a["files"] for a in found):
+            out.append(Problem(at, f"artifact {name!r} logged here holds no files: W&B stores "
+                                   "an empty version"))
     return out
 
 

@@ -218,8 +218,9 @@ def _on_save(run, glob_str=None, *args, **kwargs):
 
 
 def _on_artifact(run, artifact_or_path=None, name=None, type=None, *args, **kwargs):  # noqa: A002
-    label = name or getattr(artifact_or_path, "name", None) or str(artifact_or_path)
-    _add("artifact", run, _site(), files=[str(label)],
+    given = name or getattr(artifact_or_path, "name", None)
+    # A path logged without a name gets one W&B makes up: any artifact matches it.
+    _add("artifact", run, _site(), files=[str(given or artifact_or_path)], named=bool(given),
          type=type or getattr(artifact_or_path, "type", None))
 
 

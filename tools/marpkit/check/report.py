@@ -54,7 +54,7 @@ class SnippetResult:
                          "summary_keys": sorted(run.summary), "history_keys": run.history_keys,
                          "steps": run.steps, "exit_code": run.exit_code,
                          "media": run.media, "files": run.files,
-                         "null_keys": run.null_keys})
+                         "null_keys": run.null_keys, "artifacts": run.artifacts})
         slides = []
         for shown in self.task.shown:
             slide = shown.deck.slides[shown.res.block.slide - 1]

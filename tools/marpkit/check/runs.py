@@ -55,6 +55,7 @@ class RunData:
     finished: bool = False
     null_keys: list[str] = field(default_factory=list)  # history keys never logged non-null
     console: str = ""  # files/output.log (W&B's console capture), capped
+    artifacts: list[dict] = field(default_factory=list)  # {"name", "type", "files": count}
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -291,6 +292,10 @@ def read_run(run_file: Path, env: dict | None = None) -> RunData:
         elif kind == "exit":
             data.exit_code = int(body.get("exit_code", 0) or 0)
             data.finished = True
+        elif kind == "artifact":
+            manifest = body.get("manifest") or {}
+            data.artifacts.append({"name": body.get("name", ""), "type": body.get("type", ""),
+                                   "files": len(manifest.get("contents") or [])})
     data.history_keys = list(history_keys)
     data.null_keys = [k for k in history_keys if k not in non_null]
     files_dir = run_file.parent / "files"
