@@ -50,7 +50,9 @@ MAX_PAGES = 4
 
 
 def pages_for(decks: int) -> int:
-    return max(1, min(decks, os.cpu_count() or 1, MAX_PAGES))
+    # The cores this process may use, not the machine's (a CI container's share).
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(decks, cores or 1, MAX_PAGES))
 START_TIMEOUT = 30.0  # seconds for Chromium to open its first page
 RENDER_TIMEOUT = 120.0  # seconds for the decks to render and be measured
 # What Marp CLI's bare template puts around the slides: the page scrolls, each
