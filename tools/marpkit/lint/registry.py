@@ -56,7 +56,7 @@ def rule(code: str, name: str, *, summary: str, rationale: str, example: str,
 
 
 def load_rules() -> dict[str, Rule]:
-    """Import every rule module (static and rendered definitions; neither imports playwright)."""
+    """Import every rule module (static and rendered definitions; neither starts a browser)."""
     from marpkit.lint.rules import (  # noqa: F401 - imported for registration
         course,
         frontmatter,
