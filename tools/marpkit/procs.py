@@ -140,7 +140,7 @@ def end(proc: subprocess.Popen, grace: float = 0.0) -> None:
     _tell(f"- {proc.pid}")
 
 
-def run(cmd: list[str], *, timeout: float, cwd: Path | str | None = None,
+def run(cmd: list[str], *, timeout: float | None, cwd: Path | str | None = None,
         env: dict[str, str] | None = None, input: bytes | str | None = None,
         text: bool = False) -> subprocess.CompletedProcess:
     """Run `cmd` to completion with its output captured, as subprocess.run does;

@@ -9,6 +9,8 @@ it is not used here.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from lsprotocol import types
 
 from marpkit.model.deck import _LINE_BREAK, _line_starts
@@ -59,14 +61,8 @@ class Text:
         return types.Position(number, self._units(text[: max(column - 1, 0)]))
 
     def at_offset(self, offset: int) -> types.Position:
-        lo, hi = 0, len(self.starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self.starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return self.position(lo + 1, offset - self.starts[lo] + 1)
+        index = max(bisect_right(self.starts, offset) - 1, 0)
+        return self.position(index + 1, offset - self.starts[index] + 1)
 
     def offset(self, position: types.Position) -> int:
         """Character offset of a protocol position (clamped to the text)."""

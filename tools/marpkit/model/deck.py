@@ -8,6 +8,7 @@ count a CRLF or a lone CR as one line break, as Marp does.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,14 +179,8 @@ class Deck:
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset."""
-        lo, hi = 0, len(self.line_starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self.line_starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo + 1, offset - self.line_starts[lo] + 1
+        index = max(bisect_right(self.line_starts, offset) - 1, 0)
+        return index + 1, offset - self.line_starts[index] + 1
 
     def slide_at(self, line: int) -> Slide:
         for slide in self.slides:
