@@ -353,11 +353,7 @@ class RenderSession:
         from marpkit.marp.browser import BrowserError
 
         try:
-            sessions = self.browser.pages(
-                [f"#{n}" for n in range(self.pages)], START_TIMEOUT)
-            for session in sessions:
-                self._viewport(session, 1280, 720)
-            yield sessions
+            yield self.browser.pages([f"#{n}" for n in range(self.pages)], START_TIMEOUT)
         except BrowserError as exc:
             what = "failed while rendering" if exc.started else "did not start"
             raise UsageError(f"Chromium ({self.r.chromium}) {what}: {exc}") from None
@@ -419,6 +415,8 @@ class RenderSession:
                     outs = self.browser.evaluate(
                         session, "(wanted) => wanted.map((k) => window.marpkitRendered[k])", wanted)
                     rendered |= zip((share[k] for k in wanted), outs, strict=True)
+            # The window is the size of Marp CLI's, as the frames are.
+            self._viewport(sessions[0], 1280, 720)
             self.browser.call("Page.enable", session=sessions[0])
             for i in again:
                 out = rendered[i]
