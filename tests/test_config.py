@@ -13,6 +13,9 @@ from conftest import write
     ("[tool.marpkit.build]\npdf_outlines = 'maybe'\n", "[tool.marpkit.build] pdf_outlines must be true or false"),
     ("[tool.marpkit.course]\nplanned = ['six']\n", "planned must be a list of whole numbers"),
     ("[tool.marpkit.bild]\nhtml = true\n", "unknown key 'bild' (did you mean 'build'?)"),
+    # Checked with the rest of the config, not only by the command that builds.
+    ("[tool.marpkit.build]\nformats = ['html', 'gif']\n", "[tool.marpkit.build] formats: unknown ['gif']"),
+    ("[tool.marpkit.build]\nbrowser_timeout = -1\n", "browser_timeout must be a number of seconds"),
 ])
 @pytest.mark.parametrize("command", [["sync", "--check"], ["lint", "--no-render"], ["inspect", "slides/d.md"]],
                          ids=lambda c: c[0])

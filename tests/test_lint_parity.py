@@ -8,14 +8,14 @@ the build's engine options) writes.
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 
 from conftest import ROOT, SHARED, needs_chromium, needs_marp
 from marpkit.lint.render import Renderer
-from marpkit.marp import engine_config, run_marp
+from marpkit.marp import run_marp
+from marpkit.marp.converter import MarpSettings
 
 pytestmark = pytest.mark.integration
 
@@ -70,20 +70,22 @@ def f(x):
 }
 
 
-def _cli_output(project_root, decks: dict[str, str], tmp_path, themes, html=None
-                ) -> dict[str, tuple[str, str]]:
+def _settings(project_root, themes_dir, html) -> MarpSettings:
+    """What the build would run Marp with, for a project with these themes and HTML setting."""
+    fonts = project_root / "node_modules" / "katex" / "dist" / "fonts"
+    themes = tuple(sorted(themes_dir.glob("*.css"))) if themes_dir else ()
+    return MarpSettings(project_root, themes, bool(html), fonts if fonts.is_dir() else None)
+
+
+def _cli_output(settings: MarpSettings, decks: dict[str, str], tmp_path) -> dict[str, tuple[str, str]]:
     src = tmp_path / "in"
     src.mkdir()
     for name, text in decks.items():
         (src / name).write_text(text, encoding="utf-8", newline="")
-    fonts = project_root / "node_modules" / "katex" / "dist" / "fonts"
-    config = engine_config(fonts.as_uri() + "/")
-    config["themeSet"] = [str(p) for p in themes]
-    if html:
-        config["html"] = True  # as `marpkit build` passes [tool.marpkit.build] html = true
-    config_file = tmp_path / "marp.config.json"
-    config_file.write_text(json.dumps(config), encoding="utf-8")
-    result = run_marp(project_root, sorted(src.glob("*.md")), ["--template", "bare"], config_file)
+    # The fonts in place, as lint's engine finds them (a build copies them next to its HTML).
+    run = settings.cli_run(tmp_path / "marp.config.json", out_dir=None)
+    result = run_marp(settings.root, sorted(src.glob("*.md")), ["--template", "bare", *run.args],
+                      run.config)
     assert result.returncode == 0, result.output
     out = {}
     for name in decks:
@@ -94,8 +96,8 @@ def _cli_output(project_root, decks: dict[str, str], tmp_path, themes, html=None
     return out
 
 
-def _engine_output(project_root, decks: dict[str, str], tmp_path, themes_dir, html=None, spread=False):
-    renderer = Renderer(project_root, {}, themes_dir, tmp_path / "cache", html)
+def _engine_output(settings: MarpSettings, decks: dict[str, str], tmp_path, spread=False):
+    renderer = Renderer(settings, {}, tmp_path / "cache")
     paths = [tmp_path / name for name in decks]
     # One page renders every deck in turn with one engine; several pages
     # (one per core, as lint runs a course) share the decks out.
@@ -112,9 +114,9 @@ def _stable(text: str) -> str:
 def _assert_same(project_root, decks, tmp_path, themes_dir=None, html=None, spread=False):
     needs_marp()
     needs_chromium()
-    themes = sorted(themes_dir.glob("*.css")) if themes_dir else []
-    cli = _cli_output(project_root, decks, tmp_path, themes, html)
-    engine = _engine_output(project_root, decks, tmp_path, themes_dir, html, spread)
+    settings = _settings(project_root, themes_dir, html)
+    cli = _cli_output(settings, decks, tmp_path)
+    engine = _engine_output(settings, decks, tmp_path, spread)
     for name in decks:
         assert "error" not in engine[name], engine[name]
         body, css = cli[name]

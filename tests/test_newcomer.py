@@ -238,8 +238,8 @@ def test_a_failed_first_build_does_not_claim_to_keep_an_output(project, run_cli,
 def test_the_browser_timeout_grows_with_the_deck_and_can_be_set(project, run_cli, monkeypatch):
     needs_marp()
     needs_chromium()
-    from marpkit.build import pipeline as build
-    from marpkit.build.pipeline import marp
+    from marpkit import marp
+    from marpkit.marp.converter import BROWSER_TIMEOUT, SECONDS_PER_SLIDE
 
     calls = {}
 
@@ -253,7 +253,7 @@ def test_the_browser_timeout_grows_with_the_deck_and_can_be_set(project, run_cli
     run_cli("build", "--format", "pdf")
     args, wait = calls["--pdf"]
     seconds = float(args[args.index("--browser-timeout") + 1])
-    assert seconds >= 10_000 * build.SECONDS_PER_SLIDE > build.BROWSER_TIMEOUT
+    assert seconds >= 10_000 * SECONDS_PER_SLIDE > BROWSER_TIMEOUT
     assert wait is not None and wait >= seconds  # the whole call outlasts the browser's limit
 
     write(project / "slides" / "01-huge.md", HEAD + "# Small\n")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 from conftest import write
 from marpkit.config import load_project
 from marpkit.edits import apply_fixes
 from marpkit.findings import Finding, Fix
-from marpkit.marp import _messages, engine_config, strip_remote_imports
+from marpkit.marp import _messages, strip_remote_imports
+from marpkit.marp.converter import MarpSettings
 from marpkit.model.load import open_deck
 from marpkit.outputs import index, status
 
@@ -35,11 +37,12 @@ def test_marp_messages_fold_continuation_lines():
 
 
 def test_engine_config_is_offline_and_pins_the_language():
-    config = engine_config("file:///fonts/")
+    settings = MarpSettings(Path("/project"))
+    config = settings.engine("file:///fonts/")
     assert config["lang"] == "en"
     assert config["options"]["emoji"] == {"shortcode": True, "unicode": False}
     assert config["options"]["math"] == {"katexFontPath": "file:///fonts/"}
-    assert "math" not in engine_config(None)["options"]
+    assert "math" not in settings.engine(None)["options"]
 
 
 def test_remote_imports_are_dropped():

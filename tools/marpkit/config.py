@@ -3,7 +3,8 @@
 Every key of every `[tool.marpkit.*]` table is declared in SCHEMA with its
 type: an unknown key or a wrong type is exit 2 naming it (with the closest
 known key), never silently ignored. Stages read their tables through
-`Project.section`, already checked.
+`Project.section`, already checked, or typed (`Project.build_settings`).
+Only this module reads TOML, and only it knows the folders' default names.
 """
 
 from __future__ import annotations
@@ -16,6 +17,24 @@ from pathlib import Path
 
 from marpkit.findings import UsageError
 
+# The folders a project has unless [tool.marpkit] names others.
+DEFAULT_DIRS = {"slides_dir": "slides", "snippets_dir": "snippets", "build_dir": "build",
+                "themes_dir": "themes", "cache_dir": ".marpkit-cache"}
+DEFAULT_FORMATS = ("html", "pdf")
+TIMEOUT_SETTING = "[tool.marpkit.build] browser_timeout"
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """[tool.marpkit.build], checked, with its defaults."""
+
+    formats: tuple[str, ...] = DEFAULT_FORMATS
+    html: bool = False
+    pdf_outlines: bool = True
+    pdf_notes: bool = True
+    index: bool = True
+    browser_timeout: float | None = None  # seconds (0: no limit); None: scaled with the deck
+
 
 @dataclass
 class Project:
@@ -26,6 +45,7 @@ class Project:
     themes_dir: Path
     cache_dir: Path
     settings: dict = field(default_factory=dict)  # the whole [tool.marpkit] table
+    build_settings: BuildSettings = field(default_factory=BuildSettings)
 
     def rel(self, path: Path) -> str:
         """A path as users should see it, whatever the working directory: relative
@@ -92,41 +112,79 @@ def validate(settings: dict) -> None:
     check("", settings)
 
 
+def build_settings(table: dict) -> BuildSettings:
+    """[tool.marpkit.build] as the build takes it; its types are already checked."""
+    formats = table.get("formats", list(DEFAULT_FORMATS))
+    if "formats" in table:  # (imported only then: every command loads the config)
+        from marpkit.marp.converter import CHOOSABLE  # the formats are Marp's converters
+
+        unknown = [f for f in formats if f not in CHOOSABLE]
+        if unknown:
+            raise UsageError(f"pyproject.toml: [tool.marpkit.build] formats: unknown {unknown}; "
+                             f"choose from {', '.join(CHOOSABLE)}")
+    timeout = table.get("browser_timeout")
+    if timeout is not None and timeout < 0:
+        raise UsageError(f"pyproject.toml: {TIMEOUT_SETTING} must be a number of seconds "
+                         "(0 for no limit)")
+    return BuildSettings(tuple(formats), bool(table.get("html", False)),
+                         bool(table.get("pdf_outlines", True)), bool(table.get("pdf_notes", True)),
+                         bool(table.get("index", True)),
+                         None if timeout is None else float(timeout))
+
+
 def find_root(start: Path | None = None) -> Path:
     here = (start or Path.cwd()).resolve()
+    slides = DEFAULT_DIRS["slides_dir"]
     for candidate in [here, *here.parents]:
-        if (candidate / "pyproject.toml").is_file() and (candidate / "slides").is_dir():
+        if (candidate / "pyproject.toml").is_file() and (candidate / slides).is_dir():
             return candidate
     for candidate in [here, *here.parents]:
-        if (candidate / "slides").is_dir():
+        if (candidate / slides).is_dir():
             return candidate
     return here
 
 
+def _marpkit_table(root: Path) -> dict | None:
+    """[tool.marpkit] of root's pyproject.toml (None without one), unchecked."""
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return None
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{pyproject.name}: invalid TOML: {exc}") from None
+    table = data.get("tool", {}).get("marpkit")
+    if table is not None and not isinstance(table, dict):
+        raise UsageError("pyproject.toml: [tool.marpkit] must be a table")
+    return table
+
+
+def is_project(root: Path) -> bool:
+    """A course project's root: a slides/ folder, or a [tool.marpkit] table
+    (even one with mistakes, which are the project's to fix)."""
+    if (root / DEFAULT_DIRS["slides_dir"]).is_dir():
+        return True
+    try:
+        return _marpkit_table(root) is not None
+    except (OSError, UsageError):
+        return False
+
+
+def project_at(root: Path, settings: dict | None = None) -> Project:
+    """The project at root with these (validated) settings; no settings: every default."""
+    settings = settings or {}
+
+    def directory(key: str) -> Path:
+        return (root / settings.get(key, DEFAULT_DIRS[key])).resolve()
+
+    return Project(root=root, slides_dir=directory("slides_dir"),
+                   snippets_dir=directory("snippets_dir"), build_dir=directory("build_dir"),
+                   themes_dir=directory("themes_dir"), cache_dir=directory("cache_dir"),
+                   settings=settings, build_settings=build_settings(settings.get("build", {})))
+
+
 def load_project(start: Path | None = None) -> Project:
     root = find_root(start)
-    settings: dict = {}
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise UsageError(f"{pyproject.name}: invalid TOML: {exc}") from None
-        settings = data.get("tool", {}).get("marpkit", {}) or {}
-        if not isinstance(settings, dict):
-            raise UsageError("pyproject.toml: [tool.marpkit] must be a table")
-        validate(settings)
-
-    def directory(key: str, default: str) -> Path:
-        value = settings.get(key, default)
-        return (root / value).resolve()
-
-    return Project(
-        root=root,
-        slides_dir=directory("slides_dir", "slides"),
-        snippets_dir=directory("snippets_dir", "snippets"),
-        build_dir=directory("build_dir", "build"),
-        themes_dir=directory("themes_dir", "themes"),
-        cache_dir=directory("cache_dir", ".marpkit-cache"),
-        settings=settings,
-    )
+    settings = _marpkit_table(root) or {}
+    validate(settings)
+    return project_at(root, settings)

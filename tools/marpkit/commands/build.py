@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import click
 
-from marpkit.build.pipeline import FORMATS, build
+from marpkit.build.pipeline import build
 from marpkit.config import load_project
 from marpkit.findings import UsageError
+from marpkit.marp.converter import CHOOSABLE
 
 
 @click.command("build")
 @click.argument("decks", nargs=-1, type=click.Path())
 @click.option("--format", "formats", multiple=True,
-              type=click.Choice([f for f in FORMATS if f != "thumbnail"]),
+              type=click.Choice(CHOOSABLE),
               help="Output formats (repeatable). Default: [tool.marpkit.build] formats, "
                    "else html and pdf.")
 @click.option("--force", is_flag=True, help="Rebuild everything, even what is up to date.")

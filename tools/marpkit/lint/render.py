@@ -26,8 +26,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
+from typing import TYPE_CHECKING
 
 from marpkit.findings import UsageError
+
+if TYPE_CHECKING:
+    from marpkit.marp.converter import MarpSettings
 
 CHROME_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--mute-audio",
@@ -196,30 +200,28 @@ def _script_json(value) -> str:
 
 
 class Renderer:
-    def __init__(self, root: Path, thresholds: dict, themes_dir: Path | None = None,
-                 cache_dir: Path | None = None, html: bool | None = None):
+    def __init__(self, marp: MarpSettings, thresholds: dict, cache_dir: Path):
         from marpkit.marp import chromium_missing
         from marpkit.marp.bundle import marp_bundle
 
-        self.root = root
+        self.marp = marp
+        self.root = marp.root
         self.thresholds = thresholds
-        self.themes_dir = themes_dir if themes_dir is not None and themes_dir.is_dir() else None
-        self.cache_dir = cache_dir or root / ".marpkit-cache"
-        self.html = html
+        self.cache_dir = cache_dir
         self.sample_contrast = True
         self.chromium = chrome_path()
         if not self.chromium:
             raise RenderUnavailable(chromium_missing())
         try:
-            self.bundle = marp_bundle(root, self.cache_dir)
+            self.bundle = marp_bundle(self.root, self.cache_dir)
         except UsageError as exc:
             raise RenderUnavailable(str(exc)) from None
 
     @classmethod
     def for_project(cls, project, settings) -> Renderer:
-        html = project.section("build").get("html")
-        renderer = cls(project.root, settings.thresholds, project.themes_dir, project.cache_dir,
-                       True if html else None)
+        from marpkit.marp.converter import MarpSettings
+
+        renderer = cls(MarpSettings.of(project), settings.thresholds, project.cache_dir)
         # Sampling pixels behind text costs a screenshot: only when MK503 can fire.
         renderer.sample_contrast = settings.enabled("MK503")
         return renderer
@@ -230,25 +232,6 @@ class Renderer:
         t = {**DEFAULT_THRESHOLDS, **self.thresholds}
         return {"tolerance": t["overflow_tolerance_px"], "minCodePx": t["min_code_font_px"],
                 "minContrast": t["min_contrast"], "minContrastLarge": t["min_contrast_large"]}
-
-    def engine_settings(self) -> dict:
-        """What Marp CLI would configure for the build: the same engine options
-        (emoji as text, local KaTeX fonts), language, HTML setting and themes."""
-        from marpkit.marp import engine_config
-
-        fonts = self.root / "node_modules" / "katex" / "dist" / "fonts"
-        config = engine_config(fonts.as_uri() + "/" if fonts.is_dir() else None)
-        themes = []
-        if self.themes_dir is not None:
-            from marpkit.marp.themes import check_themes, theme_files
-
-            files = theme_files(self.themes_dir)
-            # A theme Marp cannot parse is reported where it breaks (exit 2),
-            # not as an engine error on every deck.
-            check_themes(self.root, self.cache_dir, files)
-            themes = [p.read_text(encoding="utf-8", errors="replace") for p in files]
-        return {"options": config["options"], "lang": config["lang"], "themes": themes,
-                **({"html": True} if self.html else {})}
 
     @contextmanager
     def session(self, decks: int = 1):
@@ -295,8 +278,9 @@ class RenderSession:
 
         loader = self.tmp / "engine.html"
         measure = {"source": MEASURE_JS, "opts": self.r.measure_options(), "screen": _SCREEN_CSS}
+        engine = self.r.marp.browser_engine(self.r.cache_dir)
         loader.write_text(_ENGINE_PAGE.substitute(bundle=self.r.bundle.as_uri(),
-                                                  settings=_script_json(self.r.engine_settings()),
+                                                  settings=_script_json(engine),
                                                   measure=_script_json(measure)),
                           encoding="utf-8")
         self.browser = Browser(self.r.chromium, [

@@ -7,11 +7,14 @@ import threading
 
 from lsprotocol import types
 
+from marpkit.config import DEFAULT_DIRS
 from marpkit.lsp.server import MarpkitServer, uri_to_path
 
 # Files whose change can alter what an open deck shows or how it lints.
 # The check cache too: a `marpkit check` in a terminal updates the fences' status.
-WATCHED = ("**/snippets/**", "**/themes/**", "**/pyproject.toml", "**/.marpkit-cache/check/**")
+# (A client takes these once for every project: the default folders.)
+WATCHED = (f"**/{DEFAULT_DIRS['snippets_dir']}/**", f"**/{DEFAULT_DIRS['themes_dir']}/**",
+           "**/pyproject.toml", f"**/{DEFAULT_DIRS['cache_dir']}/check/**")
 
 
 def register(server: MarpkitServer) -> None:

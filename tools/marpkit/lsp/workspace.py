@@ -8,11 +8,10 @@ any project gets only the rules that need none: no snippet (MK3xx) or course
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from marpkit.config import Project, find_root, load_project
+from marpkit.config import Project, find_root, is_project, load_project, project_at
 from marpkit.findings import UsageError
 from marpkit.lint.settings import LintSettings, load_settings
 from marpkit.snippets.store import SnippetFile, SnippetStore, parse_snippet
@@ -41,14 +40,6 @@ class Scope:
         return self.in_project and self.contains(path, self.project.themes_dir)
 
 
-def _has_config(root: Path) -> bool:
-    try:
-        data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(data.get("tool", {}).get("marpkit"), dict)
-
-
 class Scopes:
     """One Scope per project root, reloaded when its pyproject.toml changes."""
 
@@ -74,15 +65,14 @@ class Scopes:
 
     @staticmethod
     def _load(root: Path) -> Scope:
-        in_project = (root / "slides").is_dir() or _has_config(root)
+        in_project = is_project(root)
         error = None
         try:
             project = load_project(root)
             settings = load_settings(project.section("lint"))
         except UsageError as exc:
             error = str(exc)
-            project = Project(root, root / "slides", root / "snippets", root / "build",
-                              root / "themes", root / ".marpkit-cache")
+            project = project_at(root)
             settings = LintSettings()
         if not in_project:
             settings.ignore = settings.ignore + NEEDS_PROJECT

@@ -88,20 +88,6 @@ def marp_version(root: Path) -> str:
         return "unknown"
 
 
-def engine_config(katex_font_path: str | None, lang: str = "en") -> dict:
-    """Marp options that keep every asset local and the output reproducible.
-
-    Unicode and shortcode emoji render as text (through a local emoji font)
-    instead of twemoji images from a CDN; KaTeX fonts come from a local copy.
-    The language is fixed (a deck's `lang` directive still wins): Marp CLI
-    would otherwise take it from the machine's locale (`C` in CI).
-    """
-    options: dict = {"emoji": {"shortcode": True, "unicode": False}}
-    if katex_font_path:
-        options["math"] = {"katexFontPath": katex_font_path}
-    return {"options": options, "lang": lang}
-
-
 @dataclass
 class MarpResult:
     returncode: int
@@ -117,7 +103,8 @@ def run_marp(root: Path, inputs: list[Path], args: list[str], config: Path, *,
              chromium: str | None = None, timeout: float | None = PROCESS_TIMEOUT) -> MarpResult:
     """One Marp CLI call for many decks: outputs land next to each input.
 
-    `args` selects the converter (`[]` for HTML, `["--pdf"]`, `["--image", "png"]`, …).
+    `config` and `args` come from the converter (marp/converter.py): `args`
+    selects the converter (`--pdf`, `--image png`, …) and the run's options.
     """
     marp = find_marp(root)
     env = dict(os.environ)
@@ -125,8 +112,7 @@ def run_marp(root: Path, inputs: list[Path], args: list[str], config: Path, *,
         env["CHROME_PATH"] = chromium
     # Chromium must not try the network (there is none) or its sandbox (root in CI).
     env.setdefault("CHROME_NO_SANDBOX", "1")
-    cmd = ["node", str(marp), "--no-stdin", "--config-file", str(config),
-           "--allow-local-files", *args]
+    cmd = ["node", str(marp), "--no-stdin", "--config-file", str(config), *args]
     if len(inputs) > 1:
         cmd += ["--parallel", str(min(len(inputs), os.cpu_count() or 2))]
     cmd += [str(p) for p in inputs]

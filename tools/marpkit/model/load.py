@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from marpkit.config import Project
+from marpkit.config import DEFAULT_DIRS, Project
 from marpkit.findings import Finding, UsageError
 from marpkit.model.deck import Deck, DeckError, load_deck
 
 NOT_A_DECK = "MK204"
 # Folders a deck search never enters: tool state, not course content.
-_SKIPPED_DIRS = {"node_modules", "__pycache__", "build"}
+_SKIPPED_DIRS = {"node_modules", "__pycache__", DEFAULT_DIRS["build_dir"]}
 
 
 class Unreadable(Exception):

@@ -18,7 +18,6 @@ Marp runs in its own process group, stopped as a whole on Ctrl-C or SIGTERM.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -32,14 +31,15 @@ from pathlib import Path
 import click
 
 from marpkit import marp, procs
-from marpkit.build import pipeline as build
+from marpkit.build.assets import copy_assets
 from marpkit.config import Project
 from marpkit.findings import Exit, Finding, UsageError, print_findings
 from marpkit.fsutil import WriteError, atomic_write
 from marpkit.marp import themes as theme_check
+from marpkit.marp.converter import MarpSettings
 from marpkit.model.assets import local_assets
 from marpkit.model.load import Unreadable, open_deck
-from marpkit.snippets.expand import sync_deck
+from marpkit.snippets.expand import expand, sync_deck
 from marpkit.snippets.store import SnippetStore, resolve_deck
 
 SERVE_DIR = "serve"  # under the cache dir: the preview, the themes Marp reads, its config
@@ -65,7 +65,7 @@ class Preview:
 
     @property
     def assets_project(self) -> Project:
-        # copy_assets and the KaTeX copy write into project.build_dir; aim them at the preview.
+        # copy_assets writes into project.build_dir; aim it at the preview.
         return replace(self.project, build_dir=self.folder)
 
     @property
@@ -85,7 +85,7 @@ class Preview:
         atomically, once the save is complete, never look half-written.
         """
         self.themes.mkdir(parents=True, exist_ok=True)
-        wanted = {path.name: path for path in build.theme_files(self.project)}
+        wanted = {path.name: path for path in theme_check.theme_files(self.project.themes_dir)}
         for copy in self.themes.glob("*.css"):
             if copy.name not in wanted:
                 copy.unlink()
@@ -122,10 +122,8 @@ class Preview:
         }
         # A fence whose reference does not resolve keeps its body: the presenter
         # still sees the deck, and the finding says what is wrong.
-        text, findings = build.expand(deck, store, outputs=None, resolutions=resolutions)
-        findings += build.copy_assets(deck, self.assets_project, deck_path.parent)
-        if deck.global_directives.get("math") == "katex":
-            build.katex_fonts(self.assets_project)
+        text, findings = expand(deck, store, outputs=None, resolutions=resolutions)
+        findings += copy_assets(deck, self.assets_project, deck_path.parent)
         target = self.target(deck_path)
         # Rewriting an unchanged preview would make Marp reload every open page.
         if force or not target.is_file() or target.read_text(encoding="utf-8") != text:
@@ -210,7 +208,7 @@ def report(preview: Preview, updated: list[tuple[Path, list[Finding], float]],
     # Judged here, off the watch loop, so a theme's save reloads pages at once.
     try:
         print_findings(theme_check.theme_problems(project.root, project.cache_dir,
-                                                  build.theme_files(project)))
+                                                  theme_check.theme_files(project.themes_dir)))
     except UsageError as exc:
         click.echo(f"marpkit: error: {exc}", err=True)
     try:
@@ -324,19 +322,13 @@ def port_in_use(port: int, host: str = DEFAULT_HOST) -> bool:
 def start_marp(preview: Preview, port: int, host: str = DEFAULT_HOST) -> subprocess.Popen:
     project, folder = preview.project, preview.folder
     marp_js = marp.find_marp(project.root)
-    config = folder.parent / "marp.config.json"
-    katex = "assets/katex/" if (project.root / "node_modules" / "katex").is_dir() else None
-    engine = marp.engine_config(katex)
-    # As `marpkit build` does: in the config, since `--theme-set` takes a list
-    # and would swallow the folder argument. Marp watches the folder itself
-    # (new themes included) and reloads the pages that use a changed theme.
-    engine["themeSet"] = [str(preview.themes)]
-    atomic_write(config, json.dumps(engine))
+    # Any deck may take up KaTeX while it is served: its fonts are there from the start.
+    # The theme set is the folder of copies: Marp watches it (new themes
+    # included) and reloads the pages that use a changed theme.
+    run = MarpSettings.of(project).cli_run(folder.parent / "marp.config.json", out_dir=folder,
+                                           theme_set=[preview.themes])
     cmd = ["node", "--require", str(LISTEN_HOST_JS), str(marp_js), "--server", "--no-stdin",
-           "-c", str(config)]
-    if build.settings(project)["html"]:
-        cmd.append("--html")
-    cmd.append(str(folder))
+           "-c", str(run.config), *run.args, str(folder)]
     env = dict(os.environ, PORT=str(port), MARPKIT_LISTEN_HOST=host)
     chromium = marp.find_chromium()
     if chromium:

@@ -1,0 +1,118 @@
+"""Marp CLI converts every changed deck: one call per format, all formats at once."""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+import click
+
+from marpkit import marp
+from marpkit.build.assets import copy_assets
+from marpkit.build.manifest import Manifest
+from marpkit.build.prepare import Job
+from marpkit.build.progress import Progress
+from marpkit.build.publish import outputs_of, publish, stage, staged, unstage
+from marpkit.config import Project
+from marpkit.findings import Exit
+from marpkit.marp.converter import FORMATS, MarpRun, MarpSettings, timeout_advice, uses_katex
+
+MARP_FAILED = "MK900"
+MARP_WARNING = "MK901"
+# Marp CLI's two wordings: its own wait, and Puppeteer's navigation timeout.
+_TIMED_OUT = re.compile(r"(?:Timed out after waiting|timeout of)\s*(\d+)\s*ms", re.I)
+
+
+def convert(project: Project, todo: dict[str, list[Job]], settings: MarpSettings,
+            chromium: str | None, manifest: Manifest, written: dict[str, int]) -> int:
+    """Convert `todo` (format -> decks) and publish what succeeds; record it in
+    `manifest` and count it in `written` (deck stem -> output files)."""
+    jobs = {job.stem: job for stale in todo.values() for job in stale}
+    for job in jobs.values():
+        copy_assets(job.deck, project, job.source.parent)
+        stage(project, job)
+    run = settings.cli_run(project.build_dir / ".marpkit" / "marp.config.json",
+                           out_dir=project.build_dir,
+                           math=uses_katex(job.deck for job in jobs.values()))
+    progress = Progress(sum(len(v) for v in todo.values()))
+    try:
+        runnable, status = _runnable(todo, chromium)
+        results = _run_all(project, runnable, settings, run, chromium, progress)
+        for name, stale in runnable.items():  # reported in a stable order
+            status = max(status, _publish_all(project, name, stale, results[name], manifest, written))
+    finally:
+        progress.close()
+        for job in jobs.values():
+            unstage(project, job)
+    return status
+
+
+def _runnable(todo: dict[str, list[Job]], chromium: str | None) -> tuple[dict[str, list[Job]], int]:
+    """The formats this machine can build, and the status of those it cannot."""
+    status = Exit.OK
+    runnable: dict[str, list[Job]] = {}
+    for name, jobs in todo.items():
+        if FORMATS[name].needs_browser and chromium is None:
+            if name != "thumbnail":
+                click.echo(f"marpkit: error: no {name.upper()} was built: {marp.chromium_missing()}",
+                           err=True)
+                status = max(status, Exit.USAGE)
+            continue
+        runnable[name] = jobs
+    return runnable, status
+
+
+def _run_all(project: Project, runnable: dict[str, list[Job]], settings: MarpSettings,
+             run: MarpRun, chromium: str | None, progress: Progress) -> dict[str, marp.MarpResult]:
+    # One Marp process per format, all at once: each spends much of its time
+    # starting Node or waiting on Chromium, so they overlap well even on two
+    # cores. Every format writes its own output files.
+    with ThreadPoolExecutor(max_workers=max(len(runnable), 1)) as pool:
+        running = {}
+        for name, jobs in runnable.items():
+            fmt = FORMATS[name]
+            slides = max((len(j.deck.slides) for j in jobs), default=0)
+            running[pool.submit(
+                marp.run_marp, project.root, [staged(project, j) for j in jobs],
+                settings.convert_args(run, fmt, slides), run.config, chromium=chromium,
+                timeout=settings.call_timeout(fmt, slides, len(jobs)))] = name
+        progress.step(", ".join(runnable), sorted({j.stem for v in runnable.values() for j in v}))
+        results = {}
+        for future in as_completed(running):
+            name = running[future]
+            results[name] = future.result()
+            progress.advance(len(runnable[name]))
+    return results
+
+
+def _publish_all(project: Project, name: str, jobs: list[Job], result: marp.MarpResult,
+                 manifest: Manifest, written: dict[str, int]) -> int:
+    fmt = FORMATS[name]
+    for warning in result.warnings:
+        if "Insecure local file accessing" not in warning:  # asked for: decks use local images
+            click.echo(f"{project.rel(project.build_dir)}: {MARP_WARNING} marp: {warning}")
+    timeouts = [int(m.group(1)) for e in result.errors if (m := _TIMED_OUT.search(e))]
+    # A browser timeout fails one deck, and Marp goes on with the others:
+    # what it wrote for them is complete. After any other failure nothing
+    # Marp left can be trusted.
+    trusted = result.returncode == 0 or (timeouts and len(timeouts) == len(result.errors))
+    status = Exit.OK
+    for job in jobs:
+        published = publish(project, job, fmt) if trusted else []
+        if not published:
+            status = Exit.FINDINGS
+            if timeouts:  # Marp does not say which deck: the one it wrote nothing for
+                detail = timeout_advice(len(job.deck.slides), max(timeouts))
+            else:
+                detail = "; ".join(result.errors) or f"exit status {result.returncode}"
+            kept = any(p.exists() for p in outputs_of(project, job.stem, fmt))
+            click.echo(f"{job.deck.display_path}:1:1: {MARP_FAILED} Marp CLI failed to "
+                       f"build {name.upper()}: {detail}" + (" (previous output kept)" if kept else ""),
+                       err=True)
+            continue
+        manifest.set(f"{job.stem}:{name}", job.digest_for(name))
+        if name != "thumbnail":
+            written[job.stem] = written.get(job.stem, 0) + len(published)
+            click.echo(f"built {', '.join(project.rel(p) for p in published[:1])}"
+                       + (f" (+{len(published) - 1})" if len(published) > 1 else ""))
+    return status

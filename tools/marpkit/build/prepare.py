@@ -1,0 +1,76 @@
+"""Every deck loaded and expanded once, with the hash of all its outputs depend on."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from marpkit import __version__, marp
+from marpkit.build.assets import collect_assets, fingerprint
+from marpkit.build.manifest import digest
+from marpkit.check.outputs import output_reader
+from marpkit.config import Project
+from marpkit.findings import Finding
+from marpkit.marp.converter import MarpSettings
+from marpkit.model.deck import Deck
+from marpkit.model.load import Unreadable, deck_paths, open_deck
+from marpkit.snippets.expand import expand
+from marpkit.snippets.store import SnippetStore, resolve_deck
+
+
+@dataclass
+class Job:
+    deck: Deck
+    source: Path
+    text: str  # expanded
+    digest: str  # hash of everything the outputs depend on, whatever the format
+    first_slide_digest: str  # what the thumbnail (the first slide alone) depends on
+    findings: list[Finding] = field(default_factory=list)
+
+    def digest_for(self, fmt: str) -> str:
+        return self.first_slide_digest if fmt == "thumbnail" else self.digest
+
+    @property
+    def stem(self) -> str:
+        return self.source.stem
+
+
+def context(project: Project, settings: MarpSettings) -> str:
+    """The hash of what every output depends on besides its deck."""
+    options = asdict(project.build_settings)
+    # It changes how long marpkit waits, never what it builds.
+    del options["browser_timeout"]
+    return digest(__version__, marp.marp_version(project.root), json.dumps(options, sort_keys=True),
+                  settings.identity(),
+                  *(p.name.encode() + b":" + p.read_bytes() for p in settings.themes))
+
+
+def prepare(project: Project, paths: tuple[str, ...], store: SnippetStore,
+            settings: MarpSettings | None = None) -> tuple[list[Job], list[Finding], str]:
+    """Load and expand every deck once; the digest covers all the build depends on."""
+    shared = context(project, settings or MarpSettings.of(project))
+    reader = output_reader(project, store)
+    jobs, errors = [], []
+    for path in deck_paths(project, paths):
+        try:
+            deck = open_deck(project, path)
+        except Unreadable as exc:
+            errors.append(exc.finding)
+            continue
+        resolutions = resolve_deck(deck, store)
+        text, findings = expand(deck, store, reader, resolutions)
+        pairs, asset_findings = collect_assets(deck, project, path.parent)
+        findings += asset_findings
+        if any(f.severity == "error" for f in findings):
+            errors += findings
+            continue
+        assets = fingerprint(pairs)
+        # Global directives (theme, style) may sit anywhere in the deck; the rest
+        # of the first slide is its lines and the code its fences show.
+        first = deck.slides[0]
+        first_slide = digest(shared, assets, json.dumps(deck.global_directives, sort_keys=True),
+                             deck.text[:deck.offset(first.end_line) + len(deck.line_text(first.end_line))],
+                             *(r.code for r in resolutions if r.block.slide == 1))
+        jobs.append(Job(deck, path, text, digest(shared, text, assets), first_slide, findings))
+    return jobs, errors, shared
