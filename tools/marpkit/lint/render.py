@@ -28,15 +28,16 @@ from pathlib import Path
 from string import Template
 
 from marpkit.findings import UsageError
+from marpkit.marp.browser import OFFLINE_ARGS
 
 CHROME_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--mute-audio",
     "--no-first-run", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--disable-extensions", "--disable-default-apps",
     "--force-color-profile=srgb",
-    # Themes may @import web fonts: lint judges the deck offline, as the build
-    # does, and a dead proxy makes every remote request fail at once.
-    "--proxy-server=http://127.0.0.1:9",
+    # Lint judges the deck offline, as the build does (web fonts a theme
+    # imports, remote images: MK703 names them).
+    *OFFLINE_ARGS,
     "--no-zygote",
     # Every page of ours is working, none is a tab left in the background.
     "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
