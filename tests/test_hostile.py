@@ -1,0 +1,18 @@
+"""Hostile or unlucky inputs (issue #19): a clear one-line answer, nothing lost."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import write
+
+LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<code>MK\d{3}) ")
+
+
+def test_a_newline_in_a_file_name_keeps_one_finding_per_line(project, run_cli):
+    write(project / "slides" / "two\nlines.md", "---\nmarp: true\n---\n\n# A\n\n![](img/x.png)\n")
+    code, out, _ = run_cli("lint", "--no-render", "--select", "MK701")
+    lines = [line for line in out.splitlines() if "MK701" in line]
+    assert len(lines) == 1, out
+    match = LINE.match(lines[0])
+    assert match and match["path"] == "slides/two\\nlines.md", lines
