@@ -16,3 +16,10 @@ def test_a_newline_in_a_file_name_keeps_one_finding_per_line(project, run_cli):
     assert len(lines) == 1, out
     match = LINE.match(lines[0])
     assert match and match["path"] == "slides/two\\nlines.md", lines
+
+
+def test_front_matter_that_is_a_list_is_said_to_be_one(project, run_cli):
+    write(project / "slides" / "l.md", "---\n- marp: true\n- theme: gaia\n---\n\n# A\n")
+    _, out, _ = run_cli("lint", "--no-render", "--select", "MK102")
+    assert "slides/l.md:2:1: MK102 front matter must be a mapping" in out, out
+    assert "has no `marp: true`" not in out
