@@ -23,3 +23,15 @@ def test_front_matter_that_is_a_list_is_said_to_be_one(project, run_cli):
     _, out, _ = run_cli("lint", "--no-render", "--select", "MK102")
     assert "slides/l.md:2:1: MK102 front matter must be a mapping" in out, out
     assert "has no `marp: true`" not in out
+
+
+def test_snippets_of_a_deck_or_file_that_is_not_utf8_are_still_referenced(project, run_cli):
+    (project / "slides" / "05-a.md").write_bytes(
+        b"---\nmarp: true\n---\n\n# Caf\xe9\n\n```python snippet=05/a.py\n```\n")
+    write(project / "snippets" / "05" / "a.py", "print(1)\n")
+    write(project / "slides" / "05-b.md", "---\nmarp: true\n---\n\n# B\n\n```python snippet=05/b.py\n```\n")
+    (project / "snippets" / "05" / "b.py").write_bytes(b'print("caf\xe9")\n')
+    _, out, _ = run_cli("lint", "--no-render")
+    assert "slides/05-a.md:5:8: MK204 not UTF-8" in out, out
+    assert "MK310" in out
+    assert "MK314" not in out, out
