@@ -32,6 +32,6 @@ def test_snippets_of_a_deck_or_file_that_is_not_utf8_are_still_referenced(projec
     write(project / "slides" / "05-b.md", "---\nmarp: true\n---\n\n# B\n\n```python snippet=05/b.py\n```\n")
     (project / "snippets" / "05" / "b.py").write_bytes(b'print("caf\xe9")\n')
     _, out, _ = run_cli("lint", "--no-render")
-    assert "slides/05-a.md:5:8: MK204 not UTF-8" in out, out
+    assert "slides/05-a.md:5:6: MK204 not UTF-8" in out, out
     assert "MK310" in out
     assert "MK314" not in out, out

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from marpkit.lint.context import DeckContext, ProjectContext
 from marpkit.lint.registry import rule
+from marpkit.model.deck import DeckError, load_deck
 from marpkit.snippets import languages
 from marpkit.snippets.expand import drift as snippet_drift
-from marpkit.model.deck import DeckError, load_deck
 from marpkit.snippets.store import SnippetFile, resolve_deck
 
 
