@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 
-from conftest import write
+import pytest
+
+from conftest import needs_chromium, needs_marp, write
+
+MARPKIT = str(Path(sys.executable).with_name("marpkit"))
 
 LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<code>MK\d{3}) ")
 
@@ -35,3 +42,20 @@ def test_snippets_of_a_deck_or_file_that_is_not_utf8_are_still_referenced(projec
     assert "slides/05-a.md:5:6: MK204 not UTF-8" in out, out
     assert "MK310" in out
     assert "MK314" not in out, out
+
+
+@pytest.mark.integration
+def test_rendered_lint_reports_an_unreadable_deck_and_lints_the_others(project):
+    needs_marp()
+    needs_chromium()
+    write(project / "slides" / "good.md", "---\nmarp: true\n---\n\n# Good\n\n![](img/x.png)\n")
+    (project / "slides" / "dangling.md").symlink_to("nowhere.md")
+    (project / "slides" / "dir.md").mkdir()
+    proc = subprocess.run([MARPKIT, "lint", "--render"], cwd=project, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "slides/dangling.md:1:1: MK204 cannot read: it is a symlink to nowhere.md, which does " \
+           "not exist" in proc.stdout
+    assert "slides/dir.md:1:1: MK204" in proc.stdout
+    assert "slides/good.md:7:1: MK701" in proc.stdout  # the other deck is still linted
+    assert "Traceback" not in proc.stderr

@@ -280,6 +280,15 @@ _STILL_CSS = ("*, *::before, *::after { animation: none !important; "
               "transition: none !important; caret-color: transparent !important }")
 
 
+def _text_or_nothing(deck: Path) -> str:
+    # A deck that cannot be read (a dangling link, a folder named x.md) is
+    # MK204 from the static pass; the page renders nothing in its place.
+    try:
+        return deck.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
 class RenderSession:
     def __init__(self, renderer: Renderer, pages: int = 1):
         self.r = renderer
@@ -316,8 +325,7 @@ class RenderSession:
         publishes). The page renders and measures them at once. With `more`,
         corrected texts follow (`resubmit`)."""
         self.decks = list(decks)
-        self.texts = [sources[d] if d in sources else d.read_text(encoding="utf-8", errors="replace")
-                      for d in decks]
+        self.texts = [sources[d] if d in sources else _text_or_nothing(d) for d in decks]
         bases = [d.parent.resolve().as_uri() + "/" for d in decks]
         # The longest decks first, each to the page with the least text so far.
         loads = [0] * self.pages
