@@ -59,3 +59,40 @@ def test_rendered_lint_reports_an_unreadable_deck_and_lints_the_others(project):
     assert "slides/dir.md:1:1: MK204" in proc.stdout
     assert "slides/good.md:7:1: MK701" in proc.stdout  # the other deck is still linted
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.integration
+def test_one_ctrl_c_stops_a_build_and_leaves_nothing_behind(project, tmp_path_factory):
+    """Ctrl-C while Marp converts: marpkit stops without waiting for the
+    conversion, keeps no half output, and leaves no browser and no temporary
+    files (a Chromium profile was left in TMPDIR)."""
+    import os
+    import signal
+    import time
+
+    needs_marp()
+    needs_chromium()
+    # A stylesheet that is a FIFO nobody writes: Chromium waits on it, so the
+    # PDF conversion runs until its browser timeout (far past the guard below).
+    (project / "build").mkdir()
+    os.mkfifo(project / "build" / "hang.css")
+    write(project / "slides" / "big.md", '---\nmarp: true\n---\n\n<style>\n@import url("hang.css");\n'
+          '</style>\n\n# Waits\n')
+    (project / "pyproject.toml").write_text("[tool.marpkit.build]\nbrowser_timeout = 600\n")
+    tmp = tmp_path_factory.mktemp("tmpdir")
+    build = subprocess.Popen([MARPKIT, "build"], cwd=project, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(tmp)})
+    try:
+        deadline = time.monotonic() + 60
+        while not list((project / "build").glob("big.marpkit-src*")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(2.0)  # Marp CLI is converting
+        build.send_signal(signal.SIGINT)
+        _, err = build.communicate(timeout=30)  # a guard: without the fix it waits 600 s
+    finally:
+        build.kill()
+    assert build.returncode == 130, err
+    assert "Traceback" not in err
+    assert not (project / "build" / "big.pdf").exists()
+    assert not list((project / "build").glob("*.marpkit-src*"))
+    assert list(tmp.iterdir()) == []
