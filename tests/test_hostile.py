@@ -96,3 +96,22 @@ def test_one_ctrl_c_stops_a_build_and_leaves_nothing_behind(project, tmp_path_fa
     assert not (project / "build" / "big.pdf").exists()
     assert not list((project / "build").glob("*.marpkit-src*"))
     assert list(tmp.iterdir()) == []
+
+
+@pytest.mark.integration
+def test_a_fifo_deck_and_a_huge_snippet_are_named_not_waited_for(project):
+    """A FIFO named like a deck blocked every command forever; a 57 MB snippet
+    made lint give up after minutes, naming no deck. Both are one finding."""
+    import os
+
+    os.mkfifo(project / "slides" / "fifo.md")
+    write(project / "slides" / "05-big.md", "---\nmarp: true\n---\n\n# Big\n\n```python snippet=05/big.py\n```\n")
+    big = project / "snippets" / "05" / "big.py"
+    big.parent.mkdir(parents=True)
+    big.write_text("x = 1\n" * 600_000)  # 3.4 MiB
+    # The timeout is a guard against the hang, not a measure of speed.
+    proc = subprocess.run([MARPKIT, "lint"], cwd=project, capture_output=True, text=True, timeout=120)
+    assert "slides/fifo.md:1:1: MK204 cannot read: not a regular file" in proc.stdout, proc.stdout + proc.stderr
+    assert ("slides/05-big.md:7:11: MK310 snippet file '05/big.py' cannot be read: the file is 3.4 MiB, "
+            "over marpkit's limit of 2.0 MiB") in proc.stdout
+    assert proc.returncode == 1

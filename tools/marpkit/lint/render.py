@@ -28,6 +28,7 @@ from pathlib import Path
 from string import Template
 
 from marpkit.findings import UsageError
+from marpkit.fsutil import DECK_LIMIT, read_input
 from marpkit.marp.browser import OFFLINE_ARGS
 
 CHROME_ARGS = [
@@ -284,7 +285,7 @@ def _text_or_nothing(deck: Path) -> str:
     # A deck that cannot be read (a dangling link, a folder named x.md) is
     # MK204 from the static pass; the page renders nothing in its place.
     try:
-        return deck.read_text(encoding="utf-8", errors="replace")
+        return read_input(deck, DECK_LIMIT).decode("utf-8", errors="replace")
     except OSError:
         return ""
 

@@ -6,6 +6,7 @@ check and build); these rules only pass its findings on.
 
 from __future__ import annotations
 
+from marpkit.fsutil import DECK_LIMIT, read_input
 from marpkit.lint.context import DeckContext, ProjectContext
 from marpkit.lint.registry import rule
 from marpkit.model.deck import DeckError, load_deck
@@ -84,7 +85,8 @@ def unused_snippets(pctx: ProjectContext):
         # A deck that cannot be linted (not UTF-8, say) still names its
         # snippets: read as well as its bytes allow, for that only.
         try:
-            deck = load_deck(ctx.path, ctx.display, ctx.path.read_bytes().decode("utf-8", errors="replace"))
+            text = read_input(ctx.path, DECK_LIMIT).decode("utf-8", errors="replace")
+            deck = load_deck(ctx.path, ctx.display, text)
         except (OSError, DeckError):
             continue
         used.update((root / res.rel_path).resolve() for res in resolve_deck(deck, pctx.store))
