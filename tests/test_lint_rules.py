@@ -115,6 +115,9 @@ CASES = {
     "MK702": (HEAD + "# A\n\n![Chart](../figures/chart.png)\n",
               HEAD + "# A\n\n![Chart](img/chart.png)\n\n![Remote](https://example.invalid/a.png)\n",
               {}, ""),
+    "MK703": (HEAD + "# A\n\n![Chart](https://example.invalid/a.png)\n",
+              HEAD + "# A\n\n![Chart](img/chart.png)\n\n```md\n![Remote](https://example.invalid/a.png)\n```\n",
+              {}, ""),
 }
 NAMES = {"MK601": "04-tracking.md", "MK602": "02-end.md"}
 GOOD_FILES = {"MK316": {"snippets/demo.py": SNIPPET}}

@@ -104,3 +104,39 @@ def test_end_kills_what_ignores_the_request():
     procs.end(child, grace=0.5)
     assert child.returncode == -signal.SIGKILL
     assert time.monotonic() - started < 5
+
+
+def test_ctrl_c_ends_children_awaited_in_worker_threads_at_once(tmp_path):
+    """Build awaits one Marp per format in worker threads, which no
+    KeyboardInterrupt reaches: one Ctrl-C must end those children too, and a
+    second one while marpkit unwinds must change nothing (no traceback)."""
+    script = ("import sys\nfrom concurrent.futures import ThreadPoolExecutor\nfrom marpkit import procs\n"
+              "with procs.command_scope():\n"
+              "    with ThreadPoolExecutor(2) as pool:\n"
+              "        futures = [pool.submit(procs.run, ['sleep', '300'], timeout=None) for _ in range(2)]\n"
+              "        print('started', flush=True)\n"
+              "        try:\n"
+              "            [f.result() for f in futures]\n"
+              "        except KeyboardInterrupt:\n"
+              "            print('interrupted', flush=True)\n"
+              "            raise\n")
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    marpkit = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert marpkit.stdout.readline() == "started\n"
+        deadline = time.monotonic() + 10
+        while len(list(tmp_path.iterdir())) < 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.3)  # both sleeps spawned
+        marpkit.send_signal(signal.SIGINT)
+        time.sleep(0.05)
+        marpkit.send_signal(signal.SIGINT)
+        # Without the handler the threads wait for `sleep 300`: 30 s is a guard, not a measure.
+        out, err = marpkit.communicate(timeout=30)
+    finally:
+        marpkit.kill()
+    assert "interrupted" in out
+    assert err.count("Traceback") <= 1 and "RuntimeError" not in err, err
+    assert "KeyboardInterrupt" in err
+    assert list(tmp_path.iterdir()) == []

@@ -20,6 +20,17 @@ class UsageError(Exception):
     """A mistake in how marpkit was called or configured (exit 2, no traceback)."""
 
 
+# Characters that end a line for some reader of the text format (Python's
+# splitlines, editors, terminals): shown escaped, as Python would write them.
+_BREAKS = {c: repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+_BREAK_TABLE = str.maketrans(_BREAKS)
+
+
+def one_line(text: str) -> str:
+    """`text` with its line breaks escaped (a file named `a\nb.md` is `a\\nb.md`)."""
+    return text.translate(_BREAK_TABLE)
+
+
 @dataclass(frozen=True)
 class Fix:
     """A safe, mechanical edit: replace [start, end) character offsets of `path`."""
@@ -44,13 +55,15 @@ class Finding:
     fix: Fix | None = field(default=None, compare=False)
 
     def format(self) -> str:
-        text = f"{self.path}:{self.line}:{self.column}: {self.code} {self.message}"
+        """One line, `path:line:col: CODE message (slide N "title")`: what editors'
+        problem matchers parse, so no part of it may break the line."""
+        text = f"{one_line(self.path)}:{self.line}:{self.column}: {self.code} {one_line(self.message)}"
         if self.fix is not None:
             text += " [fix available]"
         if self.slide is not None:
             text += f" (slide {self.slide}"
             if self.slide_title:
-                text += f' "{self.slide_title}"'
+                text += f' "{one_line(self.slide_title)}"'
             text += ")"
         return text
 

@@ -39,8 +39,11 @@ for g in $groups; do kill -9 -"$g" 2>/dev/null; done
 [ -z "$folder" ] || rm -rf -- "$folder"
 """
 
-_lock = threading.Lock()
+# Re-entrant: the Ctrl-C handler runs in the main thread, which may hold it.
+_lock = threading.RLock()
 _reaper: subprocess.Popen | None = None
+# The groups started with `reap`, until end() has waited for them.
+_live: dict[int, subprocess.Popen] = {}
 
 
 def _tell(line: str) -> None:
@@ -80,9 +83,14 @@ def command_scope(prefix: str = "marpkit-") -> Iterator[Path | None]:
         tempfile.tempdir = str(folder)
     with _lock:
         outer, _reaper = _reaper, reaper
+    in_main = threading.current_thread() is threading.main_thread()
+    saved_handler = signal.signal(signal.SIGINT, _on_interrupt) if in_main else None
     try:
         yield folder
     finally:
+        if in_main:
+            kill_all()  # an exception (Ctrl-C included) left some running
+            signal.signal(signal.SIGINT, saved_handler)
         with _lock:
             _reaper = outer
         tempfile.tempdir = saved_module
@@ -110,8 +118,29 @@ def spawn(cmd: list[str], *, cwd: Path | str | None = None, env: dict[str, str] 
                             pass_fds=pass_fds, start_new_session=True, bufsize=bufsize,
                             **({"encoding": "utf-8", "errors": "replace"} if text else {}))
     if reap:
+        with _lock:
+            _live[proc.pid] = proc
         _tell(f"+ {proc.pid}")
     return proc
+
+
+def kill_all() -> None:
+    """SIGKILL every group still running; whoever waits for one sees it end."""
+    with _lock:
+        groups = list(_live)
+    for pgid in groups:
+        kill_group(pgid)
+
+
+def _on_interrupt(signum, frame) -> None:
+    # Ctrl-C reaches marpkit alone (children have sessions of their own). A
+    # child may be awaited in a worker thread (build runs one Marp per format
+    # at once), which no KeyboardInterrupt reaches: the children end first,
+    # so every wait returns at once, then the interrupt unwinds the command.
+    # A second Ctrl-C while that happens changes nothing.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    kill_all()
+    raise KeyboardInterrupt
 
 
 def kill_group(pgid: int, sig: int = signal.SIGKILL) -> bool:
@@ -137,6 +166,8 @@ def end(proc: subprocess.Popen, grace: float = 0.0) -> None:
             time.sleep(0.02)
     kill_group(proc.pid)
     proc.wait()
+    with _lock:
+        _live.pop(proc.pid, None)
     _tell(f"- {proc.pid}")
 
 

@@ -136,6 +136,7 @@ class ProjectContext:
     store: SnippetStore
     decks: list[DeckContext]
     whole_project: bool  # every deck in slides/ is being linted
+    unreadable: list[DeckContext] = field(default_factory=list)  # decks that could not be parsed
 
     def finding(self, path: str, code: str, line: int, column: int, message: str,
                 severity: str | None = None) -> Finding:

@@ -173,7 +173,8 @@ def _static(out: LintRun, project: Project, settings: LintSettings, store: Snipp
                     found += list(r.func(ctx))
             out.findings += _keep(ctx, found)
 
-    pctx = ProjectContext(project, settings, store, [c for c in out.decks if c.deck], whole_project)
+    pctx = ProjectContext(project, settings, store, [c for c in out.decks if c.deck], whole_project,
+                          [c for c in out.decks if c.deck is None])
     by_display = {c.display: c for c in pctx.decks}
     for r in rules:
         if r.scope == "project":

@@ -29,6 +29,8 @@ from string import Template
 from typing import TYPE_CHECKING
 
 from marpkit.findings import UsageError
+from marpkit.fsutil import DECK_LIMIT, read_input
+from marpkit.marp.browser import OFFLINE_ARGS
 
 if TYPE_CHECKING:
     from marpkit.marp.converter import MarpSettings
@@ -38,9 +40,9 @@ CHROME_ARGS = [
     "--no-first-run", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--disable-extensions", "--disable-default-apps",
     "--force-color-profile=srgb",
-    # Themes may @import web fonts: lint judges the deck offline, as the build
-    # does, and a dead proxy makes every remote request fail at once.
-    "--proxy-server=http://127.0.0.1:9",
+    # Lint judges the deck offline, as the build does (web fonts a theme
+    # imports, remote images: MK703 names them).
+    *OFFLINE_ARGS,
     "--no-zygote",
     # Every page of ours is working, none is a tab left in the background.
     "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
@@ -262,6 +264,15 @@ _STILL_CSS = ("*, *::before, *::after { animation: none !important; "
               "transition: none !important; caret-color: transparent !important }")
 
 
+def _text_or_nothing(deck: Path) -> str:
+    # A deck that cannot be read (a dangling link, a folder named x.md) is
+    # MK204 from the static pass; the page renders nothing in its place.
+    try:
+        return read_input(deck, DECK_LIMIT).decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
 class RenderSession:
     def __init__(self, renderer: Renderer, pages: int = 1):
         self.r = renderer
@@ -299,8 +310,7 @@ class RenderSession:
         publishes). The page renders and measures them at once. With `more`,
         corrected texts follow (`resubmit`)."""
         self.decks = list(decks)
-        self.texts = [sources[d] if d in sources else d.read_text(encoding="utf-8", errors="replace")
-                      for d in decks]
+        self.texts = [sources[d] if d in sources else _text_or_nothing(d) for d in decks]
         bases = [d.parent.resolve().as_uri() + "/" for d in decks]
         # The longest decks first, each to the page with the least text so far.
         loads = [0] * self.pages

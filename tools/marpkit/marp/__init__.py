@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,22 +108,44 @@ def run_marp(root: Path, inputs: list[Path], args: list[str], config: Path, *,
     selects the converter (`--pdf`, `--image png`, …) and the run's options.
     """
     marp = find_marp(root)
-    env = dict(os.environ)
-    if chromium:
-        env["CHROME_PATH"] = chromium
-    # Chromium must not try the network (there is none) or its sandbox (root in CI).
-    env.setdefault("CHROME_NO_SANDBOX", "1")
     cmd = ["node", str(marp), "--no-stdin", "--config-file", str(config), *args]
     if len(inputs) > 1:
         cmd += ["--parallel", str(min(len(inputs), os.cpu_count() or 2))]
     cmd += [str(p) for p in inputs]
+    # In the command's private TMPDIR (procs.command_scope), so an interrupted
+    # run leaves nothing behind either.
+    scratch = Path(tempfile.mkdtemp(prefix="marp-"))
     try:
-        proc = procs.run(cmd, cwd=root, env=env, text=True, timeout=timeout)
+        proc = procs.run(cmd, cwd=root, env=marp_env(scratch, chromium), text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return MarpResult(124, [], [f"Marp CLI did not finish within {timeout:.0f}s"], "")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     output = proc.stdout + proc.stderr
     warnings, errors = _messages(output)
     return MarpResult(proc.returncode, warnings, errors, output)
+
+
+def marp_env(scratch: Path, chromium: str | None) -> dict[str, str]:
+    """The environment of a Marp CLI child: its browser offline, its HOME the
+    private folder `scratch` (which the caller removes)."""
+    env = dict(os.environ)
+    if chromium:
+        from marpkit.marp.browser import offline_launcher
+
+        env["CHROME_PATH"] = str(offline_launcher(chromium, scratch))
+    # Chromium's own sandbox cannot start as root (CI).
+    env.setdefault("CHROME_NO_SANDBOX", "1")
+    # Marp CLI on Linux writes each PDF conversion's whole deck to
+    # $HOME/tmp-<pid>-*.html for the browser to open, and leaves it there when
+    # interrupted: its HOME is a private folder. The user's fonts and font
+    # configuration still count (fontconfig finds them through XDG_*).
+    home = Path(os.environ.get("HOME") or Path.home())
+    env.setdefault("XDG_DATA_HOME", str(home / ".local" / "share"))
+    env.setdefault("XDG_CONFIG_HOME", str(home / ".config"))
+    env.setdefault("XDG_CACHE_HOME", str(home / ".cache"))
+    env["HOME"] = str(scratch)
+    return env
 
 
 def _messages(output: str) -> tuple[list[str], list[str]]:

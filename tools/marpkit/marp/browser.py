@@ -22,6 +22,26 @@ from pathlib import Path
 
 from marpkit import procs
 
+# Every Chromium marpkit starts, its own or Marp CLI's, renders offline: a
+# dead proxy makes every network request fail at once, and the implicit
+# bypass Chromium keeps for loopback addresses is removed (with it, a deck's
+# `http://127.0.0.1:…/img.png` was still fetched). No request means no DNS
+# look-up either: names are left to the proxy, which never answers.
+OFFLINE_ARGS = ("--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>")
+
+
+def offline_launcher(chromium: str, folder: Path) -> Path:
+    """A script in `folder` that starts `chromium` with OFFLINE_ARGS, for a
+    program that takes a browser path but no browser flags (Marp CLI)."""
+    import shlex
+
+    script = folder / "chromium-offline"
+    script.write_text("#!/bin/sh\nexec " + " ".join(shlex.quote(a) for a in (chromium, *OFFLINE_ARGS))
+                      + ' "$@"\n', encoding="utf-8")
+    script.chmod(0o700)
+    return script
+
+
 # Chromium reads commands on its fd 3 and writes replies on fd 4: the shell
 # moves the pipes there from its stdin and stdout, and becomes Chromium.
 _ON_FDS = 'exec "$@" 3<&0 4>&1 0</dev/null 1>/dev/null'

@@ -15,6 +15,13 @@ from pathlib import Path
 from marpkit.model.deck import Deck
 
 _URL_IN_CSS = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)")
+# `@import "x.css"` and `@import url(x.css)` in a style: the second form is
+# also matched by _URL_IN_CSS, so only the quoted form is taken here.
+_IMPORT_IN_CSS = re.compile(r"""@import\s+["']([^"']+)["']""")
+_STYLE_BLOCK = re.compile(r"<style\b[^>]*>(.*?)(?:</style>|\Z)", re.IGNORECASE | re.DOTALL)
+# What a browser would fetch from the network: a scheme it fetches over, or a
+# protocol-relative `//host/...`.
+_REMOTE = re.compile(r"^\s*(?:(?:https?|wss?|ftp):)?//", re.IGNORECASE)
 
 
 def local_assets(deck: Deck) -> list[tuple[str, int, int]]:
@@ -27,6 +34,36 @@ def local_assets(deck: Deck) -> list[tuple[str, int, int]]:
     return [(src, line, col) for src, line, col in refs
             if src and not re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I)
             and not src.startswith(("#", "/"))]
+
+
+def _css_refs(css: str) -> list[tuple[str, int]]:
+    """(reference, offset in `css`) of every url() and @import in a stylesheet."""
+    found = [(m.group(1), m.start(1)) for m in _URL_IN_CSS.finditer(css)]
+    found += [(m.group(1), m.start(1)) for m in _IMPORT_IN_CSS.finditer(css)]
+    return sorted(found, key=lambda ref: ref[1])
+
+
+def remote_resources(deck: Deck) -> list[tuple[str, int, int]]:
+    """Network references a browser would fetch while rendering the deck (url,
+    line, column): images, url()s and @imports in directives (`style`,
+    `backgroundImage`) and in `<style>` blocks, which Marp applies even with
+    HTML off. Code blocks are text to show, not resources: their lines are not
+    looked at."""
+    refs = [(image.src, image.line, image.column) for image in deck.images]
+    for use in deck.directive_uses:
+        if isinstance(use.value, str):
+            refs += [(src, use.line, use.column) for src, _ in _css_refs(use.value)]
+    for slide in deck.slides:
+        for token in slide.tokens:
+            if token.type != "html_block" or not token.map:
+                continue
+            for block in _STYLE_BLOCK.finditer(token.content):
+                for src, offset in _css_refs(block.group(1)):
+                    at = block.start(1) + offset
+                    line = token.map[0] + 1 + token.content.count("\n", 0, at)
+                    column = at - (token.content.rfind("\n", 0, at) + 1) + 1
+                    refs.append((src, line, column))
+    return [(src.strip(), line, col) for src, line, col in refs if _REMOTE.match(src)]
 
 
 @dataclass(frozen=True)

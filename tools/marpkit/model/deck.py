@@ -12,6 +12,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from marpkit.fsutil import DECK_LIMIT, read_input
 from marpkit.model import directives as dirs
 from marpkit.model.mdparse import markdown
 
@@ -190,7 +191,7 @@ class Deck:
 
 
 def read_text(path: Path, display: str) -> str:
-    data = path.read_bytes()
+    data = read_input(path, DECK_LIMIT)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

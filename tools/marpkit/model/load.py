@@ -7,6 +7,8 @@ means the same thing everywhere and an unreadable deck is the same MK204.
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 from marpkit.config import DEFAULT_DIRS, Project
@@ -73,4 +75,16 @@ def open_deck(project: Project, path: Path, text: str | None = None,
     except DeckError as exc:
         raise Unreadable(Finding(exc.path, exc.line, exc.column, NOT_A_DECK, str(exc))) from None
     except OSError as exc:
-        raise Unreadable(Finding(display, 1, 1, NOT_A_DECK, f"cannot read: {exc.strerror}")) from None
+        raise Unreadable(Finding(display, 1, 1, NOT_A_DECK, f"cannot read: {_why_unreadable(path, exc)}")) from None
+
+
+def _why_unreadable(path: Path, exc: OSError) -> str:
+    """The reason in the deck's own terms: the error of a dangling or looping
+    link names its target, which is not the file the person listed."""
+    if path.is_symlink():
+        target = os.readlink(path)
+        if exc.errno == errno.ENOENT:
+            return f"it is a symlink to {target}, which does not exist"
+        if exc.errno == errno.ELOOP:
+            return f"it is a symlink to {target}, which leads back to itself (a symlink loop)"
+    return exc.strerror or str(exc)

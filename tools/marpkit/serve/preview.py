@@ -18,11 +18,11 @@ Marp runs in its own process group, stopped as a whole on Ctrl-C or SIGTERM.
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -329,11 +329,10 @@ def start_marp(preview: Preview, port: int, host: str = DEFAULT_HOST) -> subproc
                                            theme_set=[preview.themes])
     cmd = ["node", "--require", str(LISTEN_HOST_JS), str(marp_js), "--server", "--no-stdin",
            "-c", str(run.config), *run.args, str(folder)]
-    env = dict(os.environ, PORT=str(port), MARPKIT_LISTEN_HOST=host)
-    chromium = marp.find_chromium()
-    if chromium:
-        env["CHROME_PATH"] = chromium  # for ?pdf and ?pptx requests
-    env.setdefault("CHROME_NO_SANDBOX", "1")
+    # The browser is for ?pdf and ?pptx requests. The scratch folder is in the
+    # command's private TMPDIR, which goes when serve does.
+    env = marp.marp_env(Path(tempfile.mkdtemp(prefix="marp-")), marp.find_chromium())
+    env.update(PORT=str(port), MARPKIT_LISTEN_HOST=host)
     # Its output is the terminal's; stopping its group also stops any browser
     # Marp started for ?pdf.
     return procs.spawn(cmd, cwd=project.root, env=env, stdout=None)

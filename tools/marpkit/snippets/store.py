@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from marpkit.findings import Finding
+from marpkit.fsutil import SNIPPET_LIMIT, read_input
 from marpkit.model.deck import CodeBlock, Deck
 from marpkit.snippets import languages
 
@@ -188,7 +189,7 @@ class SnippetStore:
         key = path.resolve()
         if key not in self._cache:
             try:
-                text = path.read_bytes().decode("utf-8")
+                text = read_input(path, SNIPPET_LIMIT).decode("utf-8")
                 found = self.marker_cache.markers(path, text) if self.marker_cache else None
                 self._cache[key] = parse_snippet(path, text, found)
             except (OSError, UnicodeDecodeError) as exc:

@@ -98,6 +98,13 @@ def marp_missing(ctx: DeckContext):
         return  # MK101 says why the front matter (and its `marp: true`) is lost
     if not ctx.deck.is_marp:
         fm = ctx.deck.front_matter
+        if fm and fm.data is None and fm.text.strip():
+            # A list (`- marp: true`) or a bare value parses as YAML, but Marp
+            # reads directives only from a mapping and ignores all of it.
+            yield ctx.finding("MK102", fm.line + 1, 1, "front matter must be a mapping of `key: value` "
+                              "lines (not a list or a value): Marp ignores it, `marp: true` included",
+                              slide=1)
+            return
         where = "front matter has no `marp: true`" if fm else "no front matter with `marp: true`"
         yield ctx.finding("MK102", fm.line if fm else 1, 1, where, slide=1)
 

@@ -62,3 +62,20 @@ def image_not_published(ctx: DeckContext):
             yield ctx.finding("MK702", asset.line, asset.column,
                               f"{asset.src!r} lies outside {where}/: the build cannot publish "
                               "it; move it under that folder")
+
+
+@rule("MK703", "remote-resource", severity="warning",
+      summary="An image, background or stylesheet fetched from the network.",
+      rationale="""marpkit builds and lints offline: a remote image, `url()` or `@import`
+is never fetched, so the PDF and the rendered checks show nothing in its place,
+while every viewer of the published HTML asks that host for it (a tracking
+pixel, a leak of who is reading, and a slide that changes when the host does).
+Code blocks are text and are not looked at.""",
+      example="""![bg](https://example.org/photo.jpg)   ->   ![bg](img/photo.jpg)   (the file beside the deck)""")
+def remote_resource(ctx: DeckContext):
+    from marpkit.model.assets import remote_resources
+
+    for url, line, column in remote_resources(ctx.deck):
+        yield ctx.finding("MK703", line, column,
+                          f"{url!r} is on the network: offline builds show nothing there and every "
+                          "viewer of the HTML requests it; save the file beside the deck")

@@ -6,11 +6,13 @@ check and build); these rules only pass its findings on.
 
 from __future__ import annotations
 
+from marpkit.fsutil import DECK_LIMIT, read_input
 from marpkit.lint.context import DeckContext, ProjectContext
 from marpkit.lint.registry import rule
+from marpkit.model.deck import DeckError, load_deck
 from marpkit.snippets import languages
 from marpkit.snippets.expand import drift as snippet_drift
-from marpkit.snippets.store import SnippetFile
+from marpkit.snippets.store import SnippetFile, resolve_deck
 
 
 def _resolver_findings(ctx: DeckContext, code: str):
@@ -77,9 +79,17 @@ def unused_snippets(pctx: ProjectContext):
         return
     used = set()
     for ctx in pctx.decks:
-        for res in ctx.resolutions:
-            if res.file is not None:
-                used.add(res.file.path.resolve())
+        # Referenced even when the file itself is unreadable (MK310 says so).
+        used.update((root / res.rel_path).resolve() for res in ctx.resolutions)
+    for ctx in pctx.unreadable:
+        # A deck that cannot be linted (not UTF-8, say) still names its
+        # snippets: read as well as its bytes allow, for that only.
+        try:
+            text = read_input(ctx.path, DECK_LIMIT).decode("utf-8", errors="replace")
+            deck = load_deck(ctx.path, ctx.display, text)
+        except (OSError, DeckError):
+            continue
+        used.update((root / res.rel_path).resolve() for res in resolve_deck(deck, pctx.store))
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         if path.name.startswith(".") or "__pycache__" in path.parts:
             continue

@@ -1,0 +1,117 @@
+"""Hostile or unlucky inputs (issue #19): a clear one-line answer, nothing lost."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import needs_chromium, needs_marp, write
+
+MARPKIT = str(Path(sys.executable).with_name("marpkit"))
+
+LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<code>MK\d{3}) ")
+
+
+def test_a_newline_in_a_file_name_keeps_one_finding_per_line(project, run_cli):
+    write(project / "slides" / "two\nlines.md", "---\nmarp: true\n---\n\n# A\n\n![](img/x.png)\n")
+    code, out, _ = run_cli("lint", "--no-render", "--select", "MK701")
+    lines = [line for line in out.splitlines() if "MK701" in line]
+    assert len(lines) == 1, out
+    match = LINE.match(lines[0])
+    assert match and match["path"] == "slides/two\\nlines.md", lines
+
+
+def test_front_matter_that_is_a_list_is_said_to_be_one(project, run_cli):
+    write(project / "slides" / "l.md", "---\n- marp: true\n- theme: gaia\n---\n\n# A\n")
+    _, out, _ = run_cli("lint", "--no-render", "--select", "MK102")
+    assert "slides/l.md:2:1: MK102 front matter must be a mapping" in out, out
+    assert "has no `marp: true`" not in out
+
+
+def test_snippets_of_a_deck_or_file_that_is_not_utf8_are_still_referenced(project, run_cli):
+    (project / "slides" / "05-a.md").write_bytes(
+        b"---\nmarp: true\n---\n\n# Caf\xe9\n\n```python snippet=05/a.py\n```\n")
+    write(project / "snippets" / "05" / "a.py", "print(1)\n")
+    write(project / "slides" / "05-b.md", "---\nmarp: true\n---\n\n# B\n\n```python snippet=05/b.py\n```\n")
+    (project / "snippets" / "05" / "b.py").write_bytes(b'print("caf\xe9")\n')
+    _, out, _ = run_cli("lint", "--no-render")
+    assert "slides/05-a.md:5:6: MK204 not UTF-8" in out, out
+    assert "MK310" in out
+    assert "MK314" not in out, out
+
+
+@pytest.mark.integration
+def test_rendered_lint_reports_an_unreadable_deck_and_lints_the_others(project):
+    needs_marp()
+    needs_chromium()
+    write(project / "slides" / "good.md", "---\nmarp: true\n---\n\n# Good\n\n![](img/x.png)\n")
+    (project / "slides" / "dangling.md").symlink_to("nowhere.md")
+    (project / "slides" / "dir.md").mkdir()
+    proc = subprocess.run([MARPKIT, "lint", "--render"], cwd=project, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "slides/dangling.md:1:1: MK204 cannot read: it is a symlink to nowhere.md, which does " \
+           "not exist" in proc.stdout
+    assert "slides/dir.md:1:1: MK204" in proc.stdout
+    assert "slides/good.md:7:1: MK701" in proc.stdout  # the other deck is still linted
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.integration
+def test_one_ctrl_c_stops_a_build_and_leaves_nothing_behind(project, tmp_path_factory):
+    """Ctrl-C while Marp converts: marpkit stops without waiting for the
+    conversion, keeps no half output, and leaves no browser and no temporary
+    files (a Chromium profile was left in TMPDIR)."""
+    import os
+    import signal
+    import time
+
+    needs_marp()
+    needs_chromium()
+    # A stylesheet that is a FIFO nobody writes: Chromium waits on it, so the
+    # PDF conversion runs until its browser timeout (far past the guard below).
+    (project / "build").mkdir()
+    os.mkfifo(project / "build" / "hang.css")
+    write(project / "slides" / "big.md", '---\nmarp: true\n---\n\n<style>\n@import url("hang.css");\n'
+          '</style>\n\n# Waits\n')
+    (project / "pyproject.toml").write_text("[tool.marpkit.build]\nbrowser_timeout = 600\n")
+    tmp = tmp_path_factory.mktemp("tmpdir")
+    build = subprocess.Popen([MARPKIT, "build"], cwd=project, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(tmp)})
+    try:
+        deadline = time.monotonic() + 60
+        while not list((project / "build").glob("big.marpkit-src*")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(2.0)  # Marp CLI is converting
+        build.send_signal(signal.SIGINT)
+        _, err = build.communicate(timeout=30)  # a guard: without the fix it waits 600 s
+    finally:
+        build.kill()
+    assert build.returncode == 130, err
+    assert "Traceback" not in err
+    assert not (project / "build" / "big.pdf").exists()
+    assert not list((project / "build").glob("*.marpkit-src*"))
+    assert list(tmp.iterdir()) == []
+
+
+@pytest.mark.integration
+def test_a_fifo_deck_and_a_huge_snippet_are_named_not_waited_for(project):
+    """A FIFO named like a deck blocked every command forever; a 57 MB snippet
+    made lint give up after minutes, naming no deck. Both are one finding."""
+    import os
+
+    os.mkfifo(project / "slides" / "fifo.md")
+    write(project / "slides" / "05-big.md", "---\nmarp: true\n---\n\n# Big\n\n```python snippet=05/big.py\n```\n")
+    big = project / "snippets" / "05" / "big.py"
+    big.parent.mkdir(parents=True)
+    big.write_text("x = 1\n" * 600_000)  # 3.4 MiB
+    # The timeout is a guard against the hang, not a measure of speed.
+    proc = subprocess.run([MARPKIT, "lint"], cwd=project, capture_output=True, text=True, timeout=120)
+    assert "slides/fifo.md:1:1: MK204 cannot read: not a regular file" in proc.stdout, proc.stdout + proc.stderr
+    assert ("slides/05-big.md:7:11: MK310 snippet file '05/big.py' cannot be read: the file is 3.4 MiB, "
+            "over marpkit's limit of 2.0 MiB") in proc.stdout
+    assert proc.returncode == 1
