@@ -68,6 +68,7 @@ def unavailable() -> str | None:
     if bwrap is None:
         return f"{missing}: bubblewrap (bwrap) is not installed"
     from marpkit import procs  # not at the top: this file also runs alone, as the probe
+    from marpkit.text import split_lines
 
     try:
         # The probe takes every step a check takes (both nested namespaces, a
@@ -78,7 +79,7 @@ def unavailable() -> str | None:
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{missing}: bwrap does not start ({exc})"
     if proc.returncode != 0:
-        reason = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+        reason = (split_lines(proc.stderr.strip()) or [f"exit code {proc.returncode}"])[-1]
         return f"{missing}: user namespaces are not available ({reason})"
     return None
 

@@ -15,6 +15,7 @@ from marpkit.lsp.vocabulary import MEANINGS
 from marpkit.lsp.workspace import BufferStore
 from marpkit.model import directives as dirs
 from marpkit.snippets.store import SnippetFile
+from marpkit.text import split_lines
 
 _FENCE = re.compile(r"^[\s>]*(```|~~~)")
 _SNIPPET_TYPED = re.compile(r"""snippet=["']?(?P<typed>[^\s"']*)$""")
@@ -53,7 +54,7 @@ def _snippet_files(root: Path) -> list[str]:
 
 def _in_directives(text: str, offset: int) -> bool:
     """Inside the front matter (closed or still being typed) or an HTML comment."""
-    lines = text[:offset].splitlines()
+    lines = split_lines(text[:offset])
     if lines and lines[0].strip() == "---" and not any(ln.strip() == "---" for ln in lines[1:-1]):
         return True
     opened = text.rfind("<!--", 0, offset)

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from marpkit import procs
+from marpkit.text import split_lines
 
 # Chromium reads commands on its fd 3 and writes replies on fd 4: the shell
 # moves the pipes there from its stdin and stdout, and becomes Chromium.
@@ -109,7 +110,7 @@ class Browser:
         if "exceptionDetails" in result:
             details = result["exceptionDetails"]
             text = (details.get("exception") or {}).get("description") or details.get("text")
-            raise BrowserError(f"script failed: {str(text).splitlines()[0] if text else details}")
+            raise BrowserError(f"script failed: {split_lines(str(text))[0] if text else details}")
         return result.get("result", {}).get("value")
 
     def pages(self, suffixes: list[str], timeout: float = 30.0) -> list[str]:

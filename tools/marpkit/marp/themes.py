@@ -20,6 +20,7 @@ from pathlib import Path
 from marpkit import procs
 from marpkit.findings import Finding, UsageError
 from marpkit.fsutil import WriteError, atomic_write
+from marpkit.text import split_lines
 
 THEME_INVALID = "MK903"
 CHECKER = Path(__file__).resolve().parent.parent / "assets" / "theme_check.js"
@@ -73,7 +74,7 @@ def theme_problems(root: Path, cache_dir: Path, files: list[Path]) -> list[Findi
                          timeout=120)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise UsageError(f"could not check the theme CSS with Node: {exc}") from None
-    results = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    results = [json.loads(line) for line in split_lines(proc.stdout) if line.startswith("{")]
     if proc.returncode != 0 or len(results) != len(unknown):
         raise UsageError("could not check the theme CSS with Node: "
                          f"{(proc.stderr or proc.stdout).strip()[-300:] or proc.returncode}")

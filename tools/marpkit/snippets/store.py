@@ -17,6 +17,7 @@ from pathlib import Path
 from marpkit.findings import Finding
 from marpkit.model.deck import CodeBlock, Deck
 from marpkit.snippets import languages
+from marpkit.text import split_lines
 
 MISSING_FILE = "MK310"
 UNKNOWN_REGION = "MK311"
@@ -66,7 +67,7 @@ def _dedent(lines: list[str]) -> str:
 
 def parse_snippet(path: Path, text: str, found: list[languages.Marker] | None = None) -> SnippetFile:
     """`found`: the file's markers when already known (MarkerCache)."""
-    lines = text.splitlines()
+    lines = split_lines(text)
     regions: dict[str, Region] = {}
     markers: set[int] = set()
     stack: list[tuple[str, int]] = []
