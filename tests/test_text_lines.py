@@ -293,3 +293,9 @@ def test_the_guard_sees_a_line_break_regex():
     assert not _line_break_patterns('import re\nre.match(r"^\\s*$", line)\nx = "\\n".join(y)\n')
     text_module = (PACKAGE / "text.py").read_text(encoding="utf-8")
     assert _line_break_patterns(text_module)  # the one definition is where the guard looks
+
+
+def test_only_fsutil_computes_relative_paths():
+    offenders = [f"{rel}: {word}" for _path, rel, source in _sources() if rel != "fsutil.py"
+                 for word in ("relative_to(", "is_relative_to(") if word in source]
+    assert not offenders, offenders

@@ -9,12 +9,12 @@ known key), never silently ignored. Stages read their tables through
 from __future__ import annotations
 
 import difflib
-import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from marpkit.findings import UsageError
+from marpkit.fsutil import shown
 
 
 @dataclass
@@ -28,15 +28,9 @@ class Project:
     settings: dict = field(default_factory=dict)  # the whole [tool.marpkit] table
 
     def rel(self, path: Path) -> str:
-        """A path as users should see it, whatever the working directory: relative
-        to the project when inside it. A symlink is named as itself, not its target."""
-        absolute = Path(os.path.abspath(path))
-        for candidate in (absolute, absolute.resolve()):
-            try:
-                return candidate.relative_to(self.root).as_posix()
-            except ValueError:
-                continue
-        return str(path)
+        """A path as users should see it, whatever the working directory:
+        relative to the project when inside it (fsutil.shown's rule)."""
+        return shown(path, self.root)
 
     def decks(self) -> list[Path]:
         return sorted(self.slides_dir.glob("*.md"))

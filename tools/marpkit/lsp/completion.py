@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
+from marpkit.fsutil import inside
 from marpkit.lint.context import load_themes
 from marpkit.lsp.server import MarpkitServer, uri_to_path
 from marpkit.lsp.vocabulary import MEANINGS
@@ -46,8 +47,8 @@ def _snippet_files(root: Path) -> list[str]:
         return []
     out = []
     for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if path.is_file() and not (set(rel.parts) & SKIP_DIRS) and not rel.name.startswith("."):
+        rel = inside(path, root)
+        if rel and path.is_file() and not (set(rel.parts) & SKIP_DIRS) and not rel.name.startswith("."):
             out.append(rel.as_posix())
     return out
 

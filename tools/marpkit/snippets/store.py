@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from marpkit.findings import Finding
+from marpkit.fsutil import inside
 from marpkit.model.deck import CodeBlock, Deck
 from marpkit.snippets import languages
 from marpkit.text import split_lines
@@ -178,12 +179,8 @@ class SnippetStore:
         if ".." in parts:
             return None
         candidate = self.root / Path(*parts)
-        try:
-            real = candidate.resolve()
-            real.relative_to(self.root.resolve())
-        except (ValueError, OSError, RuntimeError):
-            return None
-        return candidate
+        # Where it points decides: a symlink out of the folder is never read.
+        return candidate if inside(candidate, self.root, follow=True) is not None else None
 
     def load(self, path: Path) -> SnippetFile | OSError | UnicodeDecodeError:
         key = path.resolve()
