@@ -69,7 +69,7 @@ def cache_key(snippets_dir: Path, snippet: Path, extra: str = "") -> str:
     rel = inside(snippet, snippets_dir, follow=True)
     digest.update((rel.as_posix() if rel else snippet.name).encode() + b"\0")
     for path in folder_files(folder):
-        digest.update(str(inside(path, folder)).encode() + b"\0")
+        digest.update(str(inside(path, folder)).encode() + b"\0")  # always below it
         try:
             digest.update(hashlib.sha256(path.read_bytes()).digest())
         except OSError:

@@ -133,6 +133,7 @@ def pool_command(argv: list[str], env: dict[str, str], readable: list[str],
     """bwrap's command line for the pool: `readable` are folders it must still read
     (the project, Python, marpkit) when they lie in a hidden /tmp or HOME."""
     from marpkit.fsutil import inside
+
     bwrap = shutil.which("bwrap") or "bwrap"
     cmd = [bwrap, *_NAMESPACES, "--as-pid-1",
            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
