@@ -1,4 +1,4 @@
-"""fsutil.atomic_write: whole files, normal modes, symlinks kept."""
+"""fsutil: whole files, normal modes, symlinks kept; whether a path lies in a folder, and how it is shown."""
 
 from __future__ import annotations
 
@@ -84,3 +84,41 @@ def test_files_marpkit_creates_have_normal_modes(project, run_cli, umask, args, 
     assert status == 0, out + err
     for rel in created:
         assert stat.S_IMODE((project / rel).stat().st_mode) == 0o644, rel
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def test_inside_by_name_and_by_target(tmp_path):
+    from pathlib import PurePosixPath
+
+    from marpkit.fsutil import inside
+
+    folder = tmp_path / "snippets"
+    (folder / "m").mkdir(parents=True)
+    outside = write(tmp_path / "secret.txt", "x")
+    (folder / "link.py").symlink_to(outside)
+    (folder / "loop").symlink_to(folder / "loop")
+    assert inside(folder / "m" / "a.py", folder) == PurePosixPath("m/a.py")
+    assert inside(folder, folder) == PurePosixPath(".")
+    assert inside(folder / ".." / "secret.txt", folder) is None  # `..` folded as text
+    assert inside(tmp_path / "snippetsX" / "a.py", folder) is None  # a prefix is no folder
+    assert inside(folder / "link.py", folder) == PurePosixPath("link.py")
+    assert inside(folder / "link.py", folder, follow=True) is None  # where it points
+    assert inside(folder / "loop", folder, follow=True) is None
+
+
+def test_shown_names_a_path_relative_to_its_base(tmp_path, monkeypatch):
+    from marpkit.fsutil import shown
+
+    base = tmp_path / "course"
+    real = write(base / "decks" / "d.md", "x")
+    (base / "slides").mkdir()
+    (base / "slides" / "d.md").symlink_to(real)
+    (tmp_path / "e.md").symlink_to(real)
+    monkeypatch.chdir(base / "slides")
+    assert shown(base / "slides" / "d.md", base) == "slides/d.md"  # the link, as itself
+    assert shown(tmp_path / "e.md", base) == "decks/d.md"  # only its target lies in base
+    assert shown("/nowhere/x.md", base) == "/nowhere/x.md"
+    assert shown(base / "slides" / "d.md") == "d.md"  # base: the working directory
+    assert shown(base / "slides") == "."

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from marpkit.text import split_lines
+
 STAGES = ("lint", "check", "build")
 
 
@@ -44,7 +46,7 @@ def register(code: Code) -> Code:
 
 
 def _indent(text: str) -> str:
-    return "\n".join("    " + line for line in text.splitlines())
+    return "\n".join("    " + line for line in split_lines(text))
 
 
 def all_codes() -> dict[str, Code]:

@@ -10,12 +10,12 @@ Only this module reads TOML, and only it knows the folders' default names.
 from __future__ import annotations
 
 import difflib
-import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from marpkit.findings import UsageError
+from marpkit.fsutil import shown
 
 # The folders a project has unless [tool.marpkit] names others.
 DEFAULT_DIRS = {"slides_dir": "slides", "snippets_dir": "snippets", "build_dir": "build",
@@ -48,15 +48,9 @@ class Project:
     build_settings: BuildSettings = field(default_factory=BuildSettings)
 
     def rel(self, path: Path) -> str:
-        """A path as users should see it, whatever the working directory: relative
-        to the project when inside it. A symlink is named as itself, not its target."""
-        absolute = Path(os.path.abspath(path))
-        for candidate in (absolute, absolute.resolve()):
-            try:
-                return candidate.relative_to(self.root).as_posix()
-            except ValueError:
-                continue
-        return str(path)
+        """A path as users should see it, whatever the working directory:
+        relative to the project when inside it (fsutil.shown's rule)."""
+        return shown(path, self.root)
 
     def decks(self) -> list[Path]:
         return sorted(self.slides_dir.glob("*.md"))

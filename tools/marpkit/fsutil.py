@@ -1,4 +1,5 @@
-"""Writing files so that a failure never leaves half a file. No domain imports.
+"""Paths and files: whether a path lies in a folder, how a path is shown, and
+writing files so that a failure never leaves half a file. No domain imports.
 
 A new file gets the mode `open()` would give it under the current umask
 (mkstemp's 0600 would make a published index.html unreadable to a web
@@ -14,7 +15,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from marpkit.findings import UsageError
 
@@ -32,13 +33,38 @@ class WriteError(UsageError, OSError):
         return cls(path or exc.filename or "?", exc.strerror or str(exc))
 
 
-def shown(path: Path) -> str:
-    """A path as the person typing commands sees it: relative to the working
-    directory when inside it."""
+def inside(path: Path | str, folder: Path | str, follow: bool = False) -> PurePosixPath | None:
+    """`path` relative to `folder` when it lies in `folder` (or is it: "."), else None.
+
+    By default the answer is about names: both are made absolute and `..`
+    folded away as text, and a symlink lies where it is. With `follow`, both
+    are resolved first, so a symlink lies where it points: what reading the
+    file reads. A path that cannot be resolved (a symlink loop) lies nowhere.
+    """
     try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve())) or "."
-    except (ValueError, OSError):
-        return str(path)
+        if follow:
+            path, folder = Path(path).resolve(), Path(folder).resolve()
+        else:
+            path, folder = Path(os.path.abspath(path)), Path(os.path.abspath(folder))
+        return PurePosixPath(path.relative_to(folder).as_posix())
+    except (ValueError, OSError, RuntimeError):
+        return None
+
+
+def shown(path: Path | str, base: Path | str | None = None) -> str:
+    """A path as a person should read it: relative to `base` (the working
+    directory unless given) when it lies there, else as it was given.
+
+    The path is named as itself first (a symlink in `base` keeps its own name)
+    and by its real location only when that alone lies in `base`.
+    """
+    if base is None:
+        try:
+            base = Path.cwd()
+        except OSError:  # the working directory was removed
+            return str(path)
+    rel = inside(path, base) or inside(path, base, follow=True)
+    return str(path) if rel is None else rel.as_posix()
 
 
 # What marpkit reads of a person's files, at most: far above any real deck

@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from marpkit import __version__
-from marpkit.fsutil import atomic_write
+from marpkit.fsutil import atomic_write, inside
 
 FORMAT = "marpkit-check-cache-4"
 SKIP_DIRS = {"__pycache__", "wandb", ".wandb", ".git", ".ipynb_checkpoints"}
@@ -66,13 +66,10 @@ def cache_key(snippets_dir: Path, snippet: Path, extra: str = "") -> str:
     digest.update(b"\0" + execution_mode().encode())
     digest.update(b"\0" + extra.encode() + b"\0")
     folder = snippet.parent
-    try:
-        rel = snippet.resolve().relative_to(snippets_dir.resolve()).as_posix()
-    except ValueError:
-        rel = snippet.name
-    digest.update(rel.encode() + b"\0")
+    rel = inside(snippet, snippets_dir, follow=True)
+    digest.update((rel.as_posix() if rel else snippet.name).encode() + b"\0")
     for path in folder_files(folder):
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(str(inside(path, folder)).encode() + b"\0")  # always below it
         try:
             digest.update(hashlib.sha256(path.read_bytes()).digest())
         except OSError:

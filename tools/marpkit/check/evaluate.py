@@ -21,6 +21,7 @@ from marpkit.check.claims import (
 from marpkit.check.plan import Task
 from marpkit.check.runs import RunData
 from marpkit.findings import Finding
+from marpkit.text import split_lines
 
 EXEC_FAILED = "MK301"
 CLAIM_FAILED = "MK302"
@@ -70,7 +71,7 @@ def wandb_warnings(stderr: str, events: list[dict]) -> list[dict]:
     """W&B's own warning lines from stderr, each with the snippet line if known."""
     found: list[dict] = []
     seen: set[str] = set()
-    for raw in stderr.splitlines():
+    for raw in split_lines(stderr):
         match = _WARNING_LINE.match(raw.strip())
         if not match:
             continue
@@ -88,7 +89,7 @@ def _guess_warning_line(message: str, text: str) -> int | None:
     """For warnings W&B prints from its own threads: the call that most likely caused them."""
     if "step" not in message.lower():
         return None
-    calls = [(number, line) for number, line in enumerate(text.splitlines(), start=1)
+    calls = [(number, line) for number, line in enumerate(split_lines(text), start=1)
              if ".log(" in line and "step=" in line]
     wanted = re.search(r"log to step (\d+)", message)
     if wanted:
@@ -157,7 +158,7 @@ def evaluate(task: Task, run: Execution, placer: Placer) -> list[Finding]:
         detail = f"exited with code {run.returncode}, expected {header.exit}"
         if run.returncode is not None and run.returncode < 0:
             detail = f"was killed by signal {-run.returncode}"
-        tail = run.stderr_tail.strip().splitlines()[-1:] if run.stderr_tail else []
+        tail = split_lines(run.stderr_tail.strip())[-1:] if run.stderr_tail else []
         if tail:
             detail += f": {tail[0][:200]}"
         findings.append(placer.at(None, EXEC_FAILED, detail))

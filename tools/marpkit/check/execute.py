@@ -22,6 +22,7 @@ from marpkit.check.evaluate import Execution, wandb_warnings
 from marpkit.check.outputs import normalise
 from marpkit.check.plan import Task
 from marpkit.check.runs import read_runs
+from marpkit.text import split_lines
 
 READ_LIMIT = 1024 * 1024  # what we read back of stdout/stderr; the rest is a runaway
 READERS = 4  # threads reading finished jobs' files (mostly waiting on wandb-core)
@@ -231,7 +232,7 @@ class Executor:
             exc["message"] = self._stable(str(exc["message"]))
         run.exception = exc
         run.warnings = wandb_warnings(stderr, result.get("warnings", []))
-        tail = "\n".join(stderr.splitlines()[-20:]).replace(work, "<workdir>")
+        tail = "\n".join(split_lines(stderr)[-20:]).replace(work, "<workdir>")
         run.stderr_tail = self._stable(message.get("error") or tail)
         run.calls = result.get("calls") or []
         run.lines = result.get("lines")
@@ -283,6 +284,7 @@ def _without_header(text: str) -> str:
     botched shebang); line numbers are kept."""
     from marpkit.check.header import CLOSE, OPEN
 
+    # bash and shellcheck count lines by LF alone: so does this, to keep their numbers.
     lines = text.split("\n")
     start = next((i for i, line in enumerate(lines) if OPEN.match(line)), None)
     if start is None:
@@ -300,7 +302,7 @@ def shell_problems(path: Path) -> list[tuple[int | None, str, str]]:
     if bash:
         proc = procs.run([bash, "-n", str(path)], text=True, timeout=30)
         if proc.returncode != 0:
-            for line in proc.stderr.splitlines():
+            for line in split_lines(proc.stderr):
                 match = _BASH_ERROR.match(line)
                 if match:
                     problems.append((int(match["line"]), f"bash: {match['message']}", "error"))
@@ -316,7 +318,7 @@ def shell_problems(path: Path) -> list[tuple[int | None, str, str]]:
         proc = procs.run([shellcheck, "-s", "bash", "-f", "gcc", "-S", "warning",
                           "-e", "SC2148", "-"], input=script, text=True, timeout=60,
                          cwd=path.parent)
-        for line in proc.stdout.splitlines():
+        for line in split_lines(proc.stdout):
             match = _GCC.match(line)
             if match:
                 severity = "error" if match["level"] == "error" else "warning"

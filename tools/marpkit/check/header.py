@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from marpkit.text import split_lines
+
 OPEN = re.compile(r"^\s*#\s*///\s*marpkit\s*$")
 CLOSE = re.compile(r"^\s*#\s*///\s*$")
 
@@ -93,7 +95,7 @@ def _leading_lines(lines: list[str]) -> int:
 
 
 def parse_header(text: str) -> Header:
-    lines = text.splitlines()
+    lines = split_lines(text)
     limit = _leading_lines(lines)
     start = next((i for i in range(limit) if OPEN.match(lines[i])), None)
     if start is None:
@@ -113,7 +115,7 @@ def parse_header(text: str) -> Header:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = start + 2 + (mark.line if mark else 0)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problem = getattr(exc, "problem", None) or split_lines(str(exc))[0]
         raise HeaderError(line, f"header is not valid YAML: {problem}") from None
     data = data or {}
     if not isinstance(data, dict):

@@ -24,6 +24,7 @@ import re
 from pathlib import Path
 
 from marpkit.check.cache import Cache, cache_key
+from marpkit.text import split_lines
 
 _WANDB_LINE = re.compile(r"^wandb:")
 _OFFLINE_DIR = re.compile(r"offline-run-\d{8}_\d{6}-[a-z0-9]+")
@@ -35,7 +36,7 @@ _ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]+")
 
 def normalise(text: str, run_ids: list[str] = (), workdir: str | None = None,
               sandbox: str | None = None) -> str:
-    lines = [line for line in text.splitlines() if not _WANDB_LINE.match(line)]
+    lines = [line for line in split_lines(text) if not _WANDB_LINE.match(line)]
     out = "\n".join(line.rstrip() for line in lines)
     for path, name in ((workdir, "<workdir>"), (sandbox, "<tmp>")):
         if path:

@@ -16,6 +16,7 @@ from pathlib import Path
 from marpkit.check.header import Header, HeaderError, parse_header
 from marpkit.config import Project
 from marpkit.findings import Finding, UsageError
+from marpkit.fsutil import inside
 from marpkit.model.deck import Deck
 from marpkit.model.load import Unreadable, open_deck
 from marpkit.snippets import languages
@@ -62,16 +63,16 @@ def plan(project: Project, args: tuple[str, ...]) -> tuple[list[Task], list[Find
         if found is None:
             raise UsageError(f"{arg}: no such deck or snippet file")
         if found.suffix.lower() in (".md", ".markdown"):
-            if not _inside(found, project.slides_dir):
+            if inside(found, project.slides_dir, follow=True) is None:
                 raise UsageError(f"{arg}: not a deck in {project.rel(project.slides_dir)}/ "
                                  f"(check takes decks there and files in "
                                  f"{project.rel(project.snippets_dir)}/)")
             named_decks.add(found.resolve())
             continue
-        if not _inside(found, project.snippets_dir, follow=False):
+        if inside(found, project.snippets_dir) is None:
             raise UsageError(f"{arg}: not in {project.rel(project.snippets_dir)}/ (check runs "
                              f"only snippet files there, and the decks that show them)")
-        if not _inside(found, project.snippets_dir):
+        if inside(found, project.snippets_dir, follow=True) is None:
             findings.append(Finding(
                 project.rel(Path(os.path.abspath(found))), 1, 1, ESCAPING_PATH,
                 f"snippet {arg} is a symlink that leaves the snippets folder: not read or run"))
@@ -118,11 +119,8 @@ def plan(project: Project, args: tuple[str, ...]) -> tuple[list[Task], list[Find
         kind = _kind(snippet, set())
         if kind is None:
             raise UsageError(f"{snippet}: not a Python or shell snippet")
-        try:
-            rel = snippet.relative_to(project.snippets_dir.resolve()).as_posix()
-        except ValueError:
-            rel = project.rel(snippet)
-        tasks[snippet] = Task(snippet, rel, kind)
+        rel = inside(snippet, project.snippets_dir, follow=True)
+        tasks[snippet] = Task(snippet, rel.as_posix() if rel else project.rel(snippet), kind)
     for task in tasks.values():
         try:
             task.text = task.path.read_bytes().decode("utf-8")
@@ -133,15 +131,6 @@ def plan(project: Project, args: tuple[str, ...]) -> tuple[list[Task], list[Find
         except HeaderError as exc:
             task.header_error = exc
     return sorted(tasks.values(), key=lambda t: t.rel), findings
-
-
-def _inside(path: Path, folder: Path, follow: bool = True) -> bool:
-    """Whether `path` lies in `folder`: where it points (`follow`), or where it is."""
-    if follow:
-        path, folder = path.resolve(), folder.resolve()
-    else:
-        path, folder = Path(os.path.abspath(path)), Path(os.path.abspath(folder))
-    return path == folder or folder in path.parents
 
 
 def skip_reason(task: Task) -> str | None:

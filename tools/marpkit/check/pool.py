@@ -41,6 +41,7 @@ from collections import deque
 from pathlib import Path
 
 from marpkit import procs
+from marpkit.text import split_lines
 
 # Imported by wandb.init on first use (measured with 0.31): importing them in
 # the pool saves every child ~0.3 s.
@@ -80,7 +81,7 @@ def start_service(env: dict[str, str]) -> tuple[subprocess.Popen, str] | None:
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and proc.poll() is None:
         try:
-            lines = port_file.read_text().splitlines()
+            lines = split_lines(port_file.read_text())
         except OSError:
             lines = []
         if lines and lines[-1] == "EOF":

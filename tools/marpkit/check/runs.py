@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from marpkit import procs
+from marpkit.text import split_lines
 
 # The `_type` W&B writes for each media kind in history/summary values.
 MEDIA_TYPES = {
@@ -125,7 +126,7 @@ def _records_leet(core: str, run_file: Path, env: dict | None) -> list[dict]:
         [core, "leet", "inspect", "--no-observability", "--json", "--run-file", str(run_file)],
         text=True, timeout=60, env=env)
     records = []
-    for line in proc.stdout.splitlines():
+    for line in split_lines(proc.stdout):
         line = line.strip()
         if line.startswith("{"):
             try:

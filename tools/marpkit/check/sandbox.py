@@ -68,6 +68,7 @@ def unavailable() -> str | None:
     if bwrap is None:
         return f"{missing}: bubblewrap (bwrap) is not installed"
     from marpkit import procs  # not at the top: this file also runs alone, as the probe
+    from marpkit.text import split_lines
 
     try:
         # The probe takes every step a check takes (both nested namespaces, a
@@ -78,7 +79,7 @@ def unavailable() -> str | None:
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{missing}: bwrap does not start ({exc})"
     if proc.returncode != 0:
-        reason = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+        reason = (split_lines(proc.stderr.strip()) or [f"exit code {proc.returncode}"])[-1]
         return f"{missing}: user namespaces are not available ({reason})"
     return None
 
@@ -101,10 +102,6 @@ def choose(level: str) -> tuple[bool, str | None]:
 _NAMESPACES = ("--unshare-all", "--unshare-user", "--die-with-parent", "--new-session")
 
 
-def _under(path: Path, folder: Path) -> bool:
-    return path == folder or folder in path.parents
-
-
 def _hidden() -> list[Path]:
     hidden = [Path("/tmp")]
     home = Path(os.path.expanduser("~"))
@@ -125,14 +122,18 @@ def _existing(paths) -> set[Path]:
 def under_tmp(readable) -> list[str]:
     """The folders of `readable` that the pool sees under /tmp (bound back there);
     a snippet's private /tmp shows them too."""
+    from marpkit.fsutil import inside  # not at the top: this file also runs alone, as the probe
+
     return sorted(str(p) for p in _existing(readable)
-                  if _under(p, Path("/tmp")) and p != Path("/tmp"))
+                  if inside(p, "/tmp") is not None and p != Path("/tmp"))
 
 
 def pool_command(argv: list[str], env: dict[str, str], readable: list[str],
                  info_fd: int) -> list[str]:
     """bwrap's command line for the pool: `readable` are folders it must still read
     (the project, Python, marpkit) when they lie in a hidden /tmp or HOME."""
+    from marpkit.fsutil import inside
+
     bwrap = shutil.which("bwrap") or "bwrap"
     cmd = [bwrap, *_NAMESPACES, "--as-pid-1",
            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
@@ -141,18 +142,18 @@ def pool_command(argv: list[str], env: dict[str, str], readable: list[str],
     # /tmp itself (or a folder above it) on the list, as when a script run from
     # /tmp puts it on sys.path, would leave the pool no private /tmp to work in:
     # every snippet would fail. Its own folders are still bound back below.
-    wanted = [p for p in _existing(readable) if not _under(Path("/tmp"), p)]
+    wanted = [p for p in _existing(readable) if inside("/tmp", p) is None]
     # A hidden folder that holds another is hidden first; what must stay
     # readable is bound back after, shortest path first.
     for folder in sorted(hidden, key=lambda p: len(p.parts)):
-        if any(_under(folder, keep) for keep in wanted):
+        if any(inside(folder, keep) is not None for keep in wanted):
             continue  # hiding it would hide the project or Python itself
         if folder == Path("/tmp"):
             cmd += ["--size", str(POOL_TMP)]
         cmd += ["--tmpfs", str(folder)]
     keep = sorted(wanted, key=lambda p: len(p.parts))
     for path in keep:
-        if any(_under(path, folder) for folder in hidden):
+        if any(inside(path, folder) is not None for folder in hidden):
             cmd += ["--ro-bind", str(path), str(path)]
     cmd += ["--clearenv"]
     for key, value in sorted(env.items()):

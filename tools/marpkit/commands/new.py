@@ -23,6 +23,7 @@ from marpkit.fsutil import atomic_write
 from marpkit.model import course
 from marpkit.model.deck import DeckError, load_deck
 from marpkit.snippets.store import parse_snippet
+from marpkit.text import split_lines
 
 # ^\d{2}-[a-z0-9-]+$, matched with fullmatch: `$` would also accept a trailing newline.
 NAME = re.compile(r"(?P<number>\d{2})-[a-z0-9-]+")
@@ -138,7 +139,7 @@ def stale_module_counts(project: Project, total: int, new_deck: Path) -> list[st
         if path == new_deck:
             continue
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
+            lines = split_lines(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError):
             continue
         for number, line in enumerate(lines, start=1):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from marpkit.config import Project
 from marpkit.findings import Finding, Fix
+from marpkit.fsutil import inside
 from marpkit.lint.registry import REGISTRY
 from marpkit.lint.settings import LintSettings
 from marpkit.model.deck import Deck
@@ -94,11 +95,7 @@ class DeckContext:
 
     @property
     def in_slides_dir(self) -> bool:
-        try:
-            self.path.resolve().relative_to(self.project.slides_dir)
-            return True
-        except ValueError:
-            return False
+        return inside(self.path, self.project.slides_dir, follow=True) is not None
 
     def column_of(self, line: int, needle: str) -> int:
         """1-based column of `needle` on `line`, or 1 (positions from the model can be

@@ -17,6 +17,7 @@ from marpkit.lsp.positions import Text
 from marpkit.lsp.workspace import BufferStore, Scope
 from marpkit.model.deck import Deck
 from marpkit.snippets.store import Resolution
+from marpkit.text import position
 
 
 @dataclass
@@ -60,8 +61,7 @@ def _not_utf8(text: str, shown: str) -> Finding | None:
         text.encode("utf-8")
         return None
     except UnicodeEncodeError as exc:
-        line = text.count("\n", 0, exc.start) + 1
-        column = exc.start - (text.rfind("\n", 0, exc.start) + 1) + 1
+        line, column = position(text, exc.start)
         return Finding(shown, line, column, "MK204",
                        "file is not UTF-8 (the buffer holds bytes that cannot be decoded)", "error")
 

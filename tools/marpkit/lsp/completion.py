@@ -9,12 +9,14 @@ from pathlib import Path
 
 from lsprotocol import types
 
+from marpkit.fsutil import inside
 from marpkit.lint.context import load_themes
 from marpkit.lsp.server import MarpkitServer, uri_to_path
 from marpkit.lsp.vocabulary import MEANINGS
 from marpkit.lsp.workspace import BufferStore
 from marpkit.model import directives as dirs
 from marpkit.snippets.store import SnippetFile
+from marpkit.text import split_lines
 
 _FENCE = re.compile(r"^[\s>]*(```|~~~)")
 _SNIPPET_TYPED = re.compile(r"""snippet=["']?(?P<typed>[^\s"']*)$""")
@@ -45,15 +47,15 @@ def _snippet_files(root: Path) -> list[str]:
         return []
     out = []
     for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if path.is_file() and not (set(rel.parts) & SKIP_DIRS) and not rel.name.startswith("."):
+        rel = inside(path, root)
+        if rel and path.is_file() and not (set(rel.parts) & SKIP_DIRS) and not rel.name.startswith("."):
             out.append(rel.as_posix())
     return out
 
 
 def _in_directives(text: str, offset: int) -> bool:
     """Inside the front matter (closed or still being typed) or an HTML comment."""
-    lines = text[:offset].splitlines()
+    lines = split_lines(text[:offset])
     if lines and lines[0].strip() == "---" and not any(ln.strip() == "---" for ln in lines[1:-1]):
         return True
     opened = text.rfind("<!--", 0, offset)

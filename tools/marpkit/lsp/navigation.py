@@ -10,6 +10,7 @@ from pathlib import Path
 from lsprotocol import types
 
 from marpkit.codes import all_codes
+from marpkit.fsutil import inside
 from marpkit.lsp.analysis import Analysis
 from marpkit.lsp.server import MarpkitServer, uri_to_path
 from marpkit.lsp.vocabulary import meaning
@@ -223,12 +224,13 @@ async def references(ls: MarpkitServer, params: types.ReferenceParams):
             return []
         rel, region = res.rel_path, res.region
     else:
-        if not scope.is_snippet(path):
+        found = inside(path, scope.project.snippets_dir, follow=True) if scope.is_snippet(path) else None
+        if found is None:
             return []
-        rel = path.resolve().relative_to(scope.project.snippets_dir).as_posix()
+        rel = found.as_posix()
         snippet = parse_snippet(path, ls.text_of(uri) or "")
-        inside = [r for r in snippet.regions.values() if r.start <= line <= r.end]
-        region = min(inside, key=lambda r: r.end - r.start).name if inside else None
+        around = [r for r in snippet.regions.values() if r.start <= line <= r.end]
+        region = min(around, key=lambda r: r.end - r.start).name if around else None
     decks = sorted({*scope.project.decks(), *(uri_to_path(u) for u in ls.open_decks(scope))}, key=str)
     out = []
     for deck_uri, fence_line, ref in await _deck_refs(ls, decks):

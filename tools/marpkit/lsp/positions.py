@@ -2,18 +2,16 @@
 protocol's (0-based lines, columns in the negotiated encoding, UTF-16 unless
 the client offered better).
 
-Line breaks are the deck model's (CRLF, CR or LF), which are also the
+Line breaks are marpkit.text's (CRLF, CR or LF), which are also the
 protocol's; pygls' own line splitting also breaks at U+2028 and friends, so
 it is not used here.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
-
 from lsprotocol import types
 
-from marpkit.model.deck import _LINE_BREAK, _line_starts
+from marpkit.text import line_at, line_of, line_starts
 
 
 class Text:
@@ -21,7 +19,7 @@ class Text:
 
     def __init__(self, text: str, encoding: str = types.PositionEncodingKind.Utf16):
         self.text = text
-        self.starts = _line_starts(text)
+        self.starts = line_starts(text)
         self.encoding = encoding
 
     @property
@@ -32,9 +30,7 @@ class Text:
         """Line `number` (0-based) without its line break; "" past the end."""
         if not 0 <= number < len(self.starts):
             return ""
-        start = self.starts[number]
-        end = self.starts[number + 1] if number + 1 < len(self.starts) else len(self.text)
-        return _LINE_BREAK.sub("", self.text[start:end])
+        return line_at(self.text, self.starts, number)
 
     def _units(self, chars: str) -> int:
         if self.encoding == types.PositionEncodingKind.Utf8:
@@ -61,7 +57,7 @@ class Text:
         return types.Position(number, self._units(text[: max(column - 1, 0)]))
 
     def at_offset(self, offset: int) -> types.Position:
-        index = max(bisect_right(self.starts, offset) - 1, 0)
+        index = line_of(self.starts, offset)
         return self.position(index + 1, offset - self.starts[index] + 1)
 
     def offset(self, position: types.Position) -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from marpkit.config import Project, find_root, is_project, load_project, project_at
 from marpkit.findings import UsageError
+from marpkit.fsutil import inside
 from marpkit.lint.settings import LintSettings, load_settings
 from marpkit.snippets.store import SnippetFile, SnippetStore, parse_snippet
 
@@ -26,18 +27,11 @@ class Scope:
     in_project: bool
     error: str | None = None  # a configuration problem, reported once on each deck
 
-    def contains(self, path: Path, folder: Path) -> bool:
-        try:
-            path.resolve().relative_to(folder)
-            return True
-        except ValueError:
-            return False
-
     def is_snippet(self, path: Path) -> bool:
-        return self.in_project and self.contains(path, self.project.snippets_dir)
+        return self.in_project and inside(path, self.project.snippets_dir, follow=True) is not None
 
     def is_theme(self, path: Path) -> bool:
-        return self.in_project and self.contains(path, self.project.themes_dir)
+        return self.in_project and inside(path, self.project.themes_dir, follow=True) is not None
 
 
 class Scopes:

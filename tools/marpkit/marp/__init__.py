@@ -13,6 +13,7 @@ from pathlib import Path
 
 from marpkit import procs
 from marpkit.findings import UsageError
+from marpkit.text import split_lines
 
 INSTALL_CHROMIUM = "`apt-get install chromium-headless-shell` (or `chromium`)"
 CHROMIUM_HINT = f"install it with {INSTALL_CHROMIUM}, or set CHROME_PATH to a Chrome/Chromium binary"
@@ -153,7 +154,7 @@ def _messages(output: str) -> tuple[list[str], list[str]]:
     warnings: list[str] = []
     errors: list[str] = []
     current: list[str] | None = None
-    for line in output.splitlines():
+    for line in split_lines(output):
         if m := _WARN.match(line):
             warnings.append(m.group(1).strip())
             current = warnings

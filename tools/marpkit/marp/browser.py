@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from marpkit import procs
+from marpkit.text import split_lines
 
 # Every Chromium marpkit starts, its own or Marp CLI's, renders offline: a
 # dead proxy makes every network request fail at once, and the implicit
@@ -129,7 +130,7 @@ class Browser:
         if "exceptionDetails" in result:
             details = result["exceptionDetails"]
             text = (details.get("exception") or {}).get("description") or details.get("text")
-            raise BrowserError(f"script failed: {str(text).splitlines()[0] if text else details}")
+            raise BrowserError(f"script failed: {split_lines(str(text))[0] if text else details}")
         return result.get("result", {}).get("value")
 
     def pages(self, suffixes: list[str], timeout: float = 30.0) -> list[str]:

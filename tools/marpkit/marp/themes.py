@@ -19,7 +19,8 @@ from pathlib import Path
 
 from marpkit import procs
 from marpkit.findings import Finding, UsageError
-from marpkit.fsutil import WriteError, atomic_write
+from marpkit.fsutil import WriteError, atomic_write, shown
+from marpkit.text import split_lines
 
 THEME_INVALID = "MK903"
 CHECKER = Path(__file__).resolve().parent.parent / "assets" / "theme_check.js"
@@ -38,13 +39,6 @@ class ThemeError(UsageError):
 def theme_files(themes_dir: Path) -> list[Path]:
     """The theme set: every *.css of the themes folder, in a stable order."""
     return sorted(themes_dir.glob("*.css")) if themes_dir.is_dir() else []
-
-
-def _display(root: Path, path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)
 
 
 def theme_problems(root: Path, cache_dir: Path, files: list[Path]) -> list[Finding]:
@@ -73,14 +67,14 @@ def theme_problems(root: Path, cache_dir: Path, files: list[Path]) -> list[Findi
                          timeout=120)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise UsageError(f"could not check the theme CSS with Node: {exc}") from None
-    results = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    results = [json.loads(line) for line in split_lines(proc.stdout) if line.startswith("{")]
     if proc.returncode != 0 or len(results) != len(unknown):
         raise UsageError("could not check the theme CSS with Node: "
                          f"{(proc.stderr or proc.stdout).strip()[-300:] or proc.returncode}")
     findings = []
     for path, result in zip(unknown, results, strict=True):
         if "reason" in result:
-            findings.append(Finding(_display(root, path), result["line"], result["column"],
+            findings.append(Finding(shown(path, root), result["line"], result["column"],
                                     THEME_INVALID, f"Marp cannot use this theme: "
                                     f"{result['reason']}", "error"))
         else:

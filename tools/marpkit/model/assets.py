@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from marpkit.fsutil import inside
 from marpkit.model.deck import Deck
 
 _URL_IN_CSS = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)")
@@ -86,9 +87,6 @@ def deck_assets(deck: Deck, source_dir: Path) -> list[Asset]:
             continue
         seen.add(rel)
         origin = (source_dir / rel).resolve()
-        try:
-            published = origin.relative_to(base)
-        except ValueError:
-            published = None
+        published = inside(origin, base)
         out.append(Asset(src, line, column, origin, published, origin.is_file()))
     return out

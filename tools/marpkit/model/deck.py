@@ -1,22 +1,21 @@
 """The deck model: a Marp deck parsed once, with source positions.
 
 Every later stage (snippet resolution, sync, lint, check, build) reads this
-model; none of them parses Markdown again. Lines and columns are 1-based and
-count a CRLF or a lone CR as one line break, as Marp does.
+model; none of them parses Markdown again. Lines and columns are 1-based;
+lines break where marpkit.text says (CRLF, CR, LF), as Marp does.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from marpkit.fsutil import DECK_LIMIT, read_input
 from marpkit.model import directives as dirs
 from marpkit.model.mdparse import markdown
+from marpkit.text import first_break, line_at, line_of, line_starts, position, split_lines
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _MAGIC_COMMENTS = (
     re.compile(r"^prettier-ignore(-(start|end))?$"),
     re.compile(r"^markdownlint-((disable|enable).*|capture|restore)$"),
@@ -171,16 +170,14 @@ class Deck:
         return len(self.line_starts)
 
     def line_text(self, line: int) -> str:
-        start = self.line_starts[line - 1]
-        end = self.line_starts[line] if line < len(self.line_starts) else len(self.text)
-        return _LINE_BREAK.sub("", self.text[start:end])
+        return line_at(self.text, self.line_starts, line - 1)
 
     def offset(self, line: int, column: int = 1) -> int:
         return self.line_starts[line - 1] + column - 1
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset."""
-        index = max(bisect_right(self.line_starts, offset) - 1, 0)
+        index = line_of(self.line_starts, offset)
         return index + 1, offset - self.line_starts[index] + 1
 
     def slide_at(self, line: int) -> Slide:
@@ -195,8 +192,8 @@ def read_text(path: Path, display: str) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        before = data[:exc.start].decode("utf-8").removeprefix("\ufeff")
+        line, column = position(before, len(before))
         raise DeckError(display, f"not UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded",
                         line, column) from None
     return text.removeprefix("\ufeff")
@@ -208,14 +205,6 @@ def load_deck(path: Path | str, display: str | None = None, text: str | None = N
     if text is None:
         text = read_text(path, display)
     return parse_deck(text, path, display)
-
-
-def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    starts += [m.end() for m in _LINE_BREAK.finditer(text)]
-    if len(starts) > 1 and starts[-1] == len(text):
-        starts.pop()  # a final newline does not open another line
-    return starts
 
 
 def _inline_text(token) -> str:
@@ -264,8 +253,8 @@ def _split(tokens, levels: list[int]) -> list[list]:
 
 
 def parse_deck(text: str, path: Path, display: str) -> Deck:
-    line_starts = _line_starts(text)
-    newline = m.group(0) if (m := _LINE_BREAK.search(text)) else "\n"
+    offsets = line_starts(text)
+    newline = first_break(text)
     tokens = markdown().parse(text)
 
     # Front matter and global directives are read over the whole document
@@ -275,7 +264,7 @@ def parse_deck(text: str, path: Path, display: str) -> Deck:
     if tokens and tokens[0].type == "front_matter":
         token = tokens[0]
         begin, end = token.map
-        closed = end > begin + 1 and _is_fence_close(text, line_starts, end - 1)
+        closed = end > begin + 1 and _is_fence_close(text, offsets, end - 1)
         data = error = None
         try:
             data = dirs.parse_yaml(token.content, front_matter=True)
@@ -303,7 +292,7 @@ def parse_deck(text: str, path: Path, display: str) -> Deck:
     levels = dirs.heading_divider_levels(global_directives.get("headingDivider"))
     groups = _split(tokens, levels)
 
-    deck = Deck(path, display, text, line_starts, front_matter, global_directives, [], [], newline)
+    deck = Deck(path, display, text, offsets, front_matter, global_directives, [], [], newline)
     local: dict = {}
     if front_matter and front_matter.data:
         for key, value in front_matter.data.items():
@@ -317,7 +306,7 @@ def parse_deck(text: str, path: Path, display: str) -> Deck:
             if key.startswith("_") and key[1:] in dirs.LOCALS:
                 spot_from_front[key[1:]] = value
 
-    total_lines = len(line_starts)
+    total_lines = len(offsets)
     for index, group in enumerate(groups, start=1):
         divider = group[0] if group and (group[0] is None or group[0].type == "hr") else None
         body = [t for t in group if t is not None and t is not divider]
@@ -350,18 +339,14 @@ def parse_deck(text: str, path: Path, display: str) -> Deck:
     return deck
 
 
-def _is_fence_close(text: str, line_starts: list[int], line0: int) -> bool:
-    if line0 >= len(line_starts):
-        return False
-    start = line_starts[line0]
-    end = line_starts[line0 + 1] if line0 + 1 < len(line_starts) else len(text)
-    return text[start:end].strip().startswith("---")
+def _is_fence_close(text: str, starts: list[int], line0: int) -> bool:
+    return line0 < len(starts) and line_at(text, starts, line0).strip().startswith("---")
 
 
 def _key_line(yaml_text: str, key: str) -> int:
     """0-based line of `key:` in a YAML block (best effort, for positions)."""
     pattern = re.compile(rf"^\s*['\"]?{re.escape(key)}['\"]?\s*:")
-    for number, line in enumerate(_LINE_BREAK.split(yaml_text)):
+    for number, line in enumerate(split_lines(yaml_text)):
         if pattern.match(line):
             return number
     return 0

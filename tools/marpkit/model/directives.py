@@ -12,6 +12,8 @@ import re
 
 import yaml
 
+from marpkit.text import split_lines
+
 MARPIT_GLOBALS = ("headingDivider", "style", "theme", "lang")
 MARPIT_LOCALS = (
     "backgroundColor",
@@ -51,7 +53,7 @@ _LOOSE_FRONT_MATTER = _loose_pattern(MARPIT_GLOBALS + MARPIT_LOCALS + CUSTOM_GLO
 
 def _quote_loose(text: str, pattern: re.Pattern[str]) -> str:
     out = []
-    for line in re.split(r"\r?\n", text):
+    for line in split_lines(text):
         match = pattern.match(line)
         if match:
             prop, value = match.groups()

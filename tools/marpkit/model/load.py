@@ -13,6 +13,7 @@ from pathlib import Path
 
 from marpkit.config import DEFAULT_DIRS, Project
 from marpkit.findings import Finding, UsageError
+from marpkit.fsutil import inside
 from marpkit.model.deck import Deck, DeckError, load_deck
 
 NOT_A_DECK = "MK204"
@@ -31,7 +32,8 @@ class Unreadable(Exception):
 def _decks_below(folder: Path) -> list[Path]:
     found = []
     for path in sorted(folder.rglob("*.md")):
-        parts = path.relative_to(folder).parts[:-1]
+        rel = inside(path, folder)
+        parts = rel.parts[:-1] if rel else ()
         if any(part.startswith(".") or part in _SKIPPED_DIRS for part in parts):
             continue
         if path.is_file():

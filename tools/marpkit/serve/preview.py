@@ -34,7 +34,7 @@ from marpkit import marp, procs
 from marpkit.build.assets import copy_assets
 from marpkit.config import Project
 from marpkit.findings import Exit, Finding, UsageError, print_findings
-from marpkit.fsutil import WriteError, atomic_write
+from marpkit.fsutil import WriteError, atomic_write, inside
 from marpkit.marp import themes as theme_check
 from marpkit.marp.converter import MarpSettings
 from marpkit.model.assets import local_assets
@@ -362,14 +362,6 @@ class _Stop(Exception):
     """SIGTERM: leave the watch loop the same way Ctrl-C does."""
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.relative_to(folder)
-        return True
-    except ValueError:
-        return False
-
-
 def handle_changes(preview: Preview, changed: set[Path], reporter: Reporter | None = None) -> None:
     """Update the previews of what `changed` touches, then lint them: in the
     background with a `reporter`, before returning without one."""
@@ -384,9 +376,9 @@ def handle_changes(preview: Preview, changed: set[Path], reporter: Reporter | No
         if path.parent == project.slides_dir and path.suffix == ".md":
             (decks if path.is_file() else removed).add(path)
             continue
-        if _inside(path, project.snippets_dir):
+        if inside(path, project.snippets_dir) is not None:
             decks.update(preview.decks_using(path))
-        if _inside(path, project.themes_dir):
+        if inside(path, project.themes_dir) is not None:
             theme_changed = True
         forced.update(preview.decks_showing(path))
     for path in sorted(removed):

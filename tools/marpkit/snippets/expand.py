@@ -10,6 +10,7 @@ from marpkit.edits import apply_fixes
 from marpkit.findings import Finding, Fix
 from marpkit.model.deck import CodeBlock, Deck
 from marpkit.snippets.store import Resolution, SnippetStore, resolve_deck
+from marpkit.text import split_lines
 
 DRIFT = "MK313"
 
@@ -17,7 +18,7 @@ DRIFT = "MK313"
 def _normalized(code: str) -> list[str]:
     # Trailing whitespace and trailing blank lines are invisible on a slide:
     # they are not drift. Anything else (tabs, leading blank lines, text) is.
-    lines = [line.rstrip() for line in code.splitlines()]
+    lines = [line.rstrip() for line in split_lines(code)]
     while lines and not lines[-1]:
         lines.pop()
     return lines
@@ -54,7 +55,7 @@ def body_fix(deck: Deck, block: CodeBlock, code: str, description: str) -> Fix |
     end = deck.offset(block.end_line)
     prefix_blank = block.indent.rstrip()
     replacement = "".join(block.indent + line + deck.newline if line else prefix_blank + deck.newline
-                          for line in code.splitlines())
+                          for line in split_lines(code))
     return Fix(description, start, end, replacement)
 
 

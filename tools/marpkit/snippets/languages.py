@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import PurePath
 
+from marpkit.text import line_at, line_of, line_starts, split_lines
+
 # Bumped when marker finding changes, so cached markers (store.MarkerCache) are redone.
-VERSION = "1"
+VERSION = "2"
 # How a file runs under `marpkit check`, by pygments lexer name.
 _KINDS = {"Python": "python", "Python 2.x": "python", "Bash": "shell",
           "Bash Session": "shell", "Shell Session": "shell"}
@@ -199,22 +201,19 @@ def markers(path: PurePath | None, text: str) -> list[Marker]:
     lexer = _lexer_for_file(path.name) if path is not None else None
     if lexer is None or lexer.name == "Text only":
         found = []
-        for number, line in enumerate(text.splitlines(), start=1):
+        for number, line in enumerate(split_lines(text), start=1):
             if m := _PLAIN_MARKER.match(line):
                 found.append(Marker(number, m.group("kind").lower(), m.group("name") or ""))
         return found
     from pygments.token import Comment
 
-    starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
-    lines = text.splitlines()
+    starts = line_starts(text)
     found: list[Marker] = []
-    line_index = 0
     for index, token, value in lexer.get_tokens_unprocessed(text):
         if token not in Comment or "region" not in value.lower():
             continue
-        while line_index + 1 < len(starts) and starts[line_index + 1] <= index:
-            line_index += 1
-        line = lines[line_index] if line_index < len(lines) else ""
+        line_index = line_of(starts, index)
+        line = line_at(text, starts, line_index)
         column = index - starts[line_index]
         # A marker owns its line: code before or after it makes it a remark.
         if line[:column].strip() or line[column + len(value.rstrip("\r\n")):].strip():

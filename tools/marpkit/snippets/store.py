@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from marpkit.findings import Finding
-from marpkit.fsutil import SNIPPET_LIMIT, read_input
+from marpkit.fsutil import SNIPPET_LIMIT, inside, read_input
 from marpkit.model.deck import CodeBlock, Deck
 from marpkit.snippets import languages
+from marpkit.text import split_lines
 
 MISSING_FILE = "MK310"
 UNKNOWN_REGION = "MK311"
@@ -67,7 +68,7 @@ def _dedent(lines: list[str]) -> str:
 
 def parse_snippet(path: Path, text: str, found: list[languages.Marker] | None = None) -> SnippetFile:
     """`found`: the file's markers when already known (MarkerCache)."""
-    lines = text.splitlines()
+    lines = split_lines(text)
     regions: dict[str, Region] = {}
     markers: set[int] = set()
     stack: list[tuple[str, int]] = []
@@ -178,12 +179,8 @@ class SnippetStore:
         if ".." in parts:
             return None
         candidate = self.root / Path(*parts)
-        try:
-            real = candidate.resolve()
-            real.relative_to(self.root.resolve())
-        except (ValueError, OSError, RuntimeError):
-            return None
-        return candidate
+        # Where it points decides: a symlink out of the folder is never read.
+        return candidate if inside(candidate, self.root, follow=True) is not None else None
 
     def load(self, path: Path) -> SnippetFile | OSError | UnicodeDecodeError:
         key = path.resolve()

@@ -8,6 +8,7 @@ import re
 from marpkit.lint.context import DeckContext
 from marpkit.lint.registry import rule
 from marpkit.model import directives as dirs
+from marpkit.text import split_lines
 
 _SPOT_OR_DOLLAR = re.compile(r"^[_$]")
 # A comment that starts like `key: value` (optionally `_key`/`$key`) was meant as directives.
@@ -128,7 +129,7 @@ def _directive_keys(ctx: DeckContext):
 
 
 def _key_offset(text: str, key: str) -> int:
-    for number, line in enumerate(re.split(r"\r\n|\r|\n", text)):
+    for number, line in enumerate(split_lines(text)):
         if re.match(rf"^\s*['\"]?{re.escape(key)}['\"]?\s*:", line):
             return number
     return 0
@@ -334,7 +335,7 @@ def front_matter_swallows(ctx: DeckContext):
     fm = ctx.deck.front_matter
     if fm is None or fm.error is not None:
         return
-    lines = re.split(r"\r\n|\r|\n", fm.text)
+    lines = split_lines(fm.text)
     for i, line in enumerate(lines):
         # `## Heading` is not how anyone writes a YAML comment; `# Title` is,
         # so a level-1 heading only counts when a heading-like line follows it.

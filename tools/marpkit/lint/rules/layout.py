@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from marpkit.lint.context import DeckContext
 from marpkit.lint.registry import rule
+from marpkit.text import split_lines
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,7 @@ def shrunk_font(ctx: DeckContext, lines: int, columns: int) -> float:
 
 
 def _code_size(body: str) -> tuple[int, int]:
-    lines = body.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
+    lines = split_lines(body)
     return len(lines), max((len(line.expandtabs(4)) for line in lines), default=0)
 
 
@@ -135,7 +134,8 @@ def code_too_wide(ctx: DeckContext):
     for block in ctx.deck.code_blocks:
         lines, columns = _code_size(block.body)
         if columns > limit:
-            widest = max(range(lines), key=lambda i: len(block.body.split("\n")[i].expandtabs(4)))
+            body = split_lines(block.body)
+            widest = max(range(lines), key=lambda i: len(body[i].expandtabs(4)))
             font = shrunk_font(ctx, lines, columns)
             readable = font >= ctx.settings.thresholds["min_code_font_px"]
             # Slightly too wide only costs a little size: worth knowing, not failing.
