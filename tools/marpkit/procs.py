@@ -25,6 +25,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+# A grandchild that puts itself in a session of its own (Puppeteer starts
+# Marp CLI's browser detached) escapes its parent's group: a launcher marpkit
+# wrote for it lists its group in this file of a folder in TMPDIR, and in
+# GROUPS_FILE.mark a word of its command line: a listed number is ended only
+# while it still is that program (a finished browser's pid may be reused).
+GROUPS_FILE = "marpkit-groups"
+
 # `+ PGID` lists a group, `- PGID` takes it off the list (it was ended and
 # waited for: its number may be reused by another process).
 _REAPER = """folder=$1
@@ -36,7 +43,14 @@ while read -r op group; do
   esac
 done
 for g in $groups; do kill -9 -"$g" 2>/dev/null; done
-[ -z "$folder" ] || rm -rf -- "$folder"
+if [ -n "$folder" ]; then
+  for f in "$folder"/*/marpkit-groups; do
+    [ -f "$f" ] && for g in $(cat "$f"); do
+      grep -aq -- "$(head -n1 "$f.mark")" /proc/"$g"/cmdline 2>/dev/null && kill -9 -"$g" 2>/dev/null
+    done
+  done
+  rm -rf -- "$folder"
+fi
 """
 
 # Re-entrant: the Ctrl-C handler runs in the main thread, which may hold it.
@@ -169,6 +183,34 @@ def end(proc: subprocess.Popen, grace: float = 0.0) -> None:
     with _lock:
         _live.pop(proc.pid, None)
     _tell(f"- {proc.pid}")
+
+
+def end_listed(folder: Path, grace: float = 5.0) -> None:
+    """End the groups listed in `folder`'s GROUPS_FILE (see there) and wait,
+    up to `grace` seconds, until they are gone: a browser still shutting down
+    would write its profile into a TMPDIR being removed."""
+    try:
+        groups = [int(g) for g in (folder / GROUPS_FILE).read_text().split()]
+        mark = (folder / (GROUPS_FILE + ".mark")).read_bytes().strip()
+    except (OSError, ValueError):
+        return
+    for pgid in groups:
+        try:
+            if mark in Path(f"/proc/{pgid}/cmdline").read_bytes():
+                kill_group(pgid)
+        except OSError:
+            pass  # gone already
+    deadline = time.monotonic() + grace
+    while any(_running(pgid) for pgid in groups) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"  # a zombie has ended; only its parent has not looked yet
 
 
 def run(cmd: list[str], *, timeout: float | None, cwd: Path | str | None = None,

@@ -121,6 +121,7 @@ def run_marp(root: Path, inputs: list[Path], args: list[str], config: Path, *,
     except subprocess.TimeoutExpired:
         return MarpResult(124, [], [f"Marp CLI did not finish within {timeout:.0f}s"], "")
     finally:
+        procs.end_listed(scratch)
         shutil.rmtree(scratch, ignore_errors=True)
     output = proc.stdout + proc.stderr
     warnings, errors = _messages(output)

@@ -36,9 +36,16 @@ def offline_launcher(chromium: str, folder: Path) -> Path:
     program that takes a browser path but no browser flags (Marp CLI)."""
     import shlex
 
+    from marpkit.procs import GROUPS_FILE
+
     script = folder / "chromium-offline"
-    script.write_text("#!/bin/sh\nexec " + " ".join(shlex.quote(a) for a in (chromium, *OFFLINE_ARGS))
-                      + ' "$@"\n', encoding="utf-8")
+    # Puppeteer starts the browser in a session of its own, out of Marp's
+    # group: the launcher lists it, for procs to end (exec keeps the pid).
+    listed = shlex.quote(str(folder / GROUPS_FILE))
+    (folder / (GROUPS_FILE + ".mark")).write_text(OFFLINE_ARGS[-1] + "\n", encoding="utf-8")
+    script.write_text(f"#!/bin/sh\necho $$ >> {listed}\nexec "
+                      + " ".join(shlex.quote(a) for a in (chromium, *OFFLINE_ARGS)) + ' "$@"\n',
+                      encoding="utf-8")
     script.chmod(0o700)
     return script
 
