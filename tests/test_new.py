@@ -147,7 +147,7 @@ def test_a_new_module_passes_sync_build_check_and_lint(project):
     build = marpkit(project, "build", "--format", "html")
     assert build.returncode == 0, build.stdout + build.stderr
     assert (project / "build" / "06-sweeps.html").is_file()
-    if has_module("marpkit.lint.command"):
+    if has_module("marpkit.lint.engine"):
         lint = marpkit(project, "lint", "--no-render")
         assert lint.returncode == 0, lint.stdout + lint.stderr
         assert "06-sweeps" not in lint.stdout  # no findings at all, warnings included
