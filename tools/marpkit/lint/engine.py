@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from marpkit.config import Project
 from marpkit.findings import Finding, UsageError
 from marpkit.lint.context import DeckContext, ProjectContext, load_themes
-from marpkit.lint.registry import REGISTRY, load_rules
+from marpkit.lint.registry import REGISTRY
+from marpkit.lint.rules import load_rules
 from marpkit.lint.settings import LintSettings
 from marpkit.model.load import NOT_A_DECK, Unreadable, open_deck
 from marpkit.snippets.store import SnippetStore

@@ -30,13 +30,7 @@ def _is_colour(src: str) -> bool:
     return src.startswith("#") or ("/" not in src and "." not in src)
 
 
-@rule("MK701", "image-without-alt", severity="warning",
-      summary="An image with no description (alt text) besides Marp's keywords.",
-      rationale="""Screen readers, the exported PDF's accessibility tree and anyone whose
-image fails to load get the alt text, nothing else. Marp's sizing and filter
-keywords (`w:200`, `left`, `sepia`) live in the same brackets but describe
-nothing. Background images (`bg`) are decoration and need none.""",
-      example="""![w:400](img/loss-curve.png)   ->   ![w:400 Loss falls from 2.3 to 0.4](img/loss-curve.png)""")
+@rule("MK701")
 def image_without_alt(ctx: DeckContext):
     for image in ctx.deck.images:
         if _is_background(image.alt) or _is_colour(image.src) or description(image.alt):
@@ -45,12 +39,7 @@ def image_without_alt(ctx: DeckContext):
                           f"image {image.src!r} has no alt text describing it")
 
 
-@rule("MK702", "image-not-published",
-      summary="A local image outside the deck's folder: the build cannot publish it.",
-      rationale="""`marpkit build` copies the images a deck uses from the deck's folder
-into build/; a file elsewhere (`../figures/x.png`) works in the editor's preview
-but is missing from the published course (the build says so as MK902).""",
-      example="""![Loss curve](../figures/loss.png)   (move it beside the deck)""")
+@rule("MK702")
 def image_not_published(ctx: DeckContext):
     # The build's own decision (model/assets.py): a file outside the deck's
     # folder cannot be published at its place in build/.
