@@ -39,7 +39,13 @@ class Project:
         return str(path)
 
     def decks(self) -> list[Path]:
-        return sorted(self.slides_dir.glob("*.md"))
+        """Every deck of the course: the `*.md` files directly in the slides folder.
+
+        Not those of its subfolders: the build publishes each deck as
+        build/<name>.html beside the others and lists these in the index, so
+        a deck further down would have no place there. Path arguments name
+        decks out of this list (model/load.py `deck_paths`)."""
+        return sorted(path for path in self.slides_dir.glob("*.md") if path.is_file())
 
     def section(self, name: str) -> dict:
         value = self.settings.get(name, {})
