@@ -199,6 +199,7 @@ def test_pre_commit_hooks_run_existing_marpkit_commands():
     assert lint["entry"] == "marpkit lint --no-render"
     assert re.search(lint["files"], "slides/05-wandb-tracking.md")
     assert not re.search(lint["files"], "README.md")
+    assert not re.search(lint["files"], "slides/drafts/x.md")  # not a deck: lint would refuse it
     assert sync["entry"] == "marpkit sync --check"
     assert sync["pass_filenames"] is False  # a snippet can make any deck drift
     for path in ("slides/05-wandb-tracking.md", "snippets/05-wandb-tracking/basic_tracking.py"):
