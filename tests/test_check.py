@@ -488,7 +488,7 @@ def test_warnings_and_junit(proj, run_cli, tmp_path):
 def test_usage_errors_and_broken_references(proj, run_cli):
     code, _, err = run_cli("check", "nope.md")
     assert code == Exit.USAGE
-    assert "no such deck or snippet" in err
+    assert "nope.md: no such file or folder" in err
     deck(proj, "d.md", ("Gone", "python", "gone.py"))
     code, report, _ = check(run_cli)
     assert code == Exit.FINDINGS

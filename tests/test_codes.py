@@ -55,3 +55,17 @@ def test_generated_docs_are_current():
     check = (ROOT / "docs" / "check.md").read_text(encoding="utf-8")
     assert check == check_doc(check), regenerate
     assert "| MK301 |" in check and "| MK902 |" in (ROOT / "docs" / "rules.md").read_text()
+
+
+def test_every_code_is_known_without_loading_a_stage():
+    """`marpkit rule`, SARIF and the editor's links read the codes before (or without) lint."""
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom marpkit.codes import all_codes\ncodes = all_codes()\n"
+              "print(len(codes), 'MK401' in codes, 'MK501' in codes, "
+              "any(m.startswith('marpkit.lint') for m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(ROOT / "tools")}, check=True)
+    count, has_static, has_rendered, lint_loaded = proc.stdout.split()
+    assert int(count) > 40 and has_static == has_rendered == "True" and lint_loaded == "False"

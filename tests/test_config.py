@@ -50,10 +50,3 @@ def test_unreadable_deck_is_the_same_mk204_everywhere(project, run_cli, command)
     status, out, _ = run_cli(*command)
     assert status == 1
     assert "slides/bad.md:5:6: MK204 not UTF-8: byte 0xe9 cannot be decoded" in out, out
-
-
-def test_a_folder_means_every_deck_below_it(project, run_cli):
-    write(project / "slides" / "part" / "a.md", "---\nmarp: true\n---\n\n```python snippet=m/nope.py\n```\n")
-    for command in (["sync", "--check", "slides"], ["lint", "--no-render", "--select", "MK310", "slides"]):
-        status, out, _ = run_cli(*command)
-        assert status == 1 and "slides/part/a.md:5" in out and "MK310" in out, (command, out)

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from marpkit.config import Project
 from marpkit.lint.context import DeckContext, ProjectContext, load_themes
-from marpkit.lint.registry import REGISTRY, load_rules
+from marpkit.lint.registry import REGISTRY
+from marpkit.lint.rules import load_rules
 from marpkit.lint.settings import LintSettings
 from marpkit.model.deck import parse_deck
 from marpkit.snippets.store import SnippetStore

@@ -9,7 +9,8 @@ import pytest
 from conftest import write
 from marpkit.config import load_project
 from marpkit.lint import engine
-from marpkit.lint.registry import REGISTRY, load_rules
+from marpkit.lint.registry import REGISTRY
+from marpkit.lint.rules import load_rules
 from marpkit.lint.settings import load_settings
 
 HEAD = "---\nmarp: true\n---\n\n"
@@ -121,6 +122,22 @@ CASES = {
 }
 NAMES = {"MK601": "04-tracking.md", "MK602": "02-end.md"}
 GOOD_FILES = {"MK316": {"snippets/demo.py": SNIPPET}}
+
+
+def test_every_lint_code_has_a_rule_function():
+    """Codes are declared in marpkit.codes; each lint code needs the function that finds it."""
+    from marpkit.codes import CODES
+
+    assert set(load_rules()) == {c for c, info in CODES.items() if info.stage == "lint"}
+
+
+def test_a_rule_for_an_undeclared_code_is_refused():
+    from marpkit.lint.registry import rule
+
+    with pytest.raises(ValueError, match="MK499"):
+        rule("MK499")
+    with pytest.raises(ValueError, match="MK301"):
+        rule("MK301")  # a check code: no lint function may claim it
 
 
 def test_every_static_rule_has_a_case():

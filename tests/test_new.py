@@ -147,7 +147,7 @@ def test_a_new_module_passes_sync_build_check_and_lint(project):
     build = marpkit(project, "build", "--format", "html")
     assert build.returncode == 0, build.stdout + build.stderr
     assert (project / "build" / "06-sweeps.html").is_file()
-    if has_module("marpkit.lint.command"):
+    if has_module("marpkit.lint.engine"):
         lint = marpkit(project, "lint", "--no-render")
         assert lint.returncode == 0, lint.stdout + lint.stderr
         assert "06-sweeps" not in lint.stdout  # no findings at all, warnings included
@@ -199,6 +199,7 @@ def test_pre_commit_hooks_run_existing_marpkit_commands():
     assert lint["entry"] == "marpkit lint --no-render"
     assert re.search(lint["files"], "slides/05-wandb-tracking.md")
     assert not re.search(lint["files"], "README.md")
+    assert not re.search(lint["files"], "slides/drafts/x.md")  # not a deck: lint would refuse it
     assert sync["entry"] == "marpkit sync --check"
     assert sync["pass_filenames"] is False  # a snippet can make any deck drift
     for path in ("slides/05-wandb-tracking.md", "snippets/05-wandb-tracking/basic_tracking.py"):

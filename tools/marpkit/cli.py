@@ -22,11 +22,11 @@ COMMANDS = {
     "extract": "marpkit.commands.extract:extract_cmd",
     "build": "marpkit.commands.build:build_cmd",
     "check": "marpkit.check.command:check_cmd",
-    "lint": "marpkit.lint.command:lint_cmd",
+    "lint": "marpkit.commands.lint:lint_cmd",
     "rule": "marpkit.commands.rule:rule_cmd",
     "serve": "marpkit.commands.serve:serve_cmd",
     "new": "marpkit.commands.new:new_cmd",
-    "lsp": "marpkit.lsp.command:lsp_cmd",
+    "lsp": "marpkit.commands.lsp:lsp_cmd",
 }
 
 

@@ -21,6 +21,9 @@ from marpkit.fsutil import shown
 DEFAULT_DIRS = {"slides_dir": "slides", "snippets_dir": "snippets", "build_dir": "build",
                 "themes_dir": "themes", "cache_dir": ".marpkit-cache"}
 DEFAULT_FORMATS = ("html", "pdf")
+# What `formats` may name: Marp CLI's converters, as marp/converter.py runs
+# them (a test holds the two to each other; the thumbnail is the index's own).
+CHOOSABLE_FORMATS = ("html", "pdf", "pptx", "notes", "png")
 TIMEOUT_SETTING = "[tool.marpkit.build] browser_timeout"
 
 
@@ -53,6 +56,14 @@ class Project:
         return shown(path, self.root)
 
     def decks(self) -> list[Path]:
+        """Every deck of the course: the `*.md` files directly in the slides folder.
+
+        Not those of its subfolders: the build publishes each deck as
+        build/<name>.html beside the others and lists these in the index, so
+        a deck further down would have no place there. Path arguments name
+        decks out of this list (model/load.py `deck_paths`). A name that is no
+        readable file (a dangling link, a folder, a pipe) is listed too: each
+        command reports it (MK204) instead of passing over it in silence."""
         return sorted(self.slides_dir.glob("*.md"))
 
     def section(self, name: str) -> dict:
@@ -109,13 +120,10 @@ def validate(settings: dict) -> None:
 def build_settings(table: dict) -> BuildSettings:
     """[tool.marpkit.build] as the build takes it; its types are already checked."""
     formats = table.get("formats", list(DEFAULT_FORMATS))
-    if "formats" in table:  # (imported only then: every command loads the config)
-        from marpkit.marp.converter import CHOOSABLE  # the formats are Marp's converters
-
-        unknown = [f for f in formats if f not in CHOOSABLE]
-        if unknown:
-            raise UsageError(f"pyproject.toml: [tool.marpkit.build] formats: unknown {unknown}; "
-                             f"choose from {', '.join(CHOOSABLE)}")
+    unknown = [f for f in formats if f not in CHOOSABLE_FORMATS]
+    if unknown:
+        raise UsageError(f"pyproject.toml: [tool.marpkit.build] formats: unknown {unknown}; "
+                         f"choose from {', '.join(CHOOSABLE_FORMATS)}")
     timeout = table.get("browser_timeout")
     if timeout is not None and timeout < 0:
         raise UsageError(f"pyproject.toml: {TIMEOUT_SETTING} must be a number of seconds "

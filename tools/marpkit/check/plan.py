@@ -18,7 +18,7 @@ from marpkit.config import Project
 from marpkit.findings import Finding, UsageError
 from marpkit.fsutil import inside
 from marpkit.model.deck import Deck
-from marpkit.model.load import Unreadable, open_deck
+from marpkit.model.load import Unreadable, deck_paths, open_deck
 from marpkit.snippets import languages
 from marpkit.snippets.store import ESCAPING_PATH, Resolution, SnippetStore, resolve_deck
 
@@ -53,21 +53,13 @@ def _kind(path: Path, langs: set[str]) -> str | None:
 def plan(project: Project, args: tuple[str, ...]) -> tuple[list[Task], list[Finding]]:
     findings: list[Finding] = []
     store = SnippetStore(project.snippets_dir, project.cache_dir)
-    deck_paths = [p.resolve() for p in project.decks()]
-    named_decks: set[Path] = set()
+    course_decks = project.decks()
     wanted_snippets: set[Path] = set()
+    deck_args: list[str] = []
     for arg in args:
-        path = Path(arg)
-        candidates = [path, project.snippets_dir / arg, project.root / arg]
-        found = next((c for c in candidates if c.is_file() or c.is_symlink()), None)
-        if found is None:
-            raise UsageError(f"{arg}: no such deck or snippet file")
-        if found.suffix.lower() in (".md", ".markdown"):
-            if inside(found, project.slides_dir, follow=True) is None:
-                raise UsageError(f"{arg}: not a deck in {project.rel(project.slides_dir)}/ "
-                                 f"(check takes decks there and files in "
-                                 f"{project.rel(project.snippets_dir)}/)")
-            named_decks.add(found.resolve())
+        found = _snippet_arg(project, arg)
+        if found is None:  # decks, a folder of them, a glob: what every command means by it
+            deck_args.append(arg)
             continue
         if inside(found, project.snippets_dir) is None:
             raise UsageError(f"{arg}: not in {project.rel(project.snippets_dir)}/ (check runs "
@@ -78,14 +70,16 @@ def plan(project: Project, args: tuple[str, ...]) -> tuple[list[Task], list[Find
                 f"snippet {arg} is a symlink that leaves the snippets folder: not read or run"))
             continue
         wanted_snippets.add(found.resolve())
+    # Named as slides/ holds them (a symlinked deck is reported as the link, as by lint).
+    named_decks = set(deck_paths(project, deck_args)) if deck_args else set()
     if named_decks and not wanted_snippets:
-        deck_paths = sorted(named_decks)
+        read = sorted(named_decks)
     else:
         # Every deck is read so a named snippet's findings land on its slides.
-        deck_paths = sorted(set(deck_paths) | named_decks)
+        read = sorted(set(course_decks) | named_decks)
     everything = not args
     tasks: dict[Path, Task] = {}
-    for deck_path in deck_paths:
+    for deck_path in read:
         try:
             deck = open_deck(project, deck_path)
         except Unreadable as exc:
@@ -131,6 +125,16 @@ def plan(project: Project, args: tuple[str, ...]) -> tuple[list[Task], list[Find
         except HeaderError as exc:
             task.header_error = exc
     return sorted(tasks.values(), key=lambda t: t.rel), findings
+
+
+def _snippet_arg(project: Project, arg: str) -> Path | None:
+    """The snippet file `arg` names (from here, from snippets/ or from the project's
+    root, as fences write it), or None when `arg` is for the deck resolver."""
+    candidates = [Path(arg), project.snippets_dir / arg, project.root / arg]
+    found = next((c for c in candidates if c.is_file() or c.is_symlink()), None)
+    if found is None or found.suffix.lower() in (".md", ".markdown"):
+        return None
+    return found
 
 
 def skip_reason(task: Task) -> str | None:

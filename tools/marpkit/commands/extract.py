@@ -7,33 +7,41 @@ from pathlib import Path
 import click
 
 from marpkit.config import load_project
-from marpkit.findings import Exit, print_findings
+from marpkit.findings import Exit, UsageError, print_findings
 from marpkit.fsutil import atomic_write
-from marpkit.model.load import Unreadable, open_deck
+from marpkit.model.load import Unreadable, deck_paths, open_deck
 from marpkit.snippets.extract import extract_deck
 
 
 @click.command("extract")
-@click.argument("deck", type=click.Path(exists=True, dir_okay=False))
+@click.argument("decks", nargs=-1, type=click.Path())
 @click.option("--to", "destination", type=click.Path(dir_okay=False),
-              help="Write the migrated deck here instead of rewriting DECK in place.")
-def extract_cmd(deck, destination):
-    """Move DECK's inline code blocks into snippet files and reference them."""
+              help="Write the migrated deck here instead of rewriting DECK in place (one deck only).")
+def extract_cmd(decks, destination):
+    """Move the inline code blocks of DECKS (default: every deck in the slides folder)
+    into snippet files and reference them."""
     project = load_project()
-    try:
-        model = open_deck(project, Path(deck))
-    except Unreadable as exc:
-        print_findings([exc.finding])
-        return Exit.FINDINGS
-    text, files = extract_deck(model, project.snippets_dir)
-    for path, content in files.items():
-        if not path.exists():
-            atomic_write(path, content)
-            click.echo(f"created {project.rel(path)}")
-    target = Path(destination) if destination else Path(deck)
-    if text != model.text or destination:
-        atomic_write(target, text.encode("utf-8"))
-        click.echo(f"{project.rel(target)}: {len(files)} fence(s) now reference snippets")
-    else:
-        click.echo(f"{model.display_path}: nothing to extract")
-    return Exit.OK
+    paths = deck_paths(project, decks)
+    if destination and len(paths) != 1:
+        raise UsageError(f"--to {destination}: names one deck's new file, but "
+                         f"{len(paths)} decks were given")
+    status = Exit.OK
+    for path in paths:
+        try:
+            model = open_deck(project, path)
+        except Unreadable as exc:
+            print_findings([exc.finding])
+            status = Exit.FINDINGS
+            continue
+        text, files = extract_deck(model, project.snippets_dir)
+        for snippet, content in files.items():
+            if not snippet.exists():
+                atomic_write(snippet, content)
+                click.echo(f"created {project.rel(snippet)}")
+        target = Path(destination) if destination else path
+        if text != model.text or destination:
+            atomic_write(target, text.encode("utf-8"))
+            click.echo(f"{project.rel(target)}: {len(files)} fence(s) now reference snippets")
+        else:
+            click.echo(f"{model.display_path}: nothing to extract")
+    return status

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
 from marpkit.config import load_project
 from marpkit.findings import Exit, print_findings
 from marpkit.model.deck import Deck
-from marpkit.model.load import Unreadable, open_deck
+from marpkit.model.load import Unreadable, deck_paths, open_deck
 
 
 def deck_summary(deck: Deck) -> dict:
@@ -42,14 +41,15 @@ def deck_summary(deck: Deck) -> dict:
 
 
 @click.command("inspect")
-@click.argument("decks", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("decks", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 def inspect_cmd(decks, fmt):
-    """Show how Marp splits DECKS into slides, with directives and code blocks."""
+    """Show how Marp splits DECKS (default: every deck in the slides folder) into slides,
+    with directives and code blocks."""
     project = load_project()
     try:
-        summaries = [deck_summary(open_deck(project, Path(p))) for p in decks]
+        summaries = [deck_summary(open_deck(project, path)) for path in deck_paths(project, decks)]
     except Unreadable as exc:
         print_findings([exc.finding])
         return Exit.FINDINGS

@@ -21,7 +21,7 @@ from marpkit.config import Project, load_project
 from marpkit.findings import Exit, UsageError
 from marpkit.fsutil import atomic_write
 from marpkit.model import course
-from marpkit.model.deck import DeckError, load_deck
+from marpkit.model.load import Unreadable, open_deck
 from marpkit.snippets.store import parse_snippet
 from marpkit.text import split_lines
 
@@ -96,8 +96,8 @@ def front_matter(project: Project, p: Plan) -> dict:
     if decks:
         latest = max(decks, key=lambda d: (course.module_number(d) or -1, d.name))
         try:
-            matter = load_deck(latest, project.rel(latest)).front_matter
-        except (DeckError, OSError):
+            matter = open_deck(project, latest).front_matter
+        except Unreadable:
             matter = None
         found = (matter.data or {}) if matter else {}
         for key in values:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,15 +9,15 @@ from typing import TYPE_CHECKING
 from marpkit.config import Project
 from marpkit.findings import Finding, UsageError
 from marpkit.lint.context import DeckContext, ProjectContext, load_themes
-from marpkit.lint.registry import REGISTRY, load_rules
+from marpkit.lint.registry import REGISTRY
+from marpkit.lint.rules import load_rules
 from marpkit.lint.settings import LintSettings
+from marpkit.model.disable import Disable, parse_disable
 from marpkit.model.load import NOT_A_DECK, Unreadable, open_deck
 from marpkit.snippets.store import SnippetStore
 
 if TYPE_CHECKING:
     from marpkit.lint.render import RenderSession
-
-_DISABLE = re.compile(r"^marpkit-disable(?P<file>-file)?\b(?P<codes>.*)$", re.DOTALL)
 
 
 @dataclass
@@ -28,40 +27,35 @@ class LintRun:
     texts: dict[Path, str] = field(default_factory=dict)  # what each deck said when read
 
 
-def _suppressions(ctx: DeckContext) -> tuple[dict[int, set[str] | None], set[str] | None, bool]:
-    """Per-slide disabled codes (None = all), file-wide codes, and whether the file is off."""
-    per_slide: dict[int, set[str] | None] = {}
-    file_codes: set[str] = set()
-    file_all = False
+@dataclass(frozen=True)
+class _Silenced:
+    """What a deck's disable comments silence: per slide, and file-wide."""
+
+    slides: dict[int, list[Disable]]
+    file: list[Disable]
+
+    def covers(self, finding: Finding) -> bool:
+        marks = self.file + self.slides.get(finding.slide, [])
+        return any(mark.silences(finding.code) for mark in marks)
+
+
+def _suppressions(ctx: DeckContext) -> _Silenced:
+    silenced = _Silenced({}, [])
     for slide in ctx.deck.slides if ctx.deck else []:
         for comment in slide.comments:
-            match = _DISABLE.match(comment.content.strip())
-            if not match:
+            if (mark := parse_disable(comment.content)) is None:
                 continue
-            codes = set(re.findall(r"MK\d+", match.group("codes").upper()))
-            if match.group("file"):
-                file_all = file_all or not codes
-                file_codes |= codes
-            elif not codes:
-                per_slide[slide.index] = None
-            elif per_slide.get(slide.index, set()) is not None:
-                per_slide[slide.index] = per_slide.get(slide.index, set()) | codes
-    return per_slide, file_codes, file_all
-
-
-def _silenced(finding: Finding, per_slide, file_codes, file_all) -> bool:
-    if file_all or any(finding.code.startswith(c) for c in file_codes):
-        return True
-    if finding.slide in per_slide:
-        codes = per_slide[finding.slide]
-        return codes is None or any(finding.code.startswith(c) for c in codes)
-    return False
+            if mark.whole_file:
+                silenced.file.append(mark)
+            else:
+                silenced.slides.setdefault(slide.index, []).append(mark)
+    return silenced
 
 
 def _keep(ctx: DeckContext, findings) -> list[Finding]:
-    marks = _suppressions(ctx)
+    silenced = _suppressions(ctx)
     return [f for f in findings
-            if ctx.settings.enabled(f.code, f.path) and not _silenced(f, *marks)]
+            if ctx.settings.enabled(f.code, f.path) and not silenced.covers(f)]
 
 
 def run(project: Project, settings: LintSettings, paths: list[Path], *,

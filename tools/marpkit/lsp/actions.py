@@ -3,8 +3,6 @@ as MK313's fix), "disable MKxxx on this slide", and all fixes at once."""
 
 from __future__ import annotations
 
-import re
-
 from lsprotocol import types
 
 from marpkit.edits import apply_fixes
@@ -12,9 +10,9 @@ from marpkit.findings import Finding
 from marpkit.lsp.analysis import Analysis
 from marpkit.lsp.diagnostics import finding_range, to_diagnostic
 from marpkit.lsp.server import MarpkitServer
+from marpkit.model.disable import parse_disable
 
 FIX_ALL = "source.fixAll.marpkit"
-_DISABLE = re.compile(r"^marpkit-disable\b(?!-file)")
 
 
 def _overlaps(a: types.Range, b: types.Range) -> bool:
@@ -47,11 +45,14 @@ def disable_action(a: Analysis, f: Finding) -> types.CodeAction | None:
     text = a.text
     edit = None
     for comment in slide.comments:
-        if _DISABLE.match(comment.content.strip()) and comment.line == comment.end_line:
-            line = deck.line_text(comment.line)
-            close = line.find("-->")
-            if close < 0 or not re.findall(r"MK\d+", comment.content.upper()):
-                continue
+        mark = parse_disable(comment.content)
+        # A comment that silences every rule already covers this one's code
+        # (no finding would be shown); only one naming codes gets another.
+        if mark is None or mark.whole_file or not mark.codes or comment.line != comment.end_line:
+            continue
+        line = deck.line_text(comment.line)
+        close = line.find("-->")
+        if close >= 0:
             at = text.position(comment.line, len(line[:close].rstrip()) + 1)
             edit = types.TextEdit(types.Range(at, at), f" {f.code}")
             break

@@ -11,7 +11,8 @@ from pathlib import Path
 from marpkit.findings import Finding
 from marpkit.lint import engine
 from marpkit.lint.context import DeckContext
-from marpkit.lint.registry import REGISTRY, load_rules
+from marpkit.lint.registry import REGISTRY
+from marpkit.lint.rules import load_rules
 from marpkit.lsp.checkstatus import CheckStatus, CheckStatuses
 from marpkit.lsp.positions import Text
 from marpkit.lsp.workspace import BufferStore, Scope

@@ -15,7 +15,7 @@ from marpkit.lsp.server import MarpkitServer, uri_to_path
 from marpkit.lsp.vocabulary import MEANINGS
 from marpkit.lsp.workspace import BufferStore
 from marpkit.model import directives as dirs
-from marpkit.snippets.store import SnippetFile
+from marpkit.snippets.store import SnippetFile, parse_ref
 from marpkit.text import split_lines
 
 _FENCE = re.compile(r"^[\s>]*(```|~~~)")
@@ -107,9 +107,10 @@ async def complete(ls: MarpkitServer, params: types.CompletionParams):
     typed = _SNIPPET_TYPED.search(before)
     if typed and _FENCE.match(line) and scope.in_project:
         value = typed.group("typed")
-        rel, hash_, region = value.partition("#")
-        if hash_:
-            start = t.position(position.line + 1, len(before) - len(region) + 1)
+        typed_ref = parse_ref(value)
+        rel = typed_ref.path
+        if typed_ref.hash_mark:
+            start = t.position(position.line + 1, len(before) - len(typed_ref.region or "") + 1)
             store = BufferStore(project.snippets_dir, ls.buffers())
             safe = store.safe_path(rel)
             loaded = store.load(safe) if safe is not None and safe.is_file() else None

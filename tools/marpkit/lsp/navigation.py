@@ -14,8 +14,9 @@ from marpkit.fsutil import inside
 from marpkit.lsp.analysis import Analysis
 from marpkit.lsp.server import MarpkitServer, uri_to_path
 from marpkit.lsp.vocabulary import meaning
+from marpkit.model.assets import asset_file
 from marpkit.model.load import Unreadable, open_deck
-from marpkit.snippets.store import Resolution, parse_snippet
+from marpkit.snippets.store import Resolution, file_key, parse_ref, parse_snippet
 
 _SNIPPET_ATTR = re.compile(r"""snippet=(?P<q>["']?)(?P<ref>[^\s"']+)(?P=q)""")
 _CODE = re.compile(r"MK\d{3}", re.IGNORECASE)
@@ -146,7 +147,7 @@ async def document_links(ls: MarpkitServer, params: types.DocumentLinkParams):
         if "://" in src:
             target = src
         else:
-            file = (base / src.split("#")[0].split("?")[0]).resolve()
+            file = (base / asset_file(src)).resolve()
             if not file.exists():
                 continue
             target = file.as_uri()
@@ -234,10 +235,10 @@ async def references(ls: MarpkitServer, params: types.ReferenceParams):
     decks = sorted({*scope.project.decks(), *(uri_to_path(u) for u in ls.open_decks(scope))}, key=str)
     out = []
     for deck_uri, fence_line, ref in await _deck_refs(ls, decks):
-        ref_rel, _, ref_region = ref.partition("#")
-        if ref_rel.removeprefix("./") != rel:
+        shown = parse_ref(ref)
+        if shown.file_key != file_key(rel):
             continue
-        if region is not None and ref_region and ref_region != region:
+        if region is not None and shown.region and shown.region != region:
             continue
         out.append(types.Location(deck_uri, _point(fence_line - 1)))
     return out

@@ -314,13 +314,4 @@ class MarpkitServer(LanguageServer):
         self.rendered.pop(uri, None)
 
 
-def create_server() -> MarpkitServer:
-    server = MarpkitServer()
-    from marpkit.lsp import actions, completion, navigation, sync  # noqa: PLC0415 - features register
-
-    for module in (sync, actions, navigation, completion):
-        module.register(server)
-    return server
-
-
-__all__ = ["MarpkitServer", "create_server", "SOURCE", "uri_to_path"]
+__all__ = ["MarpkitServer", "SOURCE", "uri_to_path"]

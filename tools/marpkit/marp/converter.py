@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from marpkit.config import TIMEOUT_SETTING
+from marpkit.config import CHOOSABLE_FORMATS, TIMEOUT_SETTING
 from marpkit.fsutil import atomic_write
 from marpkit.marp import PROCESS_TIMEOUT, themes
 
@@ -62,7 +62,8 @@ FORMATS = {
     # The first slide as the course index's thumbnail.
     "thumbnail": Format("thumbnail", ("--image", "png"), ".png", True),
 }
-CHOOSABLE = tuple(name for name in FORMATS if name != "thumbnail")  # the index's own
+CHOOSABLE = CHOOSABLE_FORMATS  # the names config.py accepts
+assert set(FORMATS) == {*CHOOSABLE, "thumbnail"}, "config.CHOOSABLE_FORMATS and FORMATS disagree"
 
 
 def uses_katex(decks: Iterable[Deck]) -> bool:

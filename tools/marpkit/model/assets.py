@@ -37,6 +37,12 @@ def local_assets(deck: Deck) -> list[tuple[str, int, int]]:
             and not src.startswith(("#", "/"))]
 
 
+def asset_file(src: str) -> str:
+    """The file part of a local reference: `img/a.png?v=2#top` names `img/a.png`
+    (the browser sends no fragment and a static host ignores the query)."""
+    return src.split("#", 1)[0].split("?", 1)[0]
+
+
 def _css_refs(css: str) -> list[tuple[str, int]]:
     """(reference, offset in `css`) of every url() and @import in a stylesheet."""
     found = [(m.group(1), m.start(1)) for m in _URL_IN_CSS.finditer(css)]
@@ -82,7 +88,7 @@ def deck_assets(deck: Deck, source_dir: Path) -> list[Asset]:
     out, seen = [], set()
     base = source_dir.resolve()
     for src, line, column in local_assets(deck):
-        rel = src.split("#", 1)[0].split("?", 1)[0]
+        rel = asset_file(src)
         if rel in seen:
             continue
         seen.add(rel)

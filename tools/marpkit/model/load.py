@@ -1,6 +1,6 @@
 """The one deck loader, and the one meaning of a path argument.
 
-Every command that takes decks (inspect, sync, build, check, lint, serve)
+Every command that takes decks (inspect, extract, sync, build, check, lint)
 turns its arguments into deck files here and opens them here, so a folder
 means the same thing everywhere and an unreadable deck is the same MK204.
 """
@@ -8,17 +8,18 @@ means the same thing everywhere and an unreadable deck is the same MK204.
 from __future__ import annotations
 
 import errno
+import glob
 import os
+import re
 from pathlib import Path
 
-from marpkit.config import DEFAULT_DIRS, Project
+from marpkit.config import Project
 from marpkit.findings import Finding, UsageError
 from marpkit.fsutil import inside
 from marpkit.model.deck import Deck, DeckError, load_deck
 
 NOT_A_DECK = "MK204"
-# Folders a deck search never enters: tool state, not course content.
-_SKIPPED_DIRS = {"node_modules", "__pycache__", DEFAULT_DIRS["build_dir"]}
+_GLOB = re.compile(r"[*?[]")
 
 
 class Unreadable(Exception):
@@ -29,42 +30,61 @@ class Unreadable(Exception):
         self.finding = finding
 
 
-def _decks_below(folder: Path) -> list[Path]:
-    found = []
-    for path in sorted(folder.rglob("*.md")):
-        rel = inside(path, folder)
-        parts = rel.parts[:-1] if rel else ()
-        if any(part.startswith(".") or part in _SKIPPED_DIRS for part in parts):
-            continue
-        if path.is_file():
-            found.append(path)
-    return found
-
-
 def deck_paths(project: Project, args: tuple[str, ...] | list[str]) -> list[Path]:
-    """The deck files named by `args`: none means every deck of the project; a
-    folder means every `*.md` below it. Each file appears once, in argument order."""
+    """The decks named by `args`, for every command that takes decks.
+
+    Nothing means every deck of the course (`Project.decks`: the `*.md` files
+    directly in slides/, as the build publishes them). A file of the project
+    means that deck, wherever it lies (a draft in notes/ lints and builds like
+    any deck). A folder means the `*.md` files directly in it, and a folder
+    that holds slides/ (`.`) the course's decks. A quoted glob means the files
+    it matches. Anything outside the project is a usage error: its snippets,
+    themes and settings would be another project's. So lint, build, check,
+    sync, inspect and extract never disagree about an argument. Each deck
+    appears once, in argument order (a folder's in name order), named as the
+    slides folder holds it (a symlinked deck stays the link)."""
+    decks = project.decks()
+    slides = project.rel(project.slides_dir)
     if not args:
-        decks = project.decks()
         if not decks:
-            raise UsageError(f"no decks found in {project.rel(project.slides_dir)}/")
+            raise UsageError(f"no decks found in {slides}/")
         return decks
-    paths: list[Path] = []
+    # realpath, not Path.resolve: Python 3.11's raises on a symlink loop,
+    # which is a deck to report (MK204), not a crash.
+    by_real = {os.path.realpath(path): path for path in decks}
+    chosen: dict[str, Path] = {}
     for raw in args:
-        path = Path(raw)
-        if path.is_dir():
-            paths += _decks_below(path)
-        elif path.is_file():
-            paths.append(path)
-        else:
-            raise UsageError(f"{raw}: no such file or directory")
-    seen, unique = set(), []
-    for path in paths:
-        key = path.resolve()
-        if key not in seen:
-            seen.add(key)
-            unique.append(path)
-    return unique
+        for path in _matches(project, raw):
+            found = _in_folder(project, raw, path, decks) if path.is_dir() else [path]
+            for deck in found:
+                real = os.path.realpath(deck)
+                chosen.setdefault(real, by_real.get(real, deck))
+    return list(chosen.values())
+
+
+def _matches(project: Project, raw: str) -> list[Path]:
+    """The existing paths of the project `raw` names (a glob the shell left, expanded)."""
+    matches = [Path(raw)]
+    if not os.path.lexists(raw):
+        if not _GLOB.search(raw):
+            raise UsageError(f"{raw}: no such file or folder")
+        matches = [Path(m) for m in sorted(glob.glob(raw))]
+        if not matches:
+            raise UsageError(f"{raw}: matches no file")
+    for path in matches:
+        if inside(path, project.root, follow=True) is None and inside(path, project.root) is None:
+            raise UsageError(f"{raw}: outside this project ({project.rel(project.root)}): decks "
+                             "are read with their project's snippets, themes and settings")
+    return matches
+
+
+def _in_folder(project: Project, raw: str, folder: Path, decks: list[Path]) -> list[Path]:
+    if inside(project.slides_dir, folder, follow=True) is not None:
+        return decks  # `.`, the project, slides/ itself: the course
+    found = sorted(p for p in folder.glob("*.md") if p.is_file() or p.is_symlink())
+    if not found:
+        raise UsageError(f"{raw}: no *.md files directly in this folder")
+    return found
 
 
 def open_deck(project: Project, path: Path, text: str | None = None,

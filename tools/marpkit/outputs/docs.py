@@ -68,8 +68,6 @@ def rules_markdown() -> str:
             "(no codes: every rule); `<!-- marpkit-disable-file MK315 -->` for the whole deck.",
             ""]
     current = None
-    from marpkit.lint.registry import REGISTRY
-
     registry = all_codes()
     for code, r in registry.items():
         if r.stage != "lint":
@@ -79,7 +77,7 @@ def rules_markdown() -> str:
             out += [f"## {current}xx: {families.get(current, '')}", "", *intros.get(current, [])]
         fix = "safe fix (`--fix`)" if r.fixable else "no automatic fix"
         out += [f"### {code} `{r.name}`", "",
-                f"*{r.severity}*, {fix}{', needs rendering' if REGISTRY[code].scope == 'rendered' else ''}. "
+                f"*{r.severity}*, {fix}{', needs rendering' if r.scope == 'rendered' else ''}. "
                 f"{r.summary}", "", r.rationale.replace("\n", " "), "", "```markdown", r.example,
                 "```", ""]
     out += ["## Codes of `marpkit check` and `marpkit build`", "",

@@ -37,7 +37,7 @@ from marpkit.findings import Exit, Finding, UsageError, print_findings
 from marpkit.fsutil import WriteError, atomic_write, inside
 from marpkit.marp import themes as theme_check
 from marpkit.marp.converter import MarpSettings
-from marpkit.model.assets import local_assets
+from marpkit.model.assets import asset_file, local_assets
 from marpkit.model.load import Unreadable, open_deck
 from marpkit.snippets.expand import expand, sync_deck
 from marpkit.snippets.store import SnippetStore, resolve_deck
@@ -117,7 +117,7 @@ class Preview:
         # must update the deck.
         self.snippets[deck_path] = {_resolved(store, r.rel_path) for r in resolutions} - {None}
         self.assets[deck_path] = {
-            (deck_path.parent / src.split("#", 1)[0].split("?", 1)[0]).resolve()
+            (deck_path.parent / asset_file(src)).resolve()
             for src, _, _ in local_assets(deck)
         }
         # A fence whose reference does not resolve keeps its body: the presenter

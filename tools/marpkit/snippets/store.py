@@ -95,6 +95,31 @@ def parse_snippet(path: Path, text: str, found: list[languages.Marker] | None = 
     return SnippetFile(path, text, lines, regions, frozenset(markers), errors)
 
 
+@dataclass(frozen=True)
+class SnippetRef:
+    """A fence's `snippet=path#region`, split the one way every reader splits it."""
+
+    path: str  # as written, relative to snippets/
+    region: str | None  # None: the whole file
+    hash_mark: bool  # a `#` was written: `file.py#` names an empty region (an error)
+
+    @property
+    def file_key(self) -> str:
+        return file_key(self.path)
+
+
+def file_key(rel: str) -> str:
+    """A path under snippets/ as `/`-separated parts without `.` or empty ones, as
+    safe_path reads it: `./m//a.py` and `m\\a.py` name the file `m/a.py`."""
+    return "/".join(part for part in re.split(r"[\\/]", rel) if part not in ("", "."))
+
+
+def parse_ref(ref: str) -> SnippetRef:
+    """`m/a.py#init` -> path `m/a.py`, region `init`; the first `#` splits (region names have none)."""
+    path, hash_mark, region = ref.partition("#")
+    return SnippetRef(path, region or None, bool(hash_mark))
+
+
 @dataclass
 class Resolution:
     """One fence's reference, resolved against the snippets folder."""
@@ -204,8 +229,9 @@ def _finding(deck: Deck, block: CodeBlock, code: str, message: str) -> Finding:
 
 def resolve_reference(deck: Deck, block: CodeBlock, store: SnippetStore) -> Resolution:
     ref = block.snippet or ""
-    rel, hash_mark, region = ref.partition("#")
-    res = Resolution(block, ref, rel, region or None)
+    parsed = parse_ref(ref)
+    rel = parsed.path
+    res = Resolution(block, ref, rel, parsed.region)
     path = store.safe_path(rel)
     if path is None:
         res.finding = _finding(deck, block, ESCAPING_PATH,
@@ -230,7 +256,7 @@ def resolve_reference(deck: Deck, block: CodeBlock, store: SnippetStore) -> Reso
                                f"snippet {rel!r} has malformed region markers: line {line}: "
                                f"{message}{more}")
         return res
-    if hash_mark and not region:
+    if parsed.hash_mark and parsed.region is None:
         res.finding = _finding(deck, block, UNKNOWN_REGION,
                                f"snippet reference {ref!r} has an empty region name "
                                f"(drop the `#` to show the whole file)")

@@ -22,12 +22,7 @@ def course_modules(ctx: DeckContext) -> tuple[set[int], set[int]]:
     return set(course.present_modules(ctx.project)), course.planned_modules(ctx.project)
 
 
-@rule("MK601", "module-numbering",
-      summary="`Module N of M` disagrees with the deck's file name or the course's size.",
-      rationale="""Decks get renumbered and added; the title slide's "Module 5 of 7"
-is then wrong. N must match the file's number (05-...) and M the number of
-modules (decks present plus those planned in [tool.marpkit.course]).""",
-      example="""slides/05-tracking.md:  **Module 4 of 7**""")
+@rule("MK601")
 def module_numbering(ctx: DeckContext):
     if not ctx.in_slides_dir:
         return
@@ -67,13 +62,7 @@ def _next_references(ctx: DeckContext):
             yield number, match.start(1) + 1, int(match.group(1))
 
 
-@rule("MK602", "next-module-missing",
-      summary='"Next: Module N" points to a deck that does not exist and is not planned.',
-      rationale="""A closing slide that announces a module nobody wrote (or that was
-renumbered) sends students looking for something that is not there. Declare
-future modules in [tool.marpkit.course] planned = [6, 7].""",
-      example="""## Next Steps
-➡️ **Module 6: Notifications**   (no slides/06-*.md, 6 not planned)""")
+@rule("MK602")
 def next_module(ctx: DeckContext):
     if not ctx.in_slides_dir:
         return
@@ -111,26 +100,11 @@ def _consistency(pctx: ProjectContext, key: str, code: str):
                               f"{key} is {have}; the course uses `{wanted}`", slide=1)
 
 
-@rule("MK603", "footer-inconsistent", scope="project",
-      summary="A deck's footer differs from the course's `footer` in [tool.marpkit.course].",
-      rationale="""Every module should carry the course's footer (course, lab, presenter);
-drift shows up as one deck with an old name or a typo. The footer is a template:
-`{title}` is the module's title (from [tool.marpkit.course.titles], else the
-deck's `title` directive or first heading) and `{number}` its number, as
-`marpkit new` fills them in.""",
-      example="""[tool.marpkit.course]
-footer = "BAI Lab • {title}"
-# slides/06-notifications.md, "# Telegram Notifications":
-footer: "BAI Lab • Weights & Biases\"""")
+@rule("MK603")
 def footer_consistent(pctx: ProjectContext):
     yield from _consistency(pctx, "footer", "MK603")
 
 
-@rule("MK604", "theme-inconsistent", scope="project",
-      summary="A deck's theme differs from the course's `theme` in [tool.marpkit.course].",
-      rationale="""Mixed themes make a course look stitched together, and layout limits
-(MK4xx) differ per theme.""",
-      example="""[tool.marpkit.course]
-theme = "default\"""")
+@rule("MK604")
 def theme_consistent(pctx: ProjectContext):
     yield from _consistency(pctx, "theme", "MK604")

@@ -60,15 +60,7 @@ def _meant_as_directive(content: str) -> bool:
     return dirs.is_known(key) or _suggest(key) is not None
 
 
-@rule("MK101", "yaml-syntax-error",
-      summary="Front matter or a directive comment is not valid YAML.",
-      rationale="""Marp silently ignores a directive block it cannot parse, so every
-directive in it (theme, paginate, footer, ...) is lost without any message.""",
-      example="""---
-marp: true
-theme: default
-footer: "unclosed
----""")
+@rule("MK101")
 def yaml_syntax(ctx: DeckContext):
     deck = ctx.deck
     fm = deck.front_matter
@@ -85,15 +77,7 @@ def yaml_syntax(ctx: DeckContext):
                                   f"directive comment is not valid YAML: {err}", slide=slide.index)
 
 
-@rule("MK102", "marp-not-enabled", severity="warning",
-      summary="The front matter does not say `marp: true`.",
-      rationale="""Without `marp: true` the VS Code extension and other Marp tools treat
-the file as plain Markdown: no slide preview, no directive completion.""",
-      example="""---
-theme: default
----
-
-# Title""")
+@rule("MK102")
 def marp_missing(ctx: DeckContext):
     if ctx.deck.front_matter and ctx.deck.front_matter.error is not None:
         return  # MK101 says why the front matter (and its `marp: true`) is lost
@@ -135,13 +119,7 @@ def _key_offset(text: str, key: str) -> int:
     return 0
 
 
-@rule("MK103", "unknown-directive",
-      summary="A directive name Marp does not know (often a typo).",
-      rationale="""Marp ignores unknown directives without a word; a misspelt
-`_backgroundColr` leaves the slide with its default background, and the whole
-comment then counts as a speaker note.""",
-      example="""<!-- _backgroundColr: #0d1117 -->
-Did you mean `_backgroundColor`?""")
+@rule("MK103")
 def unknown_directive(ctx: DeckContext):
     for key, line, slide, in_block, source in _directive_keys(ctx):
         if not isinstance(key, str) or dirs.is_known(key) or key.startswith("$"):
@@ -161,11 +139,7 @@ def unknown_directive(ctx: DeckContext):
         yield ctx.finding("MK103", line, column, message, slide=slide)
 
 
-@rule("MK104", "global-directive-as-local",
-      summary="A global directive written with a `_` (spot) prefix.",
-      rationale="""Global directives such as `theme`, `size` or `headingDivider` apply to
-the whole deck; `_theme` is not a directive at all and is ignored.""",
-      example="""<!-- _theme: gaia -->""")
+@rule("MK104")
 def global_as_local(ctx: DeckContext):
     for key, line, slide, _in_block, _source in _directive_keys(ctx):
         if isinstance(key, str) and key.startswith("_") and key[1:] in dirs.GLOBALS:
@@ -180,14 +154,7 @@ def _global_use(ctx: DeckContext, name: str):
     return uses[-1] if uses else None
 
 
-@rule("MK105", "unknown-theme",
-      summary="The theme is neither built in nor in the project's themes folder.",
-      rationale="""Marp falls back to the default theme when it cannot find the named one,
-so the deck renders with different fonts, colours and layout than its author saw.""",
-      example="""---
-marp: true
-theme: gaya
----""")
+@rule("MK105")
 def unknown_theme(ctx: DeckContext):
     # Every place a theme is named, not only the one that wins: a typo that a
     # later directive overrides is still a typo where it is written.
@@ -206,14 +173,7 @@ def unknown_theme(ctx: DeckContext):
                           slide=use.slide)
 
 
-@rule("MK106", "unknown-size",
-      summary="The `size` directive names a size the theme does not define.",
-      rationale="""Marp ignores an undefined size and renders 16:9, so a deck meant for
-4:3 (or a custom size) comes out in the wrong shape.""",
-      example="""---
-marp: true
-size: 16:10
----""")
+@rule("MK106")
 def unknown_size(ctx: DeckContext):
     use = _global_use(ctx, "size")
     theme = ctx.themes.get(ctx.theme_name)
@@ -226,11 +186,7 @@ def unknown_size(ctx: DeckContext):
                           f"(sizes: {known})", slide=use.slide)
 
 
-@rule("MK107", "deprecated-dollar-directive", severity="warning",
-      summary="A `$`-prefixed directive (deprecated Marp syntax).",
-      rationale="""`$theme`, `$size` and other `$` directives come from the old Marp app;
-Marp ignores them today.""",
-      example="""<!-- $theme: gaia -->   ->   <!-- theme: gaia -->""")
+@rule("MK107")
 def dollar_directive(ctx: DeckContext):
     for key, line, slide, in_block, _source in _directive_keys(ctx):
         if isinstance(key, str) and key.startswith("$") and (in_block or dirs.is_known(key[1:])):
@@ -245,11 +201,7 @@ def is_css_color(src: str) -> bool:
     return src.lower() in CSS_NAMED_COLORS or bool(_CSS_COLOR_FUNC.match(src))
 
 
-@rule("MK108", "image-color-shorthand", severity="warning",
-      summary="An image whose source is a colour (`![](red)`, `![bg](#fff)`).",
-      rationale="""Colour shorthand images are deprecated in Marp and will stop working;
-the `color` / `backgroundColor` directives say the same thing explicitly.""",
-      example="""![bg](#fff)   ->   <!-- _backgroundColor: #fff -->""")
+@rule("MK108")
 def color_shorthand(ctx: DeckContext):
     for slide in ctx.deck.slides:
         for image in slide.images:
@@ -260,14 +212,7 @@ def color_shorthand(ctx: DeckContext):
                                   f"use `<!-- {directive}: {image.src} -->`", slide=slide.index)
 
 
-@rule("MK109", "global-directive-twice",
-      summary="A global directive is set more than once.",
-      rationale="""Only the last value of a global directive applies to the whole deck,
-so the earlier one is dead and usually a leftover.""",
-      example="""---
-theme: default
----
-<!-- theme: gaia -->""")
+@rule("MK109")
 def global_twice(ctx: DeckContext):
     seen: dict[str, int] = {}
     for use in ctx.deck.directive_uses:
@@ -281,12 +226,7 @@ def global_twice(ctx: DeckContext):
                 seen[use.key] = use.line
 
 
-@rule("MK110", "math-without-directive", severity="warning",
-      summary="Math syntax (`$...$`, `$$`) in a deck with no `math` directive.",
-      rationale="""Which engine typesets the formulas (MathJax or KaTeX) is then left to
-the Marp version's default; say `math: mathjax` or `math: katex` so the deck
-renders the same everywhere (and so a literal `$` is a conscious choice).""",
-      example="""The loss is $\\mathcal{L}(x)$.""")
+@rule("MK110")
 def math_without_directive(ctx: DeckContext):
     if "math" in ctx.deck.global_directives:
         return
@@ -319,18 +259,7 @@ def _locate(ctx: DeckContext, span, text: str) -> tuple[int, int]:
 _COMMENTED_KEY = re.compile(r"^#+\s*[\w.-]+\s*:")  # `# size: 4:3` is a disabled directive
 
 
-@rule("MK111", "front-matter-swallows-slide", severity="warning",
-      summary="The front matter runs on into the slides (its closing `---` is missing).",
-      rationale="""Front matter ends at the next `---` line. If the closing one is missing,
-the first slide's headings end up inside the YAML, where `# Title` is a YAML
-comment: the title slide silently loses its content.""",
-      example="""---
-marp: true
-theme: default
-
-# Welcome          <- meant as the first slide, read as a YAML comment
-## Subtitle
----""")
+@rule("MK111")
 def front_matter_swallows(ctx: DeckContext):
     fm = ctx.deck.front_matter
     if fm is None or fm.error is not None:

@@ -101,15 +101,7 @@ def _size_name(ctx: DeckContext) -> str:
     return f"{int(w)}×{int(h)}"
 
 
-@rule("MK401", "code-too-tall",
-      summary="A code block has more lines than fit on the slide.",
-      rationale="""Marp shrinks a tall code block until it fits the content box; with a
-heading above it the block then runs into the footer, and past about 16
-lines (default theme, 720 px high) the code is too small to read from the back.""",
-      example="""## Training loop
-```python
-# 30 lines of code
-```""")
+@rule("MK401")
 def code_too_tall(ctx: DeckContext):
     limit = max_code_lines(ctx)
     for block in ctx.deck.code_blocks:
@@ -122,13 +114,7 @@ def code_too_tall(ctx: DeckContext):
                               end_line=block.end_line, slide=block.slide)
 
 
-@rule("MK402", "code-too-wide",
-      summary="A code line is wider than the slide.",
-      rationale="""Marp shrinks the whole block to fit its longest line, so one long line
-makes every line of the block smaller.""",
-      example="""```python
-print(f"Epoch {epoch}: loss={train_loss:.3f}, acc={val_accuracy:.3f}, lr={lr}")
-```""")
+@rule("MK402")
 def code_too_wide(ctx: DeckContext):
     limit = max_code_columns(ctx)
     for block in ctx.deck.code_blocks:
@@ -162,14 +148,7 @@ def _table_cells(slide, table) -> list[list[str]]:
     return rows
 
 
-@rule("MK403", "table-too-wide",
-      summary="A table is wider than the slide even with its text wrapped.",
-      rationale="""A table cell wraps between words but never inside one, so a table
-cannot get narrower than its longest words. Past that, Marp's default theme
-lets the table scroll sideways, and on a slide the last columns are simply
-not shown.""",
-      example="""| Method | Visualization | Comparison | Collaboration | Reproducibility |
-|---|---|---|---|---|""")
+@rule("MK403")
 def table_too_wide(ctx: DeckContext):
     b = box(ctx)
     m = b.metrics
@@ -196,12 +175,7 @@ def table_too_wide(ctx: DeckContext):
                               slide=slide.index)
 
 
-@rule("MK404", "table-too-tall",
-      summary="A table has more rows than fit on the slide.",
-      rationale="""Rows past the bottom edge are not shown (or run into the footer).""",
-      example="""| Step | What |
-|---|---|
-| 1 | ... |   (20 rows)""")
+@rule("MK404")
 def table_too_tall(ctx: DeckContext):
     b = box(ctx)
     row_px = b.metrics.font * b.metrics.line + 13  # line plus cell padding and border
@@ -249,12 +223,7 @@ def text_lines(ctx: DeckContext, slide) -> float:
     return lines
 
 
-@rule("MK405", "slide-too-long", severity="warning",
-      summary="Too many lines of text on one slide.",
-      rationale="""Text past the bottom of the slide is cut off; long slides are also
-hard to follow. Split the slide.""",
-      example="""## Everything
-- 20 bullet points ...""")
+@rule("MK405")
 def slide_too_long(ctx: DeckContext):
     b = box(ctx)
     derived = math.floor(b.height / (b.metrics.font * b.metrics.line))

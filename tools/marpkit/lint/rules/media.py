@@ -30,13 +30,7 @@ def _is_colour(src: str) -> bool:
     return src.startswith("#") or ("/" not in src and "." not in src)
 
 
-@rule("MK701", "image-without-alt", severity="warning",
-      summary="An image with no description (alt text) besides Marp's keywords.",
-      rationale="""Screen readers, the exported PDF's accessibility tree and anyone whose
-image fails to load get the alt text, nothing else. Marp's sizing and filter
-keywords (`w:200`, `left`, `sepia`) live in the same brackets but describe
-nothing. Background images (`bg`) are decoration and need none.""",
-      example="""![w:400](img/loss-curve.png)   ->   ![w:400 Loss falls from 2.3 to 0.4](img/loss-curve.png)""")
+@rule("MK701")
 def image_without_alt(ctx: DeckContext):
     for image in ctx.deck.images:
         if _is_background(image.alt) or _is_colour(image.src) or description(image.alt):
@@ -45,12 +39,7 @@ def image_without_alt(ctx: DeckContext):
                           f"image {image.src!r} has no alt text describing it")
 
 
-@rule("MK702", "image-not-published",
-      summary="A local image outside the deck's folder: the build cannot publish it.",
-      rationale="""`marpkit build` copies the images a deck uses from the deck's folder
-into build/; a file elsewhere (`../figures/x.png`) works in the editor's preview
-but is missing from the published course (the build says so as MK902).""",
-      example="""![Loss curve](../figures/loss.png)   (move it beside the deck)""")
+@rule("MK702")
 def image_not_published(ctx: DeckContext):
     # The build's own decision (model/assets.py): a file outside the deck's
     # folder cannot be published at its place in build/.
@@ -64,14 +53,7 @@ def image_not_published(ctx: DeckContext):
                               "it; move it under that folder")
 
 
-@rule("MK703", "remote-resource", severity="warning",
-      summary="An image, background or stylesheet fetched from the network.",
-      rationale="""marpkit builds and lints offline: a remote image, `url()` or `@import`
-is never fetched, so the PDF and the rendered checks show nothing in its place,
-while every viewer of the published HTML asks that host for it (a tracking
-pixel, a leak of who is reading, and a slide that changes when the host does).
-Code blocks are text and are not looked at.""",
-      example="""![bg](https://example.org/photo.jpg)   ->   ![bg](img/photo.jpg)   (the file beside the deck)""")
+@rule("MK703")
 def remote_resource(ctx: DeckContext):
     from marpkit.model.assets import remote_resources
 

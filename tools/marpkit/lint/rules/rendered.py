@@ -97,16 +97,7 @@ _SIDES = {"right": "right edge", "below": "bottom edge", "left": "left edge",
           "above": "top edge"}
 
 
-@rule("MK501", "content-cut-off", scope="rendered",
-      summary="Rendered content the audience cannot see: past the slide's edge, clipped "
-              "inside a box, or under the header, footer or page number.",
-      rationale="""A slide cannot scroll. Marp's default theme gives a wide table a
-horizontal scrollbar, so its last columns silently disappear; a long slide
-runs off the bottom; a 200-column line in a <pre> is cut at the right edge.
-Every line of text and every image is measured in Chromium on Marp's HTML.
-Content that only reaches into the slide's padding is visible and fine.""",
-      example="""## Comparison
-| A | B | C | D | E | F |   (six wide columns: F is not visible)""")
+@rule("MK501")
 def cut_off(ctx: DeckContext, rendered):
     for slide, item in _items(rendered, {"cut"}):
         if not _slide_ok(ctx, slide):
@@ -129,15 +120,7 @@ def cut_off(ctx: DeckContext, rendered):
         yield ctx.finding("MK501", line, 1, message, slide=slide["index"])
 
 
-@rule("MK502", "code-shrunk", scope="rendered",
-      summary="Marp auto-shrank a code block below a readable size.",
-      rationale="""Marp scales a code block down until it fits; the result can be far
-too small to read from the back of a room. Default limit: 16px effective on a
-1280×720 slide (configurable as min_code_font_px).""",
-      example="""## Step 2
-```python
-# 35 lines, some of them 80 characters wide
-```""")
+@rule("MK502")
 def code_shrunk(ctx: DeckContext, rendered):
     limit = ctx.settings.thresholds["min_code_font_px"]
     for slide, item in _items(rendered, {"shrink"}):
@@ -148,20 +131,7 @@ def code_shrunk(ctx: DeckContext, rendered):
                               f"below the readable {limit:g}px", slide=slide["index"])
 
 
-@rule("MK503", "low-contrast", scope="rendered",
-      summary="Text contrast below WCAG AA (4.5:1, or 3:1 for large text).",
-      rationale="""Projectors wash colours out; text below AA contrast is unreadable
-for part of any audience. Colours are the rendered ones, including the
-section background set by `backgroundColor`. Over a background image or
-gradient, the slide is rendered with its text transparent and the pixels
-behind each line are sampled: the verdict is the worst tenth of them. The
-page number counts as text. A theme's header, footer and page number
-colours are one warning per theme, at the place to change them (the theme's
-CSS, or the deck's `header:`/`footer:`/`paginate:` line for a built-in
-theme), with the CSS override that fixes them; a slide that colours its own
-page number (a scoped style) is reported on that slide.""",
-      example="""<!-- _backgroundColor: #0d1117 -->
-# Dark slide, default dark text""")
+@rule("MK503")
 def low_contrast(ctx: DeckContext, rendered):
     # Header and footer colours come from the theme, not from the slide: one
     # warning per theme and colour pair, where the user can change it (the
@@ -295,11 +265,7 @@ def _contrast_finding(ctx: DeckContext, slide_no: int, item: dict, extra: str = 
                        f"{item['need']:g}:1{extra}", slide=slide_no, severity=severity)
 
 
-@rule("MK504", "image-not-loaded", scope="rendered",
-      summary="A local image does not load.",
-      rationale="""A missing or misnamed image file leaves an empty box (or no
-background) on the slide; Marp does not complain.""",
-      example="""![w:400](img/chart.png)   (img/chart.png does not exist)""")
+@rule("MK504")
 def image_missing(ctx: DeckContext, rendered):
     for slide, item in _items(rendered, {"image", "bg-image"}):
         if not _slide_ok(ctx, slide):
@@ -330,12 +296,7 @@ def _image_line(ctx: DeckContext, slide_no: int, src: str) -> int:
 
 
 
-@rule("MK505", "math-error", scope="rendered",
-      summary="Math that KaTeX or MathJax could not typeset.",
-      rationale="""A typo in a formula does not stop Marp: KaTeX prints the source in red
-with the error as a tooltip, MathJax draws its own error box. Either way the
-slide shows broken math to the audience.""",
-      example="""$\\frac{1}{2$   (a missing brace: KaTeX shows the raw source in red)""")
+@rule("MK505")
 def math_error(ctx: DeckContext, rendered):
     for slide, item in _items(rendered, {"math-error"}):
         if not _slide_ok(ctx, slide):

@@ -22,42 +22,22 @@ def _resolver_findings(ctx: DeckContext, code: str):
             yield ctx.finding(code, f.line, f.column, f.message, slide=f.slide)
 
 
-@rule("MK310", "snippet-file-missing",
-      summary="A fence's `snippet=` names a file that does not exist (or cannot be read).",
-      rationale="""The slide shows code that no file backs, so nothing tests it and
-`marpkit sync` cannot update it.""",
-      example="""```python snippet=train/loop.py#epoch
-```   (snippets/train/loop.py does not exist)""")
+@rule("MK310")
 def missing_file(ctx: DeckContext):
     yield from _resolver_findings(ctx, "MK310")
 
 
-@rule("MK311", "snippet-region-unknown",
-      summary="A fence's `snippet=file#region` names a region the file does not mark.",
-      rationale="""The region was renamed or removed in the code; the slide is stale.""",
-      example="""```python snippet=loop.py#epoch
-```   (loop.py has `# region train` but no `# region epoch`)""")
+@rule("MK311")
 def unknown_region(ctx: DeckContext):
     yield from _resolver_findings(ctx, "MK311")
 
 
-@rule("MK312", "snippet-path-escapes",
-      summary="A `snippet=` path leaves the snippets folder.",
-      rationale="""Absolute paths and `..` make the deck depend on the machine it was
-written on, and could make marpkit read files it should not.""",
-      example="""```python snippet=../../etc/passwd
-```""")
+@rule("MK312")
 def escaping_path(ctx: DeckContext):
     yield from _resolver_findings(ctx, "MK312")
 
 
-@rule("MK313", "snippet-drift", fixable=True,
-      summary="The code in a fence differs from the snippet it says it shows.",
-      rationale="""The file is what runs in CI; the slide must show exactly that code.
-The fix rewrites the fence body from the file (as `marpkit sync` does).""",
-      example="""```python snippet=loop.py#epoch
-for epoch in range(10):   # the file now says range(config.epochs)
-```""")
+@rule("MK313")
 def drift(ctx: DeckContext):
     for res in ctx.resolutions:
         if not res.ok or res.code is None:
@@ -68,11 +48,7 @@ def drift(ctx: DeckContext):
                               fix=fix, end_line=finding.end_line, slide=res.block.slide)
 
 
-@rule("MK314", "snippet-file-unused", severity="warning", scope="project",
-      summary="A file in the snippets folder that no deck references.",
-      rationale="""Either a deck lost its `snippet=` reference (so its code is no longer
-checked) or the file is dead and can go.""",
-      example="""snippets/old_loop.py   (no fence says snippet=old_loop.py)""")
+@rule("MK314")
 def unused_snippets(pctx: ProjectContext):
     root = pctx.project.snippets_dir
     if not pctx.whole_project or not root.is_dir():
@@ -98,14 +74,7 @@ def unused_snippets(pctx: ProjectContext):
                                "snippet file is not referenced by any deck")
 
 
-@rule("MK315", "inline-code-without-snippet", severity="warning",
-      summary="A python or shell fence that is not backed by a snippet file.",
-      rationale="""Code typed straight into a slide is never run; it drifts from the
-real API and breaks for students. Move it to snippets/ and reference it
-with `snippet=file#region`.""",
-      example="""```python
-wandb.init(project="demo")
-```   ->   ```python snippet=tracking.py#init""")
+@rule("MK315")
 def inline_code(ctx: DeckContext):
     for block in ctx.deck.code_blocks:
         if languages.is_runnable_lang(block.lang) and not block.snippet and block.body.strip():
@@ -114,13 +83,7 @@ def inline_code(ctx: DeckContext):
                               "(it is never run)", slide=block.slide)
 
 
-@rule("MK316", "snippet-region-markers", scope="project",
-      summary="Malformed `# region` / `# endregion` markers in a snippet file.",
-      rationale="""An unclosed or mismatched region makes the shown code ambiguous; marpkit
-refuses to guess which lines a slide meant.""",
-      example="""# region setup
-...
-# endregion train   <- closes `setup`""")
+@rule("MK316")
 def region_markers(pctx: ProjectContext):
     files: dict = {}
     for ctx in pctx.decks:

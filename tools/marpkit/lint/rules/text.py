@@ -220,13 +220,7 @@ def fix_mojibake(run: str) -> str | None:
     return run
 
 
-@rule("MK201", "mojibake", fixable=True,
-      summary="Text that is UTF-8 decoded with the wrong encoding (mojibake).",
-      rationale="""When a UTF-8 file passes through a tool that reads it as Mac Roman,
-Windows-1252 or Latin-1, every accented letter or symbol becomes two to four
-junk characters ("•" turns into "‚Ä¢"). Audiences see the junk on the slide.
-The fix re-encodes the junk and decodes it as UTF-8, restoring the original.""",
-      example="""footer: "BAI Lab ‚Ä¢ V∆∞∆°ng"   ->   footer: "BAI Lab • Vương\"""")
+@rule("MK201")
 def mojibake(ctx: DeckContext):
     deck = ctx.deck
     for number in range(1, deck.line_count + 1):
@@ -250,11 +244,7 @@ def mojibake(ctx: DeckContext):
                     base + start, base + end, repaired))
 
 
-@rule("MK202", "replacement-character",
-      summary="U+FFFD REPLACEMENT CHARACTER: text was lost in a bad decode.",
-      rationale=""""\ufffd" is what a decoder writes when it could not read a byte; the
-original character is gone and has to be typed again by hand.""",
-      example="""Caf\ufffd   ->   Café""")
+@rule("MK202")
 def replacement_char(ctx: DeckContext):
     deck = ctx.deck
     for number in range(1, deck.line_count + 1):
@@ -265,12 +255,7 @@ def replacement_char(ctx: DeckContext):
                               "U+FFFD replacement character: the original text was lost")
 
 
-@rule("MK203", "invisible-character", severity="warning", fixable=True,
-      summary="An invisible or zero-width character.",
-      rationale="""Zero-width spaces, stray BOMs and direction marks are invisible in the
-editor but break directive names, code that students copy, search and
-diff. A zero-width space before `marp: true` makes Marp ignore the front matter.""",
-      example="""mar\u200bp: true   (a ZERO WIDTH SPACE inside `marp`)""")
+@rule("MK203")
 def invisible(ctx: DeckContext):
     deck = ctx.deck
     for number in range(1, deck.line_count + 1):
@@ -295,11 +280,7 @@ def invisible(ctx: DeckContext):
                                       offset, offset + 1, ""))
 
 
-@rule("MK204", "not-utf8",
-      summary="The file is not UTF-8.",
-      rationale="""Marp reads decks as UTF-8; any other encoding shows as junk or fails.
-Re-save the file as UTF-8.""",
-      example="""A deck saved as Windows-1252: byte 0xe9 where UTF-8 expects "é".""")
+@rule("MK204")
 def not_utf8(ctx: DeckContext):
     # Produced by the engine when the deck cannot be decoded (there is no deck
     # model to run rules on); registered here so it can be selected and explained.

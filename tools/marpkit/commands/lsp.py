@@ -11,7 +11,7 @@ def lsp_cmd(stdio):
     """Run the marpkit language server (diagnostics, fixes, navigation) for an editor."""
     import logging
 
-    from marpkit.lsp.server import create_server
+    from marpkit.lsp.app import create_server
 
     # stdout carries the protocol: anything logged goes to stderr.
     logging.basicConfig(level=logging.WARNING, format="marpkit lsp: %(message)s")

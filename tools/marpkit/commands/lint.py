@@ -1,4 +1,4 @@
-"""`marpkit lint` and `marpkit rule` (click commands, loaded lazily by marpkit.cli)."""
+"""`marpkit lint` (a click command, loaded lazily by marpkit.cli)."""
 
 from __future__ import annotations
 
