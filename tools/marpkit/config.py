@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from marpkit.findings import UsageError
-from marpkit.fsutil import shown
+from marpkit.fsutil import real, shown
 
 # The folders a project has unless [tool.marpkit] names others.
 DEFAULT_DIRS = {"slides_dir": "slides", "snippets_dir": "snippets", "build_dir": "build",
@@ -135,7 +135,7 @@ def build_settings(table: dict) -> BuildSettings:
 
 
 def find_root(start: Path | None = None) -> Path:
-    here = (start or Path.cwd()).resolve()
+    here = real(start or Path.cwd())
     slides = DEFAULT_DIRS["slides_dir"]
     for candidate in [here, *here.parents]:
         if (candidate / "pyproject.toml").is_file() and (candidate / slides).is_dir():
@@ -177,7 +177,7 @@ def project_at(root: Path, settings: dict | None = None) -> Project:
     settings = settings or {}
 
     def directory(key: str) -> Path:
-        return (root / settings.get(key, DEFAULT_DIRS[key])).resolve()
+        return real(root / settings.get(key, DEFAULT_DIRS[key]))
 
     return Project(root=root, slides_dir=directory("slides_dir"),
                    snippets_dir=directory("snippets_dir"), build_dir=directory("build_dir"),

@@ -33,6 +33,13 @@ class WriteError(UsageError, OSError):
         return cls(path or exc.filename or "?", exc.strerror or str(exc))
 
 
+def real(path: Path | str) -> Path:
+    """Where `path` really is, symlinks followed: Path.resolve() without its
+    RuntimeError on a symlink loop (Python 3.11), which is a file to report
+    (MK204), not a crash. A loop resolves to itself."""
+    return Path(os.path.realpath(path))
+
+
 def inside(path: Path | str, folder: Path | str, follow: bool = False) -> PurePosixPath | None:
     """`path` relative to `folder` when it lies in `folder` (or is it: "."), else None.
 
@@ -43,7 +50,7 @@ def inside(path: Path | str, folder: Path | str, follow: bool = False) -> PurePo
     """
     try:
         if follow:
-            path, folder = Path(path).resolve(), Path(folder).resolve()
+            path, folder = real(path), real(folder)
         else:
             path, folder = Path(os.path.abspath(path)), Path(os.path.abspath(folder))
         return PurePosixPath(path.relative_to(folder).as_posix())

@@ -16,7 +16,7 @@ from pathlib import Path
 from marpkit.check.header import Header, HeaderError, parse_header
 from marpkit.config import Project
 from marpkit.findings import Finding, UsageError
-from marpkit.fsutil import inside
+from marpkit.fsutil import inside, real
 from marpkit.model.deck import Deck
 from marpkit.model.load import Unreadable, deck_paths, open_deck
 from marpkit.snippets import languages
@@ -69,7 +69,7 @@ def plan(project: Project, args: tuple[str, ...]) -> tuple[list[Task], list[Find
                 project.rel(Path(os.path.abspath(found))), 1, 1, ESCAPING_PATH,
                 f"snippet {arg} is a symlink that leaves the snippets folder: not read or run"))
             continue
-        wanted_snippets.add(found.resolve())
+        wanted_snippets.add(real(found))
     # Named as slides/ holds them (a symlinked deck is reported as the link, as by lint).
     named_decks = set(deck_paths(project, deck_args)) if deck_args else set()
     if named_decks and not wanted_snippets:
@@ -87,8 +87,8 @@ def plan(project: Project, args: tuple[str, ...]) -> tuple[list[Task], list[Find
             continue
         for res in resolve_deck(deck, store):
             path = store.safe_path(res.rel_path)
-            real = path.resolve() if path is not None else None
-            interesting = everything or deck_path in named_decks or real in wanted_snippets
+            file = real(path) if path is not None else None
+            interesting = everything or deck_path in named_decks or file in wanted_snippets
             if not res.ok:
                 if interesting:
                     findings.append(res.finding)
@@ -98,14 +98,14 @@ def plan(project: Project, args: tuple[str, ...]) -> tuple[list[Task], list[Find
             kind = _kind(path, {res.block.lang.lower()})
             if kind is None:
                 continue  # data, YAML, ... on a slide: nothing to execute
-            task = tasks.setdefault(real, Task(real, res.rel_path, kind))
+            task = tasks.setdefault(file, Task(file, res.rel_path, kind))
             task.shown.append(Shown(deck, res))
         if everything or deck_path in named_decks:
             # A fence that shows a snippet's output needs that snippet run, shown or not.
             for block in deck.code_blocks:
                 path = store.safe_path(block.output) if block.output else None
                 if path is not None and path.is_file() and _kind(path, set()):
-                    tasks.setdefault(path.resolve(), Task(path.resolve(), block.output,
+                    tasks.setdefault(real(path), Task(real(path), block.output,
                                                           _kind(path, set())))
     for snippet in sorted(wanted_snippets):
         if snippet in tasks:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from marpkit.config import Project
 from marpkit.findings import Finding, UsageError
+from marpkit.fsutil import real
 from marpkit.lint.context import DeckContext, ProjectContext, load_themes
 from marpkit.lint.registry import REGISTRY
 from marpkit.lint.rules import load_rules
@@ -101,8 +102,8 @@ def run(project: Project, settings: LintSettings, paths: list[Path], *,
                 out.findings.append(exc.finding)
 
     if whole_project is None:
-        all_decks = {p.resolve() for p in project.decks()}
-        whole_project = bool(all_decks) and all_decks <= {p.resolve() for p in paths}
+        all_decks = {real(p) for p in project.decks()}
+        whole_project = bool(all_decks) and all_decks <= {real(p) for p in paths}
     rendered_rules = [r for r in rules if r.scope == "rendered"]
     targets = [c for c in out.decks if c.deck is not None]
     if not (rendering and targets):

@@ -29,7 +29,7 @@ from string import Template
 from typing import TYPE_CHECKING
 
 from marpkit.findings import UsageError
-from marpkit.fsutil import DECK_LIMIT, read_input
+from marpkit.fsutil import DECK_LIMIT, read_input, real
 from marpkit.marp.browser import OFFLINE_ARGS
 
 if TYPE_CHECKING:
@@ -189,7 +189,7 @@ def chrome_path() -> str:
 def page_html(rendered: dict, deck: Path) -> str:
     """A deck's page: Marp's slides and CSS in a document like Marp CLI's bare
     template, with relative image paths resolving against the deck's folder."""
-    base = deck.parent.resolve().as_uri() + "/"
+    base = real(deck.parent).as_uri() + "/"
     return ('<!DOCTYPE html><html><head><meta charset="UTF-8">'
             f'<base href="{base}"><style media="screen">{_SCREEN_CSS}</style>'
             f'<style>{rendered["css"]}</style></head><body>{rendered["html"]}</body></html>')
@@ -311,7 +311,7 @@ class RenderSession:
         corrected texts follow (`resubmit`)."""
         self.decks = list(decks)
         self.texts = [sources[d] if d in sources else _text_or_nothing(d) for d in decks]
-        bases = [d.parent.resolve().as_uri() + "/" for d in decks]
+        bases = [real(d.parent).as_uri() + "/" for d in decks]
         # The longest decks first, each to the page with the least text so far.
         loads = [0] * self.pages
         self.shares = [[] for _ in range(self.pages)]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from marpkit.findings import Finding
+from marpkit.fsutil import real
 from marpkit.lint import engine
 from marpkit.lint.context import DeckContext
 from marpkit.lint.registry import REGISTRY
@@ -94,7 +95,7 @@ def analyse(uri: str, path: Path, version: int | None, text: str, scope: Scope,
     if statuses is not None and ctx.deck is not None:
         for res in ctx.resolutions:
             if res.file is not None:
-                unsaved = res.file.path.resolve() in buffers and _differs(res.file.path, buffers)
+                unsaved = real(res.file.path) in buffers and _differs(res.file.path, buffers)
                 out.checks.append((res, statuses.status(res.rel_path, unsaved)))
     return out
 
@@ -121,7 +122,7 @@ def _output_drift(ctx: DeckContext, store: BufferStore, statuses: CheckStatuses,
 
 def _differs(path: Path, buffers: dict[Path, str]) -> bool:
     try:
-        return path.read_text(encoding="utf-8") != buffers[path.resolve()]
+        return path.read_text(encoding="utf-8") != buffers[real(path)]
     except (OSError, UnicodeDecodeError):
         return True
 
@@ -142,7 +143,7 @@ def project_pass(scope: Scope, decks: list[Path], texts: dict[Path, str],
     out: dict[Path, list[Finding]] = {}
     for f in run.findings:
         if scope_of(f.code) == "project":
-            out.setdefault((project.root / f.path).resolve(), []).append(f)
+            out.setdefault(real(project.root / f.path), []).append(f)
     return out
 
 

@@ -11,6 +11,7 @@ from lsprotocol import types
 
 from marpkit.codes import CODES
 from marpkit.findings import Finding
+from marpkit.fsutil import real
 from marpkit.lsp.analysis import Analysis
 from marpkit.lsp.checkstatus import CheckStatus
 from marpkit.lsp.positions import Text
@@ -77,7 +78,7 @@ def to_diagnostic(f: Finding, analysis: Analysis | None, text: Text,
             if res.file is not None and block.line <= f.line <= max(block.end_line, block.line):
                 line = res.file.regions[res.region].start if res.region in res.file.regions else 1
                 related.append(types.DiagnosticRelatedInformation(
-                    types.Location(res.file.path.resolve().as_uri(),
+                    types.Location(real(res.file.path).as_uri(),
                                    types.Range(types.Position(line - 1, 0), types.Position(line - 1, 0))),
                     f"the code comes from {res.ref}"))
     message = f.message

@@ -10,7 +10,7 @@ from pathlib import Path
 from lsprotocol import types
 
 from marpkit.codes import all_codes
-from marpkit.fsutil import inside
+from marpkit.fsutil import inside, real
 from marpkit.lsp.analysis import Analysis
 from marpkit.lsp.server import MarpkitServer, uri_to_path
 from marpkit.lsp.vocabulary import meaning
@@ -56,7 +56,7 @@ async def definition(ls: MarpkitServer, params: types.DefinitionParams):
     if res is None or res.file is None:
         return None
     line = _target_line(res, params.position.line + 1)
-    return types.Location(res.file.path.resolve().as_uri(), _point(line - 1))
+    return types.Location(real(res.file.path).as_uri(), _point(line - 1))
 
 
 def _word(a: Analysis, position: types.Position, pattern: re.Pattern) -> re.Match | None:
@@ -147,7 +147,7 @@ async def document_links(ls: MarpkitServer, params: types.DocumentLinkParams):
         if "://" in src:
             target = src
         else:
-            file = (base / asset_file(src)).resolve()
+            file = real(base / asset_file(src))
             if not file.exists():
                 continue
             target = file.as_uri()
@@ -163,7 +163,7 @@ async def document_links(ls: MarpkitServer, params: types.DocumentLinkParams):
         start, end = m.start("ref"), m.start("ref") + len(res.rel_path)
         out.append(types.DocumentLink(types.Range(a.text.position(res.block.line, start + 1),
                                                   a.text.position(res.block.line, end + 1)),
-                                      target=res.file.path.resolve().as_uri(),
+                                      target=real(res.file.path).as_uri(),
                                       tooltip="snippet file"))
     return out
 
@@ -195,10 +195,10 @@ async def document_symbols(ls: MarpkitServer, params: types.DocumentSymbolParams
 async def _deck_refs(ls: MarpkitServer, decks: list[Path]) -> list[tuple[str, int, str]]:
     """(uri, fence line, ref) of every snippet fence of these decks, from open
     buffers where they are open, else from disk."""
-    open_by_path = {uri_to_path(u).resolve(): u for u in ls.open_decks()}
+    open_by_path = {real(uri_to_path(u)): u for u in ls.open_decks()}
     out = []
     for path in decks:
-        uri = open_by_path.get(path.resolve())
+        uri = open_by_path.get(real(path))
         if uri is not None and (a := await ls.analysis(uri)) is not None and a.deck is not None:
             deck = a.deck
         else:
@@ -206,7 +206,7 @@ async def _deck_refs(ls: MarpkitServer, decks: list[Path]) -> list[tuple[str, in
                 deck = open_deck(ls.scope(path).project, path)
             except (Unreadable, OSError):  # a deck that cannot be read shows nothing
                 continue
-            uri = path.resolve().as_uri()
+            uri = real(path).as_uri()
         out += [(uri, block.line, block.snippet) for block in deck.code_blocks if block.snippet]
     return out
 

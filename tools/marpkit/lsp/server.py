@@ -24,6 +24,7 @@ from pygls.uris import to_fs_path
 
 from marpkit import __version__
 from marpkit.findings import Finding, UsageError
+from marpkit.fsutil import real
 from marpkit.lsp import analysis as passes
 from marpkit.lsp.analysis import Analysis
 from marpkit.lsp.checkstatus import CheckStatuses
@@ -90,7 +91,7 @@ class MarpkitServer(LanguageServer):
         for uri, doc in list(self.workspace.text_documents.items()):
             path = uri_to_path(uri)
             if path is not None:
-                out[path.resolve()] = doc.source
+                out[real(path)] = doc.source
         return out
 
     def open_decks(self, scope: Scope | None = None) -> list[str]:
@@ -208,7 +209,7 @@ class MarpkitServer(LanguageServer):
         await asyncio.sleep(delay)
         decks = [uri_to_path(u) for u in self.open_decks(scope)]
         buffers = self.buffers()
-        texts = {p: buffers[p.resolve()] for p in decks if p.resolve() in buffers}
+        texts = {p: buffers[real(p)] for p in decks if real(p) in buffers}
         loop = asyncio.get_running_loop()
         try:
             found = await loop.run_in_executor(self._lint_pool, passes.project_pass, scope, decks,
@@ -291,7 +292,7 @@ class MarpkitServer(LanguageServer):
             out += [to_diagnostic(f, current, text, root) for f in current.findings]
             out += [d for res, status in current.checks if (d := check_diagnostic(current, res, status))]
         if path is not None:
-            key = path.resolve()
+            key = real(path)
             for project_root, by_file in self.project_findings.items():
                 out += [to_diagnostic(f, current, text, project_root) for f in by_file.get(key, [])]
         out += [to_diagnostic(f, current, text, root) for f in self.rendered.get(uri, [])]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from marpkit.config import Project, find_root, is_project, load_project, project_at
 from marpkit.findings import UsageError
-from marpkit.fsutil import inside
+from marpkit.fsutil import inside, real
 from marpkit.lint.settings import LintSettings, load_settings
 from marpkit.snippets.store import SnippetFile, SnippetStore, parse_snippet
 
@@ -83,7 +83,7 @@ class BufferStore(SnippetStore):
         self.buffers = buffers
 
     def load(self, path: Path) -> SnippetFile | OSError | UnicodeDecodeError:
-        key = path.resolve()
+        key = real(path)
         if key in self.buffers:
             if key not in self._cache:
                 text = self.buffers[key]

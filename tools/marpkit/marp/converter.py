@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from marpkit.config import CHOOSABLE_FORMATS, TIMEOUT_SETTING
-from marpkit.fsutil import atomic_write
+from marpkit.fsutil import atomic_write, real
 from marpkit.marp import PROCESS_TIMEOUT, themes
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ class MarpSettings:
         engine = self.engine(self.katex_path(out_dir, math))
         # In the config file, not on the command line: `--theme-set` takes a list
         # and would swallow the input files that follow it.
-        engine["themeSet"] = [str(p.resolve()) for p in
+        engine["themeSet"] = [str(real(p)) for p in
                               (self.themes if theme_set is None else theme_set)]
         atomic_write(config, json.dumps(engine))
         # Local files: decks show images from their own folder.

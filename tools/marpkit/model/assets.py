@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from marpkit.fsutil import inside
+from marpkit.fsutil import inside, real
 from marpkit.model.deck import Deck
 
 _URL_IN_CSS = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)")
@@ -86,13 +86,13 @@ class Asset:
 def deck_assets(deck: Deck, source_dir: Path) -> list[Asset]:
     """Each local file `deck` (which lives in `source_dir`) uses, once."""
     out, seen = [], set()
-    base = source_dir.resolve()
+    base = real(source_dir)
     for src, line, column in local_assets(deck):
         rel = asset_file(src)
         if rel in seen:
             continue
         seen.add(rel)
-        origin = (source_dir / rel).resolve()
+        origin = real(source_dir / rel)
         published = inside(origin, base)
         out.append(Asset(src, line, column, origin, published, origin.is_file()))
     return out

@@ -34,7 +34,7 @@ from marpkit import marp, procs
 from marpkit.build.assets import copy_assets
 from marpkit.config import Project
 from marpkit.findings import Exit, Finding, UsageError, print_findings
-from marpkit.fsutil import WriteError, atomic_write, inside
+from marpkit.fsutil import WriteError, atomic_write, inside, real
 from marpkit.marp import themes as theme_check
 from marpkit.marp.converter import MarpSettings
 from marpkit.model.assets import asset_file, local_assets
@@ -117,7 +117,7 @@ class Preview:
         # must update the deck.
         self.snippets[deck_path] = {_resolved(store, r.rel_path) for r in resolutions} - {None}
         self.assets[deck_path] = {
-            (deck_path.parent / asset_file(src)).resolve()
+            real(deck_path.parent / asset_file(src))
             for src, _, _ in local_assets(deck)
         }
         # A fence whose reference does not resolve keeps its body: the presenter
@@ -136,17 +136,17 @@ class Preview:
         self.target(deck_path).unlink(missing_ok=True)
 
     def decks_using(self, snippet: Path) -> list[Path]:
-        snippet = snippet.resolve()
+        snippet = real(snippet)
         return sorted(deck for deck, used in self.snippets.items() if snippet in used)
 
     def decks_showing(self, asset: Path) -> list[Path]:
-        asset = asset.resolve()
+        asset = real(asset)
         return sorted(deck for deck, used in self.assets.items() if asset in used)
 
 
 def _resolved(store: SnippetStore, rel: str) -> Path | None:
     path = store.safe_path(rel)
-    return path.resolve() if path is not None else None
+    return real(path) if path is not None else None
 
 
 # --------------------------------------------------------------------------- findings
@@ -417,7 +417,7 @@ def watch_loop(preview: Preview, marp_proc: subprocess.Popen, reporter: Reporter
         if not changes:
             continue
         try:
-            handle_changes(preview, {Path(p).resolve() for _, p in changes}, reporter)
+            handle_changes(preview, {real(Path(p)) for _, p in changes}, reporter)
         except (OSError, UsageError) as exc:
             # A presenter's preview must survive a bad save; the next one retries.
             click.echo(f"marpkit: error: {exc}", err=True)

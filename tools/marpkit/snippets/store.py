@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from marpkit.findings import Finding
-from marpkit.fsutil import SNIPPET_LIMIT, inside, read_input
+from marpkit.fsutil import SNIPPET_LIMIT, inside, read_input, real
 from marpkit.model.deck import CodeBlock, Deck
 from marpkit.snippets import languages
 from marpkit.text import split_lines
@@ -208,7 +208,7 @@ class SnippetStore:
         return candidate if inside(candidate, self.root, follow=True) is not None else None
 
     def load(self, path: Path) -> SnippetFile | OSError | UnicodeDecodeError:
-        key = path.resolve()
+        key = real(path)
         if key not in self._cache:
             try:
                 text = read_input(path, SNIPPET_LIMIT).decode("utf-8")

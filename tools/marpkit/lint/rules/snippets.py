@@ -6,7 +6,7 @@ check and build); these rules only pass its findings on.
 
 from __future__ import annotations
 
-from marpkit.fsutil import DECK_LIMIT, read_input
+from marpkit.fsutil import DECK_LIMIT, read_input, real
 from marpkit.lint.context import DeckContext, ProjectContext
 from marpkit.lint.registry import rule
 from marpkit.model.deck import DeckError, load_deck
@@ -56,7 +56,7 @@ def unused_snippets(pctx: ProjectContext):
     used = set()
     for ctx in pctx.decks:
         # Referenced even when the file itself is unreadable (MK310 says so).
-        used.update((root / res.rel_path).resolve() for res in ctx.resolutions)
+        used.update(real(root / res.rel_path) for res in ctx.resolutions)
     for ctx in pctx.unreadable:
         # A deck that cannot be linted (not UTF-8, say) still names its
         # snippets: read as well as its bytes allow, for that only.
@@ -65,11 +65,11 @@ def unused_snippets(pctx: ProjectContext):
             deck = load_deck(ctx.path, ctx.display, text)
         except (OSError, DeckError):
             continue
-        used.update((root / res.rel_path).resolve() for res in resolve_deck(deck, pctx.store))
+        used.update(real(root / res.rel_path) for res in resolve_deck(deck, pctx.store))
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         if path.name.startswith(".") or "__pycache__" in path.parts:
             continue
-        if path.resolve() not in used:
+        if real(path) not in used:
             yield pctx.finding(pctx.project.rel(path), "MK314", 1, 1,
                                "snippet file is not referenced by any deck")
 
@@ -89,14 +89,14 @@ def region_markers(pctx: ProjectContext):
     for ctx in pctx.decks:
         for res in ctx.resolutions:
             if isinstance(res.file, SnippetFile):
-                files[res.file.path.resolve()] = res.file
+                files[real(res.file.path)] = res.file
     root = pctx.project.snippets_dir
     if pctx.whole_project and root.is_dir():
         for path in root.rglob("*"):
-            if path.is_file() and path.resolve() not in files:
+            if path.is_file() and real(path) not in files:
                 loaded = pctx.store.load(path)
                 if isinstance(loaded, SnippetFile):
-                    files[path.resolve()] = loaded
+                    files[real(path)] = loaded
     for key in sorted(files):
         snippet = files[key]
         for line, message in snippet.errors:
