@@ -15,8 +15,8 @@ from marpkit.check.claims import (
     wandb_call_sites,
 )
 from marpkit.check.header import HeaderError, parse_header
-from marpkit.check.outputs import normalise
-from marpkit.check.runs import RunData, _collapse, _scan
+from marpkit.check.output_fences import normalise
+from marpkit.check.run_files import RunData, _collapse, _scan
 
 
 def src(text: str) -> str:

@@ -16,7 +16,7 @@ from conftest import ROOT, write
 PACKAGE = ROOT / "tools" / "marpkit"
 STAGES = ("check", "lint", "build")
 # The one seam between stages: checked outputs that sync and build show in `output=` fences.
-SEAMS = {"marpkit.check.outputs"}
+SEAMS = {"marpkit.check.output_fences"}
 
 
 def imports_of(path) -> set[str]:

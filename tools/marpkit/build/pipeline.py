@@ -23,7 +23,7 @@ from pathlib import Path
 import click
 
 from marpkit import __version__, marp
-from marpkit.check.outputs import output_reader
+from marpkit.check.output_fences import output_reader
 from marpkit.config import Project
 from marpkit.findings import Exit, Finding, UsageError, print_findings
 from marpkit.fsutil import atomic_write, exclusive

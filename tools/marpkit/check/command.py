@@ -164,7 +164,7 @@ def _run_check(project, paths, jobs, timeout, use_cache, shard, isolation, execu
         to_run.append(task)
 
     # Shell syntax checks are subprocesses: run them beside the Python snippets.
-    from marpkit.check.execute import shell_problems
+    from marpkit.check.executor import shell_problems
 
     threads = ThreadPoolExecutor(max_workers=max(1, jobs))
     shell_futures = {threads.submit(shell_problems, t.path): t for t in shell_checks}
@@ -251,7 +251,7 @@ def make_executor(project, jobs: int, timeout: float, isolation: str):
     """The executor, in the OS sandbox unless it is unavailable (said once) or unwanted."""
     import sys
 
-    from marpkit.check.execute import Executor
+    from marpkit.check.executor import Executor
     from marpkit.check.sandbox import choose
 
     sandboxed, warning = choose(isolation)

@@ -19,7 +19,7 @@ from marpkit.check.claims import (
     wandb_call_sites,
 )
 from marpkit.check.plan import Task
-from marpkit.check.runs import RunData
+from marpkit.check.run_files import RunData
 from marpkit.findings import Finding
 
 EXEC_FAILED = "MK301"
@@ -47,7 +47,7 @@ class Execution:
     stderr_tail: str = ""
     stdout: str = ""  # normalised
     runs: list[RunData] = field(default_factory=list)
-    # What the child observed (check/record.py, check/executed.py):
+    # What the child observed (check/record.py, check/line_coverage.py):
     calls: list[dict] = field(default_factory=list)  # aggregated W&B calls with call sites
     lines: dict | None = None  # {"statements": [...], "executed": [...]} of the snippet file
     problems: list[dict] = field(default_factory=list)  # exceptions in threads / unraisable

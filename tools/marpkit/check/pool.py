@@ -22,7 +22,7 @@ In the OS sandbox (sandbox.py) the pool mounts each job's folder as a tmpfs
 of the job's disk quota and forks it into its own PID namespace.
 
 When fork is unavailable, `SubprocessPool` runs each job as `python -m
-marpkit.check.runner JOB.json` with the same results.
+marpkit.check.child JOB.json` with the same results.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def _warm_imports() -> None:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - a missing extra only costs speed
             pass
-    from marpkit.check.executed import prepare
+    from marpkit.check.line_coverage import prepare
 
     prepare(os.getcwd())  # the sandboxes live under the pool's cwd (Executor.root)
 
@@ -226,7 +226,7 @@ def serve(jobs_limit: int) -> None:
             sys.stderr.flush()
             pid = os.fork()
             if pid == 0:
-                from marpkit.check.runner import exec_job
+                from marpkit.check.child import exec_job
 
                 if sandboxed:
                     from marpkit.check.sandbox import isolate_child
@@ -411,7 +411,7 @@ class SubprocessPool:
         Path(job["out"]).mkdir(parents=True, exist_ok=True)
         job_file = Path(job["result"]).with_suffix(".job.json")
         job_file.write_text(json.dumps(job), encoding="utf-8")
-        proc = procs.spawn([sys.executable, "-m", "marpkit.check.runner", str(job_file)],
+        proc = procs.spawn([sys.executable, "-m", "marpkit.check.child", str(job_file)],
                            stdout=None, cwd=self.cwd)
         return proc, time.monotonic()
 

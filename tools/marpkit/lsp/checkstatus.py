@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from marpkit.check.cache import Cache, cache_key, folder_files
-from marpkit.check.outputs import read_output
+from marpkit.check.output_fences import read_output
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class CheckStatuses:
         self._outputs.clear()
 
     def output(self, rel: str) -> str | None:
-        """What `marpkit sync` would put in an `output=` fence (check/outputs.py)."""
+        """What `marpkit sync` would put in an `output=` fence (check/output_fences.py)."""
         now = time.monotonic()
         recent = self._outputs.get(rel)
         if recent is None or now - recent[0] >= TTL_S:

@@ -19,9 +19,9 @@ from marpkit.check.env import (
     sandbox_dirs,
 )
 from marpkit.check.evaluate import Execution, wandb_warnings
-from marpkit.check.outputs import normalise
+from marpkit.check.output_fences import normalise
 from marpkit.check.plan import Task
-from marpkit.check.runs import read_runs
+from marpkit.check.run_files import read_runs
 
 READ_LIMIT = 1024 * 1024  # what we read back of stdout/stderr; the rest is a runaway
 READERS = 4  # threads reading finished jobs' files (mostly waiting on wandb-core)

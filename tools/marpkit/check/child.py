@@ -1,7 +1,7 @@
 """The child side: turn a (forked or fresh) process into one snippet's run.
 
 `exec_job` never returns. It is called either in a child forked from the warm
-pool (wandb already imported) or in a fresh `python -m marpkit.check.runner
+pool (wandb already imported) or in a fresh `python -m marpkit.check.child
 JOB.json` process when fork is unavailable; both paths behave the same, so the
 fallback is tested by the same assertions.
 
@@ -159,7 +159,7 @@ def _run_python(job: dict) -> int:
     import runpy
     import threading
 
-    from marpkit.check import executed, record
+    from marpkit.check import line_coverage, record
 
     script = job["script"]
     events: list = []
@@ -171,7 +171,7 @@ def _run_python(job: dict) -> int:
     sys.argv = [script]
     sys.path[0] = os.path.dirname(script)
     result: dict = {"exception": None}
-    lines = executed.start(script) if os.environ.get("MARPKIT_CHECK_NO_COVERAGE") != "1" \
+    lines = line_coverage.start(script) if os.environ.get("MARPKIT_CHECK_NO_COVERAGE") != "1" \
         else None
     try:
         runpy.run_path(script, run_name="__main__")
@@ -198,7 +198,7 @@ def _run_python(job: dict) -> int:
     except BaseException:  # noqa: BLE001
         traceback.print_exc()
     _finish_open_runs(code)
-    result["lines"] = executed.stop(lines, script)
+    result["lines"] = line_coverage.stop(lines, script)
     result["exit_code"] = code
     result["warnings"] = events
     result["observed"] = observed
