@@ -267,3 +267,26 @@ def test_header_run_exit():
     assert verify_expectations(header, [run]) == [
         "W&B run r finished with exit code 0, header expects run_exit 3"]
     assert verify_expectations(header, [RunData(finished=True, exit_code=3)]) == []
+
+
+def test_cache_entries_round_trip_and_a_damaged_one_is_a_miss(tmp_path):
+    import json
+
+    from marpkit.check.cache import Cache, CacheEntry
+
+    cache = Cache(tmp_path)
+    cache.put("aa" + "1" * 62, CacheEntry("m/a.py", True, "out\n", {"returncode": 0}))
+    assert cache.get("aa" + "1" * 62) == CacheEntry("m/a.py", True, "out\n", {"returncode": 0})
+    assert cache.written_at("aa" + "1" * 62) is not None
+    assert cache.written_at("bb" + "1" * 62) is None
+    # Same format, but a field lost or of the wrong type (a hand edit, a bug):
+    # the check runs the snippet again instead of failing on the entry.
+    damages = ({"execution": None}, {"passed": "yes"}, {"snippet": 3}, {"stdout": None})
+    for n, damage in enumerate(damages):
+        key = "bb" + str(n) * 62
+        cache.put(key, CacheEntry("m/b.py", True, "", {}))
+        (file,) = (tmp_path / "check" / "bb").glob(f"{key}.json")
+        file.write_text(json.dumps({**json.loads(file.read_text()), **damage}))
+        assert cache.get(key) is None, damage
+    assert set(cache.newest_per_snippet()) == {"m/a.py"}
+    assert Cache(tmp_path, enabled=False).get("aa" + "1" * 62) is None

@@ -108,7 +108,7 @@ def run_check(project, paths, jobs: int, timeout: float, use_cache: bool,
 
 
 def _run_check(project, paths, jobs, timeout, use_cache, shard, isolation, executor):
-    from marpkit.check.cache import Cache, cache_key
+    from marpkit.check.cache import Cache, CacheEntry, cache_key
     from marpkit.check.evaluate import (
         BAD_HEADER,
         EXEC_FAILED,
@@ -177,14 +177,15 @@ def _run_check(project, paths, jobs, timeout, use_cache, shard, isolation, execu
         keys[id(task)] = key = cache_key(project.snippets_dir, task.path)
         entry = cache.get(key)
         if entry is not None:
-            execution = Execution.from_json(entry["execution"])
+            execution = Execution.from_json(entry.execution)
             result.execution = execution
             result.status = "cached"
             result.duration_s = execution.duration_s
             result.findings += evaluate(task, execution, Placer(task, project.rel))
             finish(result)
-            if entry.get("passed") != (result.status != "failed"):
-                cache.put(key, {**entry, "passed": result.status != "failed"})
+            if entry.passed != (result.status != "failed"):
+                entry.passed = result.status != "failed"
+                cache.put(key, entry)
             return
         if executor is None:
             executor = make_executor(project, jobs, timeout, isolation)
@@ -225,10 +226,9 @@ def _run_check(project, paths, jobs, timeout, use_cache, shard, isolation, execu
                     if clean and id(task) in keys:
                         # `passed` is the verdict against the decks as they are
                         # now; output= fences are only filled from passing runs.
-                        cache.put(keys[id(task)], {"execution": execution.to_json(),
-                                                   "stdout": execution.stdout,
-                                                   "snippet": task.rel,
-                                                   "passed": result.status != "failed"})
+                        cache.put(keys[id(task)], CacheEntry(
+                            task.rel, result.status != "failed", execution.stdout,
+                            execution.to_json()))
             except RuntimeError as exc:
                 # The pool itself died (killed, out of memory): every snippet
                 # still in it is reported, not silently dropped.
