@@ -290,3 +290,18 @@ def test_cache_entries_round_trip_and_a_damaged_one_is_a_miss(tmp_path):
         assert cache.get(key) is None, damage
     assert set(cache.newest_per_snippet()) == {"m/a.py"}
     assert Cache(tmp_path, enabled=False).get("aa" + "1" * 62) is None
+
+
+def test_a_job_crosses_the_process_boundary_as_json(tmp_path):
+    import json
+
+    from marpkit.check.job import Job
+
+    job = Job(id="s0", kind="python", source="/p/snippets/m", root="/r/s0", out="/r/s0.out",
+              script="/r/s0/work/a.py", cwd="/r/s0/work", env={"HOME": "/r/s0/home"},
+              timeout=60.0, disk=1 << 20, memory=1 << 30, output=1 << 20,
+              visible=["/r/service"], alone=True)
+    back = Job.from_json(json.loads(json.dumps(job.to_json())))
+    assert back == job
+    assert (back.stdout, back.stderr, back.result) == (
+        "/r/s0.out/stdout.txt", "/r/s0.out/stderr.txt", "/r/s0.out/result.json")

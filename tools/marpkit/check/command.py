@@ -232,7 +232,7 @@ def _run_check(project, paths, jobs, timeout, use_cache, shard, isolation, execu
             except RuntimeError as exc:
                 # The pool itself died (killed, out of memory): every snippet
                 # still in it is reported, not silently dropped.
-                for task, _sandbox, _env in executor.tasks.values():
+                for task in executor.tasks.values():
                     if id(task) not in done:
                         result = results[id(task)]
                         result.findings.append(Placer(task, project.rel).at(

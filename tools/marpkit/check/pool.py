@@ -11,9 +11,9 @@ The pool stays single-threaded (fork and threads do not mix) and never calls
 unfinished, settings or env vars changed by one snippet die with its child.
 
 Protocol, one JSON object per line: the parent writes `{"op": "run", "job":
-{...}}`, `{"op": "release", "id": ...}` once it has read a job's results, and
-`{"op": "close"}` after the last job; the pool answers `{"event": "ready",
-"service": bool}` once, `{"event": "started", "id": ...}` as it forks a job,
+Job.to_json()}` (job.py), `{"op": "release", "id": ...}` once it has read a
+job's results, and `{"op": "close"}` after the last job; the pool answers
+`{"event": "ready", "service": bool}` once, `{"event": "started", "id": ...}` as it forks a job,
 and `{"event": "done", "id": ..., "returncode": int, "timed_out": bool,
 "duration_s": float, "disk_full": bool}` per job, in completion order. A job
 marked `alone` runs with nothing beside it (a retry after the pool died).
@@ -41,6 +41,7 @@ from collections import deque
 from pathlib import Path
 
 from marpkit import procs
+from marpkit.check.job import Job
 
 # Imported by wandb.init on first use (measured with 0.31): importing them in
 # the pool saves every child ~0.3 s.
@@ -95,10 +96,10 @@ def start_service(env: dict[str, str]) -> tuple[subprocess.Popen, str] | None:
 
 
 class _Running:
-    def __init__(self, job: dict, pid: int):
+    def __init__(self, job: Job, pid: int):
         self.job, self.pid = job, pid
         self.start = time.monotonic()
-        self.deadline = self.start + float(job["timeout"])
+        self.deadline = self.start + job.timeout
         self.timed_out = False
 
 
@@ -107,25 +108,25 @@ def _emit(message: dict) -> None:
     sys.stdout.flush()
 
 
-def _prepare_job(job: dict, sandboxed: bool) -> None:
+def _prepare_job(job: Job, sandboxed: bool) -> None:
     """The job's folders: in the sandbox each a tmpfs, so its quota is the kernel's."""
     if sandboxed:
         from marpkit.check import sandbox
 
-        sandbox.mount_quota(job["root"], int(job["disk"]))
-        sandbox.mount_quota(job["out"], sandbox.OUT_SIZE)
+        sandbox.mount_quota(job.root, job.disk)
+        sandbox.mount_quota(job.out, sandbox.OUT_SIZE)
     else:
         import shutil
 
-        for folder in (job["root"], job["out"]):
+        for folder in (job.root, job.out):
             shutil.rmtree(folder, ignore_errors=True)  # left by a pool that died
             os.makedirs(folder)
 
 
-def _release_job(job: dict, sandboxed: bool) -> None:
+def _release_job(job: Job, sandboxed: bool) -> None:
     import shutil
 
-    for folder in (job["root"], job["out"]):
+    for folder in (job.root, job.out):
         if sandboxed:
             from marpkit.check.sandbox import unmount
 
@@ -133,13 +134,13 @@ def _release_job(job: dict, sandboxed: bool) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _disk_full(job: dict, sandboxed: bool) -> bool:
+def _disk_full(job: Job, sandboxed: bool) -> bool:
     if not sandboxed:
         return False
     from marpkit.check.sandbox import disk_used
 
     try:
-        return disk_used(job["root"])[1]
+        return disk_used(job.root)[1]
     except OSError:
         return False
 
@@ -157,7 +158,7 @@ def _reap(running: dict[int, _Running], block: bool, sandboxed: bool = False) ->
         if item is None:
             continue
         procs.kill_group(pid)  # background processes the snippet started die with it
-        _emit({"event": "done", "id": item.job["id"],
+        _emit({"event": "done", "id": item.job.id,
                "returncode": os.waitstatus_to_exitcode(status), "timed_out": item.timed_out,
                "duration_s": round(time.monotonic() - item.start, 3),
                "disk_full": _disk_full(item.job, sandboxed)})
@@ -187,9 +188,9 @@ def serve(jobs_limit: int) -> None:
         service = start_service(service_env)
     _emit({"event": "ready", "service": service is not None})
 
-    queue: deque[dict] = deque()
+    queue: deque[Job] = deque()
     running: dict[int, _Running] = {}
-    held: dict[str, dict] = {}  # finished jobs whose folders the parent still reads
+    held: dict[str, Job] = {}  # finished jobs whose folders the parent still reads
     closing = False
 
     def abort(signum, frame):
@@ -209,16 +210,16 @@ def serve(jobs_limit: int) -> None:
     eof = False
     while not (closing and not queue and not running and not held) and not eof:
         while queue and len(running) < jobs_limit and not (
-                running and (queue[0].get("alone") or any(r.job.get("alone")
+                running and (queue[0].alone or any(r.job.alone
                                                           for r in running.values()))):
             job = queue.popleft()
             if service is not None:
-                job["env"]["WANDB_SERVICE"] = service[1]
-            held[job["id"]] = job
+                job.env["WANDB_SERVICE"] = service[1]
+            held[job.id] = job
             try:
                 _prepare_job(job, sandboxed)
             except OSError as exc:
-                _emit({"event": "done", "id": job["id"], "returncode": 70,
+                _emit({"event": "done", "id": job.id, "returncode": 70,
                        "timed_out": False, "duration_s": 0.0, "disk_full": False,
                        "error": f"cannot create the snippet's folder: {exc}"})
                 continue
@@ -231,14 +232,14 @@ def serve(jobs_limit: int) -> None:
                 if sandboxed:
                     from marpkit.check.sandbox import isolate_child
 
-                    isolate_child([job["root"], job["out"]], job.get("visible", []))
+                    isolate_child([job.root, job.out], job.visible)
                 exec_job(job)  # never returns
             try:
                 os.setpgid(pid, pid)  # also done in the child; whichever runs first wins
             except OSError:
                 pass
             running[pid] = _Running(job, pid)
-            _emit({"event": "started", "id": job["id"], "pid": pid})
+            _emit({"event": "started", "id": job.id, "pid": pid})
         now = time.monotonic()
         for item in running.values():
             if not item.timed_out and now >= item.deadline:
@@ -257,7 +258,7 @@ def serve(jobs_limit: int) -> None:
                 line, buffer = buffer.split(b"\n", 1)
                 message = json.loads(line)
                 if message.get("op") == "run":
-                    queue.append(message["job"])
+                    queue.append(Job.from_json(message["job"]))
                 elif message.get("op") == "release":
                     job = held.pop(message["id"], None)
                     if job is not None:
@@ -339,8 +340,8 @@ class ForkPool:
             except (OSError, ValueError):
                 return  # the pool is gone; results() reports it
 
-    def submit(self, job: dict) -> None:
-        self._outbox.put(json.dumps({"op": "run", "job": job}) + "\n")
+    def submit(self, job: Job) -> None:
+        self._outbox.put(json.dumps({"op": "run", "job": job.to_json()}) + "\n")
         self.pending += 1
 
     def release(self, ident: str) -> None:
@@ -397,20 +398,20 @@ class SubprocessPool:
                  cwd: str | None = None):
         self.limit = max(1, jobs)
         self.cwd = cwd
-        self.queue: deque[dict] = deque()
+        self.queue: deque[Job] = deque()
         self.shared_service = False
         self.running: list = []
 
-    def submit(self, job: dict) -> None:
+    def submit(self, job: Job) -> None:
         self.queue.append(job)
 
     def release(self, ident: str) -> None:
         pass  # the parent removes the folders itself
 
-    def _start(self, job: dict):
-        Path(job["out"]).mkdir(parents=True, exist_ok=True)
-        job_file = Path(job["result"]).with_suffix(".job.json")
-        job_file.write_text(json.dumps(job), encoding="utf-8")
+    def _start(self, job: Job):
+        Path(job.out).mkdir(parents=True, exist_ok=True)
+        job_file = Path(job.result).with_suffix(".job.json")
+        job_file.write_text(json.dumps(job.to_json()), encoding="utf-8")
         proc = procs.spawn([sys.executable, "-m", "marpkit.check.child", str(job_file)],
                            stdout=None, cwd=self.cwd)
         return proc, time.monotonic()
@@ -425,13 +426,13 @@ class SubprocessPool:
             still = []
             for job, proc, start, timed_out in running:
                 if proc.poll() is None:
-                    if not timed_out and time.monotonic() - start > float(job["timeout"]):
+                    if not timed_out and time.monotonic() - start > job.timeout:
                         timed_out = True
                         procs.kill_group(proc.pid)
                     still.append((job, proc, start, timed_out))
                     continue
                 procs.end(proc)
-                yield {"event": "done", "id": job["id"], "returncode": proc.returncode,
+                yield {"event": "done", "id": job.id, "returncode": proc.returncode,
                        "timed_out": timed_out, "duration_s": round(time.monotonic() - start, 3),
                        "disk_full": False}
             running[:] = still
