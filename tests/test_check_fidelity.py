@@ -18,9 +18,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from marpkit.check.command import make_executor
 from marpkit.check.env import ClosedPort, child_env, prepare_sandbox
 from marpkit.check.header import parse_header
+from marpkit.check.pipeline import make_executor
 from marpkit.check.plan import Task
 from marpkit.check.run_files import RunData, read_runs
 

@@ -226,7 +226,8 @@ def test_wandb_save_notice_is_not_a_warning_but_real_warnings_are():
 def test_shards_partition_snippets_deterministically():
     import pytest
 
-    from marpkit.check.command import in_shard, parse_shard
+    from marpkit.check.pipeline import in_shard
+    from marpkit.commands.check import parse_shard
     from marpkit.findings import UsageError
 
     names = [f"m{i}/s{j}.py" for i in range(5) for j in range(7)]

@@ -6,8 +6,9 @@ Modules: `plan` (decks -> snippet tasks), `header` (per-snippet options),
 Executions), `pool` (the warm fork pool), `child` (what runs in the snippet's
 own process), `record` + `line_coverage` (what the child observes: W&B calls,
 lines that ran), `run_files` (reading the `.wandb` files of offline runs),
-`claims` + `evaluate` (verdicts placed on slide lines), `cache`,
+`claims` + `evaluate` (findings placed on slide lines), `cache`,
 `output_fences` (checked stdout for `output=` fences: the seam to sync and
-build), `report`, `command` (CLI).
+build), `pipeline` (plan, run, verdicts), `report`. The click command is
+commands/check.py.
 The user documentation is docs/check.md.
 """
