@@ -82,7 +82,18 @@ def plan(project: Project, args: tuple[str, ...]) -> tuple[list[Task], list[Find
     else:
         # Every deck is read so a named snippet's findings land on its slides.
         deck_paths = sorted(set(deck_paths) | named_decks)
-    everything = not args
+    tasks = _shown_tasks(project, store, deck_paths, named_decks, wanted_snippets, not args,
+                         findings)
+    _add_named_snippets(project, tasks, wanted_snippets)
+    for task in tasks.values():
+        _read(task)
+    return sorted(tasks.values(), key=lambda t: t.rel), findings
+
+
+def _shown_tasks(project: Project, store: SnippetStore, deck_paths: list[Path],
+                 named_decks: set[Path], wanted_snippets: set[Path], everything: bool,
+                 findings: list[Finding]) -> dict[Path, Task]:
+    """The runnable snippets the decks show or fill `output=` fences from, by real path."""
     tasks: dict[Path, Task] = {}
     for deck_path in deck_paths:
         try:
@@ -112,6 +123,12 @@ def plan(project: Project, args: tuple[str, ...]) -> tuple[list[Task], list[Find
                 if path is not None and path.is_file() and _kind(path, set()):
                     tasks.setdefault(path.resolve(), Task(path.resolve(), block.output,
                                                           _kind(path, set())))
+    return tasks
+
+
+def _add_named_snippets(project: Project, tasks: dict[Path, Task],
+                        wanted_snippets: set[Path]) -> None:
+    """Snippets named on the command line that no deck shows still run."""
     for snippet in sorted(wanted_snippets):
         if snippet in tasks:
             continue
@@ -123,16 +140,17 @@ def plan(project: Project, args: tuple[str, ...]) -> tuple[list[Task], list[Find
         except ValueError:
             rel = project.rel(snippet)
         tasks[snippet] = Task(snippet, rel, kind)
-    for task in tasks.values():
-        try:
-            task.text = task.path.read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError):
-            task.text = ""
-        try:
-            task.header = parse_header(task.text)
-        except HeaderError as exc:
-            task.header_error = exc
-    return sorted(tasks.values(), key=lambda t: t.rel), findings
+
+
+def _read(task: Task) -> None:
+    try:
+        task.text = task.path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        task.text = ""
+    try:
+        task.header = parse_header(task.text)
+    except HeaderError as exc:
+        task.header_error = exc
 
 
 def _inside(path: Path, folder: Path, follow: bool = True) -> bool:

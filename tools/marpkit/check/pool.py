@@ -176,8 +176,27 @@ def serve(jobs_limit: int) -> None:
             _emit({"event": "ready", "service": False, "error": f"sandbox set-up failed: {exc}"})
             return
     _warm_imports()
+    service = _shared_service(sandboxed)
+    _emit({"event": "ready", "service": service is not None})
+    server = _Server(jobs_limit, sandboxed, service)
+    signal.signal(signal.SIGTERM, server.abort)
+    signal.signal(signal.SIGINT, server.abort)
+    signal.signal(signal.SIGHUP, server.abort)
+    stdin = sys.stdin.fileno()
+    while not server.finished():
+        server.start_jobs()
+        server.kill_overdue()
+        server.read(stdin, 0.01 if server.running else 0.5)
+        _reap(server.running, block=False, sandboxed=sandboxed)
+    for job in server.held.values():
+        _release_job(job, sandboxed)
+    if service is not None:
+        # Every job was released: the parent has read all that wandb-core wrote.
+        procs.end(service[0])
+
+
+def _shared_service(sandboxed: bool) -> tuple[subprocess.Popen, str] | None:
     service_env = json.loads(os.environ.get("MARPKIT_CHECK_SERVICE_ENV", "null"))
-    service = None
     if sandboxed and service_env is not None:
         from marpkit.check.sandbox import ROOT
 
@@ -185,92 +204,109 @@ def serve(jobs_limit: int) -> None:
             if value.startswith(ROOT + "/"):
                 os.makedirs(value, exist_ok=True)
     if service_env is not None and os.environ.get("MARPKIT_CHECK_SHARED_SERVICE", "1") != "0":
-        service = start_service(service_env)
-    _emit({"event": "ready", "service": service is not None})
+        return start_service(service_env)
+    return None
 
-    queue: deque[Job] = deque()
-    running: dict[int, _Running] = {}
-    held: dict[str, Job] = {}  # finished jobs whose folders the parent still reads
-    closing = False
 
-    def abort(signum, frame):
+class _Server:
+    """The pool process's jobs: queued, running (by pid), and held until the parent
+    has read their folders."""
+
+    def __init__(self, jobs_limit: int, sandboxed: bool,
+                 service: tuple[subprocess.Popen, str] | None):
+        self.jobs_limit, self.sandboxed, self.service = jobs_limit, sandboxed, service
+        self.queue: deque[Job] = deque()
+        self.running: dict[int, _Running] = {}
+        self.held: dict[str, Job] = {}
+        self.closing = False
+        self.eof = False
+        self.buffer = b""
+
+    def abort(self, signum, frame):
         # Interrupted parent: the snippets run in their own process groups, so
         # they would outlive the pool unless killed here.
-        for pid in list(running):
+        for pid in list(self.running):
             procs.kill_group(pid)
-        if service is not None:
-            procs.end(service[0])
+        if self.service is not None:
+            procs.end(self.service[0])
         os._exit(128 + signum)
 
-    signal.signal(signal.SIGTERM, abort)
-    signal.signal(signal.SIGINT, abort)
-    signal.signal(signal.SIGHUP, abort)
-    stdin = sys.stdin.fileno()
-    buffer = b""
-    eof = False
-    while not (closing and not queue and not running and not held) and not eof:
-        while queue and len(running) < jobs_limit and not (
-                running and (queue[0].alone or any(r.job.alone
-                                                          for r in running.values()))):
-            job = queue.popleft()
-            if service is not None:
-                job.env["WANDB_SERVICE"] = service[1]
-            held[job.id] = job
+    def finished(self) -> bool:
+        return self.eof or (self.closing and not self.queue and not self.running
+                            and not self.held)
+
+    def _may_start(self) -> bool:
+        queue, running = self.queue, self.running
+        return bool(queue) and len(running) < self.jobs_limit and not (
+            running and (queue[0].alone or any(r.job.alone for r in running.values())))
+
+    def start_jobs(self) -> None:
+        while self._may_start():
+            job = self.queue.popleft()
+            if self.service is not None:
+                job.env["WANDB_SERVICE"] = self.service[1]
+            self.held[job.id] = job
             try:
-                _prepare_job(job, sandboxed)
+                _prepare_job(job, self.sandboxed)
             except OSError as exc:
                 _emit({"event": "done", "id": job.id, "returncode": 70,
                        "timed_out": False, "duration_s": 0.0, "disk_full": False,
                        "error": f"cannot create the snippet's folder: {exc}"})
                 continue
-            sys.stdout.flush()
-            sys.stderr.flush()
-            pid = os.fork()
-            if pid == 0:
-                from marpkit.check.child import exec_job
-
-                if sandboxed:
-                    from marpkit.check.sandbox import isolate_child
-
-                    isolate_child([job.root, job.out], job.visible)
-                exec_job(job)  # never returns
-            try:
-                os.setpgid(pid, pid)  # also done in the child; whichever runs first wins
-            except OSError:
-                pass
-            running[pid] = _Running(job, pid)
+            pid = self._fork(job)
+            self.running[pid] = _Running(job, pid)
             _emit({"event": "started", "id": job.id, "pid": pid})
+
+    def _fork(self, job: Job) -> int:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            from marpkit.check.child import exec_job
+
+            if self.sandboxed:
+                from marpkit.check.sandbox import isolate_child
+
+                isolate_child([job.root, job.out], job.visible)
+            exec_job(job)  # never returns
+        try:
+            os.setpgid(pid, pid)  # also done in the child; whichever runs first wins
+        except OSError:
+            pass
+        return pid
+
+    def kill_overdue(self) -> None:
         now = time.monotonic()
-        for item in running.values():
+        for item in self.running.values():
             if not item.timed_out and now >= item.deadline:
                 item.timed_out = True
                 procs.kill_group(item.pid)
-        wait = 0.01 if running else 0.5
+
+    def read(self, stdin: int, wait: float) -> None:
+        """Handle what the parent wrote, waiting at most `wait` seconds for it."""
         ready, _, _ = select.select([stdin], [], [], wait)
-        if ready:
-            chunk = os.read(stdin, 65536)
-            if not chunk:
-                if not closing or queue or running:
-                    abort(signal.SIGHUP, None)  # the parent died without closing us
-                eof = True
-            buffer += chunk
-            while b"\n" in buffer:
-                line, buffer = buffer.split(b"\n", 1)
-                message = json.loads(line)
-                if message.get("op") == "run":
-                    queue.append(Job.from_json(message["job"]))
-                elif message.get("op") == "release":
-                    job = held.pop(message["id"], None)
-                    if job is not None:
-                        _release_job(job, sandboxed)
-                elif message.get("op") == "close":
-                    closing = True
-        _reap(running, block=False, sandboxed=sandboxed)
-    for job in held.values():
-        _release_job(job, sandboxed)
-    if service is not None:
-        # Every job was released: the parent has read all that wandb-core wrote.
-        procs.end(service[0])
+        if not ready:
+            return
+        chunk = os.read(stdin, 65536)
+        if not chunk:
+            if not self.closing or self.queue or self.running:
+                self.abort(signal.SIGHUP, None)  # the parent died without closing us
+            self.eof = True
+        buffer = self.buffer + chunk
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            self._handle(json.loads(line))
+        self.buffer = buffer
+
+    def _handle(self, message: dict) -> None:
+        if message.get("op") == "run":
+            self.queue.append(Job.from_json(message["job"]))
+        elif message.get("op") == "release":
+            job = self.held.pop(message["id"], None)
+            if job is not None:
+                _release_job(job, self.sandboxed)
+        elif message.get("op") == "close":
+            self.closing = True
 
 
 class PoolDied(RuntimeError):
