@@ -196,15 +196,20 @@ def _check(triaged: Triage, verdicts: Verdicts, executors: _LazyExecutor, jobs: 
     threads = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
         shell = {threads.submit(shell_problems, t.path): t for t in triaged.shell}
-        for task in triaged.python:
-            verdicts.from_cache(task) or executors.get().submit(task)
+        for task in triaged.python:  # running while the shell checks finish
+            _cached_or_submitted(task, verdicts, executors)
         for future, task in shell.items():
             if verdicts.shell_checked(task, future.result()):
-                verdicts.from_cache(task) or executors.get().submit(task)
+                _cached_or_submitted(task, verdicts, executors)
         if executors.current is not None:
             _collect(executors.current, verdicts)
     finally:
         threads.shutdown(wait=False)
+
+
+def _cached_or_submitted(task: Task, verdicts: Verdicts, executors: _LazyExecutor) -> None:
+    if not verdicts.from_cache(task):
+        executors.get().submit(task)
 
 
 def _collect(executor, verdicts: Verdicts) -> None:
