@@ -129,7 +129,7 @@ def measure() -> dict[str, float]:
 
 def sandbox_start(root: Path) -> dict[str, float]:
     """The sandbox's own cost: bwrap alone, and the pool until ready with and without it."""
-    from marpkit.check.execute import Executor
+    from marpkit.check.executor import Executor
     from marpkit.check.sandbox import _NAMESPACES
 
     bwrap = shutil.which("bwrap")

@@ -416,7 +416,7 @@ def test_media_temp_dir_is_per_snippet(proj, run_cli):
 
 
 def test_cache_hits_unless_snippet_or_helper_changes(proj, run_cli):
-    from marpkit.check.outputs import read_output
+    from marpkit.check.output_fences import read_output
     from marpkit.config import load_project
 
     write(proj / "snippets" / "c" / "helpers.py", "SCALE = 2\n")

@@ -178,7 +178,7 @@ def test_module_5_deck_checks_clean_and_every_shown_line_runs(tmp_path):
 
 def test_both_run_readers_see_artifacts_and_their_files(tmp_path, monkeypatch):
     """leet's JSON and wandb's own protobuf reader (the fallback) agree on artifacts."""
-    from marpkit.check import runs
+    from marpkit.check import run_files
 
     script = ("import os, wandb\n"
               "os.makedirs('full', exist_ok=True); os.makedirs('empty', exist_ok=True)\n"
@@ -192,6 +192,6 @@ def test_both_run_readers_see_artifacts_and_their_files(tmp_path, monkeypatch):
     (run_file,) = tmp_path.glob("wandb/offline-run-*/run-*.wandb")
     expected = [{"name": "full", "type": "model", "files": 1},
                 {"name": "empty", "type": "model", "files": 0}]
-    assert runs.read_run(run_file, env).artifacts == expected
-    monkeypatch.setattr(runs, "_leet", lambda: None)  # no wandb-core: the protobuf reader
-    assert runs.read_run(run_file, env).artifacts == expected
+    assert run_files.read_run(run_file, env).artifacts == expected
+    monkeypatch.setattr(run_files, "_leet", lambda: None)  # no wandb-core: the protobuf reader
+    assert run_files.read_run(run_file, env).artifacts == expected

@@ -18,11 +18,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from marpkit.check.command import make_executor
 from marpkit.check.env import ClosedPort, child_env, prepare_sandbox
 from marpkit.check.header import parse_header
+from marpkit.check.pipeline import make_executor
 from marpkit.check.plan import Task
-from marpkit.check.runs import RunData, read_runs
+from marpkit.check.run_files import RunData, read_runs
 
 pytestmark = pytest.mark.integration
 

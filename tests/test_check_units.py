@@ -15,8 +15,8 @@ from marpkit.check.claims import (
     wandb_call_sites,
 )
 from marpkit.check.header import HeaderError, parse_header
-from marpkit.check.outputs import normalise
-from marpkit.check.runs import RunData, _collapse, _scan
+from marpkit.check.output_fences import normalise
+from marpkit.check.run_files import RunData, _collapse, _scan
 
 
 def src(text: str) -> str:
@@ -226,7 +226,8 @@ def test_wandb_save_notice_is_not_a_warning_but_real_warnings_are():
 def test_shards_partition_snippets_deterministically():
     import pytest
 
-    from marpkit.check.command import in_shard, parse_shard
+    from marpkit.check.pipeline import in_shard
+    from marpkit.commands.check import parse_shard
     from marpkit.findings import UsageError
 
     names = [f"m{i}/s{j}.py" for i in range(5) for j in range(7)]
@@ -267,3 +268,41 @@ def test_header_run_exit():
     assert verify_expectations(header, [run]) == [
         "W&B run r finished with exit code 0, header expects run_exit 3"]
     assert verify_expectations(header, [RunData(finished=True, exit_code=3)]) == []
+
+
+def test_cache_entries_round_trip_and_a_damaged_one_is_a_miss(tmp_path):
+    import json
+
+    from marpkit.check.cache import Cache, CacheEntry
+
+    cache = Cache(tmp_path)
+    cache.put("aa" + "1" * 62, CacheEntry("m/a.py", True, "out\n", {"returncode": 0}))
+    assert cache.get("aa" + "1" * 62) == CacheEntry("m/a.py", True, "out\n", {"returncode": 0})
+    assert cache.written_at("aa" + "1" * 62) is not None
+    assert cache.written_at("bb" + "1" * 62) is None
+    # Same format, but a field lost or of the wrong type (a hand edit, a bug):
+    # the check runs the snippet again instead of failing on the entry.
+    damages = ({"execution": None}, {"passed": "yes"}, {"snippet": 3}, {"stdout": None})
+    for n, damage in enumerate(damages):
+        key = "bb" + str(n) * 62
+        cache.put(key, CacheEntry("m/b.py", True, "", {}))
+        (file,) = (tmp_path / "check" / "bb").glob(f"{key}.json")
+        file.write_text(json.dumps({**json.loads(file.read_text()), **damage}))
+        assert cache.get(key) is None, damage
+    assert set(cache.newest_per_snippet()) == {"m/a.py"}
+    assert Cache(tmp_path, enabled=False).get("aa" + "1" * 62) is None
+
+
+def test_a_job_crosses_the_process_boundary_as_json(tmp_path):
+    import json
+
+    from marpkit.check.job import Job
+
+    job = Job(id="s0", kind="python", source="/p/snippets/m", root="/r/s0", out="/r/s0.out",
+              script="/r/s0/work/a.py", cwd="/r/s0/work", env={"HOME": "/r/s0/home"},
+              timeout=60.0, disk=1 << 20, memory=1 << 30, output=1 << 20,
+              visible=["/r/service"], alone=True)
+    back = Job.from_json(json.loads(json.dumps(job.to_json())))
+    assert back == job
+    assert (back.stdout, back.stderr, back.result) == (
+        "/r/s0.out/stdout.txt", "/r/s0.out/stderr.txt", "/r/s0.out/result.json")

@@ -16,7 +16,7 @@ from conftest import ROOT, write
 PACKAGE = ROOT / "tools" / "marpkit"
 STAGES = ("check", "lint", "build")
 # The one seam between stages: checked outputs that sync and build show in `output=` fences.
-SEAMS = {"marpkit.check.outputs"}
+SEAMS = {"marpkit.check.output_fences"}
 
 
 def imports_of(path) -> set[str]:
@@ -75,3 +75,13 @@ def test_light_commands_import_nothing_heavy(project, args):
                           env={**os.environ, "PYTHONPATH": str(ROOT / "tools")})
     line = next(x for x in proc.stderr.splitlines() if x.startswith("HEAVY"))
     assert json.loads(line.split(" ", 1)[1]) == [], proc.stderr
+
+
+def test_check_functions_fit_on_a_screen():
+    """No function in check/ is over 60 lines: each part of the check reads at once."""
+    long = [f"{path.relative_to(ROOT)}:{node.lineno} {node.name}() is {size} lines"
+            for path in sorted((PACKAGE / "check").rglob("*.py"))
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and (size := node.end_lineno - node.lineno + 1) > 60]
+    assert not long, long

@@ -151,7 +151,7 @@ def test_a_new_module_passes_sync_build_check_and_lint(project):
         lint = marpkit(project, "lint", "--no-render")
         assert lint.returncode == 0, lint.stdout + lint.stderr
         assert "06-sweeps" not in lint.stdout  # no findings at all, warnings included
-    if has_module("marpkit.check.command") and has_module("wandb"):
+    if has_module("marpkit.commands.check") and has_module("wandb"):
         check = marpkit(project, "check")
         assert check.returncode == 0, check.stdout + check.stderr
         assert "1 passed" in check.stdout
@@ -243,7 +243,7 @@ def test_slides_workflow_parses_and_runs_marpkit():
         from marpkit.outputs.formats import FORMATS
 
         assert "sarif" in FORMATS
-    if has_module("marpkit.check.command"):
+    if has_module("marpkit.commands.check"):
         command, _ = _command("marpkit check")
         assert "--junit" in {opt for param in command.params for opt in param.opts}
     artifact = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact")

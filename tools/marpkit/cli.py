@@ -21,7 +21,7 @@ COMMANDS = {
     "sync": "marpkit.commands.sync:sync_cmd",
     "extract": "marpkit.commands.extract:extract_cmd",
     "build": "marpkit.commands.build:build_cmd",
-    "check": "marpkit.check.command:check_cmd",
+    "check": "marpkit.commands.check:check_cmd",
     "lint": "marpkit.commands.lint:lint_cmd",
     "rule": "marpkit.commands.rule:rule_cmd",
     "serve": "marpkit.commands.serve:serve_cmd",

@@ -9,7 +9,7 @@ from pathlib import Path
 from marpkit import __version__, marp
 from marpkit.build.assets import collect_assets, fingerprint
 from marpkit.build.manifest import digest
-from marpkit.check.outputs import output_reader
+from marpkit.check.output_fences import output_reader
 from marpkit.config import Project
 from marpkit.findings import Finding
 from marpkit.marp.converter import MarpSettings

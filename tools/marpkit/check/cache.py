@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import sys
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -77,26 +78,82 @@ def cache_key(snippets_dir: Path, snippet: Path, extra: str = "") -> str:
     return digest.hexdigest()
 
 
+@dataclass
+class CacheEntry:
+    """One clean execution of a snippet, as stored under its key."""
+
+    snippet: str  # its path relative to the snippets folder, for the LSP's stale verdicts
+    passed: bool  # the latest verdict: output= fences are only filled from passing runs
+    stdout: str  # normalised, what an output= fence shows
+    # Execution.to_json(), decoded by the check alone: sync, build and the LSP
+    # read an entry without importing the evaluation stack.
+    execution: dict
+
+    def to_json(self) -> dict:
+        return {"format": FORMAT, "snippet": self.snippet, "passed": self.passed,
+                "stdout": self.stdout, "execution": self.execution}
+
+    @classmethod
+    def from_json(cls, data: object) -> CacheEntry | None:
+        """None for another format or a damaged file: a miss, never an error."""
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            return None
+        entry = cls(data.get("snippet"), data.get("passed"), data.get("stdout"),
+                    data.get("execution"))
+        types = ((entry.snippet, str), (entry.passed, bool), (entry.stdout, str),
+                 (entry.execution, dict))
+        return entry if all(isinstance(value, kind) for value, kind in types) else None
+
+
 class Cache:
     def __init__(self, cache_dir: Path, enabled: bool = True):
         self.dir = cache_dir / "check"
         self.enabled = enabled
+        self._listing: tuple | None = None
+        self._newest: dict[str, tuple[float, CacheEntry]] = {}
 
     def _path(self, key: str) -> Path:
         return self.dir / key[:2] / f"{key}.json"
 
-    def get(self, key: str) -> dict | None:
-        if not self.enabled:
-            return None
+    @staticmethod
+    def _read(path: Path) -> CacheEntry | None:
         try:
-            data = json.loads(self._path(key).read_text(encoding="utf-8"))
+            return CacheEntry.from_json(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError):
             return None
-        return data if data.get("format") == FORMAT else None
 
-    def put(self, key: str, entry: dict) -> None:
-        entry = {**entry, "format": FORMAT}
+    def get(self, key: str) -> CacheEntry | None:
+        return self._read(self._path(key)) if self.enabled else None
+
+    def put(self, key: str, entry: CacheEntry) -> None:
         try:
-            atomic_write(self._path(key), json.dumps(entry, sort_keys=True))
+            atomic_write(self._path(key), json.dumps(entry.to_json(), sort_keys=True))
         except OSError:
             pass  # a read-only cache only costs speed
+
+    def written_at(self, key: str) -> float | None:
+        """When the entry under `key` was last written (its file's mtime), if it exists."""
+        try:
+            return self._path(key).stat().st_mtime
+        except OSError:
+            return None
+
+    def newest_per_snippet(self) -> dict[str, tuple[float, CacheEntry]]:
+        """snippet path -> (written at, entry) of the newest entry for it, under any key:
+        an older version's verdict once the snippet changed. Files are read again only
+        when the folder's listing (names and mtimes) changed."""
+        try:
+            listing = tuple(sorted((e.path, e.stat().st_mtime) for d in os.scandir(self.dir)
+                                   if d.is_dir() for e in os.scandir(d.path)
+                                   if e.name.endswith(".json")))
+        except OSError:
+            listing = ()
+        if listing != self._listing:
+            newest: dict[str, tuple[float, CacheEntry]] = {}
+            for path, mtime in listing:
+                entry = self._read(Path(path))
+                if entry is not None and (entry.snippet not in newest
+                                          or newest[entry.snippet][0] < mtime):
+                    newest[entry.snippet] = (mtime, entry)
+            self._listing, self._newest = listing, newest
+        return self._newest

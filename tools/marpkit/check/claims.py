@@ -2,7 +2,7 @@
 
 Nothing is read off the source's shape. The child records every W&B call as
 it happens, with its call site (check/record.py), and which lines of the
-snippet ran (check/executed.py). A call is *shown* when its statement is on a
+snippet ran (check/line_coverage.py). A call is *shown* when its statement is on a
 slide; then:
 
 * a shown W&B call that never ran is an error on its line; any other shown
@@ -34,7 +34,7 @@ import os
 from dataclasses import dataclass
 
 from marpkit.check.header import Header
-from marpkit.check.runs import RunData
+from marpkit.check.run_files import RunData
 
 NEVER_RAN = "MK308"
 

@@ -19,7 +19,7 @@ from marpkit.check.claims import (
     wandb_call_sites,
 )
 from marpkit.check.plan import Task
-from marpkit.check.runs import RunData
+from marpkit.check.run_files import RunData
 from marpkit.findings import Finding
 from marpkit.text import split_lines
 
@@ -48,7 +48,7 @@ class Execution:
     stderr_tail: str = ""
     stdout: str = ""  # normalised
     runs: list[RunData] = field(default_factory=list)
-    # What the child observed (check/record.py, check/executed.py):
+    # What the child observed (check/record.py, check/line_coverage.py):
     calls: list[dict] = field(default_factory=list)  # aggregated W&B calls with call sites
     lines: dict | None = None  # {"statements": [...], "executed": [...]} of the snippet file
     problems: list[dict] = field(default_factory=list)  # exceptions in threads / unraisable
@@ -133,12 +133,22 @@ class Placer:
 
 
 def evaluate(task: Task, run: Execution, placer: Placer) -> list[Finding]:
+    if run.timed_out:
+        return [placer.at(None, TIMEOUT, f"timed out after {run.duration_s:.1f}s and was killed")]
+    findings = _crashes(task, run, placer) + _warnings(task, run, placer)
+    if any(f.code == EXEC_FAILED for f in findings):
+        return findings  # claims on a crashed run would only repeat the crash
+    if task.kind == "python":
+        for finding in _shown_claims(task, run, placer):
+            if finding not in findings:
+                findings.append(finding)
+    return findings + _declared_claims(task, run, placer)
+
+
+def _crashes(task: Task, run: Execution, placer: Placer) -> list[Finding]:
+    """An exception, an unexpected exit code, exceptions in threads."""
     findings: list[Finding] = []
     header = task.header
-    if run.timed_out:
-        findings.append(placer.at(None, TIMEOUT,
-                                  f"timed out after {run.duration_s:.1f}s and was killed"))
-        return findings
     # An uncaught exception exits 1: with `exit: 1` declared that is the expected end.
     expected_crash = run.exception is not None and header.exit != 0 \
         and run.returncode == header.exit
@@ -169,6 +179,11 @@ def evaluate(task: Task, run: Execution, placer: Placer) -> list[Finding]:
         line = problem["line"] if problem.get("file") == task.path.name else None
         findings.append(placer.at(line, EXEC_FAILED,
                                   f"raised {problem['type']} {where}: {text}".rstrip(": ")))
+    return findings
+
+
+def _warnings(task: Task, run: Execution, placer: Placer) -> list[Finding]:
+    findings: list[Finding] = []
     dropped = any(c.get("dropped") for c in run.calls)
     for warning in run.warnings:
         if any(n.match(warning["message"]) for n in _NOTICES):
@@ -178,30 +193,37 @@ def evaluate(task: Task, run: Execution, placer: Placer) -> list[Finding]:
         line = warning.get("line") or _guess_warning_line(warning["message"], task.text)
         findings.append(placer.at(line, WANDB_WARNING, f"W&B warning: {warning['message']}",
                                   "warning"))
-    if any(f.code == EXEC_FAILED for f in findings):
-        return findings  # claims on a crashed run would only repeat the crash
-    if task.kind == "python":
-        tree = parse(task.text)
-        statements = Statements(tree) if tree is not None else None
-        sites = wandb_call_sites(tree, statements) if tree is not None else []
-        wandb_lines = _shows_wandb(sites, task)
-        if wandb_lines and not run.observed:
-            findings.append(placer.at(None, CLAIM_FAILED,
-                                      "W&B calls were not recorded (wandb version outside "
-                                      "the tested range), so what the slides show is "
-                                      "unverified"))
-        for shown in task.shown:
-            lines = set(shown.res.line_numbers)
-            problems = coverage_problems(task.text, lines, run.lines, tree, statements, sites)
-            problems += call_problems(run.calls, run.runs, task.path.name, lines, statements)
-            for problem in problems:
-                finding = placer.at(problem.line, problem.code, problem.message,
-                                    problem.severity)
-                if finding not in findings:
-                    findings.append(finding)
-    for problem in verify_expectations(header, run.runs):
-        findings.append(placer.at(header.line or None, CLAIM_FAILED,
-                                  f"{problem} (header line {header.line})"))
+    return findings
+
+
+def _shown_claims(task: Task, run: Execution, placer: Placer) -> list[Finding]:
+    """What each slide shows of a Python snippet: lines that ran, W&B calls that did."""
+    findings: list[Finding] = []
+    tree = parse(task.text)
+    statements = Statements(tree) if tree is not None else None
+    sites = wandb_call_sites(tree, statements) if tree is not None else []
+    if _shows_wandb(sites, task) and not run.observed:
+        findings.append(placer.at(None, CLAIM_FAILED,
+                                  "W&B calls were not recorded (wandb version outside "
+                                  "the tested range), so what the slides show is "
+                                  "unverified"))
+    for shown in task.shown:
+        lines = set(shown.res.line_numbers)
+        problems = coverage_problems(task.text, lines, run.lines, tree, statements, sites)
+        problems += call_problems(run.calls, run.runs, task.path.name, lines, statements)
+        for problem in problems:
+            finding = placer.at(problem.line, problem.code, problem.message, problem.severity)
+            if finding not in findings:
+                findings.append(finding)
+    return findings
+
+
+def _declared_claims(task: Task, run: Execution, placer: Placer) -> list[Finding]:
+    """The header's `expect:` table, and runs that finished with an error."""
+    header = task.header
+    findings = [placer.at(header.line or None, CLAIM_FAILED,
+                          f"{problem} (header line {header.line})")
+                for problem in verify_expectations(header, run.runs)]
     if header.expect.run_exit is None and header.exit == 0:
         for data in run.runs:
             if data.finished and data.exit_code not in (None, 0):

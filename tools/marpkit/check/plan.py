@@ -16,7 +16,7 @@ from pathlib import Path
 from marpkit.check.header import Header, HeaderError, parse_header
 from marpkit.config import Project
 from marpkit.findings import Finding, UsageError
-from marpkit.fsutil import inside, real
+from marpkit.fsutil import SNIPPET_LIMIT, inside, read_input, real
 from marpkit.model.deck import Deck
 from marpkit.model.load import Unreadable, deck_paths, open_deck
 from marpkit.snippets import languages
@@ -77,7 +77,17 @@ def plan(project: Project, args: tuple[str, ...]) -> tuple[list[Task], list[Find
     else:
         # Every deck is read so a named snippet's findings land on its slides.
         read = sorted(set(course_decks) | named_decks)
-    everything = not args
+    tasks = _shown_tasks(project, store, read, named_decks, wanted_snippets, not args, findings)
+    _add_named_snippets(project, tasks, wanted_snippets)
+    for task in tasks.values():
+        _read(task)
+    return sorted(tasks.values(), key=lambda t: t.rel), findings
+
+
+def _shown_tasks(project: Project, store: SnippetStore, read: list[Path],
+                 named_decks: set[Path], wanted_snippets: set[Path], everything: bool,
+                 findings: list[Finding]) -> dict[Path, Task]:
+    """The runnable snippets the decks show or fill `output=` fences from, by real path."""
     tasks: dict[Path, Task] = {}
     for deck_path in read:
         try:
@@ -107,6 +117,12 @@ def plan(project: Project, args: tuple[str, ...]) -> tuple[list[Task], list[Find
                 if path is not None and path.is_file() and _kind(path, set()):
                     tasks.setdefault(real(path), Task(real(path), block.output,
                                                           _kind(path, set())))
+    return tasks
+
+
+def _add_named_snippets(project: Project, tasks: dict[Path, Task],
+                        wanted_snippets: set[Path]) -> None:
+    """Snippets named on the command line that no deck shows still run."""
     for snippet in sorted(wanted_snippets):
         if snippet in tasks:
             continue
@@ -115,16 +131,17 @@ def plan(project: Project, args: tuple[str, ...]) -> tuple[list[Task], list[Find
             raise UsageError(f"{snippet}: not a Python or shell snippet")
         rel = inside(snippet, project.snippets_dir, follow=True)
         tasks[snippet] = Task(snippet, rel.as_posix() if rel else project.rel(snippet), kind)
-    for task in tasks.values():
-        try:
-            task.text = task.path.read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError):
-            task.text = ""
-        try:
-            task.header = parse_header(task.text)
-        except HeaderError as exc:
-            task.header_error = exc
-    return sorted(tasks.values(), key=lambda t: t.rel), findings
+
+
+def _read(task: Task) -> None:
+    try:
+        task.text = read_input(task.path, SNIPPET_LIMIT).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        task.text = ""
+    try:
+        task.header = parse_header(task.text)
+    except HeaderError as exc:
+        task.header_error = exc
 
 
 def _snippet_arg(project: Project, arg: str) -> Path | None:

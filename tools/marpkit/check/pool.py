@@ -11,9 +11,9 @@ The pool stays single-threaded (fork and threads do not mix) and never calls
 unfinished, settings or env vars changed by one snippet die with its child.
 
 Protocol, one JSON object per line: the parent writes `{"op": "run", "job":
-{...}}`, `{"op": "release", "id": ...}` once it has read a job's results, and
-`{"op": "close"}` after the last job; the pool answers `{"event": "ready",
-"service": bool}` once, `{"event": "started", "id": ...}` as it forks a job,
+Job.to_json()}` (job.py), `{"op": "release", "id": ...}` once it has read a
+job's results, and `{"op": "close"}` after the last job; the pool answers
+`{"event": "ready", "service": bool}` once, `{"event": "started", "id": ...}` as it forks a job,
 and `{"event": "done", "id": ..., "returncode": int, "timed_out": bool,
 "duration_s": float, "disk_full": bool}` per job, in completion order. A job
 marked `alone` runs with nothing beside it (a retry after the pool died).
@@ -22,7 +22,7 @@ In the OS sandbox (sandbox.py) the pool mounts each job's folder as a tmpfs
 of the job's disk quota and forks it into its own PID namespace.
 
 When fork is unavailable, `SubprocessPool` runs each job as `python -m
-marpkit.check.runner JOB.json` with the same results.
+marpkit.check.child JOB.json` with the same results.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from collections import deque
 from pathlib import Path
 
 from marpkit import procs
+from marpkit.check.job import Job
 from marpkit.text import split_lines
 
 # Imported by wandb.init on first use (measured with 0.31): importing them in
@@ -57,7 +58,7 @@ def _warm_imports() -> None:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - a missing extra only costs speed
             pass
-    from marpkit.check.executed import prepare
+    from marpkit.check.line_coverage import prepare
 
     prepare(os.getcwd())  # the sandboxes live under the pool's cwd (Executor.root)
 
@@ -96,10 +97,10 @@ def start_service(env: dict[str, str]) -> tuple[subprocess.Popen, str] | None:
 
 
 class _Running:
-    def __init__(self, job: dict, pid: int):
+    def __init__(self, job: Job, pid: int):
         self.job, self.pid = job, pid
         self.start = time.monotonic()
-        self.deadline = self.start + float(job["timeout"])
+        self.deadline = self.start + job.timeout
         self.timed_out = False
 
 
@@ -108,25 +109,25 @@ def _emit(message: dict) -> None:
     sys.stdout.flush()
 
 
-def _prepare_job(job: dict, sandboxed: bool) -> None:
+def _prepare_job(job: Job, sandboxed: bool) -> None:
     """The job's folders: in the sandbox each a tmpfs, so its quota is the kernel's."""
     if sandboxed:
         from marpkit.check import sandbox
 
-        sandbox.mount_quota(job["root"], int(job["disk"]))
-        sandbox.mount_quota(job["out"], sandbox.OUT_SIZE)
+        sandbox.mount_quota(job.root, job.disk)
+        sandbox.mount_quota(job.out, sandbox.OUT_SIZE)
     else:
         import shutil
 
-        for folder in (job["root"], job["out"]):
+        for folder in (job.root, job.out):
             shutil.rmtree(folder, ignore_errors=True)  # left by a pool that died
             os.makedirs(folder)
 
 
-def _release_job(job: dict, sandboxed: bool) -> None:
+def _release_job(job: Job, sandboxed: bool) -> None:
     import shutil
 
-    for folder in (job["root"], job["out"]):
+    for folder in (job.root, job.out):
         if sandboxed:
             from marpkit.check.sandbox import unmount
 
@@ -134,13 +135,13 @@ def _release_job(job: dict, sandboxed: bool) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _disk_full(job: dict, sandboxed: bool) -> bool:
+def _disk_full(job: Job, sandboxed: bool) -> bool:
     if not sandboxed:
         return False
     from marpkit.check.sandbox import disk_used
 
     try:
-        return disk_used(job["root"])[1]
+        return disk_used(job.root)[1]
     except OSError:
         return False
 
@@ -158,7 +159,7 @@ def _reap(running: dict[int, _Running], block: bool, sandboxed: bool = False) ->
         if item is None:
             continue
         procs.kill_group(pid)  # background processes the snippet started die with it
-        _emit({"event": "done", "id": item.job["id"],
+        _emit({"event": "done", "id": item.job.id,
                "returncode": os.waitstatus_to_exitcode(status), "timed_out": item.timed_out,
                "duration_s": round(time.monotonic() - item.start, 3),
                "disk_full": _disk_full(item.job, sandboxed)})
@@ -176,8 +177,27 @@ def serve(jobs_limit: int) -> None:
             _emit({"event": "ready", "service": False, "error": f"sandbox set-up failed: {exc}"})
             return
     _warm_imports()
+    service = _shared_service(sandboxed)
+    _emit({"event": "ready", "service": service is not None})
+    server = _Server(jobs_limit, sandboxed, service)
+    signal.signal(signal.SIGTERM, server.abort)
+    signal.signal(signal.SIGINT, server.abort)
+    signal.signal(signal.SIGHUP, server.abort)
+    stdin = sys.stdin.fileno()
+    while not server.finished():
+        server.start_jobs()
+        server.kill_overdue()
+        server.read(stdin, 0.01 if server.running else 0.5)
+        _reap(server.running, block=False, sandboxed=sandboxed)
+    for job in server.held.values():
+        _release_job(job, sandboxed)
+    if service is not None:
+        # Every job was released: the parent has read all that wandb-core wrote.
+        procs.end(service[0])
+
+
+def _shared_service(sandboxed: bool) -> tuple[subprocess.Popen, str] | None:
     service_env = json.loads(os.environ.get("MARPKIT_CHECK_SERVICE_ENV", "null"))
-    service = None
     if sandboxed and service_env is not None:
         from marpkit.check.sandbox import ROOT
 
@@ -185,92 +205,109 @@ def serve(jobs_limit: int) -> None:
             if value.startswith(ROOT + "/"):
                 os.makedirs(value, exist_ok=True)
     if service_env is not None and os.environ.get("MARPKIT_CHECK_SHARED_SERVICE", "1") != "0":
-        service = start_service(service_env)
-    _emit({"event": "ready", "service": service is not None})
+        return start_service(service_env)
+    return None
 
-    queue: deque[dict] = deque()
-    running: dict[int, _Running] = {}
-    held: dict[str, dict] = {}  # finished jobs whose folders the parent still reads
-    closing = False
 
-    def abort(signum, frame):
+class _Server:
+    """The pool process's jobs: queued, running (by pid), and held until the parent
+    has read their folders."""
+
+    def __init__(self, jobs_limit: int, sandboxed: bool,
+                 service: tuple[subprocess.Popen, str] | None):
+        self.jobs_limit, self.sandboxed, self.service = jobs_limit, sandboxed, service
+        self.queue: deque[Job] = deque()
+        self.running: dict[int, _Running] = {}
+        self.held: dict[str, Job] = {}
+        self.closing = False
+        self.eof = False
+        self.buffer = b""
+
+    def abort(self, signum, frame):
         # Interrupted parent: the snippets run in their own process groups, so
         # they would outlive the pool unless killed here.
-        for pid in list(running):
+        for pid in list(self.running):
             procs.kill_group(pid)
-        if service is not None:
-            procs.end(service[0])
+        if self.service is not None:
+            procs.end(self.service[0])
         os._exit(128 + signum)
 
-    signal.signal(signal.SIGTERM, abort)
-    signal.signal(signal.SIGINT, abort)
-    signal.signal(signal.SIGHUP, abort)
-    stdin = sys.stdin.fileno()
-    buffer = b""
-    eof = False
-    while not (closing and not queue and not running and not held) and not eof:
-        while queue and len(running) < jobs_limit and not (
-                running and (queue[0].get("alone") or any(r.job.get("alone")
-                                                          for r in running.values()))):
-            job = queue.popleft()
-            if service is not None:
-                job["env"]["WANDB_SERVICE"] = service[1]
-            held[job["id"]] = job
+    def finished(self) -> bool:
+        return self.eof or (self.closing and not self.queue and not self.running
+                            and not self.held)
+
+    def _may_start(self) -> bool:
+        queue, running = self.queue, self.running
+        return bool(queue) and len(running) < self.jobs_limit and not (
+            running and (queue[0].alone or any(r.job.alone for r in running.values())))
+
+    def start_jobs(self) -> None:
+        while self._may_start():
+            job = self.queue.popleft()
+            if self.service is not None:
+                job.env["WANDB_SERVICE"] = self.service[1]
+            self.held[job.id] = job
             try:
-                _prepare_job(job, sandboxed)
+                _prepare_job(job, self.sandboxed)
             except OSError as exc:
-                _emit({"event": "done", "id": job["id"], "returncode": 70,
+                _emit({"event": "done", "id": job.id, "returncode": 70,
                        "timed_out": False, "duration_s": 0.0, "disk_full": False,
                        "error": f"cannot create the snippet's folder: {exc}"})
                 continue
-            sys.stdout.flush()
-            sys.stderr.flush()
-            pid = os.fork()
-            if pid == 0:
-                from marpkit.check.runner import exec_job
+            pid = self._fork(job)
+            self.running[pid] = _Running(job, pid)
+            _emit({"event": "started", "id": job.id, "pid": pid})
 
-                if sandboxed:
-                    from marpkit.check.sandbox import isolate_child
+    def _fork(self, job: Job) -> int:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            from marpkit.check.child import exec_job
 
-                    isolate_child([job["root"], job["out"]], job.get("visible", []))
-                exec_job(job)  # never returns
-            try:
-                os.setpgid(pid, pid)  # also done in the child; whichever runs first wins
-            except OSError:
-                pass
-            running[pid] = _Running(job, pid)
-            _emit({"event": "started", "id": job["id"], "pid": pid})
+            if self.sandboxed:
+                from marpkit.check.sandbox import isolate_child
+
+                isolate_child([job.root, job.out], job.visible)
+            exec_job(job)  # never returns
+        try:
+            os.setpgid(pid, pid)  # also done in the child; whichever runs first wins
+        except OSError:
+            pass
+        return pid
+
+    def kill_overdue(self) -> None:
         now = time.monotonic()
-        for item in running.values():
+        for item in self.running.values():
             if not item.timed_out and now >= item.deadline:
                 item.timed_out = True
                 procs.kill_group(item.pid)
-        wait = 0.01 if running else 0.5
+
+    def read(self, stdin: int, wait: float) -> None:
+        """Handle what the parent wrote, waiting at most `wait` seconds for it."""
         ready, _, _ = select.select([stdin], [], [], wait)
-        if ready:
-            chunk = os.read(stdin, 65536)
-            if not chunk:
-                if not closing or queue or running:
-                    abort(signal.SIGHUP, None)  # the parent died without closing us
-                eof = True
-            buffer += chunk
-            while b"\n" in buffer:
-                line, buffer = buffer.split(b"\n", 1)
-                message = json.loads(line)
-                if message.get("op") == "run":
-                    queue.append(message["job"])
-                elif message.get("op") == "release":
-                    job = held.pop(message["id"], None)
-                    if job is not None:
-                        _release_job(job, sandboxed)
-                elif message.get("op") == "close":
-                    closing = True
-        _reap(running, block=False, sandboxed=sandboxed)
-    for job in held.values():
-        _release_job(job, sandboxed)
-    if service is not None:
-        # Every job was released: the parent has read all that wandb-core wrote.
-        procs.end(service[0])
+        if not ready:
+            return
+        chunk = os.read(stdin, 65536)
+        if not chunk:
+            if not self.closing or self.queue or self.running:
+                self.abort(signal.SIGHUP, None)  # the parent died without closing us
+            self.eof = True
+        buffer = self.buffer + chunk
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            self._handle(json.loads(line))
+        self.buffer = buffer
+
+    def _handle(self, message: dict) -> None:
+        if message.get("op") == "run":
+            self.queue.append(Job.from_json(message["job"]))
+        elif message.get("op") == "release":
+            job = self.held.pop(message["id"], None)
+            if job is not None:
+                _release_job(job, self.sandboxed)
+        elif message.get("op") == "close":
+            self.closing = True
 
 
 class PoolDied(RuntimeError):
@@ -340,8 +377,8 @@ class ForkPool:
             except (OSError, ValueError):
                 return  # the pool is gone; results() reports it
 
-    def submit(self, job: dict) -> None:
-        self._outbox.put(json.dumps({"op": "run", "job": job}) + "\n")
+    def submit(self, job: Job) -> None:
+        self._outbox.put(json.dumps({"op": "run", "job": job.to_json()}) + "\n")
         self.pending += 1
 
     def release(self, ident: str) -> None:
@@ -398,21 +435,21 @@ class SubprocessPool:
                  cwd: str | None = None):
         self.limit = max(1, jobs)
         self.cwd = cwd
-        self.queue: deque[dict] = deque()
+        self.queue: deque[Job] = deque()
         self.shared_service = False
         self.running: list = []
 
-    def submit(self, job: dict) -> None:
+    def submit(self, job: Job) -> None:
         self.queue.append(job)
 
     def release(self, ident: str) -> None:
         pass  # the parent removes the folders itself
 
-    def _start(self, job: dict):
-        Path(job["out"]).mkdir(parents=True, exist_ok=True)
-        job_file = Path(job["result"]).with_suffix(".job.json")
-        job_file.write_text(json.dumps(job), encoding="utf-8")
-        proc = procs.spawn([sys.executable, "-m", "marpkit.check.runner", str(job_file)],
+    def _start(self, job: Job):
+        Path(job.out).mkdir(parents=True, exist_ok=True)
+        job_file = Path(job.result).with_suffix(".job.json")
+        job_file.write_text(json.dumps(job.to_json()), encoding="utf-8")
+        proc = procs.spawn([sys.executable, "-m", "marpkit.check.child", str(job_file)],
                            stdout=None, cwd=self.cwd)
         return proc, time.monotonic()
 
@@ -426,13 +463,13 @@ class SubprocessPool:
             still = []
             for job, proc, start, timed_out in running:
                 if proc.poll() is None:
-                    if not timed_out and time.monotonic() - start > float(job["timeout"]):
+                    if not timed_out and time.monotonic() - start > job.timeout:
                         timed_out = True
                         procs.kill_group(proc.pid)
                     still.append((job, proc, start, timed_out))
                     continue
                 procs.end(proc)
-                yield {"event": "done", "id": job["id"], "returncode": proc.returncode,
+                yield {"event": "done", "id": job.id, "returncode": proc.returncode,
                        "timed_out": timed_out, "duration_s": round(time.monotonic() - start, 3),
                        "disk_full": False}
             running[:] = still

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from marpkit.check.outputs import output_reader
+from marpkit.check.output_fences import output_reader
 from marpkit.config import load_project
 from marpkit.findings import Exit, print_findings
 from marpkit.fsutil import atomic_write

@@ -9,14 +9,12 @@ shown as stale. Executions that failed are not cached (they run again), so
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from marpkit.check.cache import Cache, cache_key, folder_files
-from marpkit.check.outputs import read_output
+from marpkit.check.output_fences import read_output
 
 
 @dataclass(frozen=True)
@@ -44,7 +42,6 @@ class CheckStatuses:
         self.project = project
         self.cache = Cache(Path(project.cache_dir))
         self._keys: dict[Path, tuple[tuple, str]] = {}
-        self._history: tuple[tuple, dict[str, tuple[float, dict]]] | None = None
         self._recent: dict[tuple[str, bool], tuple[float, CheckStatus]] = {}
         self._outputs: dict[str, tuple[float, str | None]] = {}
 
@@ -53,7 +50,7 @@ class CheckStatuses:
         self._outputs.clear()
 
     def output(self, rel: str) -> str | None:
-        """What `marpkit sync` would put in an `output=` fence (check/outputs.py)."""
+        """What `marpkit sync` would put in an `output=` fence (check/output_fences.py)."""
         now = time.monotonic()
         recent = self._outputs.get(rel)
         if recent is None or now - recent[0] >= TTL_S:
@@ -73,29 +70,6 @@ class CheckStatuses:
         self._keys[snippet] = (stamp, key)
         return key
 
-    def _entries(self) -> dict[str, tuple[float, dict]]:
-        """Newest cache entry per snippet path."""
-        root = self.cache.dir
-        try:
-            files = sorted((e.path, e.stat().st_mtime) for d in os.scandir(root) if d.is_dir()
-                           for e in os.scandir(d.path) if e.name.endswith(".json"))
-        except OSError:
-            files = []
-        stamp = tuple(files)
-        if self._history and self._history[0] == stamp:
-            return self._history[1]
-        newest: dict[str, tuple[float, dict]] = {}
-        for path, mtime in files:
-            try:
-                entry = json.loads(Path(path).read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            rel = entry.get("snippet")
-            if isinstance(rel, str) and (rel not in newest or newest[rel][0] < mtime):
-                newest[rel] = (mtime, entry)
-        self._history = (stamp, newest)
-        return newest
-
     def status(self, rel: str, unsaved: bool = False) -> CheckStatus:
         now = time.monotonic()
         recent = self._recent.get((rel, unsaved))
@@ -109,18 +83,16 @@ class CheckStatuses:
         path = Path(self.project.snippets_dir) / rel
         if not path.is_file():
             return CheckStatus("unknown", "the snippet file does not exist")
-        entry = self.cache.get(self._key(path))
+        key = self._key(path)
+        entry = self.cache.get(key)
         if entry is not None and not unsaved:
-            try:
-                at = self.cache._path(self._key(path)).stat().st_mtime
-            except OSError:
-                at = None
-            if entry.get("passed"):
+            at = self.cache.written_at(key)
+            if entry.passed:
                 return CheckStatus("passed", "passed", at)
             return CheckStatus("failed", "ran, but its claims failed (run `marpkit check`)", at)
-        old = self._entries().get(rel)
+        old = self.cache.newest_per_snippet().get(rel)
         why = "has unsaved changes" if unsaved else "changed"
         if old is not None:
-            verdict = "passed" if old[1].get("passed") else "failed"
+            verdict = "passed" if old[1].passed else "failed"
             return CheckStatus("stale", f"stale: {verdict} before the snippet {why}", old[0])
         return CheckStatus("unknown", "no result (never checked, or its last run failed)")

@@ -94,8 +94,10 @@ def _watch_project(ls: MarpkitServer, uri: str) -> None:
     watched = ls.self_watched
     if not scope.in_project or root in watched:
         return
+    from marpkit.check.cache import Cache
+
     folders = [str(d) for d in (scope.project.snippets_dir, scope.project.themes_dir,
-                                scope.project.cache_dir / "check") if d.is_dir()]
+                                Cache(scope.project.cache_dir).dir) if d.is_dir()]
     if not folders:
         return
     stop = watched[root] = threading.Event()

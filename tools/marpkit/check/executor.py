@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from marpkit import procs
@@ -19,9 +20,10 @@ from marpkit.check.env import (
     sandbox_dirs,
 )
 from marpkit.check.evaluate import Execution, wandb_warnings
-from marpkit.check.outputs import normalise
+from marpkit.check.job import RESULT, STDERR, STDOUT, Job
+from marpkit.check.output_fences import normalise
 from marpkit.check.plan import Task
-from marpkit.check.runs import read_runs
+from marpkit.check.run_files import read_runs
 from marpkit.text import split_lines
 
 READ_LIMIT = 1024 * 1024  # what we read back of stdout/stderr; the rest is a runaway
@@ -63,8 +65,8 @@ class Executor:
             self.port = ClosedPort()
             self.url = self.port.url
         self.pool = None
-        self.tasks: dict[str, tuple[Task, Path, dict]] = {}
-        self.jobs_by_id: dict[str, dict] = {}
+        self.tasks: dict[str, Task] = {}
+        self.submitted: dict[str, Job] = {}
 
     def _service_env(self) -> dict:
         dirs = sandbox_dirs(self.root / "service")
@@ -89,31 +91,19 @@ class Executor:
             self.start()
         ident = f"s{len(self.tasks)}"
         sandbox = self.root / ident
-        out = self.root / f"{ident}.out"
         dirs = sandbox_dirs(sandbox)
-        env = child_env(dict(os.environ), dirs, self.url)
-        job = {
-            "id": ident,
-            "kind": task.kind,
-            "source": str(task.path.parent),
-            "root": str(sandbox),
-            "out": str(out),
-            "script": str(dirs["work"] / task.path.name),
-            "cwd": str(dirs["work"]),
-            "env": env,
-            "timeout": task.header.timeout or self.timeout,
-            "disk": task.header.disk or DISK_QUOTA,
-            "stdout": str(out / "stdout.txt"),
-            "stderr": str(out / "stderr.txt"),
-            "result": str(out / "result.json"),
-            # wandb-core's socket lives there: the one thing of the pool a snippet sees.
-            "visible": [str(self.root / "service"), *self.tmp_readable],
-            "memory": MEMORY_LIMIT,
+        job = Job(
+            id=ident, kind=task.kind, source=str(task.path.parent), root=str(sandbox),
+            out=str(self.root / f"{ident}.out"), script=str(dirs["work"] / task.path.name),
+            cwd=str(dirs["work"]), env=child_env(dict(os.environ), dirs, self.url),
+            timeout=task.header.timeout or self.timeout,
+            disk=task.header.disk or DISK_QUOTA, memory=MEMORY_LIMIT,
             # No single file may outgrow the whole quota; with the default it is 256 MiB.
-            "output": max(OUTPUT_LIMIT, task.header.disk or DISK_QUOTA),
-        }
-        self.tasks[ident] = (task, sandbox, env)
-        self.jobs_by_id[ident] = job
+            output=max(OUTPUT_LIMIT, task.header.disk or DISK_QUOTA),
+            # wandb-core's socket lives there: the one thing of the pool a snippet sees.
+            visible=[str(self.root / "service"), *self.tmp_readable])
+        self.tasks[ident] = task
+        self.submitted[ident] = job
         self.pool.submit(job)
 
     def results(self):
@@ -175,7 +165,7 @@ class Executor:
                 if not (progress or exc.running):
                     raise  # it dies before running anything: no retry would help
                 suspects |= exc.running - guilty
-                left = [i for i in sorted(self.jobs_by_id, key=_order) if i not in finished]
+                left = [i for i in sorted(self.submitted, key=_order) if i not in finished]
                 if not left:
                     return
                 self._restart(left, suspects)
@@ -187,42 +177,40 @@ class Executor:
             pass
         self.start()
         for ident in idents:
-            job = dict(self.jobs_by_id[ident])
-            job["env"] = dict(job["env"])
-            job["env"].pop("WANDB_SERVICE", None)
-            if ident in suspects:
-                job["alone"] = True
-            self.pool.submit(job)
+            job = self.submitted[ident]
+            # The dead pool's wandb-core is gone: the new pool sets its own.
+            env = {k: v for k, v in job.env.items() if k != "WANDB_SERVICE"}
+            self.pool.submit(replace(job, env=env, alone=ident in suspects))
 
     def _finish(self, message: dict):
-        task, sandbox, env = self.tasks[message["id"]]
+        task, job = self.tasks[message["id"]], self.submitted[message["id"]]
         try:
-            execution, limit = self._collect(task, sandbox, env, message)
+            execution, limit = self._collect(job, message)
         finally:
-            self.pool.release(message["id"])
+            self.pool.release(job.id)
             if not self.sandboxed:
-                shutil.rmtree(sandbox, ignore_errors=True)
-                shutil.rmtree(self.root / f"{message['id']}.out", ignore_errors=True)
+                shutil.rmtree(job.root, ignore_errors=True)
+                shutil.rmtree(job.out, ignore_errors=True)
         return task, execution, limit
 
-    def _collect(self, task: Task, sandbox: Path, env: dict, message: dict):
+    def _collect(self, job: Job, message: dict):
         import json
 
-        job = self.jobs_by_id[message["id"]]
+        sandbox = Path(job.root)
         dirs = sandbox_dirs(sandbox)
-        out = self._host(Path(job["out"]))
+        out = self._host(Path(job.out))
         run = Execution(returncode=message["returncode"], timed_out=message["timed_out"],
                         duration_s=message["duration_s"])
         try:
-            result = json.loads((out / "result.json").read_text(encoding="utf-8"))
+            result = json.loads((out / RESULT).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             result = {}
         limit = result.get("over_quota")
         if message.get("disk_full") and not limit:
-            limit = (f"used all of its disk quota of {mib(job['disk'])}; raise it with the "
+            limit = (f"used all of its disk quota of {mib(job.disk)}; raise it with the "
                      f"header `disk:`")
-        stderr = _read(out / "stderr.txt")
-        stdout = _read(out / "stdout.txt")
+        stderr = _read(out / STDERR)
+        stdout = _read(out / STDOUT)
         work = str(dirs["work"])
         exc = result.get("exception")
         if exc:
@@ -240,7 +228,7 @@ class Executor:
         run.observed = bool(result.get("observed"))
         # Run files the recorder saw (`wandb.init(dir=...)`), as this process reaches them.
         elsewhere = [self._host(Path(c["run_file"])) for c in run.calls if c.get("run_file")]
-        run.runs = read_runs(self._host(dirs["wandb"]), env, elsewhere)
+        run.runs = read_runs(self._host(dirs["wandb"]), job.env, elsewhere)
         for call in run.calls:  # sandbox paths mean nothing once it is removed
             if call.get("run_file"):
                 folder = os.path.dirname(call.pop("run_file"))

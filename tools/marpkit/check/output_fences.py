@@ -62,9 +62,7 @@ def read_output(project, rel_snippet_path: str) -> str | None:
     if not path.is_file():
         return None
     entry = Cache(Path(project.cache_dir)).get(cache_key(snippets_dir, path))
-    if not entry or not entry.get("passed"):
-        return None
-    return entry.get("stdout")
+    return entry.stdout if entry is not None and entry.passed else None
 
 
 def output_reader(project, store):

@@ -1,7 +1,7 @@
 """The child side: turn a (forked or fresh) process into one snippet's run.
 
 `exec_job` never returns. It is called either in a child forked from the warm
-pool (wandb already imported) or in a fresh `python -m marpkit.check.runner
+pool (wandb already imported) or in a fresh `python -m marpkit.check.child
 JOB.json` process when fork is unavailable; both paths behave the same, so the
 fallback is tested by the same assertions.
 
@@ -17,12 +17,14 @@ import os
 import sys
 import traceback
 
+from marpkit.check.job import Job
 
-def _redirect(job: dict) -> None:
+
+def _redirect(job: Job) -> None:
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
-    for fd, path in ((1, job["stdout"]), (2, job["stderr"])):
+    for fd, path in ((1, job.stdout), (2, job.stderr)):
         out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(out, fd)
         os.close(out)
@@ -90,7 +92,7 @@ def _frames(tb) -> list[list]:
     return [[f.filename, f.lineno, f.name] for f in traceback.extract_tb(tb)]
 
 
-def exec_job(job: dict) -> None:
+def exec_job(job: Job, session_started: bool = False) -> None:
     code = 70  # EX_SOFTWARE, if anything below fails before the snippet runs
     try:
         import signal
@@ -98,26 +100,26 @@ def exec_job(job: dict) -> None:
         # The pool's handlers kill every snippet it runs; a snippet gets Python's own.
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        if not job.get("session_started"):
+        if not session_started:
             os.setpgid(0, 0)  # one group: a timeout kills the snippet and its children
         _redirect(job)
-        if job.get("source"):
+        if job.source:
             problem = _prepare(job)
             if problem is not None:
-                with open(job["result"], "w", encoding="utf-8") as fh:
+                with open(job.result, "w", encoding="utf-8") as fh:
                     json.dump(problem, fh)
                 return
         os.environ.clear()
-        os.environ.update(job["env"])
-        os.chdir(job["cwd"])
+        os.environ.update(job.env)
+        os.chdir(job.cwd)
         import tempfile
 
         tempfile.tempdir = None  # the pool may have cached its own TMPDIR
         from marpkit.check.env import apply_limits
 
-        apply_limits(job.get("memory"), job.get("output"))
-        if job["kind"] == "shell":
-            os.execvpe("bash", ["bash", job["script"]], job["env"])
+        apply_limits(job.memory, job.output)
+        if job.kind == "shell":
+            os.execvpe("bash", ["bash", job.script], job.env)
         code = _run_python(job)
     except BaseException:  # noqa: BLE001 - the child must always reach os._exit
         try:
@@ -133,7 +135,7 @@ def exec_job(job: dict) -> None:
         os._exit(code)
 
 
-def _prepare(job: dict) -> dict | None:
+def _prepare(job: Job) -> dict | None:
     """Copy the snippet's folder into its sandbox; why not, if it cannot."""
     import errno
     import shutil
@@ -142,36 +144,36 @@ def _prepare(job: dict) -> dict | None:
     from marpkit.check.env import folder_size, mib, prepare_sandbox
 
     try:
-        prepare_sandbox(Path(job["root"]), Path(job["source"]))
+        prepare_sandbox(Path(job.root), Path(job.source))
     except (OSError, shutil.Error) as exc:
         if getattr(exc, "errno", None) == errno.ENOSPC or "[Errno 28]" in str(exc):
-            return {"over_quota": f"needs more than its disk quota of {mib(job['disk'])} "
+            return {"over_quota": f"needs more than its disk quota of {mib(job.disk)} "
                                   f"for a copy of its folder "
-                                  f"({mib(folder_size(Path(job['source'])))}); raise it with "
+                                  f"({mib(folder_size(Path(job.source)))}); raise it with "
                                   f"the header `disk:`"}
         return {"exception": {"type": type(exc).__name__, "frames": [],
                               "message": f"its folder could not be copied: {exc}"}}
     return None
 
 
-def _run_python(job: dict) -> int:
+def _run_python(job: Job) -> int:
     import atexit
     import runpy
     import threading
 
-    from marpkit.check import executed, record
+    from marpkit.check import line_coverage, record
 
-    script = job["script"]
+    script = job.script
     events: list = []
     _fresh_media_tmp()
     _hook_wandb_warnings(script, events)
     record.repatch_console()
     # Off switches exist for bench/bench_check.py, which reports what each costs.
-    observed = os.environ.get("MARPKIT_CHECK_NO_RECORD") != "1" and record.install(job["cwd"])
+    observed = os.environ.get("MARPKIT_CHECK_NO_RECORD") != "1" and record.install(job.cwd)
     sys.argv = [script]
     sys.path[0] = os.path.dirname(script)
     result: dict = {"exception": None}
-    lines = executed.start(script) if os.environ.get("MARPKIT_CHECK_NO_COVERAGE") != "1" \
+    lines = line_coverage.start(script) if os.environ.get("MARPKIT_CHECK_NO_COVERAGE") != "1" \
         else None
     try:
         runpy.run_path(script, run_name="__main__")
@@ -198,13 +200,13 @@ def _run_python(job: dict) -> int:
     except BaseException:  # noqa: BLE001
         traceback.print_exc()
     _finish_open_runs(code)
-    result["lines"] = executed.stop(lines, script)
+    result["lines"] = line_coverage.stop(lines, script)
     result["exit_code"] = code
     result["warnings"] = events
     result["observed"] = observed
     result["calls"] = record.calls()
     result["problems"] = record.problems()
-    with open(job["result"], "w", encoding="utf-8") as fh:
+    with open(job.result, "w", encoding="utf-8") as fh:
         json.dump(result, fh)
     return code
 
@@ -239,9 +241,8 @@ def _exit_code(value) -> int:
 
 def main() -> None:
     with open(sys.argv[1], encoding="utf-8") as fh:
-        job = json.load(fh)
-    job["session_started"] = True  # the parent started us with start_new_session
-    exec_job(job)
+        job = Job.from_json(json.load(fh))
+    exec_job(job, session_started=True)  # the parent started us with start_new_session
 
 
 if __name__ == "__main__":

@@ -299,7 +299,13 @@ def read_run(run_file: Path, env: dict | None = None) -> RunData:
                                    "files": len(manifest.get("contents") or [])})
     data.history_keys = list(history_keys)
     data.null_keys = [k for k in history_keys if k not in non_null]
-    files_dir = run_file.parent / "files"
+    data.media = list(media)
+    _read_files_dir(data, run_file.parent / "files")
+    return data
+
+
+def _read_files_dir(data: RunData, files_dir: Path) -> None:
+    """The run's console log, and which of its files exist."""
     try:
         with open(files_dir / "output.log", "rb") as fh:
             data.console = fh.read(CONSOLE_LIMIT).decode("utf-8", errors="replace")
@@ -310,8 +316,6 @@ def read_run(run_file: Path, env: dict | None = None) -> RunData:
     for name in _written_files(files_dir):
         if name not in data.saved:
             data.saved.append(name)
-    data.media = list(media)
-    return data
 
 
 def _written_files(files_dir: Path) -> list[str]:

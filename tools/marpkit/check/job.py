@@ -1,0 +1,56 @@
+"""One snippet's job: what the parent (executor.py) tells the pool (pool.py) and
+the child (child.py) to run, and where the child leaves what it found.
+
+It crosses a process boundary as JSON (a line of the pool's protocol, or the
+JOB.json file of a fresh interpreter): `to_json` on the parent's side,
+`from_json` on the other. Paths are as the pool sees them; in the OS sandbox the
+parent reaches them through the pool's root (`Executor._host`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+# The files the child writes in `out`.
+STDOUT = "stdout.txt"
+STDERR = "stderr.txt"
+RESULT = "result.json"
+
+
+@dataclass
+class Job:
+    id: str
+    kind: str  # "python" | "shell"
+    source: str  # the snippet's folder in the project, copied into `root` by the child
+    root: str  # the snippet's own folder (its working copy, HOME, TMPDIR, wandb dirs)
+    out: str  # what the child reports: STDOUT, STDERR, RESULT
+    script: str  # the snippet's working copy
+    cwd: str
+    env: dict[str, str]
+    timeout: float  # seconds
+    disk: int  # bytes the snippet may write, its folder's copy included
+    memory: int  # RLIMIT_AS
+    output: int  # RLIMIT_FSIZE
+    # Folders of the pool the snippet sees in the OS sandbox (wandb-core's socket).
+    visible: list[str] = field(default_factory=list)
+    alone: bool = False  # nothing runs beside it (a retry after the pool died)
+
+    @property
+    def stdout(self) -> str:
+        return str(Path(self.out, STDOUT))
+
+    @property
+    def stderr(self) -> str:
+        return str(Path(self.out, STDERR))
+
+    @property
+    def result(self) -> str:
+        return str(Path(self.out, RESULT))
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Job:
+        return cls(**data)
