@@ -243,3 +243,18 @@ def test_a_killed_lint_leaves_no_browser_behind(deck, project):
     while browsers():
         assert time.monotonic() < deadline, f"browser processes outlived marpkit: {browsers()}"
         time.sleep(0.05)
+
+
+@pytest.mark.parametrize("flag", ["--select", "--ignore"])
+def test_unknown_code_is_usage_error_with_suggestion(run_cli, deck, flag):
+    code, out, err = run_cli("lint", "--no-render", flag, "MK2O1")
+    assert code == 2 and "All checks passed" not in out
+    assert "MK2O1" in err and "did you mean MK201?" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run_cli("lint", "--no-render", flag, "MK999")
+    assert code == 2 and "MK999" in err
+
+
+def test_unknown_code_in_config_is_usage_error(run_cli, deck, project):
+    (project / "pyproject.toml").write_text('[tool.marpkit.lint]\nignore = ["MK999"]\n')
+    code, _, err = run_cli("lint", "--no-render")
+    assert code == 2 and "MK999" in err
