@@ -13,8 +13,13 @@ from conftest import write
     ("[tool.marpkit.build]\npdf_outlines = 'maybe'\n", "[tool.marpkit.build] pdf_outlines must be true or false"),
     ("[tool.marpkit.course]\nplanned = ['six']\n", "planned must be a list of whole numbers"),
     ("[tool.marpkit.bild]\nhtml = true\n", "unknown key 'bild' (did you mean 'build'?)"),
+    ("tool = 5\n", "pyproject.toml: tool must be a table, not 5"),
+    ("[tool]\nmarpkit = 3\n", "pyproject.toml: [tool] marpkit must be a table, not 3"),
+    ("[tool.marpkit]\nslides = 5\n", "unknown key 'slides' (did you mean 'slides_dir'?)"),
 ])
-@pytest.mark.parametrize("command", [["sync", "--check"], ["lint", "--no-render"], ["inspect", "slides/d.md"]],
+@pytest.mark.parametrize("command", [["sync", "--check"], ["lint", "--no-render"], ["inspect", "slides/d.md"],
+                                     ["check"], ["build"], ["new", "07-x"],
+                                     ["extract", "slides/d.md"]],
                          ids=lambda c: c[0])
 def test_bad_config_is_a_usage_error(project, run_cli, toml, message, command):
     write(project / "slides" / "d.md", "---\nmarp: true\n---\n\n# T\n")

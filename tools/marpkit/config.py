@@ -92,6 +92,21 @@ def validate(settings: dict) -> None:
     check("", settings)
 
 
+def marpkit_table(data: dict) -> dict | None:
+    """pyproject's [tool.marpkit] table, None when absent. `tool` and `marpkit`
+    are keys a file can give any value (`tool = 5`): a non-table is exit 2
+    naming the key, not an AttributeError."""
+    tool = data.get("tool")
+    if tool is None:
+        return None
+    if not isinstance(tool, dict):
+        raise UsageError(f"pyproject.toml: tool must be a table, not {tool!r}")
+    settings = tool.get("marpkit")
+    if settings is not None and not isinstance(settings, dict):
+        raise UsageError(f"pyproject.toml: [tool] marpkit must be a table, not {settings!r}")
+    return settings
+
+
 def find_root(start: Path | None = None) -> Path:
     here = (start or Path.cwd()).resolve()
     for candidate in [here, *here.parents]:
@@ -112,9 +127,7 @@ def load_project(start: Path | None = None) -> Project:
             data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise UsageError(f"{pyproject.name}: invalid TOML: {exc}") from None
-        settings = data.get("tool", {}).get("marpkit", {}) or {}
-        if not isinstance(settings, dict):
-            raise UsageError("pyproject.toml: [tool.marpkit] must be a table")
+        settings = marpkit_table(data) or {}
         validate(settings)
 
     def directory(key: str, default: str) -> Path:

@@ -12,7 +12,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from marpkit.config import Project, find_root, load_project
+from marpkit.config import Project, find_root, load_project, marpkit_table
 from marpkit.findings import UsageError
 from marpkit.lint.settings import LintSettings, load_settings
 from marpkit.snippets.store import SnippetFile, SnippetStore, parse_snippet
@@ -44,9 +44,9 @@ class Scope:
 def _has_config(root: Path) -> bool:
     try:
         data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return marpkit_table(data) is not None
+    except (OSError, ValueError, UsageError):
         return False
-    return isinstance(data.get("tool", {}).get("marpkit"), dict)
 
 
 class Scopes:
