@@ -9,7 +9,7 @@ import click
 from marpkit.config import load_project
 from marpkit.findings import Exit, print_findings
 from marpkit.fsutil import atomic_write
-from marpkit.model.load import Unreadable, open_deck
+from marpkit.model.load import Unreadable, open_deck, save_deck
 from marpkit.snippets.extract import extract_deck
 
 
@@ -32,7 +32,7 @@ def extract_cmd(deck, destination):
             click.echo(f"created {project.rel(path)}")
     target = Path(destination) if destination else Path(deck)
     if text != model.text or destination:
-        atomic_write(target, text.encode("utf-8"))
+        save_deck(target, text)
         click.echo(f"{project.rel(target)}: {len(files)} fence(s) now reference snippets")
     else:
         click.echo(f"{model.display_path}: nothing to extract")

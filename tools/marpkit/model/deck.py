@@ -189,6 +189,9 @@ class Deck:
         return self.slides[-1]
 
 
+BOM = "\ufeff"
+
+
 def read_text(path: Path, display: str) -> str:
     data = path.read_bytes()
     try:
@@ -198,7 +201,7 @@ def read_text(path: Path, display: str) -> str:
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise DeckError(display, f"not UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded",
                         line, column) from None
-    return text.removeprefix("\ufeff")
+    return text.removeprefix(BOM)  # model/load.py's save_deck puts it back
 
 
 def load_deck(path: Path | str, display: str | None = None, text: str | None = None) -> Deck:

@@ -3,6 +3,7 @@
 Every command that takes decks (inspect, sync, build, check, lint, serve)
 turns its arguments into deck files here and opens them here, so a folder
 means the same thing everywhere and an unreadable deck is the same MK204.
+Every command that rewrites a deck (sync, extract, lint --fix) saves it here.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from pathlib import Path
 
 from marpkit.config import Project
 from marpkit.findings import Finding, UsageError
-from marpkit.model.deck import Deck, DeckError, load_deck
+from marpkit.fsutil import atomic_write
+from marpkit.model.deck import BOM, Deck, DeckError, load_deck
 
 NOT_A_DECK = "MK204"
 # Folders a deck search never enters: tool state, not course content.
@@ -74,3 +76,14 @@ def open_deck(project: Project, path: Path, text: str | None = None,
         raise Unreadable(Finding(exc.path, exc.line, exc.column, NOT_A_DECK, str(exc))) from None
     except OSError as exc:
         raise Unreadable(Finding(display, 1, 1, NOT_A_DECK, f"cannot read: {exc.strerror}")) from None
+
+
+def save_deck(path: Path, text: str) -> None:
+    """Rewrite a deck with `text` (as loaded: without a BOM), keeping the file's
+    UTF-8 BOM if it has one: the loader drops it, the file's owner chose it."""
+    try:
+        with open(path, "rb") as handle:
+            bom = handle.read(len(BOM.encode())) == BOM.encode()
+    except OSError:
+        bom = False  # a new file (extract --to), or atomic_write reports why not
+    atomic_write(path, (BOM if bom else "") + text.removeprefix(BOM))
