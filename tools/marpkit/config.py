@@ -134,12 +134,64 @@ def load_project(start: Path | None = None) -> Project:
         value = settings.get(key, default)
         return (root / value).resolve()
 
-    return Project(
+    project = Project(
         root=root,
         slides_dir=directory("slides_dir", "slides"),
         snippets_dir=directory("snippets_dir", "snippets"),
         build_dir=directory("build_dir", "build"),
         themes_dir=directory("themes_dir", "themes"),
-        cache_dir=directory("cache_dir", ".marpkit-cache"),
+        cache_dir=directory("cache_dir", DEFAULT_CACHE),
         settings=settings,
     )
+    _own_cache(project, settings.get("cache_dir"))
+    return project
+
+
+DEFAULT_CACHE = ".marpkit-cache"
+# The standard cache directory tag (https://bford.info/cachedir/): backup
+# tools skip the folder, and marpkit knows the folder is its own.
+CACHE_TAG = "CACHEDIR.TAG"
+_TAG_SIGNATURE = "Signature: 8a477f597d28d172789f06886806bc55"
+
+
+def _own_cache(project: Project, configured: str | None) -> None:
+    """The cache must be marpkit's own folder: marpkit deletes what is in it (serve
+    empties its preview there), so it may not be, or hold, the project, a folder
+    the course lives in, or a folder of someone else's files.
+
+    A configured folder is created with a CACHEDIR.TAG, and an existing one is
+    accepted only if empty (then tagged) or tagged. The default `.marpkit-cache`
+    is marpkit's by its name (caches made before the tag existed have none); it
+    is tagged once seen, and otherwise created by whatever first writes to it.
+    """
+    cache = project.cache_dir
+    shown = f"pyproject.toml: [tool.marpkit] cache_dir {configured!r}"
+    folders = {"the project folder": project.root, "slides_dir": project.slides_dir,
+               "snippets_dir": project.snippets_dir, "themes_dir": project.themes_dir,
+               "build_dir": project.build_dir}
+    for name, folder in folders.items():
+        if folder == cache or folder.is_relative_to(cache):
+            what = "is" if folder == cache else "holds"
+            raise UsageError(f"{shown} {what} {name}: the cache must be a folder of marpkit's own, "
+                             f"e.g. {DEFAULT_CACHE!r}")
+    tag = cache / CACHE_TAG
+    if cache.is_dir():
+        try:
+            if tag.read_text(encoding="utf-8", errors="replace").startswith(_TAG_SIGNATURE):
+                return
+        except OSError:
+            pass
+        if configured is not None and any(cache.iterdir()):
+            raise UsageError(f"{shown} holds files marpkit did not write (it has no {CACHE_TAG}): "
+                             "name a new or empty folder for the cache")
+    elif cache.exists():
+        raise UsageError(f"{shown} is a file, not a folder")
+    elif configured is None:
+        return
+    from marpkit.fsutil import atomic_write
+
+    try:
+        atomic_write(tag, f"{_TAG_SIGNATURE}\n# This file is a cache directory tag created by marpkit.\n"
+                          "# For information about cache directory tags, see https://bford.info/cachedir/\n")
+    except OSError:
+        pass  # a read-only checkout: what needs the cache says so when it writes there
