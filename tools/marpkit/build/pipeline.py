@@ -28,6 +28,7 @@ from marpkit.config import Project
 from marpkit.findings import Exit, Finding, UsageError, print_findings
 from marpkit.fsutil import atomic_write, exclusive
 from marpkit.marp import themes
+from marpkit.model import course
 from marpkit.model.assets import deck_assets
 from marpkit.model.deck import Deck
 from marpkit.model.load import Unreadable, deck_paths, open_deck
@@ -380,6 +381,9 @@ def _build(project: Project, paths: tuple[str, ...], formats: list[str], force: 
         from marpkit.outputs.index import write_index
 
         write_index(project, jobs, manifest)
+        # slides/index.md keeps index.html; say where the course index went instead
+        print_findings([Finding(project.rel(p), 1, 1, "MK605", why, "warning")
+                        for p in project.decks() if (why := course.index_collision(project, p))])
     elapsed = time.monotonic() - started
     if not todo and status == Exit.OK:
         click.echo(f"build: {len(jobs)} deck(s) up to date ({elapsed:.2f}s)")

@@ -134,3 +134,19 @@ def footer_consistent(pctx: ProjectContext):
 theme = "default\"""")
 def theme_consistent(pctx: ProjectContext):
     yield from _consistency(pctx, "theme", "MK604")
+
+
+@rule("MK605", "deck-named-index", severity="warning",
+      summary="A deck named `index.md` builds `index.html`, the course index page's name.",
+      rationale="""The build writes each deck to `<name>.html` and the course index to
+`index.html`; a deck `slides/index.md` would be overwritten by the index (or
+hide it). Both are kept: the deck keeps `index.html` (links to it stay valid)
+and the course index moves to `course-index.html`, so the folder a static host
+serves opens on the deck instead of the course index. Rename the deck to keep
+the index where visitors expect it.""",
+      example="""slides/index.md  ->  build/index.html (the deck), build/course-index.html (the index)""")
+def deck_named_index(ctx: DeckContext):
+    if ctx.path.resolve().parent != ctx.project.slides_dir:
+        return  # the build (and its index) only takes the slides folder's own decks
+    if message := course.index_collision(ctx.project, ctx.path):
+        yield ctx.finding("MK605", 1, 1, message, slide=1)
