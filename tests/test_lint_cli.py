@@ -294,3 +294,11 @@ def test_code_that_shows_mojibake_is_never_fixed(project, run_cli):
                      (13, 4, "error", "line 13: restore 1 garbled run(s)")], out
     run_cli("lint", "--no-render", "--fix", "--select", "MK201")
     assert deck.read_text() == TEACHES_MOJIBAKE + "\nCaf\u00e9 `ok`\n"
+
+
+def test_info_findings_are_notices_not_warnings_in_ci_formats(project, run_cli):
+    write(project / "slides" / "01-enc.md", TEACHES_MOJIBAKE)
+    _, out, _ = run_cli("lint", "--no-render", "--select", "MK201", "--format", "github")
+    assert out.startswith("::notice file=slides/01-enc.md,line=7,") and "::warning" not in out
+    _, out, _ = run_cli("lint", "--no-render", "--select", "MK201", "--format", "sarif")
+    assert {r["level"] for r in json.loads(out)["runs"][0]["results"]} == {"note"}
