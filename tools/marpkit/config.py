@@ -165,7 +165,7 @@ def _own_cache(project: Project, configured: str | None) -> None:
     is tagged once seen, and otherwise created by whatever first writes to it.
     """
     cache = project.cache_dir
-    shown = f"pyproject.toml: [tool.marpkit] cache_dir {configured!r}"
+    shown = f"pyproject.toml: [tool.marpkit] cache_dir {configured or DEFAULT_CACHE!r}"
     folders = {"the project folder": project.root, "slides_dir": project.slides_dir,
                "snippets_dir": project.snippets_dir, "themes_dir": project.themes_dir,
                "build_dir": project.build_dir}
