@@ -218,3 +218,20 @@ def test_outputs_of_a_deleted_deck_leave_the_build(project):
     # Nothing more to remove: the next build is a no-op.
     again = marpkit(project, "build", "--format", "html")
     assert "up to date" in again.stdout and "removed" not in again.stdout
+
+
+def test_a_deck_named_index_and_the_course_index_are_both_kept(project, run_cli):
+    needs_marp()
+    write(project / "slides" / "index.md", "---\nmarp: true\n---\n\n# Welcome deck\n")
+    write(project / "slides" / "01-a.md", "---\nmarp: true\n---\n\n# Module one\n")
+    code, out, err = run_cli("build", "--format", "html")
+    assert code == 0, out + err
+    warning = ("slides/index.md:1:1: MK605 this deck builds build/index.html, the name of the course "
+               "index page: the course index is written to build/course-index.html instead")
+    assert warning in out, out
+    assert "Welcome deck" in (project / "build" / "index.html").read_text()
+    course_index = (project / "build" / "course-index.html").read_text()
+    assert 'href="index.html"' in course_index and 'href="01-a.html"' in course_index
+
+    code, out, _ = run_cli("lint", "--no-render", "--select", "MK605")
+    assert code == 0 and warning in out, out

@@ -20,13 +20,18 @@ TASKS = json.loads((ROOT / ".vscode" / "tasks.json").read_text(encoding="utf-8")
 
 
 def _problems(task: dict, output: str) -> list[dict]:
-    pattern = task["problemMatcher"]["pattern"]
+    matcher = task["problemMatcher"]
+    pattern = matcher["pattern"]
     regexp = re.compile(pattern["regexp"])
     problems = []
     for line in output.splitlines():
         if match := regexp.match(line):
-            problems.append({key: match.group(pattern[key]) for key in
-                             ("severity", "file", "line", "column", "code", "message")})
+            problem = {key: match.group(pattern[key]) for key in
+                       ("severity", "file", "line", "column", "code", "message")}
+            # VS Code reads error and warning; any other word gets the matcher's own severity.
+            if problem["severity"] not in ("error", "warning"):
+                problem["severity"] = matcher.get("severity", "error")
+            problems.append(problem)
     return problems
 
 

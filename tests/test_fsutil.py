@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
-from conftest import write
+from conftest import ROOT, shutil, write
 from marpkit.fsutil import atomic_write
 
 
@@ -122,3 +123,107 @@ def test_shown_names_a_path_relative_to_its_base(tmp_path, monkeypatch):
     assert shown("/nowhere/x.md", base) == "/nowhere/x.md"
     assert shown(base / "slides" / "d.md") == "d.md"  # base: the working directory
     assert shown(base / "slides") == "."
+
+
+BOM = "\ufeff".encode()
+
+
+@pytest.mark.parametrize("command", [["sync"], ["lint", "--fix", "--no-render", "--select", "MK313"]],
+                         ids=["sync", "lint-fix"])
+def test_rewritten_deck_keeps_its_bom_and_crlf(project, run_cli, command):
+    write(project / "snippets" / "m" / "a.py", "print('new')\n")
+    deck = project / "slides" / "d.md"
+    deck.write_bytes(BOM + b"---\r\nmarp: true\r\n---\r\n\r\n```python snippet=m/a.py\r\nprint('old')\r\n```\r\n")
+    run_cli(*command)
+    data = deck.read_bytes()
+    assert data.startswith(BOM + b"---\r\n") and data.count(BOM) == 1
+    assert b"print('new')\r\n```\r\n" in data
+
+
+def test_a_file_without_a_bom_gets_none(tmp_path):
+    from marpkit.model.load import save_deck
+
+    deck = tmp_path / "d.md"
+    deck.write_bytes(b"# T\n")
+    save_deck(deck, "\ufeff# U\n")  # a BOM in the text is the file's, not the content's
+    assert deck.read_bytes() == b"# U\n"
+
+
+def test_existing_file_keeps_its_owner_and_group(tmp_path):
+    target = tmp_path / "d.md"
+    target.write_text("old")
+    os.chown(target, 65534, 65534)
+    atomic_write(target, "new")
+    info = target.stat()
+    assert target.read_text() == "new" and (info.st_uid, info.st_gid) == (65534, 65534)
+
+
+def test_hard_linked_file_stays_linked(tmp_path):
+    target = tmp_path / "d.md"
+    target.write_text("old")
+    other = tmp_path / "same.md"
+    os.link(target, other)
+    atomic_write(target, "new")
+    assert other.read_text() == "new" and target.stat().st_nlink == 2
+
+
+NOBODY = 65534
+
+
+@pytest.fixture
+def shared_project(project):
+    """The project, open to a user without privileges (pytest's tmp folders are root's only)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        here = Path(folder) / "course"
+        shutil.copytree(project, here, symlinks=True)
+        os.chmod(folder, 0o755)
+        for path in [here, *here.rglob("*")]:
+            if not path.is_symlink():
+                os.chmod(path, 0o777 if path.is_dir() else 0o666)
+        yield here
+
+
+def run_as_nobody(project: Path, *args: str):
+    import subprocess
+
+    return subprocess.run(
+        ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+         str(ROOT / ".venv" / "bin" / "marpkit"), *args],
+        cwd=project, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "HOME": str(project)})
+
+
+MOJIBAKE_DECK = "---\nmarp: true\n---\n\n# Caf\u00c3\u00a9\n"
+
+
+@pytest.mark.parametrize("command", [["sync"], ["lint", "--fix", "--no-render"]], ids=["sync", "lint-fix"])
+def test_a_deck_the_user_cannot_write_is_refused_in_one_line(project, shared_project, command):
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv (util-linux) is not installed")
+    write(shared_project / "snippets" / "m" / "a.py", "print('new')\n")
+    deck = shared_project / "slides" / "d.md"
+    original = MOJIBAKE_DECK + "\n```python snippet=m/a.py\nprint('old')\n```\n"
+    deck.write_text(original)
+    os.chmod(shared_project / "snippets" / "m" / "a.py", 0o644)
+    os.chown(deck, NOBODY, NOBODY)
+    deck.chmod(0o444)
+    proc = run_as_nobody(shared_project, *command)
+    assert proc.returncode == 2, proc
+    assert proc.stderr.strip() == "marpkit: error: cannot write slides/d.md: " \
+                                  "the file is read-only for this user (permission denied)"
+    assert deck.read_text() == original and stat.S_IMODE(deck.stat().st_mode) == 0o444
+
+
+def test_someone_elses_writable_deck_keeps_its_owner(project, shared_project):
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv (util-linux) is not installed")
+    deck = shared_project / "slides" / "d.md"
+    deck.write_text(MOJIBAKE_DECK)
+    deck.chmod(0o666)  # root's file, everyone may write it (and the folder)
+    proc = run_as_nobody(shared_project, "lint", "--fix", "--no-render")
+    assert proc.returncode == 0, proc
+    assert "# Café\n" in deck.read_text()
+    assert deck.stat().st_uid == 0 and stat.S_IMODE(deck.stat().st_mode) == 0o666
+    assert sorted(p.name for p in deck.parent.iterdir()) == ["d.md"]

@@ -243,3 +243,62 @@ def test_a_killed_lint_leaves_no_browser_behind(deck, project):
     while browsers():
         assert time.monotonic() < deadline, f"browser processes outlived marpkit: {browsers()}"
         time.sleep(0.05)
+
+
+@pytest.mark.parametrize("flag", ["--select", "--ignore"])
+def test_unknown_code_is_usage_error_with_suggestion(run_cli, deck, flag):
+    code, out, err = run_cli("lint", "--no-render", flag, "MK2O1")
+    assert code == 2 and "All checks passed" not in out
+    assert "MK2O1" in err and "did you mean MK201?" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run_cli("lint", "--no-render", flag, "MK999")
+    assert code == 2 and "MK999" in err
+
+
+def test_unknown_code_in_config_is_usage_error(run_cli, deck, project):
+    (project / "pyproject.toml").write_text('[tool.marpkit.lint]\nignore = ["MK999"]\n')
+    code, _, err = run_cli("lint", "--no-render")
+    assert code == 2 and "MK999" in err
+
+
+ARABIC = ("# \u0645\u0642\u062f\u0645\u0629\n\n"
+          # "W&B" held in place inside Arabic by an embedding and marks
+          "\u062a\u062a\u0628\u0639 \u0627\u0644\u062a\u062c\u0627\u0631\u0628 \u0645\u0639 "
+          "\u202bW&B\u202c\u200f \u0628\u0633\u0647\u0648\u0644\u0629\n")
+
+
+def test_fix_keeps_direction_controls_in_right_to_left_text(project, run_cli):
+    deck = write(project / "slides" / "01-ar.md", HEAD + ARABIC)
+    code, out, _ = run_cli("lint", "--no-render", "--fix", "--select", "MK203")
+    assert code == 0 and "MK203" not in out
+    assert deck.read_text() == HEAD + ARABIC
+
+
+def test_direction_controls_in_left_to_right_text_are_still_reported(project, run_cli):
+    # Trojan Source: an override that makes the line read differently than it runs
+    deck = write(project / "slides" / "01-en.md", HEAD + "access = \"user\u202e \u2066// admin\u2069 \u2066\"\n")
+    _, out, _ = run_cli("lint", "--no-render", "--select", "MK203")
+    assert out.count("MK203") == 4, out  # warnings: exit 0
+    run_cli("lint", "--no-render", "--fix", "--select", "MK203")
+    assert deck.read_text() == HEAD + 'access = "user // admin "\n'
+
+
+TEACHES_MOJIBAKE = (HEAD + "# Encodings\n\nUTF-8 read as Latin-1 turns \u00e9 into `\u00c3\u00a9`.\n\n"
+                    "```text\ncaf\u00c3\u00a9 cr\u00c3\u00a8me\n```\n")
+
+
+def test_code_that_shows_mojibake_is_never_fixed(project, run_cli):
+    deck = write(project / "slides" / "01-enc.md", TEACHES_MOJIBAKE + "\nCaf\u00c3\u00a9 `ok`\n")
+    code, out, _ = run_cli("lint", "--no-render", "--select", "MK201", "--format", "json")
+    found = [(f["line"], f["column"], f["severity"], f.get("fix")) for f in json.loads(out)]
+    assert found == [(7, 37, "info", None), (10, 4, "info", None),
+                     (13, 4, "error", "line 13: restore 1 garbled run(s)")], out
+    run_cli("lint", "--no-render", "--fix", "--select", "MK201")
+    assert deck.read_text() == TEACHES_MOJIBAKE + "\nCaf\u00e9 `ok`\n"
+
+
+def test_info_findings_are_notices_not_warnings_in_ci_formats(project, run_cli):
+    write(project / "slides" / "01-enc.md", TEACHES_MOJIBAKE)
+    _, out, _ = run_cli("lint", "--no-render", "--select", "MK201", "--format", "github")
+    assert out.startswith("::notice file=slides/01-enc.md,line=7,") and "::warning" not in out
+    _, out, _ = run_cli("lint", "--no-render", "--select", "MK201", "--format", "sarif")
+    assert {r["level"] for r in json.loads(out)["runs"][0]["results"]} == {"note"}

@@ -110,6 +110,7 @@ CASES = {
     "MK604": ("---\nmarp: true\ntheme: gaia\n---\n# A\n",
               "---\nmarp: true\ntheme: default\n---\n# A\n",
               {}, '[tool.marpkit.course]\ntheme = "default"\n'),
+    "MK605": (HEAD + "# Welcome\n", HEAD + "# Welcome\n", {}, ""),
     "MK701": (HEAD + "# A\n\n![w:200 left](img/chart.png)\n",
               HEAD + "# A\n\n![w:200 Loss over time](img/chart.png)\n\n![bg](img/photo.png)\n"
               "\n![bg](#fff)\n", {}, ""),
@@ -120,7 +121,8 @@ CASES = {
               HEAD + "# A\n\n![Chart](img/chart.png)\n\n```md\n![Remote](https://example.invalid/a.png)\n```\n",
               {}, ""),
 }
-NAMES = {"MK601": "04-tracking.md", "MK602": "02-end.md"}
+NAMES = {"MK601": "04-tracking.md", "MK602": "02-end.md", "MK605": "index.md"}
+GOOD_NAMES = {"MK605": "00-index.md"}
 GOOD_FILES = {"MK316": {"snippets/demo.py": SNIPPET}}
 
 
@@ -160,7 +162,7 @@ def test_rule_triggers(project, code):
 def test_rule_stays_quiet(project, code):
     _bad, good, files, config = CASES[code]
     found = lint(project, good, files=GOOD_FILES.get(code, files), config=config,
-                 name=NAMES.get(code, "01-demo.md"))
+                 name=GOOD_NAMES.get(code, NAMES.get(code, "01-demo.md")))
     assert code not in codes(found), found
 
 
@@ -293,3 +295,9 @@ def test_course_consistency_prints_no_python_values(project):
 def test_marp_keywords_are_not_alt_text(project, alt, warned):
     found = lint(project, HEAD + f"# A\n\n![{alt}](img/x.png)\n", select="MK701")
     assert bool(found) == warned
+
+
+def test_a_deck_named_index_is_fine_without_a_course_index(project):
+    found = lint(project, HEAD + "# Welcome\n", config="[tool.marpkit.build]\nindex = false\n",
+                 name="index.md", select="MK605")
+    assert found == []

@@ -10,6 +10,7 @@ from marpkit.lint import engine
 from marpkit.lint.settings import load_settings
 
 MISENCODED_LINES = [6, 20, 193, 302, 303, 304, 305, 306, 329, 330, 331]
+IN_CODE = {193}  # a comment in a bash fence: reported as info, never fixed
 
 
 def lint_seed(render: bool, select: str | None = None):
@@ -29,7 +30,8 @@ def test_mojibake_on_every_misencoded_line():
     footer = mojibake[0]
     assert (footer.line, footer.column, footer.slide) == (6, 18, 1)
     assert footer.message.startswith('mojibake: "\u201a\u00c4\u00a2" should read "\u2022"')
-    assert all(f.fix is not None for f in mojibake)
+    assert all((f.fix is None, f.severity) == ((True, "info") if f.line in IN_CODE else (False, "error"))
+               for f in mojibake)
 
 
 def test_fixing_the_seed_restores_the_text():
@@ -37,11 +39,11 @@ def test_fixing_the_seed_restores_the_text():
 
     seed = shared_path("seed", "05-wandb-tracking.original.md")
     text = seed.read_text(encoding="utf-8")
-    fixed, applied = apply(text, [f.fix for f in by_code(lint_seed(False), "MK201")])
-    assert len(applied) == 11
+    fixed, applied = apply(text, [f.fix for f in by_code(lint_seed(False), "MK201") if f.fix])
+    assert len(applied) == len(MISENCODED_LINES) - len(IN_CODE)
     footer = 'footer: "BAI Lab \u2022 Weights & Biases \u2022 V\u01b0\u01a1ng C\u01b0\u1eddng"'
     assert footer in fixed
-    assert "\u2705 **W&B fundamentals**" in fixed and "\U0001f680 View run" in fixed
+    assert "\u2705 **W&B fundamentals**" in fixed and "\U0001f680 View run" not in fixed
 
 
 def test_inline_code_warnings():

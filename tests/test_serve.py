@@ -391,3 +391,29 @@ def test_busy_port_is_a_usage_error(tmp_path):
     assert proc.returncode == 2
     assert "already in use" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.integration
+def test_serve_removes_only_what_it_created(tmp_path):
+    needs_marp()
+    make_project(tmp_path)
+    cache = tmp_path / ".marpkit-cache"
+    (cache / "serve").mkdir(parents=True)
+    (cache / "serve" / "kept.txt").write_text("not this session's\n")
+    port = free_port()
+    proc = subprocess.Popen([str(MARPKIT), "serve", "--port", str(port)], cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not listening(port):
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        assert (cache / "serve" / "preview").is_dir()
+        proc.terminate()
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert not (cache / "serve" / "preview").exists()
+    assert (cache / "serve" / "kept.txt").read_text() == "not this session's\n"

@@ -160,7 +160,9 @@ _rule("MK201", "mojibake", fixable=True,
       rationale="""When a UTF-8 file passes through a tool that reads it as Mac Roman,
 Windows-1252 or Latin-1, every accented letter or symbol becomes two to four
 junk characters ("•" turns into "‚Ä¢"). Audiences see the junk on the slide.
-The fix re-encodes the junk and decodes it as UTF-8, restoring the original.""",
+The fix re-encodes the junk and decodes it as UTF-8, restoring the original.
+In code (fences and `code spans`) it is only an info finding and never fixed:
+a slide that teaches mojibake shows it there on purpose.""",
       example="""footer: "BAI Lab ‚Ä¢ V∆∞∆°ng"   ->   footer: "BAI Lab • Vương\"""")
 _rule("MK202", "replacement-character",
       summary="U+FFFD REPLACEMENT CHARACTER: text was lost in a bad decode.",
@@ -171,7 +173,12 @@ _rule("MK203", "invisible-character", severity="warning", fixable=True,
       summary="An invisible or zero-width character.",
       rationale="""Zero-width spaces, stray BOMs and direction marks are invisible in the
 editor but break directive names, code that students copy, search and
-diff. A zero-width space before `marp: true` makes Marp ignore the front matter.""",
+diff. A zero-width space before `marp: true` makes Marp ignore the front matter.
+Direction controls (U+200E/U+200F marks, U+202A-U+202E embeddings and
+overrides, U+2066-U+2069 isolates) are reported only on a line without
+right-to-left letters (Unicode bidi class R or AL, e.g. Arabic or Hebrew):
+there they can only disguise text (Trojan Source); on a right-to-left line
+they place the left-to-right words and are left alone.""",
       example="""mar\u200bp: true   (a ZERO WIDTH SPACE inside `marp`)""")
 _rule("MK204", "not-utf8",
       summary="The file is not UTF-8.",
@@ -332,6 +339,15 @@ _rule("MK604", "theme-inconsistent", scope="project",
 (MK4xx) differ per theme.""",
       example="""[tool.marpkit.course]
 theme = "default\"""")
+_rule("MK605", "deck-named-index", severity="warning",
+      summary="A deck named `index.md` builds `index.html`, the course index page's name.",
+      rationale="""The build writes each deck to `<name>.html` and the course index to
+`index.html`; a deck `slides/index.md` would be overwritten by the index (or
+hide it). Both are kept: the deck keeps `index.html` (links to it stay valid)
+and the course index moves to `course-index.html`, so the folder a static host
+serves opens on the deck instead of the course index. Rename the deck to keep
+the index where visitors expect it.""",
+      example="""slides/index.md  ->  build/index.html (the deck), build/course-index.html (the index)""")
 _rule("MK701", "image-without-alt", severity="warning",
       summary="An image with no description (alt text) besides Marp's keywords.",
       rationale="""Screen readers, the exported PDF's accessibility tree and anyone whose

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from marpkit.findings import UsageError
-from marpkit.fsutil import real, shown
+from marpkit.fsutil import inside, real, shown
 
 # The folders a project has unless [tool.marpkit] names others.
 DEFAULT_DIRS = {"slides_dir": "slides", "snippets_dir": "snippets", "build_dir": "build",
@@ -134,6 +134,21 @@ def build_settings(table: dict) -> BuildSettings:
                          None if timeout is None else float(timeout))
 
 
+def marpkit_table(data: dict) -> dict | None:
+    """pyproject's [tool.marpkit] table, None when absent. `tool` and `marpkit`
+    are keys a file can give any value (`tool = 5`): a non-table is exit 2
+    naming the key, not an AttributeError."""
+    tool = data.get("tool")
+    if tool is None:
+        return None
+    if not isinstance(tool, dict):
+        raise UsageError(f"pyproject.toml: tool must be a table, not {tool!r}")
+    settings = tool.get("marpkit")
+    if settings is not None and not isinstance(settings, dict):
+        raise UsageError(f"pyproject.toml: [tool] marpkit must be a table, not {settings!r}")
+    return settings
+
+
 def find_root(start: Path | None = None) -> Path:
     here = real(start or Path.cwd())
     slides = DEFAULT_DIRS["slides_dir"]
@@ -155,10 +170,7 @@ def _marpkit_table(root: Path) -> dict | None:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"{pyproject.name}: invalid TOML: {exc}") from None
-    table = data.get("tool", {}).get("marpkit")
-    if table is not None and not isinstance(table, dict):
-        raise UsageError("pyproject.toml: [tool.marpkit] must be a table")
-    return table
+    return marpkit_table(data)
 
 
 def is_project(root: Path) -> bool:
@@ -189,4 +201,56 @@ def load_project(start: Path | None = None) -> Project:
     root = find_root(start)
     settings = _marpkit_table(root) or {}
     validate(settings)
-    return project_at(root, settings)
+    project = project_at(root, settings)
+    _own_cache(project, settings.get("cache_dir"))
+    return project
+
+
+DEFAULT_CACHE = ".marpkit-cache"
+# The standard cache directory tag (https://bford.info/cachedir/): backup
+# tools skip the folder, and marpkit knows the folder is its own.
+CACHE_TAG = "CACHEDIR.TAG"
+_TAG_SIGNATURE = "Signature: 8a477f597d28d172789f06886806bc55"
+
+
+def _own_cache(project: Project, configured: str | None) -> None:
+    """The cache must be marpkit's own folder: marpkit deletes what is in it (serve
+    empties its preview there), so it may not be, or hold, the project, a folder
+    the course lives in, or a folder of someone else's files.
+
+    A configured folder is created with a CACHEDIR.TAG, and an existing one is
+    accepted only if empty (then tagged) or tagged. The default `.marpkit-cache`
+    is marpkit's by its name (caches made before the tag existed have none); it
+    is tagged once seen, and otherwise created by whatever first writes to it.
+    """
+    cache = project.cache_dir
+    shown = f"pyproject.toml: [tool.marpkit] cache_dir {configured or DEFAULT_CACHE!r}"
+    folders = {"the project folder": project.root, "slides_dir": project.slides_dir,
+               "snippets_dir": project.snippets_dir, "themes_dir": project.themes_dir,
+               "build_dir": project.build_dir}
+    for name, folder in folders.items():
+        if inside(folder, cache) is not None:
+            what = "is" if folder == cache else "holds"
+            raise UsageError(f"{shown} {what} {name}: the cache must be a folder of marpkit's own, "
+                             f"e.g. {DEFAULT_CACHE!r}")
+    tag = cache / CACHE_TAG
+    if cache.is_dir():
+        try:
+            if tag.read_text(encoding="utf-8", errors="replace").startswith(_TAG_SIGNATURE):
+                return
+        except OSError:
+            pass
+        if configured is not None and any(cache.iterdir()):
+            raise UsageError(f"{shown} holds files marpkit did not write (it has no {CACHE_TAG}): "
+                             "name a new or empty folder for the cache")
+    elif cache.exists():
+        raise UsageError(f"{shown} is a file, not a folder")
+    elif configured is None:
+        return
+    from marpkit.fsutil import atomic_write
+
+    try:
+        atomic_write(tag, f"{_TAG_SIGNATURE}\n# This file is a cache directory tag created by marpkit.\n"
+                          "# For information about cache directory tags, see https://bford.info/cachedir/\n")
+    except OSError:
+        pass  # a read-only checkout: what needs the cache says so when it writes there

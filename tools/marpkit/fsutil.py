@@ -3,8 +3,8 @@ writing files so that a failure never leaves half a file. No domain imports.
 
 A new file gets the mode `open()` would give it under the current umask
 (mkstemp's 0600 would make a published index.html unreadable to a web
-server); an existing file keeps its mode; a symlink stays a symlink and its
-target gets the new content.
+server); an existing file keeps its mode, owner and group; a symlink stays a
+symlink and its target gets the new content.
 """
 
 from __future__ import annotations
@@ -112,31 +112,74 @@ def _umask() -> int:
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write next to the target and rename over it: readers see old or new, never half."""
+    """Write next to the target and rename over it: readers see old or new, never half.
+
+    An existing file keeps its mode, owner and group. One the user may not
+    write (0444, someone else's) is refused, not replaced: the folder's
+    permission to rename over it is not the file's permission to change it.
+    Where the replacement cannot get the original's owner (chown not
+    permitted) or a rename would split a hard link, the file is rewritten in
+    place instead, as editors do, so it stays the file it was.
+    """
     path = Path(path)
     if path.is_symlink():
         path = Path(os.path.realpath(path))
     if isinstance(data, str):
         data = data.encode("utf-8")
     try:
+        original = path.stat()
+    except FileNotFoundError:
+        original = None
+    except OSError as exc:
+        raise WriteError.from_os(exc, path) from None
+    if original is not None and not os.access(path, os.W_OK):
+        raise WriteError(path, "the file is read-only for this user (permission denied)")
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            mode = path.stat().st_mode & 0o7777
-        except FileNotFoundError:
-            mode = 0o666 & ~_umask()
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise WriteError.from_os(exc, path) from None
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        faithful = original is None or _same_owner_possible(tmp, original)
+        if faithful:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(tmp, original.st_mode & 0o7777 if original else 0o666 & ~_umask())
+            os.replace(tmp, path)
+        else:
+            os.close(fd)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise WriteError.from_os(exc, path) from None
         raise
+    if not faithful:
+        Path(tmp).unlink(missing_ok=True)
+        _write_in_place(path, data)
+
+
+def _same_owner_possible(tmp: str, original: os.stat_result) -> bool:
+    """Give the temp file the original's owner and group; False where that is not
+    permitted or a rename would cut the file from its other hard links."""
+    if original.st_nlink > 1:
+        return False
+    mine = os.stat(tmp)
+    if (mine.st_uid, mine.st_gid) == (original.st_uid, original.st_gid):
+        return True
+    try:
+        os.chown(tmp, original.st_uid, original.st_gid)
+    except PermissionError:
+        return False
+    return True
+
+
+def _write_in_place(path: Path, data: bytes) -> None:
+    try:
+        with open(path, "r+b") as handle:
+            handle.write(data)
+            handle.truncate()
+    except OSError as exc:
+        raise WriteError.from_os(exc, path) from None
 
 
 @contextlib.contextmanager

@@ -22,6 +22,7 @@ from marpkit.findings import Exit, Finding, print_findings
 from marpkit.fsutil import exclusive
 from marpkit.marp import themes
 from marpkit.marp.converter import FORMATS, MarpSettings
+from marpkit.model import course
 from marpkit.snippets.store import SnippetStore
 
 __all__ = ["FORMATS", "Job", "Manifest", "build", "prepare"]
@@ -69,6 +70,9 @@ def _build(project: Project, paths: tuple[str, ...], formats: list[str], force: 
         from marpkit.outputs.index import write_index
 
         write_index(project, jobs, manifest)
+        # slides/index.md keeps index.html; say where the course index went instead
+        print_findings([Finding(project.rel(p), 1, 1, "MK605", why, "warning")
+                        for p in project.decks() if (why := course.index_collision(project, p))])
     _summary(len(jobs), bool(todo), status, written, time.monotonic() - started)
     return status
 

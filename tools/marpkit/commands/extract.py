@@ -9,7 +9,7 @@ import click
 from marpkit.config import load_project
 from marpkit.findings import Exit, UsageError, print_findings
 from marpkit.fsutil import atomic_write
-from marpkit.model.load import Unreadable, deck_paths, open_deck
+from marpkit.model.load import Unreadable, deck_paths, open_deck, save_deck
 from marpkit.snippets.extract import extract_deck
 
 
@@ -40,7 +40,7 @@ def extract_cmd(decks, destination):
                 click.echo(f"created {project.rel(snippet)}")
         target = Path(destination) if destination else path
         if text != model.text or destination:
-            atomic_write(target, text.encode("utf-8"))
+            save_deck(target, text)
             click.echo(f"{project.rel(target)}: {len(files)} fence(s) now reference snippets")
         else:
             click.echo(f"{model.display_path}: nothing to extract")

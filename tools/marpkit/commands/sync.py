@@ -7,8 +7,7 @@ import click
 from marpkit.check.output_fences import output_reader
 from marpkit.config import load_project
 from marpkit.findings import Exit, print_findings
-from marpkit.fsutil import atomic_write
-from marpkit.model.load import Unreadable, deck_paths, open_deck
+from marpkit.model.load import Unreadable, deck_paths, open_deck, save_deck
 from marpkit.snippets.expand import sync_deck
 from marpkit.snippets.store import SnippetStore
 
@@ -42,7 +41,7 @@ def sync_cmd(decks, check):
             fixed = [finding for finding, fix in drifted if fix is not None]
             stuck = [finding for finding, fix in drifted if fix is None]
             if fixed:
-                atomic_write(path, text.encode("utf-8"))
+                save_deck(path, text)
                 click.echo(f"{deck.display_path}: synced {len(fixed)} fence(s)")
             if stuck:  # an unclosed fence: its end would be a guess
                 print_findings(stuck)

@@ -1,4 +1,4 @@
-"""Safe fixes: apply them (marpkit.edits) and write the file (marpkit.fsutil)."""
+"""Safe fixes: apply them (marpkit.edits) and save the deck (marpkit.model.load)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 from marpkit.edits import apply_fixes as apply
 from marpkit.findings import Finding, Fix
-from marpkit.fsutil import atomic_write
+from marpkit.model.load import save_deck
 
 
 def fix_file(path: Path, original: str, findings: list[Finding]) -> list[Fix]:
@@ -16,5 +16,5 @@ def fix_file(path: Path, original: str, findings: list[Finding]) -> list[Fix]:
         return []
     new_text, applied = apply(original, fixes)
     if applied and new_text != original:
-        atomic_write(path, new_text)  # temp file beside it, then os.replace
+        save_deck(path, new_text)
     return applied

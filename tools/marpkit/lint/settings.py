@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import re
 from dataclasses import dataclass, field
@@ -56,9 +57,21 @@ def _codes(value, where: str) -> list[str]:
         raise UsageError(f"{where} must be a list of rule codes")
     out = [v.strip().upper() for v in value]
     for code in out:
-        if not _CODE.match(code):
-            raise UsageError(f"{where}: {code!r} is not a rule code or prefix (e.g. MK401, MK4)")
+        _known(code, where)
     return out
+
+
+def _known(code: str, where: str) -> None:
+    """A code or prefix that selects nothing is a typo: silently linting with
+    fewer (or no) rules would say "All checks passed" about rules never run."""
+    from marpkit.codes import all_codes
+
+    known = all_codes()
+    if _CODE.match(code) and (code == "ALL" or any(c.startswith(code) for c in known)):
+        return
+    close = difflib.get_close_matches(code, known, n=1)
+    hint = f"did you mean {close[0]}?" if close else "e.g. MK401, or MK4 for all MK4xx"
+    raise UsageError(f"{where}: {code!r} is not a rule code or prefix ({hint})")
 
 
 def load_settings(section: dict, select: str | None = None, ignore: str | None = None,

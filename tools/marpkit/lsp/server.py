@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +30,7 @@ from marpkit.lsp import analysis as passes
 from marpkit.lsp.analysis import Analysis
 from marpkit.lsp.checkstatus import CheckStatuses
 from marpkit.lsp.diagnostics import SOURCE, check_diagnostic, to_diagnostic
+from marpkit.lsp.frames import FrameGuard, Protocol
 from marpkit.lsp.positions import Text
 from marpkit.lsp.workspace import Scope, Scopes
 
@@ -47,7 +49,8 @@ def uri_to_path(uri: str) -> Path | None:
 class MarpkitServer(LanguageServer):
     def __init__(self):
         super().__init__("marpkit", __version__,
-                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         protocol_cls=Protocol)
         self.scopes = Scopes()
         self.statuses: dict[Path, CheckStatuses] = {}
         self.analyses: dict[str, Analysis] = {}
@@ -64,6 +67,9 @@ class MarpkitServer(LanguageServer):
         self._pending: dict[str, asyncio.Task] = {}
         self._render_queued: set[str] = set()
         self._project_pending: dict[Path, asyncio.Task] = {}
+
+    def start_io(self, stdin=None, stdout=None):
+        super().start_io(FrameGuard(stdin or sys.stdin.buffer), stdout)
 
     # -- documents ---------------------------------------------------------
 

@@ -91,3 +91,30 @@ def footer(project: Project, number: int | None, title: str | None) -> str | Non
         return None
     values = {"title": title or "", "number": "" if number is None else str(number)}
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+
+
+# The course index is build/index.html, the page a static host serves for the
+# folder, unless a deck builds that name (slides/index.md): then the deck keeps
+# it, since links to a module's page must not change with the course, and the
+# index moves to the first of these names no deck builds.
+_INDEX_NAMES = ("index", "course-index", "course")
+
+
+def _builds_name(project: Project, stem: str) -> bool:
+    # Compared without case: on macOS and Windows INDEX.html is index.html.
+    return any(path.stem.casefold() == stem for path in project.decks())
+
+
+def course_index_path(project: Project) -> Path:
+    """Where the build writes the course index page."""
+    stem = next((s for s in _INDEX_NAMES if not _builds_name(project, s)), "course-index")
+    return project.build_dir / f"{stem}.html"
+
+
+def index_collision(project: Project, deck: Path) -> str | None:
+    """Why `deck`'s page takes the course index's name, or None."""
+    if deck.stem.casefold() != _INDEX_NAMES[0] or not project.section("build").get("index", True):
+        return None
+    build = project.rel(project.build_dir)
+    return (f"this deck builds {build}/{deck.stem}.html, the name of the course index page: "
+            f"the course index is written to {project.rel(course_index_path(project))} instead")

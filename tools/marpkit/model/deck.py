@@ -187,6 +187,9 @@ class Deck:
         return self.slides[-1]
 
 
+BOM = "\ufeff"
+
+
 def read_text(path: Path, display: str) -> str:
     data = read_input(path, DECK_LIMIT)
     try:
@@ -196,7 +199,7 @@ def read_text(path: Path, display: str) -> str:
         line, column = position(before, len(before))
         raise DeckError(display, f"not UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded",
                         line, column) from None
-    return text.removeprefix("\ufeff")
+    return text.removeprefix(BOM)  # model/load.py's save_deck puts it back
 
 
 def load_deck(path: Path | str, display: str | None = None, text: str | None = None) -> Deck:

@@ -3,6 +3,7 @@
 Every command that takes decks (inspect, extract, sync, build, check, lint)
 turns its arguments into deck files here and opens them here, so a folder
 means the same thing everywhere and an unreadable deck is the same MK204.
+Every command that rewrites a deck (sync, extract, lint --fix) saves it here.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from pathlib import Path
 
 from marpkit.config import Project
 from marpkit.findings import Finding, UsageError
-from marpkit.fsutil import inside
-from marpkit.model.deck import Deck, DeckError, load_deck
+from marpkit.fsutil import atomic_write, inside
+from marpkit.model.deck import BOM, Deck, DeckError, load_deck
 
 NOT_A_DECK = "MK204"
 _GLOB = re.compile(r"[*?[]")
@@ -110,3 +111,14 @@ def _why_unreadable(path: Path, exc: OSError) -> str:
         if exc.errno == errno.ELOOP:
             return f"it is a symlink to {target}, which leads back to itself (a symlink loop)"
     return exc.strerror or str(exc)
+
+
+def save_deck(path: Path, text: str) -> None:
+    """Rewrite a deck with `text` (as loaded: without a BOM), keeping the file's
+    UTF-8 BOM if it has one: the loader drops it, the file's owner chose it."""
+    try:
+        with open(path, "rb") as handle:
+            bom = handle.read(len(BOM.encode())) == BOM.encode()
+    except OSError:
+        bom = False  # a new file (extract --to), or atomic_write reports why not
+    atomic_write(path, (BOM if bom else "") + text.removeprefix(BOM))

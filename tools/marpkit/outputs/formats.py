@@ -42,10 +42,16 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+def _level(severity: str, info: str) -> str:
+    """GitHub and SARIF say error and warning as marpkit does; info is GitHub's
+    `notice` and SARIF's `note` (as a warning it would fail a strict CI)."""
+    return severity if severity in ("error", "warning") else info
+
+
 def to_github(findings: list[Finding]) -> str:
     out = []
     for f in findings:
-        level = "error" if f.severity == "error" else "warning"
+        level = _level(f.severity, "notice")
         props = (f"file={_escape_property(f.path)},line={f.line},col={f.column},"
                  f"endLine={f.end_line or f.line},title={_escape_property(f.code)}")
         message = f.message + (f" (slide {f.slide})" if f.slide else "")
@@ -69,14 +75,14 @@ def to_sarif(findings: list[Finding]) -> str:
             "shortDescription": {"text": r.summary},
             "fullDescription": {"text": r.rationale},
             "help": {"text": f"{r.rationale}\n\nExample:\n{r.example}"},
-            "defaultConfiguration": {"level": "error" if r.severity == "error" else "warning"},
+            "defaultConfiguration": {"level": _level(r.severity, "note")},
         })
     results = []
     for f in findings:
         region = {"startLine": f.line, "startColumn": f.column, "endLine": f.end_line or f.line}
         result = {
             "ruleId": f.code,
-            "level": "error" if f.severity == "error" else "warning",
+            "level": _level(f.severity, "note"),
             "message": {"text": f.message + (f" (slide {f.slide})" if f.slide else "")},
             "locations": [{"physicalLocation": {
                 "artifactLocation": {"uri": _uri(f.path)}, "region": region}}],

@@ -79,7 +79,7 @@ def write_index(project: Project, jobs, manifest) -> Path:
         versions={"marpkit": __version__, "marp": marp.marp_version(project.root),
                   "python": platform.python_version()},
     )
-    target = project.build_dir / "index.html"
+    target = course.course_index_path(project)
     # The page shows a build time; rewriting it when nothing else changed would
     # make every no-op build touch the output folder.
     body = page.split("<header>", 1)[1].split("</header>", 1)[1]

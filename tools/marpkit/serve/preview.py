@@ -432,6 +432,9 @@ def serve(project: Project, port: int, host: str = DEFAULT_HOST) -> int:
     shown_host = "localhost" if host in (DEFAULT_HOST, "::1") else host
     click.echo(f"marpkit serve: http://{shown_host}:{port}/ (starting Marp's server)")
     folder = project.cache_dir / SERVE_DIR / "preview"
+    # On the way out, serve removes what it made and nothing else (config.py
+    # has made sure the cache folder itself is marpkit's).
+    made = folder.parent if not folder.parent.exists() else folder
     if folder.is_dir():
         shutil.rmtree(folder)  # no stale decks from an earlier session
     try:
@@ -477,7 +480,7 @@ def serve(project: Project, port: int, host: str = DEFAULT_HOST) -> int:
             reporter.close()  # a lint in progress kills its browser on the way out
             if proc is not None:
                 stop_marp(proc)
-            shutil.rmtree(folder.parent, ignore_errors=True)  # the preview was this session's
+            shutil.rmtree(made, ignore_errors=True)  # the preview was this session's
         finally:
             signal.signal(signal.SIGINT, previous_int)
             signal.signal(signal.SIGTERM, previous)

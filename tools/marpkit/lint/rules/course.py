@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from marpkit.fsutil import real
 from marpkit.lint.context import DeckContext, ProjectContext
 from marpkit.lint.registry import rule
 from marpkit.model import course
@@ -108,3 +109,11 @@ def footer_consistent(pctx: ProjectContext):
 @rule("MK604")
 def theme_consistent(pctx: ProjectContext):
     yield from _consistency(pctx, "theme", "MK604")
+
+
+@rule("MK605")
+def deck_named_index(ctx: DeckContext):
+    if real(ctx.path).parent != ctx.project.slides_dir:
+        return  # the build (and its index) only takes the slides folder's own decks
+    if message := course.index_collision(ctx.project, ctx.path):
+        yield ctx.finding("MK605", 1, 1, message, slide=1)

@@ -27,6 +27,18 @@ INVISIBLE = {
     "\u2068": "FIRST STRONG ISOLATE",
     "\u2069": "POP DIRECTIONAL ISOLATE",
 }
+# Direction marks, embeddings, overrides and isolates: how right-to-left text
+# lays out a left-to-right word ("W&B" in Arabic). On a line with right-to-left
+# letters they are the author's; on a line without, nothing needs them and
+# they can only hide what the text says (Trojan Source).
+BIDI_CONTROLS = set("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def has_rtl(line: str) -> bool:
+    """A strong right-to-left letter (bidi class R or AL: Hebrew, Arabic, Syriac, Thaana, N'Ko...)."""
+    return any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in line if not ch.isascii())
+
+
 # Joiners are legitimate inside emoji sequences and in many scripts; they are
 # only suspicious next to ASCII or at a word edge.
 _JOINERS = {"\u200c": "ZERO WIDTH NON-JOINER", "\u200d": "ZERO WIDTH JOINER"}
@@ -220,9 +232,19 @@ def fix_mojibake(run: str) -> str | None:
     return run
 
 
+# CommonMark's code span: a run of backticks up to the next run of the same length.
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)")
+
+
+def code_spans(line: str) -> list[tuple[int, int]]:
+    """(start, end) of each inline code span of one line, backticks included."""
+    return [m.span() for m in _CODE_SPAN.finditer(line)]
+
+
 @rule("MK201")
 def mojibake(ctx: DeckContext):
     deck = ctx.deck
+    fenced = {n for block in deck.code_blocks for n in range(block.line, block.end_line + 1)}
     for number in range(1, deck.line_count + 1):
         line = deck.line_text(number)
         if line.isascii():
@@ -230,18 +252,28 @@ def mojibake(ctx: DeckContext):
         runs = mojibake_runs(line)
         if not runs:
             continue
-        first_start, first_end, first_fixed = runs[0]
-        start, end = runs[0][0], runs[-1][1]
-        repaired = line[start:end]
-        for s, e, fixed in reversed(runs):
-            repaired = repaired[: s - start] + fixed + repaired[e - start:]
-        base = deck.offset(number)
-        more = f" (and {len(runs) - 1} more on this line)" if len(runs) > 1 else ""
-        yield ctx.finding(
-            "MK201", number, first_start + 1,
-            f'mojibake: "{line[first_start:first_end]}" should read "{first_fixed}"{more}',
-            fix=Fix(f"line {number}: restore {len(runs)} garbled run(s)",
-                    base + start, base + end, repaired))
+        spans = [(0, len(line))] if number in fenced else code_spans(line)
+        in_code = [r for r in runs if any(s < r[1] and r[0] < e for s, e in spans)]
+        prose = [r for r in runs if r not in in_code]
+        if prose:
+            first_start, first_end, first_fixed = prose[0]
+            start, end = prose[0][0], prose[-1][1]
+            repaired = line[start:end]
+            for s, e, fixed in reversed(prose):  # code spans between them stay as they are
+                repaired = repaired[: s - start] + fixed + repaired[e - start:]
+            base = deck.offset(number)
+            more = f" (and {len(prose) - 1} more on this line)" if len(prose) > 1 else ""
+            yield ctx.finding(
+                "MK201", number, first_start + 1,
+                f'mojibake: "{line[first_start:first_end]}" should read "{first_fixed}"{more}',
+                fix=Fix(f"line {number}: restore {len(prose)} garbled run(s)",
+                        base + start, base + end, repaired))
+        if in_code:
+            s, e, fixed = in_code[0]
+            yield ctx.finding(
+                "MK201", number, s + 1,
+                f'"{line[s:e]}" in code may be mojibake for "{fixed}" (code is never fixed: '
+                "it may show it on purpose)", severity="info")
 
 
 @rule("MK202")
@@ -262,8 +294,11 @@ def invisible(ctx: DeckContext):
         line = deck.line_text(number)
         if line.isascii():
             continue
+        rtl = has_rtl(line)
         for match in _INVISIBLE_RE.finditer(line):
             ch, col = match.group(0), match.start()
+            if rtl and ch in BIDI_CONTROLS:
+                continue
             before = line[col - 1] if col else " "
             after = line[col + 1] if col + 1 < len(line) else " "
             if ch in _JOINERS and not (before.isascii() or after.isascii()):
