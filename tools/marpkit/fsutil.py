@@ -50,7 +50,7 @@ def inside(path: Path | str, folder: Path | str, follow: bool = False) -> PurePo
     """
     try:
         if follow:
-            path, folder = real(path), real(folder)
+            path, folder = Path(path).resolve(), Path(folder).resolve()  # a loop raises: nowhere
         else:
             path, folder = Path(os.path.abspath(path)), Path(os.path.abspath(folder))
         return PurePosixPath(path.relative_to(folder).as_posix())
