@@ -66,7 +66,7 @@ def run_check(root: Path, *args: str, **extra_env: str) -> tuple[int, dict]:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
+def claims_project(tmp_path_factory):
     root = tmp_path_factory.mktemp("claims")
     (root / "pyproject.toml").write_text("[tool.marpkit]\n")
     names = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
@@ -84,15 +84,15 @@ def _by_name(code: int, data: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def report(project):
-    return _by_name(*run_check(project, "--no-cache"))
+def report(claims_project):
+    return _by_name(*run_check(claims_project, "--no-cache"))
 
 
-def test_fresh_interpreters_reach_the_same_verdicts(project, report):
+def test_fresh_interpreters_reach_the_same_verdicts(claims_project, report):
     # Also proves the execution mode is in the cache key: the forked run's
     # entries are there, yet nothing below may be served from them.
     # The OS sandbox needs the fork pool: fresh interpreters run with basic isolation.
-    fresh = _by_name(*run_check(project, "--isolation", "basic", MARPKIT_CHECK_NO_FORK="1"))
+    fresh = _by_name(*run_check(claims_project, "--isolation", "basic", MARPKIT_CHECK_NO_FORK="1"))
 
     def verdicts(snippets):
         return {name: (s["status"].replace("cached", "passed"),
@@ -183,7 +183,7 @@ def test_both_run_readers_see_artifacts_and_their_files(tmp_path, monkeypatch):
     script = ("import os, wandb\n"
               "os.makedirs('full', exist_ok=True); os.makedirs('empty', exist_ok=True)\n"
               "open('full/w.txt', 'w').write('x')\n"
-              "run = wandb.init(project='p', mode='offline')\n"
+              "run = wandb.init(claims_project='p', mode='offline')\n"
               "for name in ('full', 'empty'):\n"
               "    art = wandb.Artifact(name, type='model'); art.add_dir(name); run.log_artifact(art)\n"
               "run.finish()\n")

@@ -38,24 +38,6 @@ def test_usage_errors_exit_2(project, run_cli):
     assert code == 2 and "invalid TOML" in err
 
 
-def test_light_commands_do_not_import_heavy_modules(project):
-    write(project / "slides" / "d.md", "---\nmarp: true\n---\n\n# A\n")
-    probe = (
-        "import sys\n"
-        "from marpkit.cli import main\n"
-        "for args in (['inspect', 'slides/d.md'], ['sync', '--check']):\n"
-        "    try:\n"
-        "        main(args)\n"
-        "    except SystemExit:\n"
-        "        pass\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('wandb', 'playwright', 'rich', 'jinja2'))\n"
-        "print('HEAVY=' + ','.join(heavy))\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", probe], cwd=project, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip().splitlines()[-1] == "HEAVY="
-
-
 def test_python_dash_m_entry_point(project):
     proc = subprocess.run([sys.executable, "-m", "marpkit", "--version"], capture_output=True,
                           text=True, cwd=ROOT)

@@ -26,7 +26,7 @@ run.finish()
 
 
 @pytest.fixture
-def course(project):
+def logging_course(project):
     needs_marp()
     needs_chromium()
     write(project / "snippets" / "m" / "run.py", SNIPPET)
@@ -38,8 +38,8 @@ def course(project):
 
 
 @pytest.mark.parametrize("command", [("build",), ("check",), ("lint",)])
-def test_a_command_leaves_tmpdir_as_it_found_it(course, command):
-    root, env, tmp = course
+def test_a_command_leaves_tmpdir_as_it_found_it(logging_course, command):
+    root, env, tmp = logging_course
     (tmp / "someone-elses").mkdir()  # not marpkit's: stays
     proc = subprocess.run([str(MARPKIT), *command], cwd=root, env=env, capture_output=True,
                           text=True, timeout=600)
@@ -47,8 +47,8 @@ def test_a_command_leaves_tmpdir_as_it_found_it(course, command):
     assert sorted(p.name for p in tmp.iterdir()) == ["someone-elses"]
 
 
-def test_serve_leaves_tmpdir_and_the_build_folder_alone(course):
-    root, env, tmp = course
+def test_serve_leaves_tmpdir_and_the_build_folder_alone(logging_course):
+    root, env, tmp = logging_course
     port = free_port()
     proc = subprocess.Popen([str(MARPKIT), "serve", "--port", str(port)], cwd=root, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -128,23 +128,6 @@ def test_rule_command(run_cli):
     assert code == 2
 
 
-def test_static_lint_imports_nothing_heavy(project, deck):
-    script = (
-        "import sys\n"
-        "from marpkit.cli import main\n"
-        "try:\n"
-        "    main(['lint', '--no-render', '--format', 'json'])\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "heavy = [m for m in ('playwright', 'wandb', 'rich') if m in sys.modules]\n"
-        "print('HEAVY', heavy, file=sys.stderr)\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", script], cwd=project, capture_output=True,
-                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "tools")})
-    assert "HEAVY []" in proc.stderr, proc.stderr
-    assert json.loads(proc.stdout)[0]["code"] == "MK201"
-
-
 def test_missing_browser_is_a_usage_error_with_render(run_cli, deck, monkeypatch):
     """Without --render, lint goes on with the static rules (tests/test_newcomer.py)."""
     monkeypatch.setenv("CHROME_PATH", str(deck.parent / "no-such-chromium"))

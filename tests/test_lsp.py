@@ -125,7 +125,7 @@ def codes(diagnostics) -> list[str]:
 
 
 @pytest.fixture
-def course(project):
+def demo_course(project):
     write(project / "snippets" / "demo" / "train.py", SNIPPET)
     write(project / "slides" / "01-demo.md", DECK)
     return project
@@ -169,8 +169,8 @@ async def test_seed_deck_mojibake_fix_round_trip(client: LanguageClient, project
                           and sum(d.code == "MK201" for d in ds) == len(mojibake) - 1)
 
 
-async def test_disable_on_this_slide_silences_the_rule(client: LanguageClient, course):
-    deck = course / "slides" / "01-demo.md"
+async def test_disable_on_this_slide_silences_the_rule(client: LanguageClient, demo_course):
+    deck = demo_course / "slides" / "01-demo.md"
     doc = Doc(client, deck, DECK + "\n---\n\n# Inline\n\n```python\nprint('hi')\n```\n")
     found = await doc.diagnostics(lambda ds: "MK315" in codes(ds))
     target = next(d for d in found if d.code == "MK315")
@@ -182,15 +182,15 @@ async def test_disable_on_this_slide_silences_the_rule(client: LanguageClient, c
     await doc.diagnostics(lambda ds: "MK315" not in codes(ds))
 
 
-async def test_definition_hover_and_references(client: LanguageClient, course):
-    (course / "slides" / "chart.png").write_bytes(b"\x89PNG\r\n\x1a\n")
-    deck = write(course / "slides" / "01-demo.md", DECK + "\n![a chart](chart.png)\n")
+async def test_definition_hover_and_references(client: LanguageClient, demo_course):
+    (demo_course / "slides" / "chart.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    deck = write(demo_course / "slides" / "01-demo.md", DECK + "\n![a chart](chart.png)\n")
     doc = Doc(client, deck)
     await doc.diagnostics(lambda ds: True)
     fence = doc.at("snippet=demo/train.py#loop")
     result = await client.text_document_definition_async(types.DefinitionParams(
         types.TextDocumentIdentifier(doc.uri), fence))
-    assert result.uri == (course / "snippets" / "demo" / "train.py").resolve().as_uri()
+    assert result.uri == (demo_course / "snippets" / "demo" / "train.py").resolve().as_uri()
     assert result.range.start.line == SNIPPET.splitlines().index("# region loop")
     # From a body line: the very file line it shows.
     body = await client.text_document_definition_async(types.DefinitionParams(
@@ -207,7 +207,7 @@ async def test_definition_hover_and_references(client: LanguageClient, course):
         types.TextDocumentIdentifier(doc.uri), doc.at("theme:")))
     assert "theme" in directive.contents.value and "global" in directive.contents.value
 
-    snippet_uri = (course / "snippets" / "demo" / "train.py").resolve().as_uri()
+    snippet_uri = (demo_course / "snippets" / "demo" / "train.py").resolve().as_uri()
     refs = await client.text_document_references_async(types.ReferenceParams(
         text_document=types.TextDocumentIdentifier(snippet_uri),
         position=types.Position(SNIPPET.splitlines().index("for step in range(3):"), 2),
@@ -220,22 +220,22 @@ async def test_definition_hover_and_references(client: LanguageClient, course):
     links = await client.text_document_document_link_async(types.DocumentLinkParams(
         types.TextDocumentIdentifier(doc.uri)))
     assert sorted(link.target for link in links) == sorted(
-        [snippet_uri, (course / "slides" / "chart.png").resolve().as_uri()])
+        [snippet_uri, (demo_course / "slides" / "chart.png").resolve().as_uri()])
 
 
-async def test_hover_on_rule_code(client: LanguageClient, course):
-    doc = Doc(client, course / "slides" / "01-demo.md", DECK + "\n<!-- marpkit-disable MK315 -->\n")
+async def test_hover_on_rule_code(client: LanguageClient, demo_course):
+    doc = Doc(client, demo_course / "slides" / "01-demo.md", DECK + "\n<!-- marpkit-disable MK315 -->\n")
     await doc.diagnostics(lambda ds: True)
     hover = await client.text_document_hover_async(types.HoverParams(
         types.TextDocumentIdentifier(doc.uri), doc.at("MK315", 2)))
     assert "MK315 (inline-code-without-snippet)" in hover.contents.value
 
 
-async def test_completion_of_paths_regions_and_directives(client: LanguageClient, course):
-    write(course / "themes" / "bailab.css", "/* @theme bailab\n@size wide 1600px 900px */\n"
+async def test_completion_of_paths_regions_and_directives(client: LanguageClient, demo_course):
+    write(demo_course / "themes" / "bailab.css", "/* @theme bailab\n@size wide 1600px 900px */\n"
           "section.lead { color: red }\n")
     text = DECK.replace("#loop", "#")
-    doc = Doc(client, course / "slides" / "01-demo.md", text)
+    doc = Doc(client, demo_course / "slides" / "01-demo.md", text)
     await doc.diagnostics(lambda ds: True)
 
     def labels(result):
@@ -342,8 +342,8 @@ async def test_rendered_rules_after_save_with_a_real_browser(client: LanguageCli
     assert "MK405" in codes(found)  # static findings stay beside the rendered ones
 
 
-async def test_bad_input_answers_and_never_crashes(client: LanguageClient, course):
-    deck = course / "slides" / "01-demo.md"
+async def test_bad_input_answers_and_never_crashes(client: LanguageClient, demo_course):
+    deck = demo_course / "slides" / "01-demo.md"
     # Bytes that are not UTF-8, as a client passes them through: lone surrogates.
     doc = Doc(client, deck, "---\nmarp: true\n---\n\n# Caf\udce9\n")
     (bad,) = await doc.diagnostics(lambda ds: len(ds) == 1)
@@ -367,9 +367,9 @@ async def test_bad_input_answers_and_never_crashes(client: LanguageClient, cours
     assert hover is None or "marp" in hover.contents.value
 
 
-async def test_a_snippet_deleted_while_open(client: LanguageClient, course):
-    snippet = course / "snippets" / "demo" / "train.py"
-    deck = Doc(client, course / "slides" / "01-demo.md")
+async def test_a_snippet_deleted_while_open(client: LanguageClient, demo_course):
+    snippet = demo_course / "snippets" / "demo" / "train.py"
+    deck = Doc(client, demo_course / "slides" / "01-demo.md")
     Doc(client, snippet)
     await deck.diagnostics(lambda ds: not ds)
     snippet.unlink()
@@ -382,15 +382,15 @@ async def test_a_snippet_deleted_while_open(client: LanguageClient, course):
     assert definition is None
 
 
-async def test_snippet_file_diagnostics(client: LanguageClient, course):
-    snippet = course / "snippets" / "demo" / "train.py"
-    write(course / "snippets" / "demo" / "old.py", "print('nobody shows me')\n")
-    Doc(client, course / "slides" / "01-demo.md")
+async def test_snippet_file_diagnostics(client: LanguageClient, demo_course):
+    snippet = demo_course / "snippets" / "demo" / "train.py"
+    write(demo_course / "snippets" / "demo" / "old.py", "print('nobody shows me')\n")
+    Doc(client, demo_course / "slides" / "01-demo.md")
     doc = Doc(client, snippet)
     doc.replace(SNIPPET.replace("# endregion\n\n# region loop", "# endregion\n\n# region loop\n# region"))
     found = await doc.diagnostics(lambda ds: "MK316" in codes(ds))
     assert any("never closed" in d.message or "without a name" in d.message for d in found)
-    unused = (course / "snippets" / "demo" / "old.py").resolve().as_uri()
+    unused = (demo_course / "snippets" / "demo" / "old.py").resolve().as_uri()
     for _ in range(200):
         if any(d.code == "MK314" for d in client.diagnostics.get(unused, [])):
             break
@@ -398,8 +398,8 @@ async def test_snippet_file_diagnostics(client: LanguageClient, course):
     assert [d.code for d in client.diagnostics.get(unused, [])] == ["MK314"]
 
 
-async def test_the_last_of_200_rapid_changes_wins(client: LanguageClient, course):
-    deck = course / "slides" / "01-demo.md"
+async def test_the_last_of_200_rapid_changes_wins(client: LanguageClient, demo_course):
+    deck = demo_course / "slides" / "01-demo.md"
     doc = Doc(client, deck)
     await doc.diagnostics(lambda ds: True)
     for n in range(200):
@@ -412,12 +412,12 @@ async def test_the_last_of_200_rapid_changes_wins(client: LanguageClient, course
     assert codes(found) == ["MK201"] and found[0].range.start.line == last
 
 
-async def test_a_10000_slide_deck_does_not_block(client: LanguageClient, course):
-    deck = course / "slides" / "01-demo.md"
+async def test_a_10000_slide_deck_does_not_block(client: LanguageClient, demo_course):
+    deck = demo_course / "slides" / "01-demo.md"
     huge = DECK + "".join(f"\n---\n\n# Slide {n}\n\nText of slide {n}.\n" for n in range(10_000))
     huge += "\nBAI Lab ‚Ä¢ V∆∞∆°ng\n"
     doc = Doc(client, deck, huge)
-    other = Doc(client, course / "slides" / "02-small.md", DECK)
+    other = Doc(client, demo_course / "slides" / "02-small.md", DECK)
     # While the big deck lints, every request is answered at once, and the small
     # deck's hover soon has its content.
     hover = None
@@ -449,20 +449,20 @@ async def test_a_deck_outside_any_project_gets_project_free_rules(client: Langua
 
 
 async def test_the_server_watches_snippets_itself_for_a_client_that_cannot(bare_client: LanguageClient,
-                                                                           course):
-    deck = Doc(bare_client, course / "slides" / "01-demo.md")
+                                                                           demo_course):
+    deck = Doc(bare_client, demo_course / "slides" / "01-demo.md")
     await deck.diagnostics(lambda ds: not ds)
     await asyncio.sleep(0.5)  # the watcher is up
-    (course / "snippets" / "demo" / "train.py").unlink()
+    (demo_course / "snippets" / "demo" / "train.py").unlink()
     await deck.diagnostics(lambda ds: "MK310" in codes(ds))
 
 
-async def test_drift_is_a_quick_fix_with_the_snippet_as_related_location(client: LanguageClient, course):
-    doc = Doc(client, course / "slides" / "01-demo.md", DECK.replace("range(3)", "range(10)"))
+async def test_drift_is_a_quick_fix_with_the_snippet_as_related_location(client: LanguageClient, demo_course):
+    doc = Doc(client, demo_course / "slides" / "01-demo.md", DECK.replace("range(3)", "range(10)"))
     found = await doc.diagnostics(lambda ds: "MK313" in codes(ds))
     drift = next(d for d in found if d.code == "MK313")
     (related,) = drift.related_information
-    assert related.location.uri == (course / "snippets" / "demo" / "train.py").resolve().as_uri()
+    assert related.location.uri == (demo_course / "snippets" / "demo" / "train.py").resolve().as_uri()
     assert related.location.range.start.line == SNIPPET.splitlines().index("# region loop")
     actions = await client.text_document_code_action_async(types.CodeActionParams(
         types.TextDocumentIdentifier(doc.uri), drift.range, types.CodeActionContext([drift])))
@@ -472,9 +472,9 @@ async def test_drift_is_a_quick_fix_with_the_snippet_as_related_location(client:
     await doc.diagnostics(lambda ds: not ds)
 
 
-async def test_a_broken_configuration_is_reported_on_the_deck(client: LanguageClient, course):
-    (course / "pyproject.toml").write_text('[tool.marpkit.lint]\nselect = ["XX"]\n')
-    doc = Doc(client, course / "slides" / "01-demo.md", DECK + "\nBAI Lab ‚Ä¢ V∆∞∆°ng\n")
+async def test_a_broken_configuration_is_reported_on_the_deck(client: LanguageClient, demo_course):
+    (demo_course / "pyproject.toml").write_text('[tool.marpkit.lint]\nselect = ["XX"]\n')
+    doc = Doc(client, demo_course / "slides" / "01-demo.md", DECK + "\nBAI Lab ‚Ä¢ V∆∞∆°ng\n")
     found = await doc.diagnostics(lambda ds: "MK201" in codes(ds))
     (config,) = [d for d in found if d.code is None]
     assert "'XX' is not a rule code" in config.message and config.range.start.line == 0

@@ -43,7 +43,7 @@ CASES = {
 
 
 @pytest.fixture
-def course(project):
+def path_course(project):
     for name in ("a", "b"):
         write(project / "slides" / f"{name}.md", DECK.format(name=name))
     write(project / "slides" / "part" / "c.md", DECK.format(name="c"))
@@ -61,7 +61,7 @@ def decks_named(text: str) -> set[str]:
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_the_same_arguments_mean_the_same_decks(course, run_cli, command, case):
+def test_the_same_arguments_mean_the_same_decks(path_course, run_cli, command, case):
     if command == "build":
         needs_marp()
     args, expected = CASES[case]
@@ -77,7 +77,7 @@ def test_the_same_arguments_mean_the_same_decks(course, run_cli, command, case):
         assert decks_named(out + err) == expected, (out, err)
 
 
-def test_extract_to_takes_one_deck(course, run_cli):
+def test_extract_to_takes_one_deck(path_course, run_cli):
     code, _, err = run_cli("extract", "--to", "out.md", "slides")
     assert code == 2 and "--to out.md: names one deck's new file, but 3 decks were given" in err
 
@@ -88,7 +88,7 @@ def test_no_decks_at_all_is_a_usage_error(project, run_cli):
         assert code == 2 and "no decks found in slides/" in err, (command, err)
 
 
-def test_every_deck_is_the_md_files_directly_in_slides(course):
+def test_every_deck_is_the_md_files_directly_in_slides(path_course):
     from marpkit.config import load_project
 
     project = load_project()

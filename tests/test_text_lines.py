@@ -52,7 +52,7 @@ def fence_deck(count: int) -> str:
 
 
 @pytest.fixture
-def course(project):
+def breaks_course(project):
     for n, c in enumerate(BREAKS):
         write_raw(project / "snippets" / "m" / f"{n}.py", snippet(c))
     write_raw(project / "slides" / "d.md", fence_deck(len(BREAKS)))
@@ -132,7 +132,7 @@ def test_check_header_errors_name_the_file_line(c):
 # --------------------------------------------------------------------------- drift
 
 
-def test_sync_check_finds_no_drift(course, run_cli):
+def test_sync_check_finds_no_drift(breaks_course, run_cli):
     code, out, err = run_cli("sync", "--check")
     assert code == 0, out + err
     assert "MK313" not in out
@@ -175,14 +175,14 @@ async def client(lsp_client: LanguageClient):
 
 
 @pytest.mark.asyncio
-async def test_lsp_shows_and_finds_the_region(client: LanguageClient, course):
+async def test_lsp_shows_and_finds_the_region(client: LanguageClient, breaks_course):
     """The server itself: no drift on the deck, hover shows the code, definition
     lands on the marker's line as the client counts lines."""
     import asyncio
 
     from marpkit.lsp.positions import Text
 
-    deck = course / "slides" / "d.md"
+    deck = breaks_course / "slides" / "d.md"
     text = deck.read_text(encoding="utf-8")
     uri = deck.resolve().as_uri()
     client.text_document_did_open(types.DidOpenTextDocumentParams(
@@ -230,12 +230,12 @@ class _Pre(HTMLParser):
 
 
 @pytest.mark.integration
-def test_build_shows_the_region_code(course, run_cli):
+def test_build_shows_the_region_code(breaks_course, run_cli):
     needs_marp()
     code, out, err = run_cli("build", "--format", "html")
     assert code == 0, out + err
     pre = _Pre()
-    pre.feed((course / "build" / "d.html").read_text(encoding="utf-8"))
+    pre.feed((breaks_course / "build" / "d.html").read_text(encoding="utf-8"))
     assert [block.strip() for block in pre.blocks] == ["print(1)"] * len(BREAKS)
 
 

@@ -1,1 +1,28 @@
 """One click command per module; each is imported only when invoked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from marpkit.config import Project
+from marpkit.findings import print_findings
+from marpkit.model.deck import Deck
+from marpkit.model.load import Unreadable, open_deck
+
+
+class EachDeck:
+    """The decks of `paths` that can be read, in order, for a command that
+    goes through them one by one; each that cannot is printed as its finding
+    (MK204) where it comes, and `failed` says whether any could not."""
+
+    def __init__(self, project: Project, paths: list[Path]):
+        self.project, self.paths, self.failed = project, paths, False
+
+    def __iter__(self) -> Iterator[tuple[Path, Deck]]:
+        for path in self.paths:
+            try:
+                yield path, open_deck(self.project, path)
+            except Unreadable as exc:
+                print_findings([exc.finding])
+                self.failed = True

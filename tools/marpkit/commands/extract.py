@@ -6,10 +6,11 @@ from pathlib import Path
 
 import click
 
+from marpkit.commands import EachDeck
 from marpkit.config import load_project
-from marpkit.findings import Exit, UsageError, print_findings
+from marpkit.findings import Exit, UsageError
 from marpkit.fsutil import atomic_write
-from marpkit.model.load import Unreadable, deck_paths, open_deck, save_deck
+from marpkit.model.load import deck_paths, save_deck
 from marpkit.snippets.extract import extract_deck
 
 
@@ -25,14 +26,8 @@ def extract_cmd(decks, destination):
     if destination and len(paths) != 1:
         raise UsageError(f"--to {destination}: names one deck's new file, but "
                          f"{len(paths)} decks were given")
-    status = Exit.OK
-    for path in paths:
-        try:
-            model = open_deck(project, path)
-        except Unreadable as exc:
-            print_findings([exc.finding])
-            status = Exit.FINDINGS
-            continue
+    readable = EachDeck(project, paths)
+    for path, model in readable:
         text, files = extract_deck(model, project.snippets_dir)
         for snippet, content in files.items():
             if not snippet.exists():
@@ -44,4 +39,4 @@ def extract_cmd(decks, destination):
             click.echo(f"{project.rel(target)}: {len(files)} fence(s) now reference snippets")
         else:
             click.echo(f"{model.display_path}: nothing to extract")
-    return status
+    return Exit.FINDINGS if readable.failed else Exit.OK

@@ -5,9 +5,10 @@ from __future__ import annotations
 import click
 
 from marpkit.check.output_fences import output_reader
+from marpkit.commands import EachDeck
 from marpkit.config import load_project
 from marpkit.findings import Exit, print_findings
-from marpkit.model.load import Unreadable, deck_paths, open_deck, save_deck
+from marpkit.model.load import deck_paths, save_deck
 from marpkit.snippets.expand import sync_deck
 from marpkit.snippets.store import SnippetStore
 
@@ -22,13 +23,8 @@ def sync_cmd(decks, check):
     status = Exit.OK
     in_sync = 0
     paths = deck_paths(project, decks)
-    for path in paths:
-        try:
-            deck = open_deck(project, path)
-        except Unreadable as exc:
-            print_findings([exc.finding])
-            status = Exit.FINDINGS
-            continue
+    readable = EachDeck(project, paths)
+    for path, deck in readable:
         errors, drifted, text = sync_deck(deck, store, output_reader(project, store))
         print_findings(errors)
         if errors:
@@ -47,6 +43,8 @@ def sync_cmd(decks, check):
                 print_findings(stuck)
                 status = Exit.FINDINGS
         in_sync += not errors and not drifted
+    if readable.failed:
+        status = Exit.FINDINGS
     if in_sync == len(paths):  # nothing to do: say so rather than print nothing
         click.echo(f"{in_sync} deck{'s' if in_sync != 1 else ''} in sync")
     return status

@@ -210,16 +210,19 @@ def load_deck(path: Path | str, display: str | None = None, text: str | None = N
     return parse_deck(text, path, display)
 
 
-def _inline_text(token) -> str:
+def inline_text(token, *, line_break: str = " ", images: bool = True) -> str:
+    """What an inline token shows, its Markdown markup dropped: a heading's
+    title (line breaks as spaces, an image by its alt text), or a table
+    cell's lines (`line_break="\n"`, `images=False`)."""
     parts = []
     for child in token.children or []:
         if child.type in ("text", "code_inline"):
             parts.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
-        elif child.type == "image":
+            parts.append(line_break)
+        elif child.type == "image" and images:
             parts.append(child.content)
-    return "".join(parts).strip()
+    return "".join(parts)
 
 
 def _parse_info(info: str) -> tuple[str, str, dict[str, str]]:
@@ -367,7 +370,7 @@ def _fill_slide(deck: Deck, slide: Slide, tokens, comments_by_token, local: dict
             pending_heading = (int(token.tag[1]), token.map[0] + 1)
         elif token.type == "inline" and pending_heading:
             level, line = pending_heading
-            slide.headings.append(Heading(level, _inline_text(token), line))
+            slide.headings.append(Heading(level, inline_text(token).strip(), line))
             pending_heading = None
         elif token.type == "fence":
             slide.code_blocks.append(_code_block(deck, token, slide.index))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from marpkit.lint.context import DeckContext
 from marpkit.lint.registry import rule
+from marpkit.model.deck import inline_text
 from marpkit.text import split_lines
 
 
@@ -101,35 +102,38 @@ def _size_name(ctx: DeckContext) -> str:
     return f"{int(w)}×{int(h)}"
 
 
+def _code_blocks_over(ctx: DeckContext, lines_limit: float, columns_limit: float):
+    """(block, lines, columns, font Marp would shrink it to) of each code block
+    taller or wider than the limits."""
+    for block in ctx.deck.code_blocks:
+        lines, columns = _code_size(block.body)
+        if lines > lines_limit or columns > columns_limit:
+            yield block, lines, columns, shrunk_font(ctx, lines, columns)
+
+
 @rule("MK401")
 def code_too_tall(ctx: DeckContext):
     limit = max_code_lines(ctx)
-    for block in ctx.deck.code_blocks:
-        lines, columns = _code_size(block.body)
-        if lines > limit:
-            font = shrunk_font(ctx, lines, columns)
-            yield ctx.finding("MK401", block.line, block.column,
-                              f"code block has {lines} lines; {limit} fit on a {_size_name(ctx)} "
-                              f"slide (Marp would shrink it to about {font:.0f}px or cut it off)",
-                              end_line=block.end_line, slide=block.slide)
+    for block, lines, _, font in _code_blocks_over(ctx, limit, math.inf):
+        yield ctx.finding("MK401", block.line, block.column,
+                          f"code block has {lines} lines; {limit} fit on a {_size_name(ctx)} "
+                          f"slide (Marp would shrink it to about {font:.0f}px or cut it off)",
+                          end_line=block.end_line, slide=block.slide)
 
 
 @rule("MK402")
 def code_too_wide(ctx: DeckContext):
     limit = max_code_columns(ctx)
-    for block in ctx.deck.code_blocks:
-        lines, columns = _code_size(block.body)
-        if columns > limit:
-            body = split_lines(block.body)
-            widest = max(range(lines), key=lambda i: len(body[i].expandtabs(4)))
-            font = shrunk_font(ctx, lines, columns)
-            readable = font >= ctx.settings.thresholds["min_code_font_px"]
-            # Slightly too wide only costs a little size: worth knowing, not failing.
-            yield ctx.finding("MK402", block.body_line + widest, 1,
-                              f"code line is {columns} characters wide; {limit} fit on a "
-                              f"{_size_name(ctx)} slide (Marp shrinks the block to about "
-                              f"{font:.0f}px)", slide=block.slide,
-                              severity=None if not readable else "warning")
+    for block, lines, columns, font in _code_blocks_over(ctx, math.inf, limit):
+        body = split_lines(block.body)
+        widest = max(range(lines), key=lambda i: len(body[i].expandtabs(4)))
+        readable = font >= ctx.settings.thresholds["min_code_font_px"]
+        # Slightly too wide only costs a little size: worth knowing, not failing.
+        yield ctx.finding("MK402", block.body_line + widest, 1,
+                          f"code line is {columns} characters wide; {limit} fit on a "
+                          f"{_size_name(ctx)} slide (Marp shrinks the block to about "
+                          f"{font:.0f}px)", slide=block.slide,
+                          severity=None if not readable else "warning")
 
 
 def _table_cells(slide, table) -> list[list[str]]:
@@ -144,7 +148,7 @@ def _table_cells(slide, table) -> list[list[str]]:
         elif inside and token.type == "tr_open":
             rows.append([])
         elif inside and token.type == "inline" and rows:
-            rows[-1].append(_plain(token))
+            rows[-1].append(inline_text(token, line_break="\n", images=False))
     return rows
 
 
@@ -190,17 +194,6 @@ def table_too_tall(ctx: DeckContext):
                                   slide=slide.index)
 
 
-def _plain(token) -> str:
-    """What an inline token shows: its text without Markdown markup."""
-    parts = []
-    for child in token.children or []:
-        if child.type in ("text", "code_inline"):
-            parts.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append("\n")
-    return "".join(parts)
-
-
 def text_lines(ctx: DeckContext, slide) -> float:
     """Estimated visual lines of prose on a slide (headings count extra, text wraps)."""
     b = box(ctx)
@@ -215,7 +208,7 @@ def text_lines(ctx: DeckContext, slide) -> float:
                 lines += {1: 2.0, 2: 1.6, 3: 1.4}.get(heading, 1.2)
                 heading = None
                 continue
-            for part in _plain(token).split("\n"):
+            for part in inline_text(token, line_break="\n", images=False).split("\n"):
                 lines += max(1, math.ceil(len(part) / chars_per_line))
         elif token.type in ("paragraph_close", "bullet_list_close", "ordered_list_close") \
                 and token.level == 0:
