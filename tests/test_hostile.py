@@ -149,3 +149,18 @@ def test_no_path_resolve_that_a_symlink_loop_crashes(project):
             if ".resolve()" in line and "Path(__file__).resolve()" not in line:
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+@pytest.mark.integration
+def test_build_says_when_marp_would_silently_fall_back(project):
+    """Broken front matter or an unknown theme: the build exited 0 in the
+    default theme without a word."""
+    needs_marp()
+    write(project / "slides" / "a.md", "---\nmarp: true\ntheme: gaiaa\n---\n\n# A\n")
+    write(project / "slides" / "b.md", '---\nmarp: true\ntheme: gaia\nfooter: "unclosed\n---\n\n# B\n')
+    proc = subprocess.run([MARPKIT, "build", "--format", "html"], cwd=project, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # warnings: Marp builds them all the same
+    assert "slides/a.md:3:1: MK105 unknown theme `gaiaa`" in proc.stdout
+    assert "Marp builds the deck in the default theme" in proc.stdout
+    assert "slides/b.md:4:18: MK101 front matter is not valid YAML" in proc.stdout

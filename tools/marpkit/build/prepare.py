@@ -15,6 +15,7 @@ from marpkit.findings import Finding
 from marpkit.marp.converter import MarpSettings
 from marpkit.model.deck import Deck
 from marpkit.model.load import Unreadable, deck_paths, open_deck
+from marpkit.model.themes import load_themes
 from marpkit.snippets.expand import expand
 from marpkit.snippets.store import SnippetStore, resolve_deck
 
@@ -46,11 +47,33 @@ def context(project: Project, settings: MarpSettings) -> str:
                   *(p.name.encode() + b":" + p.read_bytes() for p in settings.themes))
 
 
+def silent_fallbacks(deck: Deck, themes: dict) -> list[Finding]:
+    """What Marp builds differently from what the deck asks, without a word:
+    front matter it cannot parse is dropped whole, an unknown theme becomes
+    the default one. Warnings: the build goes on, as Marp's does."""
+    found = []
+    fm = deck.front_matter
+    if fm is not None and fm.error is not None:
+        found.append(Finding(deck.display_path, fm.line + 1 + (fm.error.line or 0), (fm.error.column or 0) + 1,
+                             "MK101", f"front matter is not valid YAML ({fm.error}): Marp drops all of it "
+                             "(theme, paginate, footer…) and builds the deck without it", "warning", 1,
+                             deck.slides[0].title if deck.slides else None))
+    theme = deck.global_directives.get("theme")
+    if isinstance(theme, str) and theme.strip() and theme.strip() not in themes:
+        use = next((u for u in reversed(deck.directive_uses) if u.key in ("theme", "$theme")), None)
+        found.append(Finding(deck.display_path, use.line if use else 1, 1, "MK105",
+                             f"unknown theme `{theme.strip()}` (known: {', '.join(sorted(themes))}): "
+                             "Marp builds the deck in the default theme", "warning", 1,
+                             deck.slides[0].title if deck.slides else None))
+    return found
+
+
 def prepare(project: Project, paths: tuple[str, ...], store: SnippetStore,
             settings: MarpSettings | None = None) -> tuple[list[Job], list[Finding], str]:
     """Load and expand every deck once; the digest covers all the build depends on."""
     shared = context(project, settings or MarpSettings.of(project))
     reader = output_reader(project, store)
+    themes = load_themes(project.themes_dir)
     jobs, errors = [], []
     for path in deck_paths(project, paths):
         try:
@@ -61,7 +84,7 @@ def prepare(project: Project, paths: tuple[str, ...], store: SnippetStore,
         resolutions = resolve_deck(deck, store)
         text, findings = expand(deck, store, reader, resolutions)
         pairs, asset_findings = collect_assets(deck, project, path.parent)
-        findings += asset_findings
+        findings += asset_findings + silent_fallbacks(deck, themes)
         if any(f.severity == "error" for f in findings):
             errors += findings
             continue

@@ -10,11 +10,11 @@ from pathlib import Path
 from lsprotocol import types
 
 from marpkit.fsutil import inside
-from marpkit.lint.context import load_themes
 from marpkit.lsp.server import MarpkitServer, uri_to_path
 from marpkit.lsp.vocabulary import MEANINGS
 from marpkit.lsp.workspace import BufferStore
 from marpkit.model import directives as dirs
+from marpkit.model.themes import load_themes
 from marpkit.snippets.store import SnippetFile, parse_ref
 from marpkit.text import split_lines
 
