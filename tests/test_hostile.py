@@ -164,3 +164,20 @@ def test_build_says_when_marp_would_silently_fall_back(project):
     assert "slides/a.md:3:1: MK105 unknown theme `gaiaa`" in proc.stdout
     assert "Marp builds the deck in the default theme" in proc.stdout
     assert "slides/b.md:4:18: MK101 front matter is not valid YAML" in proc.stdout
+
+
+@pytest.mark.integration
+def test_check_on_a_stale_fence_names_the_fence_and_never_points_past_it(project):
+    """A fence that shows other lines than the file: check pointed at the
+    wrong deck line, or past the end of the file; and said nothing of the drift."""
+    write(project / "snippets" / "m" / "a.py", 'print(1)\nx = 1\nraise ValueError("boom")\n')
+    deck = write(project / "slides" / "a.md", "---\nmarp: true\n---\n\n# A\n\n```python snippet=m/a.py\nprint(1)\n```\n")
+    proc = subprocess.run([MARPKIT, "check", "--isolation", "basic"], cwd=project, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = len(deck.read_text().split("\n")) - 1
+    positions = [int(m) for m in re.findall(r"^slides/a\.md:(\d+):", proc.stdout, re.M)]
+    assert positions and max(positions) <= lines, proc.stdout
+    assert ("slides/a.md:7:1: MK301 snippet m/a.py:3 raised ValueError: boom (the fence at line 7 is "
+            "stale") in proc.stdout
+    assert "MK313 fence body differs from snippet m/a.py" in proc.stdout

@@ -18,9 +18,10 @@ from marpkit.check.claims import (
     verify_expectations,
     wandb_call_sites,
 )
-from marpkit.check.plan import Task
+from marpkit.check.plan import Shown, Task
 from marpkit.check.run_files import RunData
 from marpkit.findings import Finding
+from marpkit.snippets.expand import drift, first_difference
 from marpkit.text import split_lines
 
 EXEC_FAILED = "MK301"
@@ -100,6 +101,11 @@ def _guess_warning_line(message: str, text: str) -> int | None:
     return calls[0][0] if calls else None
 
 
+def is_stale(shown: Shown) -> bool:
+    """Whether the fence shows other code than its snippet's region holds now."""
+    return first_difference(shown.res.block.body, shown.res.code or "") is not None
+
+
 class Placer:
     """Places a snippet file line on the deck line that shows it."""
 
@@ -113,9 +119,18 @@ class Placer:
         if file_line is not None:
             for shown in task.shown:
                 deck_line = shown.res.slide_line_of(file_line)
-                if deck_line is not None:
-                    return self._finding(shown, deck_line, code,
-                                         f"snippet {task.rel}:{file_line} {message}", severity)
+                if deck_line is None:
+                    continue
+                if is_stale(shown):
+                    # The fence shows other lines than the file's: a line number
+                    # inside it would point at the wrong code, or past its end.
+                    block = shown.res.block
+                    return self._finding(shown, block.line, code,
+                                         f"snippet {task.rel}:{file_line} {message} (the fence at line "
+                                         f"{block.line} is stale: it does not show the file's current "
+                                         "code; run `marpkit sync`)", severity)
+                return self._finding(shown, deck_line, code,
+                                     f"snippet {task.rel}:{file_line} {message}", severity)
         if task.shown:
             where = f"{task.rel}" + (f" hidden setup line {file_line}" if file_line else "")
             shown = task.shown[0]
@@ -135,7 +150,7 @@ class Placer:
 def evaluate(task: Task, run: Execution, placer: Placer) -> list[Finding]:
     if run.timed_out:
         return [placer.at(None, TIMEOUT, f"timed out after {run.duration_s:.1f}s and was killed")]
-    findings = _crashes(task, run, placer) + _warnings(task, run, placer)
+    findings = _crashes(task, run, placer) + _warnings(task, run, placer) + _stale_fences(task)
     if any(f.code == EXEC_FAILED for f in findings):
         return findings  # claims on a crashed run would only repeat the crash
     if task.kind == "python":
@@ -143,6 +158,20 @@ def evaluate(task: Task, run: Execution, placer: Placer) -> list[Finding]:
             if finding not in findings:
                 findings.append(finding)
     return findings + _declared_claims(task, run, placer)
+
+
+def _stale_fences(task: Task) -> list[Finding]:
+    """A fence that shows other code than what ran: the slide a presenter
+    previews shows code check never ran (lint and `sync --check` say it too)."""
+    found = []
+    for shown in task.shown:
+        if (stale := drift(shown.deck, shown.res)) is not None:
+            finding = stale[0]
+            finding.severity = "warning"
+            finding.message += "; the code check ran is the file's, not this fence's"
+            finding.fix = None
+            found.append(finding)
+    return found
 
 
 def _crashes(task: Task, run: Execution, placer: Placer) -> list[Finding]:
