@@ -20,6 +20,8 @@ from pygls.exceptions import JsonRpcException
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import JsonRPCNotification
 
+from marpkit.text import split_lines
+
 # Far above any real message (a whole course's decks in one didOpen is a few
 # MiB), far below what a 64-bit length can ask of memory.
 MAX_FRAME = 64 * 1024 * 1024
@@ -88,4 +90,4 @@ def _why(exc: Exception) -> str:
     cause = exc.__cause__
     if isinstance(cause, ClassValidationError):
         return "; ".join(transform_error(cause, path="$"))
-    return str(cause or exc).splitlines()[0] if str(cause or exc) else type(cause or exc).__name__
+    return split_lines(str(cause or exc))[0] if str(cause or exc) else type(cause or exc).__name__
