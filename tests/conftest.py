@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import textwrap
 import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -11,6 +17,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 # The hint on every skip for a module only the course's snippets need.
+# The console script of the venv running the tests: commands run as users run them.
+MARPKIT = Path(sys.executable).with_name("marpkit")
 SNIPPETS_EXTRA = "install the snippets extra: .venv/bin/pip install -e '.[snippets]'"
 
 
@@ -86,10 +94,11 @@ __all__ = ["ROOT", "SHARED", "SNIPPETS_EXTRA", "shared_path", "needs_marp", "nee
 
 @pytest.fixture(scope="module")
 def browser():
-    """Playwright driving the system Chromium (browser downloads cannot work here).
+    """Playwright driving the system Chromium, for the tests that drive served pages
+    (serve, reports); marpkit itself talks to Chromium over its DevTools pipe.
 
-    Module-scoped: Playwright's sync API allows one instance at a time, and
-    marpkit's own rendered lint starts one in-process.
+    Module-scoped: Playwright's sync API allows one instance at a time.
+    Browser downloads cannot work here: it launches the system's Chromium.
     """
     needs_chromium()
     from playwright.sync_api import sync_playwright
@@ -132,3 +141,149 @@ class LoopbackListener:
         self.stop = True
         self.thread.join(2)
         self.sock.close()
+
+
+# --------------------------------------------------------------------------- shared by several packages' tests
+# A course theme Marp rejects (an unclosed block), and the same theme fixed.
+BROKEN_THEME = "/* @theme course */\nsection {\n  color: #123;\n\nh1 { color: #456; }\n"
+GOOD_THEME = "/* @theme course */\nsection { color: #123; }\nh1 { color: #456; }\n"
+
+
+@contextmanager
+def tmpfs(path: Path, size: str = "1m", read_only: bool = False):
+    """A small file system of our own at `path`: read-only or soon full, without
+    touching the real disk. Needs root and a working mount, else the test skips."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    path.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs",
+                           str(path)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
+    try:
+        if read_only:
+            subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True)
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+# --------------------------------------------------------------------------- a served preview (serve/, commands/)
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+def listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+def group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) processes whose process group is `pgid`, read from /proc."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # Fields after the parenthesised command: state ppid pgrp ...
+        state, _ppid, pgrp = stat.rsplit(")", 1)[1].split()[:3]
+        if int(pgrp) == pgid and state != "Z":
+            members.append(int(entry.name))
+    return members
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+def make_project(root: Path) -> None:
+    write(root / "pyproject.toml", "[tool.marpkit]\n")
+    write(root / "snippets" / "m" / "demo.py", '''
+        import os
+        # region show
+        print("marker-version-1")
+        # endregion
+        ''')
+    write(root / "snippets" / "m" / "other.py", 'print("unrelated")\n')
+    write(root / "slides" / "01-m.md", '''
+        ---
+        marp: true
+        ---
+
+        # Live
+
+        ```python snippet=m/demo.py#show
+        print("marker-version-1")
+        ```
+        ''')
+    write(root / "slides" / "02-n.md", '''
+        ---
+        marp: true
+        ---
+
+        # Other
+
+        ```python snippet=m/other.py
+        print("unrelated")
+        ```
+        ''')
+    (root / "node_modules").symlink_to(ROOT / "node_modules")
+
+class Serving:
+    """`marpkit serve` running in a project, as a presenter starts it from a terminal."""
+
+    def __init__(self, root: Path, *args: str):
+        self.root, self.port = root, free_port()
+        self.log_path = root / "serve.log"
+        self._log = self.log_path.open("w")
+        self.proc = subprocess.Popen([str(MARPKIT), "serve", "--port", str(self.port), *args],
+                                     cwd=root, stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        deadline = time.monotonic() + 60
+        while not listening(self.port):
+            assert self.proc.poll() is None, self.output
+            assert time.monotonic() < deadline, "marpkit serve never listened"
+            time.sleep(0.05)
+        self.marp_pids = children_of(self.proc.pid)
+        assert self.marp_pids, "Marp CLI was not started"
+
+    @property
+    def output(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text()
+
+    def wait_for_output(self, text: str, count: int = 1, limit: float = 30.0) -> str:
+        """The output once it holds `text` `count` times: lint findings are printed
+        after the preview is written, so after the page has reloaded."""
+        deadline = time.monotonic() + limit
+        while self.output.count(text) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.output
+
+    def open(self, browser, deck: str):
+        page = browser.new_page()
+        # Marp's page script logs this once its reload websocket is open.
+        with page.expect_console_message(
+                lambda msg: "Observing the change of file" in msg.text, timeout=30_000):
+            page.goto(f"http://127.0.0.1:{self.port}/{deck}")
+        return page
+
+    def close(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        for pid in self.marp_pids:
+            if group_members(pid):
+                os.killpg(pid, signal.SIGKILL)
+        self._log.close()

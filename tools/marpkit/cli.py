@@ -2,7 +2,7 @@
 
 Subcommands live in their own modules and are imported only when invoked, so
 that `marpkit inspect`, `sync` and static `lint` start without loading wandb
-or rich (tests/test_layout.py also keeps playwright out).
+or rich (tests/project/test_layout.py also keeps playwright out).
 """
 
 from __future__ import annotations

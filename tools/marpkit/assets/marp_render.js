@@ -4,7 +4,7 @@
 // It is marp-core from the project's node_modules, the same copy Marp CLI
 // converts with, set up the way Marp CLI sets it up for an HTML conversion, so
 // the slides lint measures are the slides the build publishes
-// (tests/test_lint_parity.py compares the two on every corpus deck).
+// (tests/lint/test_lint_parity.py compares the two on every corpus deck).
 'use strict'
 const { Marp } = require('@marp-team/marp-core')
 

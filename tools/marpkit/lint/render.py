@@ -8,7 +8,7 @@ all inside the page. marpkit only collects the results, over the DevTools
 protocol on a pipe (marp/browser.py).
 Running Marp CLI instead would add a second JavaScript runtime that loads the
 same engine, which on a two-core machine costs more than everything else in a
-lint run. tests/test_lint_parity.py holds the two renderings equal.
+lint run. tests/lint/test_lint_parity.py holds the two renderings equal.
 
 One browser serves every deck of a run, and it is killed outright at the end
 instead of shut down politely. Everything here is imported lazily, so static

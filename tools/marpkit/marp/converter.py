@@ -5,7 +5,7 @@ converter.ts is for Marp CLI.
 rendered lint runs Marp's engine in the browser it measures in (the bundle of
 assets/marp_render.js). All three take their engine options, theme set, HTML
 setting and KaTeX fonts from a MarpSettings, so that what lint measures and
-what serve shows is what the build publishes (tests/test_lint_parity.py holds
+what serve shows is what the build publishes (tests/lint/test_lint_parity.py holds
 the CLI's and the browser's output equal).
 """
 

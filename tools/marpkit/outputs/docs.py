@@ -45,7 +45,7 @@ def rules_markdown() -> str:
         "browser loads Marp's engine (the marp-core copy Marp CLI converts with, bundled once by "
         "esbuild into `.marpkit-cache/`) and renders each deck the way Marp CLI's HTML conversion "
         "does, with the build's options, themes and snippet code, one page per CPU core for a "
-        "course; `tests/test_lint_parity.py` holds the "
+        "course; `tests/lint/test_lint_parity.py` holds the "
         "slide markup and CSS byte-identical to Marp CLI's on every corpus deck. Remote "
         "requests fail at once (the check runs offline, like the build). `--no-render` skips "
         "these rules.", ""]}

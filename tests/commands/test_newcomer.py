@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import needs_chromium, needs_marp, write
+from conftest import ROOT, needs_chromium, needs_marp, write
 
 HEAD = "---\nmarp: true\n---\n\n"
 # A warning the static rules always find (MK315), and nothing rendered could add an error to.
@@ -318,7 +318,7 @@ def test_a_timeout_names_the_deck_marp_gave_up_on_and_publishes_the_rest(project
 
 # --------------------------------------------------------------------------- set-up and README
 
-ROOT = Path(__file__).resolve().parents[1]
+
 
 
 def test_the_license_is_an_spdx_expression_setuptools_takes_without_warning(monkeypatch):

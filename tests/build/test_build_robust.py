@@ -10,41 +10,19 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from conftest import needs_chromium, needs_marp, write
+from conftest import BROKEN_THEME, GOOD_THEME, needs_chromium, needs_marp, tmpfs, write
 
 MARPKIT = Path(sys.executable).with_name("marpkit")
-BROKEN_THEME = "/* @theme course */\nsection {\n  color: #123;\n\nh1 { color: #456; }\n"
-GOOD_THEME = "/* @theme course */\nsection { color: #123; }\nh1 { color: #456; }\n"
 DECK = "---\nmarp: true\ntheme: course\n---\n\n# Title\n\nText\n"
 
 
 def marpkit(cwd: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run([str(MARPKIT), *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout)
-
-
-@contextmanager
-def tmpfs(path: Path, size: str = "1m", read_only: bool = False):
-    """A small file system of our own at `path`: read-only or soon full, without
-    touching the real disk. Needs root and a working mount, else the test skips."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    path.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs",
-                           str(path)], capture_output=True, text=True)
-    if proc.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
-    try:
-        if read_only:
-            subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True)
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
 
 
 def fill(folder: Path) -> None:

@@ -10,8 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import needs_marp
-from test_serve import Serving, make_project
+from conftest import Serving, make_project, needs_marp
 
 pytestmark = pytest.mark.integration
 

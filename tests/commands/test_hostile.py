@@ -171,7 +171,8 @@ def test_check_on_a_stale_fence_names_the_fence_and_never_points_past_it(project
     """A fence that shows other lines than the file: check pointed at the
     wrong deck line, or past the end of the file; and said nothing of the drift."""
     write(project / "snippets" / "m" / "a.py", 'print(1)\nx = 1\nraise ValueError("boom")\n')
-    deck = write(project / "slides" / "a.md", "---\nmarp: true\n---\n\n# A\n\n```python snippet=m/a.py\nprint(1)\n```\n")
+    deck = write(project / "slides" / "a.md",
+                 "---\nmarp: true\n---\n\n# A\n\n```python snippet=m/a.py\nprint(1)\n```\n")
     proc = subprocess.run([MARPKIT, "check", "--isolation", "basic"], cwd=project, capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 1, proc.stdout + proc.stderr

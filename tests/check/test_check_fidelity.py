@@ -18,6 +18,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from conftest import ROOT
 from marpkit.check.env import ClosedPort, child_env, prepare_sandbox
 from marpkit.check.header import parse_header
 from marpkit.check.pipeline import make_executor
@@ -26,7 +27,7 @@ from marpkit.check.run_files import RunData, read_runs
 
 pytestmark = pytest.mark.integration
 
-FIXTURES = Path(__file__).parent / "fixtures" / "check"
+FIXTURES = ROOT / "tests" / "fixtures" / "check"
 NAMES = ("console", "dir_init", "split_table", "nested_config", "run_exit", "none_metric",
          "printing")
 

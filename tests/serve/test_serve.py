@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, needs_marp, write
+from conftest import Serving, children_of, free_port, group_members, listening, make_project, needs_marp, write
 from marpkit.config import load_project
 from marpkit.serve.preview import Preview, handle_changes
 from marpkit.snippets.store import SnippetStore
@@ -20,82 +20,6 @@ from marpkit.snippets.store import SnippetStore
 MARPKIT = Path(sys.executable).with_name("marpkit")
 # Pages are opened with conftest's `browser` fixture: Playwright driving the
 # system Chromium (CHROME_PATH or `chromium`), never a downloaded browser.
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def listening(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def group_members(pgid: int) -> list[int]:
-    """Live (non-zombie) processes whose process group is `pgid`, read from /proc."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # Fields after the parenthesised command: state ppid pgrp ...
-        state, _ppid, pgrp = stat.rsplit(")", 1)[1].split()[:3]
-        if int(pgrp) == pgid and state != "Z":
-            members.append(int(entry.name))
-    return members
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid and fields[0] != "Z":
-                found.append(int(entry.name))
-    return found
-
-
-def make_project(root: Path) -> None:
-    write(root / "pyproject.toml", "[tool.marpkit]\n")
-    write(root / "snippets" / "m" / "demo.py", '''
-        import os
-        # region show
-        print("marker-version-1")
-        # endregion
-        ''')
-    write(root / "snippets" / "m" / "other.py", 'print("unrelated")\n')
-    write(root / "slides" / "01-m.md", '''
-        ---
-        marp: true
-        ---
-
-        # Live
-
-        ```python snippet=m/demo.py#show
-        print("marker-version-1")
-        ```
-        ''')
-    write(root / "slides" / "02-n.md", '''
-        ---
-        marp: true
-        ---
-
-        # Other
-
-        ```python snippet=m/other.py
-        print("unrelated")
-        ```
-        ''')
-    (root / "node_modules").symlink_to(ROOT / "node_modules")
 
 
 def test_only_decks_using_a_snippet_are_re_expanded(tmp_path):
@@ -182,54 +106,6 @@ def test_without_a_browser_a_save_reports_static_findings(tmp_path, capsys, monk
     assert out.count("rendered lint rules are off in this preview") == 1  # said once, not per save
     assert out.count("MK315") == 2 and "Traceback" not in out  # static rules still report
     assert not preview.rendered_lint
-
-
-class Serving:
-    """`marpkit serve` running in a project, as a presenter starts it from a terminal."""
-
-    def __init__(self, root: Path, *args: str):
-        self.root, self.port = root, free_port()
-        self.log_path = root / "serve.log"
-        self._log = self.log_path.open("w")
-        self.proc = subprocess.Popen([str(MARPKIT), "serve", "--port", str(self.port), *args],
-                                     cwd=root, stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        deadline = time.monotonic() + 60
-        while not listening(self.port):
-            assert self.proc.poll() is None, self.output
-            assert time.monotonic() < deadline, "marpkit serve never listened"
-            time.sleep(0.05)
-        self.marp_pids = children_of(self.proc.pid)
-        assert self.marp_pids, "Marp CLI was not started"
-
-    @property
-    def output(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text()
-
-    def wait_for_output(self, text: str, count: int = 1, limit: float = 30.0) -> str:
-        """The output once it holds `text` `count` times: lint findings are printed
-        after the preview is written, so after the page has reloaded."""
-        deadline = time.monotonic() + limit
-        while self.output.count(text) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return self.output
-
-    def open(self, browser, deck: str):
-        page = browser.new_page()
-        # Marp's page script logs this once its reload websocket is open.
-        with page.expect_console_message(
-                lambda msg: "Observing the change of file" in msg.text, timeout=30_000):
-            page.goto(f"http://127.0.0.1:{self.port}/{deck}")
-        return page
-
-    def close(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        for pid in self.marp_pids:
-            if group_members(pid):
-                os.killpg(pid, signal.SIGKILL)
-        self._log.close()
 
 
 @pytest.fixture

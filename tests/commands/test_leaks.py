@@ -11,8 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import needs_chromium, needs_marp, write
-from test_serve import free_port, listening
+from conftest import (
+    free_port,
+    listening,
+    needs_chromium,
+    needs_marp,
+    write,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -129,7 +129,7 @@ def test_rule_command(run_cli):
 
 
 def test_missing_browser_is_a_usage_error_with_render(run_cli, deck, monkeypatch):
-    """Without --render, lint goes on with the static rules (tests/test_newcomer.py)."""
+    """Without --render, lint goes on with the static rules (tests/commands/test_newcomer.py)."""
     monkeypatch.setenv("CHROME_PATH", str(deck.parent / "no-such-chromium"))
     code, _, err = run_cli("lint", "--render")
     assert code == 2 and "CHROME_PATH=" in err and "points nowhere" in err and "--no-render" in err

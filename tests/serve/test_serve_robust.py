@@ -6,9 +6,15 @@ import time
 
 import pytest
 
-from conftest import needs_marp, write
-from test_build_robust import BROKEN_THEME, GOOD_THEME, tmpfs
-from test_serve import Serving, make_project
+from conftest import (
+    BROKEN_THEME,
+    GOOD_THEME,
+    Serving,
+    make_project,
+    needs_marp,
+    tmpfs,
+    write,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
+
 pytestmark = pytest.mark.integration
 
-FIXTURES = Path(__file__).parent / "fixtures" / "check"
+FIXTURES = ROOT / "tests" / "fixtures" / "check"
 
 # fixture -> (code, words the message must contain)
 SHOULD_FAIL = {
@@ -162,7 +164,7 @@ def test_chart_records_table_columns_and_fields(report):
 
 
 def test_module_5_deck_checks_clean_and_every_shown_line_runs(tmp_path):
-    repo = Path(__file__).parent.parent
+    repo = ROOT
     shutil.copy(repo / "pyproject.toml", tmp_path / "pyproject.toml")
     (tmp_path / "slides").mkdir()
     shutil.copy(repo / "slides" / "05-wandb-tracking.md", tmp_path / "slides")
