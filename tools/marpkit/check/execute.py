@@ -10,8 +10,6 @@ from pathlib import Path
 
 from marpkit import procs
 from marpkit.check.env import (
-    DISK_QUOTA,
-    MEMORY_LIMIT,
     OUTPUT_LIMIT,
     ClosedPort,
     child_env,
@@ -19,6 +17,7 @@ from marpkit.check.env import (
     sandbox_dirs,
 )
 from marpkit.check.evaluate import Execution, wandb_warnings
+from marpkit.check.limits import ADDRESS_SPACE, Cgroups, hit_message
 from marpkit.check.outputs import normalise
 from marpkit.check.plan import Task
 from marpkit.check.runs import read_runs
@@ -64,6 +63,8 @@ class Executor:
         self.pool = None
         self.tasks: dict[str, tuple[Task, Path, dict]] = {}
         self.jobs_by_id: dict[str, dict] = {}
+        # Per-snippet process and memory limits; None: rlimits only (limits.py).
+        self.cgroups, self.no_cgroup = Cgroups.create()
 
     def _service_env(self) -> dict:
         dirs = sandbox_dirs(self.root / "service")
@@ -76,7 +77,8 @@ class Executor:
         from marpkit.check.pool import make_pool
 
         self.pool = make_pool(self.jobs, self._service_env(), str(self.root),
-                              sandboxed=self.sandboxed, readable=self.readable)
+                              sandboxed=self.sandboxed, readable=self.readable,
+                              writable=tuple(self.cgroups.binds) if self.cgroups else ())
 
     def _host(self, path: Path) -> Path:
         """A path of the pool's filesystem as this process reaches it."""
@@ -101,15 +103,18 @@ class Executor:
             "cwd": str(dirs["work"]),
             "env": env,
             "timeout": task.header.timeout or self.timeout,
-            "disk": task.header.disk or DISK_QUOTA,
+            "disk": task.limits.disk,
             "stdout": str(out / "stdout.txt"),
             "stderr": str(out / "stderr.txt"),
             "result": str(out / "result.json"),
             # wandb-core's socket lives there: the one thing of the pool a snippet sees.
             "visible": [str(self.root / "service"), *self.tmp_readable],
-            "memory": MEMORY_LIMIT,
+            # Address space per process: the cgroup holds the real memory limit.
+            "memory": max(ADDRESS_SPACE, task.limits.memory),
+            "processes": task.limits.processes,
+            "cgroups": self.cgroups.make(ident, task.limits) if self.cgroups else [],
             # No single file may outgrow the whole quota; with the default it is 256 MiB.
-            "output": max(OUTPUT_LIMIT, task.header.disk or DISK_QUOTA),
+            "output": max(OUTPUT_LIMIT, task.limits.disk),
         }
         self.tasks[ident] = (task, sandbox, env)
         self.jobs_by_id[ident] = job
@@ -199,6 +204,8 @@ class Executor:
             execution, limit = self._collect(task, sandbox, env, message)
         finally:
             self.pool.release(message["id"])
+            if self.cgroups:
+                self.cgroups.remove(message["id"])
             if not self.sandboxed:
                 shutil.rmtree(sandbox, ignore_errors=True)
                 shutil.rmtree(self.root / f"{message['id']}.out", ignore_errors=True)
@@ -217,6 +224,9 @@ class Executor:
         except (OSError, ValueError):
             result = {}
         limit = result.get("over_quota")
+        hit = self.cgroups.hit(message["id"]) if self.cgroups else None
+        if hit and not limit:
+            limit = hit_message(hit, task.limits, task.ceiling)
         if message.get("disk_full") and not limit:
             limit = (f"used all of its disk quota of {mib(job['disk'])}; raise it with the "
                      f"header `disk:`")
@@ -261,6 +271,9 @@ class Executor:
         pool, self.pool = self.pool, None
         if pool is not None:
             pool.close()
+        cgroups, self.cgroups = self.cgroups, None
+        if cgroups is not None:
+            cgroups.close()
         port, self.port = self.port, None
         if port is not None:
             port.close()

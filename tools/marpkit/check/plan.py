@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from marpkit.check.header import Header, HeaderError, parse_header
+from marpkit.check.limits import CEILINGS, DEFAULTS, Limits, project_ceiling, resolve
 from marpkit.config import Project
 from marpkit.findings import Finding, UsageError
 from marpkit.model.deck import Deck
@@ -43,6 +44,8 @@ class Task:
     text: str = ""
     header: Header = field(default_factory=Header)
     header_error: HeaderError | None = None
+    limits: Limits = DEFAULTS  # its header's, or the defaults
+    ceiling: Limits = CEILINGS  # the project's, for the messages
 
 
 def _kind(path: Path, langs: set[str]) -> str | None:
@@ -123,15 +126,18 @@ def plan(project: Project, args: tuple[str, ...]) -> tuple[list[Task], list[Find
         except ValueError:
             rel = project.rel(snippet)
         tasks[snippet] = Task(snippet, rel, kind)
+    ceiling = project_ceiling(project.section("check"))
     for task in tasks.values():
         try:
             task.text = task.path.read_bytes().decode("utf-8")
         except (OSError, UnicodeDecodeError):
             task.text = ""
+        task.ceiling = ceiling
         try:
-            task.header = parse_header(task.text)
+            task.header = parse_header(task.text, ceiling)
         except HeaderError as exc:
             task.header_error = exc
+        task.limits = resolve(task.header, ceiling)
     return sorted(tasks.values(), key=lambda t: t.rel), findings
 
 

@@ -115,7 +115,7 @@ def exec_job(job: dict) -> None:
         tempfile.tempdir = None  # the pool may have cached its own TMPDIR
         from marpkit.check.env import apply_limits
 
-        apply_limits(job.get("memory"), job.get("output"))
+        apply_limits(job.get("memory"), job.get("output"), job.get("nproc"))
         if job["kind"] == "shell":
             os.execvpe("bash", ["bash", job["script"]], job["env"])
         code = _run_python(job)
@@ -241,6 +241,9 @@ def main() -> None:
     with open(sys.argv[1], encoding="utf-8") as fh:
         job = json.load(fh)
     job["session_started"] = True  # the parent started us with start_new_session
+    from marpkit.check.limits import join
+
+    join(job.get("cgroups", []))  # no user namespace here: no RLIMIT_NPROC fallback
     exec_job(job)
 
 
