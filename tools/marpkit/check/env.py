@@ -108,10 +108,6 @@ def folder_size(folder: Path) -> int:
     return total
 
 
-def mib(size: int) -> str:
-    return f"{size / 1024**2:.0f} MiB" if size >= 1024**2 else f"{size / 1024**2:.1f} MiB"
-
-
 def child_env(base: dict[str, str], dirs: dict[str, Path], base_url: str,
               service: str | None = None) -> dict[str, str]:
     env = allowed(base)

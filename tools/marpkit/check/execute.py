@@ -13,11 +13,10 @@ from marpkit.check.env import (
     OUTPUT_LIMIT,
     ClosedPort,
     child_env,
-    mib,
     sandbox_dirs,
 )
 from marpkit.check.evaluate import Execution, wandb_warnings
-from marpkit.check.limits import ADDRESS_SPACE, Cgroups, hit_message
+from marpkit.check.limits import ADDRESS_SPACE, Cgroups, hit_message, size_text
 from marpkit.check.outputs import normalise
 from marpkit.check.plan import Task
 from marpkit.check.runs import read_runs
@@ -228,7 +227,7 @@ class Executor:
         if hit and not limit:
             limit = hit_message(hit, task.limits, task.ceiling)
         if message.get("disk_full") and not limit:
-            limit = (f"used all of its disk quota of {mib(job['disk'])}; raise it with the "
+            limit = (f"used all of its disk quota of {size_text(job['disk'])}; raise it with the "
                      f"header `disk:`")
         stderr = _read(out / "stderr.txt")
         stdout = _read(out / "stdout.txt")

@@ -139,15 +139,16 @@ def _prepare(job: dict) -> dict | None:
     import shutil
     from pathlib import Path
 
-    from marpkit.check.env import folder_size, mib, prepare_sandbox
+    from marpkit.check.env import folder_size, prepare_sandbox
+    from marpkit.check.limits import size_text
 
     try:
         prepare_sandbox(Path(job["root"]), Path(job["source"]))
     except (OSError, shutil.Error) as exc:
         if getattr(exc, "errno", None) == errno.ENOSPC or "[Errno 28]" in str(exc):
-            return {"over_quota": f"needs more than its disk quota of {mib(job['disk'])} "
+            return {"over_quota": f"needs more than its disk quota of {size_text(job['disk'])} "
                                   f"for a copy of its folder "
-                                  f"({mib(folder_size(Path(job['source'])))}); raise it with "
+                                  f"({size_text(folder_size(Path(job['source'])))}); raise it with "
                                   f"the header `disk:`"}
         return {"exception": {"type": type(exc).__name__, "frames": [],
                               "message": f"its folder could not be copied: {exc}"}}
