@@ -63,7 +63,7 @@ class Executor:
         self.tasks: dict[str, tuple[Task, Path, dict]] = {}
         self.jobs_by_id: dict[str, dict] = {}
         # Per-snippet process and memory limits; None: rlimits only (limits.py).
-        self.cgroups, self.no_cgroup = Cgroups.create()
+        self.cgroups, _why_not = Cgroups.create()
 
     def _service_env(self) -> dict:
         dirs = sandbox_dirs(self.root / "service")
