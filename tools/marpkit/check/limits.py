@@ -221,21 +221,19 @@ class Cgroups:
         mounts, own = _mounts(), _own()
         name = f"{PREFIX}{os.getpid()}-{os.urandom(3).hex()}"
         if "" in mounts and "" in own:
-            point = mounts[""]
-            usable = set(_read(point / own[""].lstrip("/") / "cgroup.controllers").split())
-            if set(CONTROLLERS) <= usable:
-                for parent in _upwards(point, own[""]):
-                    enabled = set(_read(parent / "cgroup.subtree_control").split())
-                    if set(CONTROLLERS) <= enabled and os.access(parent, os.W_OK):
-                        _clear_stale(parent)
-                        top = parent / name
-                        try:
-                            top.mkdir()
-                            _write(top / "cgroup.subtree_control", "+memory +pids")
-                        except OSError as exc:
-                            _remove(top)
-                            return None, f"cgroup v2 at {parent}: {exc.strerror or exc}"
-                        return cls(2, {"": top}), None
+            # The nearest cgroup, ours or above, whose children get both controllers.
+            for parent in _upwards(mounts[""], own[""]):
+                enabled = set(_read(parent / "cgroup.subtree_control").split())
+                if set(CONTROLLERS) <= enabled and os.access(parent, os.W_OK):
+                    _clear_stale(parent)
+                    top = parent / name
+                    try:
+                        top.mkdir()
+                        _write(top / "cgroup.subtree_control", "+memory +pids")
+                    except OSError as exc:
+                        _remove(top)
+                        return None, f"cgroup v2 at {parent}: {exc.strerror or exc}"
+                    return cls(2, {"": top}), None
         tops: dict[str, Path] = {}
         for controller in CONTROLLERS:
             if controller not in mounts or controller not in own:
