@@ -694,3 +694,22 @@ def test_ci_makes_auto_strict(proj, tmp_path):
     proc, report = run_check(proj, tmp_path, "--no-cache", "--isolation", "basic",
                              PATH=str(no_bwrap), CI="true")
     assert proc.returncode == 0, proc.stderr  # asked for outright: still allowed, and said
+
+
+@pytest.mark.skipif(not _cgroups_here(), reason="no writable cgroup here")
+def test_basic_isolation_with_a_cgroup_still_ends_setsid_daemons(proj, tmp_path):
+    tag = f"marpkit-daemon-{uuid.uuid4().hex}"
+    write(proj / "snippets" / "d" / "daemon.py", f"""
+        import subprocess, sys
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", {tag!r}],
+                         start_new_session=True)
+        print("started")
+    """)
+    deck(proj, "d/daemon.py")
+    try:
+        proc, report = run_check(proj, tmp_path, "--isolation", "basic", "--no-cache")
+        assert by_snippet(report)["d/daemon.py"]["status"] == "passed", report
+        assert alive_with(tag) == []  # killed with its cgroup once its result was in
+    finally:
+        for pid in alive_with(tag):
+            os.kill(int(pid), signal.SIGKILL)
