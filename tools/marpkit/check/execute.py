@@ -16,7 +16,7 @@ from marpkit.check.env import (
     sandbox_dirs,
 )
 from marpkit.check.evaluate import Execution, wandb_warnings
-from marpkit.check.limits import ADDRESS_SPACE, Cgroups, hit_message, size_text
+from marpkit.check.limits import ADDRESS_SPACE, Cgroups, hit_message, raise_hint, size_text
 from marpkit.check.outputs import normalise
 from marpkit.check.plan import Task
 from marpkit.check.runs import read_runs
@@ -227,8 +227,8 @@ class Executor:
         if hit and not limit:
             limit = hit_message(hit, task.limits, task.ceiling)
         if message.get("disk_full") and not limit:
-            limit = (f"used all of its disk quota of {size_text(job['disk'])}; raise it with the "
-                     f"header `disk:`")
+            limit = (f"used all of its disk quota of {size_text(job['disk'])}; "
+                     f"{raise_hint('disk', task.limits, task.ceiling)}")
         stderr = _read(out / "stderr.txt")
         stdout = _read(out / "stdout.txt")
         work = str(dirs["work"])

@@ -92,21 +92,23 @@ def resolve(header, ceiling: Limits) -> Limits:
     return Limits(**values)
 
 
+def raise_hint(name: str, limits: Limits, ceiling: Limits) -> str:
+    """How a snippet that hit limit `name` may get more, if it may."""
+    top = getattr(ceiling, name)
+    if getattr(limits, name) >= top:
+        return (f"the project's ceiling; a course may raise it with `{CONFIG_KEYS[name]}` "
+                f"in [tool.marpkit.check]")
+    return f"raise it with the header `{name}:` up to the project's ceiling of " \
+           f"{value_text(name, top)}"
+
+
 def hit_message(name: str, limits: Limits, ceiling: Limits) -> str:
-    """MK303's text for a snippet that went over limit `name`."""
-    what = {"memory": "memory limit", "processes": "process limit",
-            "disk": "disk quota"}[name]
+    """MK303's text for a snippet that went over its process or memory limit."""
+    what = {"memory": "memory limit", "processes": "process limit"}[name]
     value = value_text(name, getattr(limits, name))
     if name == "processes":
         value += " processes and threads at once"
-    top = getattr(ceiling, name)
-    if getattr(limits, name) >= top:
-        raise_it = (f"the project's ceiling; a course may raise it with `{CONFIG_KEYS[name]}` "
-                    f"in [tool.marpkit.check]")
-    else:
-        raise_it = (f"raise it with the header `{name}:` up to the project's ceiling of "
-                    f"{value_text(name, top)}")
-    return f"snippet hit its {what} ({value}; {raise_it})"
+    return f"snippet hit its {what} ({value}; {raise_hint(name, limits, ceiling)})"
 
 
 # ----- cgroups, created by marpkit's own process --------------------------------------
