@@ -94,14 +94,20 @@ NOT_PROTECTED = ("snippets are not sandboxed: they can read every file this user
                  "check")
 
 
+def effective(level: str) -> str:
+    """The level asked for, except that in CI (`CI=true`) auto means strict: a CI job
+    must not quietly run snippets unsandboxed."""
+    if level == "auto" and os.environ.get("CI", "").lower() == "true":
+        return "strict"
+    return level
+
+
 def choose(level: str) -> tuple[bool, str | None]:
-    """(run in the sandbox?, the warning to print once); strict without it is exit 2.
-    In CI (`CI=true`) auto means strict: a CI job must not quietly run unsandboxed."""
+    """(run in the sandbox?, the warning to print once); strict without it is exit 2."""
     from marpkit.findings import UsageError
 
-    why = ""
-    if level == "auto" and os.environ.get("CI", "").lower() == "true":
-        level, why = "strict", " (CI=true makes auto strict)"
+    why = " (CI=true makes auto strict)" if effective(level) != level else ""
+    level = effective(level)
     if level == "basic":
         return False, f"marpkit check: --isolation basic: {NOT_PROTECTED}"
     reason = unavailable()
