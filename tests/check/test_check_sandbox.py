@@ -55,6 +55,7 @@ def deck(root: Path, *refs: str) -> Path:
 def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
     env.pop("MARPKIT_CHECK_ISOLATION", None)
+    env.pop("CI", None)  # CI=true would make auto strict (a test of its own)
     tmp = tmp_path / "host-tmp"  # so "no temp folder left" is about this check only
     tmp.mkdir(exist_ok=True)
     env["TMPDIR"] = str(tmp)
@@ -466,16 +467,19 @@ def test_sizes_and_the_pool_command():
     assert parse_size("2GiB") == 2 * 1024**3
     assert parse_size(300) == 300 * 1024**2
     assert parse_size("lots") is None and parse_size(True) is None and parse_size(0) is None
-    home = os.path.expanduser("~")
     cmd = sandbox.pool_command(["python", "-m", "x"], {"PATH": "/usr/bin"},
-                               [sys.prefix, "/nonexistent-for-marpkit"], 9)
+                               [sys.prefix, "/nonexistent-for-marpkit", "/tmp", "/"], 9,
+                               ["/sys/fs/cgroup/pids/marpkit-check-1"])
     text = " ".join(cmd)
-    for flag in ("--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
-                 "--clearenv", "--ro-bind / /"):
+    for flag in ("--unshare-user", "--unshare-pid", "--unshare-net", "--die-with-parent",
+                 "--new-session", "--clearenv", "--tmpfs /tmp", f"--ro-bind {sys.prefix} ",
+                 "--bind /sys/fs/cgroup/pids/marpkit-check-1 /sys/fs/cgroup/pids/marpkit-check-1"):
         assert flag in text
-    assert "--tmpfs /tmp" in text and "/nonexistent-for-marpkit" not in text
-    if not sys.prefix.startswith(home + "/"):
-        assert f"--tmpfs {home}" in text
+    # Only what a snippet needs: not the host's /, /etc, HOME or /var; never /tmp itself.
+    binds = {cmd[i + 1] for i, arg in enumerate(cmd) if arg in ("--ro-bind", "--bind")}
+    assert not binds & {"/", "/etc", "/tmp", "/var", os.path.expanduser("~")}, binds
+    assert "/nonexistent-for-marpkit" not in text and "--unshare-cgroup" not in text
+    assert "/etc/shadow" not in text and "/etc/passwd" not in text
     assert cmd[-4:] == ["--", "python", "-m", "x"]
 
 
@@ -511,3 +515,202 @@ def test_tmp_itself_on_sys_path_still_checks(proj, tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json.loads(proc.stdout)["snippets"][0]["status"] == "passed"
+
+
+# ----- limits that hold (issue #19) ----------------------------------------------------
+
+def _cgroups_here() -> bool:
+    from marpkit.check.limits import Cgroups
+
+    cgroups, _why = Cgroups.create()
+    if cgroups is None:
+        return False
+    cgroups.close()
+    return True
+
+
+# MK303 naming the limit comes from the cgroup's counters; without a cgroup the
+# fallback rlimits give the snippet the kernel's error (and root is exempt from
+# RLIMIT_NPROC): see docs/check.md, Limits.
+needs_snippet_limits = pytest.mark.skipif(
+    sandbox.unavailable() is not None or not _cgroups_here(),
+    reason="no per-snippet cgroup here: no sandbox, or no writable cgroup")
+
+
+@needs_snippet_limits
+def test_a_fork_bomb_is_stopped_by_the_process_limit(proj, tmp_path):
+    # Children sleep, then exit by themselves; the PID namespace ends them sooner.
+    write(proj / "snippets" / "bomb" / "fork.py", """
+        # /// marpkit
+        # timeout: 120
+        # ///
+        import os, time
+        for n in range(2000):
+            if os.fork() == 0:
+                time.sleep(30)
+                os._exit(0)
+        print("forked 2000")
+    """)
+    deck(proj, "bomb/fork.py")
+    proc, report = run_check(proj, tmp_path, "--isolation", "strict", "--no-cache")
+    assert report is not None, proc.stderr
+    [found] = messages(by_snippet(report)["bomb/fork.py"])
+    assert found.startswith("MK303") and "process limit (512 processes" in found, found
+    assert "header `processes:`" in found and "ceiling of 4096" in found, found
+    assert proc.returncode == 1
+
+
+@needs_snippet_limits
+def test_memory_over_the_limit_is_mk303_naming_the_memory_limit(proj, tmp_path):
+    # Pages touched 64 MiB at a time; should the limit not hold, the snippet gives up
+    # at 3 GiB (well under what this machine has) instead of reaching 9 GiB.
+    write(proj / "snippets" / "greedy" / "alloc.py", """
+        step = 64 * 1024 * 1024
+        held = []
+        for n in range(9 * 1024 // 64):
+            if (n + 1) * step > 3 * 1024**3:
+                raise SystemExit("the memory limit did not hold at 3 GiB")
+            block = bytearray(step)
+            block[::4096] = b"\\1" * (step // 4096)
+            held.append(block)
+        print("allocated 9 GiB")
+    """)
+    deck(proj, "greedy/alloc.py")
+    proc, report = run_check(proj, tmp_path, "--isolation", "strict", "--no-cache")
+    assert report is not None, proc.stderr
+    [found] = messages(by_snippet(report)["greedy/alloc.py"])
+    assert found.startswith("MK303") and "memory limit (2 GiB" in found, found
+    assert "header `memory:`" in found and "ceiling of 8 GiB" in found, found
+
+
+def test_limits_above_the_ceiling_are_refused_naming_it(proj, tmp_path):
+    write(proj / "snippets" / "huge" / "disk.py", """
+        # /// marpkit
+        # disk: 100000 GiB
+        # ///
+        print("never runs")
+    """)
+    write(proj / "snippets" / "huge" / "memory.py", """
+        # /// marpkit
+        # memory: 3 GiB
+        # ///
+        print("never runs")
+    """)
+    write(proj / "snippets" / "huge" / "procs.py", """
+        # /// marpkit
+        # processes: 100
+        # ///
+        print("fine: under the ceiling")
+    """)
+    (proj / "pyproject.toml").write_text('[tool.marpkit.check]\nmax_memory = "2 GiB"\n'
+                                         'max_processes = 200\n')
+    deck(proj, "huge/disk.py", "huge/memory.py", "huge/procs.py")
+    proc, report = run_check(proj, tmp_path, "--isolation", "basic")
+    assert proc.returncode == 2, proc.stderr
+    found = by_snippet(report)
+    [disk] = messages(found["huge/disk.py"])
+    assert disk.startswith("MK306") and "disk: 100000 GiB is above the project's ceiling " \
+        "of 4 GiB (`max_disk` in [tool.marpkit.check]" in disk, disk
+    [memory] = messages(found["huge/memory.py"])
+    assert "memory: 3 GiB is above the project's ceiling of 2 GiB (`max_memory`" in memory
+    assert found["huge/procs.py"]["status"] == "passed", found["huge/procs.py"]
+
+
+def test_ceilings_in_pyproject_are_validated(proj, tmp_path):
+    for text, expected in (('max_memory = "lots"', "max_memory must be a size"),
+                           ("max_processes = 0", "max_processes must be a positive whole"),
+                           ("max_dsk = 1", "did you mean 'max_disk'")):
+        (proj / "pyproject.toml").write_text(f"[tool.marpkit.check]\n{text}\n")
+        proc, report = run_check(proj, tmp_path, "--isolation", "basic")
+        assert proc.returncode == 2 and report is None
+        assert "pyproject.toml" in proc.stderr and expected in proc.stderr, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+@needs_sandbox
+def test_the_host_outside_python_and_the_project_is_not_there(proj, tmp_path):
+    import tempfile
+
+    outside = Path(tempfile.mkdtemp(prefix="marpkit-outside-", dir="/var/tmp"))
+    try:
+        (outside / "secret.txt").write_text("s3cr3t")
+        write(proj / "snippets" / "peek" / "read.py", f"""
+            import os, subprocess
+            for path in ("/etc/shadow", {str(outside / "secret.txt")!r}, {str(outside)!r}):
+                if os.path.exists(path):
+                    raise SystemExit(f"sees {{path}}")
+            print(open("data.txt").read())  # what it reads of the project
+            import ssl, json
+            ssl.create_default_context()
+            # bash and coreutils, for `run: true` shell snippets
+            print(subprocess.run(["bash", "-c", "ls / | sort | head -1"], capture_output=True,
+                                 text=True, check=True).stdout)
+        """)
+        (proj / "snippets" / "peek" / "data.txt").write_text("project data")
+        write(proj / "snippets" / "peek" / "cat.sh", f"""
+            # /// marpkit
+            # run: true
+            # ///
+            set -e
+            test ! -e /etc/shadow
+            test ! -e {outside}
+            echo "$(wc -c < /etc/hosts) bytes of hosts"
+        """)
+        parts = ["---", "marp: true", "---", "", "# Read", "", "```python snippet=peek/read.py",
+                 "```", "", "---", "", "# Shell", "", "```bash snippet=peek/cat.sh", "```", ""]
+        (proj / "slides" / "d.md").write_text("\n".join(parts))
+        proc, report = run_check(proj, tmp_path, "--isolation", "strict", "--no-cache")
+        assert report is not None, proc.stderr
+        statuses = {k: v["status"] for k, v in by_snippet(report).items()}
+        assert statuses == {"peek/read.py": "passed", "peek/cat.sh": "passed"}, report
+    finally:
+        import shutil
+
+        shutil.rmtree(outside, ignore_errors=True)
+
+
+def test_basic_isolation_says_once_what_it_does_not_protect(proj, tmp_path):
+    write(proj / "snippets" / "ok.py", "print('hello')\n")
+    write(proj / "snippets" / "two.py", "print('again')\n")
+    deck(proj, "ok.py", "two.py")
+    proc, report = run_check(proj, tmp_path, "--isolation", "basic", "--no-cache")
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if "not sandboxed" in line]
+    assert len(lines) == 1, proc.stderr
+    for promise in ("read every file", "slides/, snippets/, pyproject.toml", "network",
+                    "setsid"):
+        assert promise in lines[0], lines[0]
+
+
+def test_ci_makes_auto_strict(proj, tmp_path):
+    write(proj / "snippets" / "ok.py", "print('hello')\n")
+    deck(proj, "ok.py")
+    no_bwrap = tmp_path / "bin"
+    no_bwrap.mkdir()
+    (no_bwrap / "bash").symlink_to("/bin/bash")
+    proc, report = run_check(proj, tmp_path, "--no-cache", PATH=str(no_bwrap), CI="true")
+    assert proc.returncode == 2 and report is None, proc.stdout + proc.stderr
+    assert "CI=true makes auto strict" in proc.stderr and "bwrap" in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    proc, report = run_check(proj, tmp_path, "--no-cache", "--isolation", "basic",
+                             PATH=str(no_bwrap), CI="true")
+    assert proc.returncode == 0, proc.stderr  # asked for outright: still allowed, and said
+
+
+@pytest.mark.skipif(not _cgroups_here(), reason="no writable cgroup here")
+def test_basic_isolation_with_a_cgroup_still_ends_setsid_daemons(proj, tmp_path):
+    tag = f"marpkit-daemon-{uuid.uuid4().hex}"
+    write(proj / "snippets" / "d" / "daemon.py", f"""
+        import subprocess, sys
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", {tag!r}],
+                         start_new_session=True)
+        print("started")
+    """)
+    deck(proj, "d/daemon.py")
+    try:
+        proc, report = run_check(proj, tmp_path, "--isolation", "basic", "--no-cache")
+        assert by_snippet(report)["d/daemon.py"]["status"] == "passed", report
+        assert alive_with(tag) == []  # killed with its cgroup once its result was in
+    finally:
+        for pid in alive_with(tag):
+            os.kill(int(pid), signal.SIGKILL)

@@ -306,3 +306,21 @@ def test_a_job_crosses_the_process_boundary_as_json(tmp_path):
     assert back == job
     assert (back.stdout, back.stderr, back.result) == (
         "/r/s0.out/stdout.txt", "/r/s0.out/stderr.txt", "/r/s0.out/result.json")
+
+
+def test_limits_defaults_ceilings_and_a_lower_project_ceiling():
+    from marpkit.check.limits import CEILINGS, DEFAULTS, GiB, MiB, project_ceiling, resolve
+
+    assert DEFAULTS.processes < 2000 and DEFAULTS.memory < 9 * GiB  # a fork bomb, a hog
+    assert project_ceiling({}) == CEILINGS
+    low = project_ceiling({"max_memory": "1 GiB", "max_processes": 64, "max_disk": 100})
+    assert (low.memory, low.processes, low.disk) == (GiB, 64, 100 * MiB)
+    # A project ceiling below a default lowers the default too; a header stays as it is.
+    assert resolve(parse_header(""), low) == low
+    header = parse_header("# /// marpkit\n# memory: 512 MiB\n# processes: 8\n# ///\n", low)
+    assert (resolve(header, low).memory, resolve(header, low).processes) == (512 * MiB, 8)
+    with pytest.raises(HeaderError, match=r"processes: 65 is above the project's ceiling of 64 "
+                                          r"\(`max_processes`"):
+        parse_header("# /// marpkit\n# processes: 65\n# ///\n", low)
+    with pytest.raises(HeaderError, match="processes must be a positive whole number"):
+        parse_header("# /// marpkit\n# processes: many\n# ///\n", low)

@@ -388,11 +388,15 @@ logged it, the audience is shown a chart that cannot exist.""",
 # ///                       (the run's summary has epoch = 3)""")
 _declare("MK303", "snippet-limit", "error", "check",
          "A snippet hit a limit: it ran longer than its timeout (it and everything it "
-         "started were killed), or it used up its disk quota (the message gives the amount).",
-         """A check that never ends, or fills the disk, blocks CI. Raise a limit with the
-header's `timeout:` or `disk:` if the snippet really needs it.""",
+         "started were killed), or it used up its memory, process or disk limit (the "
+         "message names the limit and its amount).",
+         """A check that never ends, forks without end, eats the machine's memory or fills
+the disk blocks CI. Raise a limit with the header's `timeout:`, `memory:`,
+`processes:` or `disk:` if the snippet really needs it, up to the ceiling the
+project sets in `[tool.marpkit.check]`.""",
          """# /// marpkit
 # timeout: 120
+# memory: 4 GiB
 # disk: 512MiB
 # ///""")
 _declare("MK304", "wandb-warning", "warning", "check",
@@ -406,7 +410,8 @@ _declare("MK305", "shell-snippet", "error", "check",
 wrong files. Errors fail the check, shellcheck's style notes are warnings.""",
          """rm -rf $DIR/build   (SC2086: double quote to prevent globbing)""")
 _declare("MK306", "bad-header", "error", "check",
-         "A snippet's `# /// marpkit` header is malformed or has an unknown key (exit 2).",
+         "A snippet's `# /// marpkit` header is malformed, has an unknown key, or asks for "
+         "a limit above the project's ceiling (exit 2).",
          """The header configures how the snippet is judged; a typo would silently
 judge it differently than its author meant.""",
          """# /// marpkit

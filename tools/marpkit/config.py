@@ -10,6 +10,7 @@ Only this module reads TOML, and only it knows the folders' default names.
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,7 +83,9 @@ SCHEMA: dict[str, dict[str, str]] = {
     "lint": {"select": "list[str]", "ignore": "list[str]", "per-file-ignores": "table",
              "per_file_ignores": "table", "thresholds": "table"},
     "course": {"planned": "list[int]", "theme": "str", "footer": "str", "titles": "table"},
-    "check": {},
+    # Ceilings a snippet header's `memory:`, `processes:`, `disk:` may not pass
+    # (defaults in check/limits.py).
+    "check": {"max_memory": "size", "max_processes": "count", "max_disk": "size"},
 }
 _TYPES = {
     "str": (lambda v: isinstance(v, str), "a string"),
@@ -94,7 +97,25 @@ _TYPES = {
     "list[int]": (lambda v: isinstance(v, list) and all(isinstance(x, int) and not isinstance(x, bool)
                                                         for x in v), "a list of whole numbers"),
     "table": (lambda v: isinstance(v, dict), "a table"),
+    "size": (lambda v: parse_size(v) is not None, 'a size such as "4 GiB" or "512 MiB"'),
+    "count": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
+              "a positive whole number"),
 }
+
+_UNITS = {"": 1024**2, "k": 1024, "kb": 1000, "kib": 1024, "m": 1024**2, "mb": 1000**2,
+          "mib": 1024**2, "g": 1024**3, "gb": 1000**3, "gib": 1024**3}
+
+
+def parse_size(value) -> int | None:
+    """`512 MiB`, `2GiB`, `300MB` or a bare number of MiB, in bytes; None if malformed.
+    The one reading of a size, for headers and pyproject.toml alike."""
+    if isinstance(value, bool):
+        return None
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", str(value))
+    if not match or match.group(2).lower() not in _UNITS:
+        return None
+    size = int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+    return size if size > 0 else None
 
 
 def validate(settings: dict) -> None:

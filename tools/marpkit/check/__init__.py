@@ -2,6 +2,7 @@
 
 Modules: `plan` (decks -> snippet tasks), `header` (per-snippet options),
 `env` + `sandbox` (each snippet's folder, environment and OS sandbox),
+`limits` (processes, memory, disk: defaults, ceilings, cgroups),
 `executor` (the parent's side: jobs into the pool, finished jobs into
 Executions), `pool` (the warm fork pool), `child` (what runs in the snippet's
 own process), `record` + `line_coverage` (what the child observes: W&B calls,

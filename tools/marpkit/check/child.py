@@ -117,7 +117,7 @@ def exec_job(job: Job, session_started: bool = False) -> None:
         tempfile.tempdir = None  # the pool may have cached its own TMPDIR
         from marpkit.check.env import apply_limits
 
-        apply_limits(job.memory, job.output)
+        apply_limits(job.memory, job.output, job.nproc)
         if job.kind == "shell":
             os.execvpe("bash", ["bash", job.script], job.env)
         code = _run_python(job)
@@ -141,15 +141,16 @@ def _prepare(job: Job) -> dict | None:
     import shutil
     from pathlib import Path
 
-    from marpkit.check.env import folder_size, mib, prepare_sandbox
+    from marpkit.check.env import folder_size, prepare_sandbox
+    from marpkit.check.limits import size_text
 
     try:
         prepare_sandbox(Path(job.root), Path(job.source))
     except (OSError, shutil.Error) as exc:
         if getattr(exc, "errno", None) == errno.ENOSPC or "[Errno 28]" in str(exc):
-            return {"over_quota": f"needs more than its disk quota of {mib(job.disk)} "
+            return {"over_quota": f"needs more than its disk quota of {size_text(job.disk)} "
                                   f"for a copy of its folder "
-                                  f"({mib(folder_size(Path(job.source)))}); raise it with "
+                                  f"({size_text(folder_size(Path(job.source)))}); raise it with "
                                   f"the header `disk:`"}
         return {"exception": {"type": type(exc).__name__, "frames": [],
                               "message": f"its folder could not be copied: {exc}"}}
@@ -242,6 +243,9 @@ def _exit_code(value) -> int:
 def main() -> None:
     with open(sys.argv[1], encoding="utf-8") as fh:
         job = Job.from_json(json.load(fh))
+    from marpkit.check.limits import join
+
+    join(job.cgroups)  # no user namespace here: no RLIMIT_NPROC fallback
     exec_job(job, session_started=True)  # the parent started us with start_new_session
 
 

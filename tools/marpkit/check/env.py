@@ -45,9 +45,7 @@ QUIET_WANDB = {
 ALLOW = {"PATH", "LANG", "LANGUAGE", "TZ", "TERM", "COLUMNS", "LINES", "NO_COLOR"}
 ALLOW_PREFIXES = ("LC_",)
 
-MEMORY_LIMIT = 4 * 1024**3  # RLIMIT_AS: generous, wandb-core's Go runtime maps a lot
 OUTPUT_LIMIT = 256 * 1024**2  # RLIMIT_FSIZE: a runaway print loop dies, not the disk
-DISK_QUOTA = 256 * 1024**2  # everything a snippet writes, its folder's copy included
 
 
 class ClosedPort:
@@ -110,10 +108,6 @@ def folder_size(folder: Path) -> int:
     return total
 
 
-def mib(size: int) -> str:
-    return f"{size / 1024**2:.0f} MiB" if size >= 1024**2 else f"{size / 1024**2:.1f} MiB"
-
-
 def child_env(base: dict[str, str], dirs: dict[str, Path], base_url: str,
               service: str | None = None) -> dict[str, str]:
     env = allowed(base)
@@ -147,11 +141,15 @@ def child_env(base: dict[str, str], dirs: dict[str, Path], base_url: str,
     return env
 
 
-def apply_limits(memory: int = MEMORY_LIMIT, output: int = OUTPUT_LIMIT) -> None:
-    """Called in the child just before the snippet starts."""
+def apply_limits(memory: int, output: int = OUTPUT_LIMIT, processes: int | None = None) -> None:
+    """Called in the child just before the snippet starts: `memory` is RLIMIT_AS,
+    `processes` RLIMIT_NPROC where no cgroup counts them (check/limits.py)."""
     import resource
 
-    for limit, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_FSIZE, output)):
+    values = [(resource.RLIMIT_AS, memory), (resource.RLIMIT_FSIZE, output)]
+    if processes:
+        values.append((resource.RLIMIT_NPROC, processes))
+    for limit, value in values:
         try:
             soft, hard = resource.getrlimit(limit)
             cap = value if hard == resource.RLIM_INFINITY else min(value, hard)

@@ -11,16 +11,14 @@ from pathlib import Path
 
 from marpkit import procs
 from marpkit.check.env import (
-    DISK_QUOTA,
-    MEMORY_LIMIT,
     OUTPUT_LIMIT,
     ClosedPort,
     child_env,
-    mib,
     sandbox_dirs,
 )
 from marpkit.check.evaluate import Execution, wandb_warnings
 from marpkit.check.job import RESULT, STDERR, STDOUT, Job
+from marpkit.check.limits import ADDRESS_SPACE, Cgroups, hit_message, raise_hint, size_text
 from marpkit.check.output_fences import normalise
 from marpkit.check.plan import Task
 from marpkit.check.run_files import read_runs
@@ -67,6 +65,8 @@ class Executor:
         self.pool = None
         self.tasks: dict[str, Task] = {}
         self.submitted: dict[str, Job] = {}
+        # Per-snippet process and memory limits; None: rlimits only (limits.py).
+        self.cgroups, _why_not = Cgroups.create()
 
     def _service_env(self) -> dict:
         dirs = sandbox_dirs(self.root / "service")
@@ -79,7 +79,8 @@ class Executor:
         from marpkit.check.pool import make_pool
 
         self.pool = make_pool(self.jobs, self._service_env(), str(self.root),
-                              sandboxed=self.sandboxed, readable=self.readable)
+                              sandboxed=self.sandboxed, readable=self.readable,
+                              writable=tuple(self.cgroups.binds) if self.cgroups else ())
 
     def _host(self, path: Path) -> Path:
         """A path of the pool's filesystem as this process reaches it."""
@@ -96,10 +97,13 @@ class Executor:
             id=ident, kind=task.kind, source=str(task.path.parent), root=str(sandbox),
             out=str(self.root / f"{ident}.out"), script=str(dirs["work"] / task.path.name),
             cwd=str(dirs["work"]), env=child_env(dict(os.environ), dirs, self.url),
-            timeout=task.header.timeout or self.timeout,
-            disk=task.header.disk or DISK_QUOTA, memory=MEMORY_LIMIT,
+            timeout=task.header.timeout or self.timeout, disk=task.limits.disk,
+            # Address space per process: the cgroup holds the real memory limit.
+            memory=max(ADDRESS_SPACE, task.limits.memory),
             # No single file may outgrow the whole quota; with the default it is 256 MiB.
-            output=max(OUTPUT_LIMIT, task.header.disk or DISK_QUOTA),
+            output=max(OUTPUT_LIMIT, task.limits.disk),
+            processes=task.limits.processes,
+            cgroups=self.cgroups.make(ident, task.limits) if self.cgroups else [],
             # wandb-core's socket lives there: the one thing of the pool a snippet sees.
             visible=[str(self.root / "service"), *self.tmp_readable])
         self.tasks[ident] = task
@@ -188,6 +192,8 @@ class Executor:
             execution, limit = self._collect(job, message)
         finally:
             self.pool.release(job.id)
+            if self.cgroups:
+                self.cgroups.remove(job.id)
             if not self.sandboxed:
                 shutil.rmtree(job.root, ignore_errors=True)
                 shutil.rmtree(job.out, ignore_errors=True)
@@ -196,6 +202,7 @@ class Executor:
     def _collect(self, job: Job, message: dict):
         import json
 
+        task = self.tasks[job.id]
         sandbox = Path(job.root)
         dirs = sandbox_dirs(sandbox)
         out = self._host(Path(job.out))
@@ -206,9 +213,12 @@ class Executor:
         except (OSError, ValueError):
             result = {}
         limit = result.get("over_quota")
+        hit = self.cgroups.hit(message["id"]) if self.cgroups else None
+        if hit and not limit:
+            limit = hit_message(hit, task.limits, task.ceiling)
         if message.get("disk_full") and not limit:
-            limit = (f"used all of its disk quota of {mib(job.disk)}; raise it with the "
-                     f"header `disk:`")
+            limit = (f"used all of its disk quota of {size_text(job.disk)}; "
+                     f"{raise_hint('disk', task.limits, task.ceiling)}")
         stderr = _read(out / STDERR)
         stdout = _read(out / STDOUT)
         work = str(dirs["work"])
@@ -250,6 +260,9 @@ class Executor:
         pool, self.pool = self.pool, None
         if pool is not None:
             pool.close()
+        cgroups, self.cgroups = self.cgroups, None
+        if cgroups is not None:
+            cgroups.close()
         port, self.port = self.port, None
         if port is not None:
             port.close()

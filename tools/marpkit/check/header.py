@@ -2,6 +2,9 @@
 
     # /// marpkit
     # timeout: 30
+    # memory: 4 GiB
+    # processes: 1024
+    # disk: 1 GiB
     # exit: 0
     # skip: "needs a GPU"
     # run: true
@@ -30,7 +33,11 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from marpkit.check.limits import HEADER_KEYS, Limits, above_ceiling
+from marpkit.config import parse_size
 from marpkit.text import split_lines
+
+__all__ = ["Expect", "Header", "HeaderError", "parse_header", "parse_size"]
 
 OPEN = re.compile(r"^\s*#\s*///\s*marpkit\s*$")
 CLOSE = re.compile(r"^\s*#\s*///\s*$")
@@ -62,7 +69,10 @@ class Expect:
 class Header:
     line: int = 0  # line of the opening marker, 0 when absent
     timeout: float | None = None
-    disk: int | None = None  # bytes the snippet may write in all (default: env.DISK_QUOTA)
+    # Limits (check/limits.py): None is the default; never above the project's ceiling.
+    memory: int | None = None  # bytes, all its processes together
+    processes: int | None = None  # processes and threads at once
+    disk: int | None = None  # bytes the snippet may write in all
     exit: int = 0
     skip: str | None = None
     run: bool = False
@@ -94,7 +104,8 @@ def _leading_lines(lines: list[str]) -> int:
     return len(lines)
 
 
-def parse_header(text: str) -> Header:
+def parse_header(text: str, ceiling: Limits | None = None) -> Header:
+    """The header of a snippet's text; `ceiling`, the project's, refuses a limit above it."""
     lines = split_lines(text)
     limit = _leading_lines(lines)
     start = next((i for i in range(limit) if OPEN.match(lines[i])), None)
@@ -120,7 +131,7 @@ def parse_header(text: str) -> Header:
     data = data or {}
     if not isinstance(data, dict):
         raise HeaderError(start + 2, "header must be a YAML mapping")
-    return _validate(data, start + 1, body)
+    return _validate(data, start + 1, body, ceiling)
 
 
 def _key_line(first: int, body: list[str], key: str) -> int:
@@ -131,28 +142,14 @@ def _key_line(first: int, body: list[str], key: str) -> int:
     return first
 
 
-_UNITS = {"": 1024**2, "k": 1024, "kb": 1000, "kib": 1024, "m": 1024**2, "mb": 1000**2,
-          "mib": 1024**2, "g": 1024**3, "gb": 1000**3, "gib": 1024**3}
-
-
-def parse_size(value) -> int | None:
-    """`512 MiB`, `2GiB`, `300MB` or a bare number of MiB, in bytes; None if malformed."""
-    if isinstance(value, bool):
-        return None
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", str(value))
-    if not match or match.group(2).lower() not in _UNITS:
-        return None
-    size = int(float(match.group(1)) * _UNITS[match.group(2).lower()])
-    return size if size > 0 else None
-
-
-def _validate(data: dict, first: int, body: list[str]) -> Header:
+def _validate(data: dict, first: int, body: list[str], ceiling: Limits | None) -> Header:
     header = Header(line=first, raw=data)
 
     def fail(key: str, message: str):
         raise HeaderError(_key_line(first, body, key), message)
 
-    known = {"timeout", "disk", "exit", "skip", "run", "requires", "expect"}
+    known = {"timeout", "memory", "processes", "disk", "exit", "skip", "run", "requires",
+             "expect"}
     for key in data:
         if key not in known:
             fail(str(key), f"unknown header key {key!r} (known: {', '.join(sorted(known))})")
@@ -161,10 +158,22 @@ def _validate(data: dict, first: int, body: list[str]) -> Header:
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             fail("timeout", "timeout must be a positive number of seconds")
         header.timeout = float(value)
-    if "disk" in data:
-        header.disk = parse_size(data["disk"])
-        if header.disk is None:
-            fail("disk", "disk must be a size such as 512 MiB or 2 GiB")
+    for key in ("memory", "disk"):
+        if key in data:
+            size = parse_size(data[key])
+            if size is None:
+                fail(key, f"{key} must be a size such as 512 MiB or 2 GiB")
+            setattr(header, key, size)
+    if "processes" in data:
+        value = data["processes"]
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            fail("processes", "processes must be a positive whole number")
+        header.processes = value
+    for key in HEADER_KEYS:
+        value = getattr(header, key)
+        refused = above_ceiling(key, value, ceiling) if value and ceiling else None
+        if refused:
+            fail(key, refused)
     if "exit" in data:
         if isinstance(data["exit"], bool) or not isinstance(data["exit"], int):
             fail("exit", "exit must be an integer exit code")

@@ -30,8 +30,14 @@ class Job:
     env: dict[str, str]
     timeout: float  # seconds
     disk: int  # bytes the snippet may write, its folder's copy included
-    memory: int  # RLIMIT_AS
+    memory: int  # RLIMIT_AS (the cgroup holds the real memory limit)
     output: int  # RLIMIT_FSIZE
+    processes: int | None = None  # the snippet's process limit (limits.py)
+    # The snippet's own cgroup folders to join before anything runs; none: rlimits only.
+    cgroups: list[str] = field(default_factory=list)
+    # Set in the pool's child: RLIMIT_NPROC when no cgroup caps processes and
+    # a user namespace of its own makes that count per snippet.
+    nproc: int | None = None
     # Folders of the pool the snippet sees in the OS sandbox (wandb-core's socket).
     visible: list[str] = field(default_factory=list)
     alone: bool = False  # nothing runs beside it (a retry after the pool died)

@@ -35,9 +35,9 @@ def run_check(project, paths, jobs: int, timeout: float, use_cache: bool,
               shard: tuple[int, int] | None = None,
               isolation: str = "auto") -> tuple[list[SnippetResult], list[Finding]]:
     """Every snippet's result, in path order, and the findings that belong to no snippet."""
-    if isolation == "strict":
-        from marpkit.check.sandbox import choose
+    from marpkit.check.sandbox import choose, effective
 
+    if effective(isolation) == "strict":  # `auto` too under CI=true
         choose(isolation)  # before anything is planned, copied or run
     executors = _LazyExecutor(project, jobs, timeout, isolation)
     if not use_cache:

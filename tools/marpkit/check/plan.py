@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from marpkit.check.header import Header, HeaderError, parse_header
+from marpkit.check.limits import CEILINGS, DEFAULTS, Limits, project_ceiling, resolve
 from marpkit.config import Project
 from marpkit.findings import Finding, UsageError
 from marpkit.fsutil import SNIPPET_LIMIT, inside, read_input, real
@@ -44,6 +45,8 @@ class Task:
     text: str = ""
     header: Header = field(default_factory=Header)
     header_error: HeaderError | None = None
+    limits: Limits = DEFAULTS  # its header's, or the defaults
+    ceiling: Limits = CEILINGS  # the project's, for the messages
 
 
 def _kind(path: Path, langs: set[str]) -> str | None:
@@ -79,8 +82,9 @@ def plan(project: Project, args: tuple[str, ...]) -> tuple[list[Task], list[Find
         read = sorted(set(course_decks) | named_decks)
     tasks = _shown_tasks(project, store, read, named_decks, wanted_snippets, not args, findings)
     _add_named_snippets(project, tasks, wanted_snippets)
+    ceiling = project_ceiling(project.section("check"))
     for task in tasks.values():
-        _read(task)
+        _read(task, ceiling)
     return sorted(tasks.values(), key=lambda t: t.rel), findings
 
 
@@ -133,15 +137,19 @@ def _add_named_snippets(project: Project, tasks: dict[Path, Task],
         tasks[snippet] = Task(snippet, rel.as_posix() if rel else project.rel(snippet), kind)
 
 
-def _read(task: Task) -> None:
+def _read(task: Task, ceiling: Limits) -> None:
+    """The snippet's text and header, and the limits it runs under (its
+    header's, within the project's ceiling)."""
     try:
         task.text = read_input(task.path, SNIPPET_LIMIT).decode("utf-8")
     except (OSError, UnicodeDecodeError):
         task.text = ""
+    task.ceiling = ceiling
     try:
-        task.header = parse_header(task.text)
+        task.header = parse_header(task.text, ceiling)
     except HeaderError as exc:
         task.header_error = exc
+    task.limits = resolve(task.header, ceiling)
 
 
 def _snippet_arg(project: Project, arg: str) -> Path | None:

@@ -264,6 +264,13 @@ class _Server:
         pid = os.fork()
         if pid == 0:
             from marpkit.check.child import exec_job
+            from marpkit.check.limits import join
+
+            # First of all, so everything it starts is counted and killed with it.
+            joined = join(job.cgroups)
+            # Without a cgroup the process limit falls back to RLIMIT_NPROC, which
+            # only a fresh user namespace (the sandbox's) makes per snippet.
+            job.nproc = job.processes if self.sandboxed and not joined else None
 
             if self.sandboxed:
                 from marpkit.check.sandbox import isolate_child
@@ -322,7 +329,8 @@ class ForkPool:
     """The parent's handle on the pool process, sandboxed or not."""
 
     def __init__(self, jobs: int, service_env: dict[str, str] | None, cwd: str | None = None,
-                 sandboxed: bool = False, readable: tuple[str, ...] = ()):
+                 sandboxed: bool = False, readable: tuple[str, ...] = (),
+                 writable: tuple[str, ...] = ()):
         argv = [sys.executable, "-m", "marpkit.check.pool", str(jobs)]
         self.sandboxed = sandboxed
         self.view: str | None = None  # where the parent finds the pool's "/"
@@ -337,7 +345,7 @@ class ForkPool:
                 if key in os.environ:
                     env[key] = os.environ[key]
             info_read, info_write = os.pipe()
-            command = sandbox.pool_command(argv, env, list(readable), info_write)
+            command = sandbox.pool_command(argv, env, list(readable), info_write, list(writable))
             try:
                 # Not listed with the reaper: the pool ends its snippets
                 # itself when marpkit goes (its stdin closes).
@@ -480,9 +488,11 @@ class SubprocessPool:
 
 
 def make_pool(jobs: int, service_env: dict[str, str] | None, cwd: str | None = None,
-              sandboxed: bool = False, readable: tuple[str, ...] = ()):
+              sandboxed: bool = False, readable: tuple[str, ...] = (),
+              writable: tuple[str, ...] = ()):
     if sandboxed:
-        return ForkPool(jobs, service_env, cwd, sandboxed=True, readable=readable)
+        return ForkPool(jobs, service_env, cwd, sandboxed=True, readable=readable,
+                        writable=writable)
     if hasattr(os, "fork") and os.environ.get("MARPKIT_CHECK_NO_FORK") != "1":
         return ForkPool(jobs, service_env, cwd)
     return SubprocessPool(jobs, service_env, cwd)

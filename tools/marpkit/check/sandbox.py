@@ -2,10 +2,13 @@
 
 One sandbox holds the whole warm pool (and its wandb-core), so forking stays
 as fast as without it. bwrap gives the pool its own user, network (loopback
-only), PID, IPC, UTS and mount namespaces, the whole system and the project
-read-only, a private /tmp and an empty HOME, and an environment built from an
-allow-list; it dies with `marpkit check` (`--die-with-parent`), and the
-kernel kills everything in the PID namespace with it.
+only), PID, IPC, UTS and mount namespaces, a filesystem with only what a
+snippet needs (the system's /usr and libraries, a few files of /etc, Python
+and the venv, the project; all read-only), a private /tmp as HOME, and an
+environment built from an allow-list; it dies with `marpkit check`
+(`--die-with-parent`), and the kernel kills everything in the PID namespace
+with it. The rest of the host (/etc/shadow, /root, other projects, /var) is
+not there at all.
 
 Inside, two more steps need no privileges beyond a user namespace:
 
@@ -47,6 +50,7 @@ SHM_SIZE = 64 * 1024**2  # each snippet's own /dev/shm (multiprocessing's semaph
 OUT_SIZE = 2 * 256 * 1024**2 + 1024**2  # stdout + stderr (each capped by RLIMIT_FSIZE) + result
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
@@ -84,30 +88,45 @@ def unavailable() -> str | None:
     return None
 
 
+# What basic isolation leaves open, said once per check run wherever it is used.
+NOT_PROTECTED = ("snippets are not sandboxed: they can read every file this user can, write "
+                 "into the project (slides/, snippets/, pyproject.toml), reach the network, "
+                 "and (without a writable cgroup) leave `setsid` processes running after the "
+                 "check")
+
+
+def effective(level: str) -> str:
+    """The level asked for, except that in CI (`CI=true`) auto means strict: a CI job
+    must not quietly run snippets unsandboxed."""
+    if level == "auto" and os.environ.get("CI", "").lower() == "true":
+        return "strict"
+    return level
+
+
 def choose(level: str) -> tuple[bool, str | None]:
     """(run in the sandbox?, the warning to print once); strict without it is exit 2."""
     from marpkit.findings import UsageError
 
+    why = " (CI=true makes auto strict)" if effective(level) != level else ""
+    level = effective(level)
     if level == "basic":
-        return False, None
+        return False, f"marpkit check: --isolation basic: {NOT_PROTECTED}"
     reason = unavailable()
     if reason is None:
         return True, None
     if level == "strict":
-        raise UsageError(f"--isolation strict: {reason}")
-    return False, f"marpkit check: {reason}; snippets run with basic isolation only " \
+        raise UsageError(f"--isolation strict{why}: {reason}")
+    return False, f"marpkit check: {reason}; {NOT_PROTECTED} " \
                   f"(--isolation strict makes this an error)"
 
 
-_NAMESPACES = ("--unshare-all", "--unshare-user", "--die-with-parent", "--new-session")
+# Every namespace but the cgroup one: a pool in a cgroup namespace of its own
+# could not move its children into their cgroups where cgroup2 is mounted with
+# nsdelegate (systemd's default); each snippet gets its own once it has joined.
+_NAMESPACES = ("--unshare-user", "--unshare-ipc", "--unshare-pid", "--unshare-net",
+               "--unshare-uts", "--die-with-parent", "--new-session")
 
 
-def _hidden() -> list[Path]:
-    hidden = [Path("/tmp")]
-    home = Path(os.path.expanduser("~"))
-    if home.is_absolute() and home != Path("/"):
-        hidden.append(home)
-    return hidden
 
 
 def _existing(paths) -> set[Path]:
@@ -128,33 +147,53 @@ def under_tmp(readable) -> list[str]:
                   if inside(p, "/tmp") is not None and p != Path("/tmp"))
 
 
+# The system a snippet runs on: bound read-only, or recreated as the symlinks
+# they are on merged-/usr systems. Nothing else of the host's / is mounted.
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# Of /etc only what the dynamic linker, Python, SSL, time zones and a DNS-less
+# resolver read; no passwd, shadow, or the host's configuration.
+ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl", "ca-certificates",
+       "pki", "localtime", "timezone", "nsswitch.conf", "hosts", "host.conf", "gai.conf",
+       "protocols", "services", "mime.types", "fonts")
+# CPU topology: glibc, OpenBLAS and torch read it to size their thread pools.
+SYS_CPU = "/sys/devices/system/cpu"
+
+
+def _mount_as_is(path: str) -> list[str]:
+    if os.path.islink(path):
+        return ["--symlink", os.readlink(path), path]
+    if os.path.exists(path):
+        return ["--ro-bind", path, path]
+    return []
+
+
 def pool_command(argv: list[str], env: dict[str, str], readable: list[str],
-                 info_fd: int) -> list[str]:
-    """bwrap's command line for the pool: `readable` are folders it must still read
-    (the project, Python, marpkit) when they lie in a hidden /tmp or HOME."""
-    from marpkit.fsutil import inside
+                 info_fd: int, writable: list[str] = ()) -> list[str]:
+    """bwrap's command line for the pool: `readable` are the folders it must read
+    (the project, Python, marpkit), `writable` the snippets' cgroups it must join."""
+    from marpkit.fsutil import inside  # not at the top: this file also runs alone, as the probe
 
     bwrap = shutil.which("bwrap") or "bwrap"
-    cmd = [bwrap, *_NAMESPACES, "--as-pid-1",
-           "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-           "--size", str(SHM_SIZE), "--tmpfs", "/dev/shm"]
-    hidden = _hidden()
+    cmd = [bwrap, *_NAMESPACES, "--as-pid-1"]
+    for path in SYSTEM:
+        cmd += _mount_as_is(path)
+    for name in ETC:
+        cmd += _mount_as_is(f"/etc/{name}")
+    cmd += ["--dev", "/dev", "--proc", "/proc", "--size", str(SHM_SIZE), "--tmpfs", "/dev/shm",
+            "--size", str(POOL_TMP), "--tmpfs", "/tmp"]
+    if os.path.isdir(SYS_CPU):
+        cmd += ["--ro-bind", SYS_CPU, SYS_CPU]
+    system = [Path(p) for p in SYSTEM if os.path.isdir(p) and not os.path.islink(p)]
     # /tmp itself (or a folder above it) on the list, as when a script run from
     # /tmp puts it on sys.path, would leave the pool no private /tmp to work in:
-    # every snippet would fail. Its own folders are still bound back below.
-    wanted = [p for p in _existing(readable) if inside("/tmp", p) is None]
-    # A hidden folder that holds another is hidden first; what must stay
-    # readable is bound back after, shortest path first.
-    for folder in sorted(hidden, key=lambda p: len(p.parts)):
-        if any(inside(folder, keep) is not None for keep in wanted):
-            continue  # hiding it would hide the project or Python itself
-        if folder == Path("/tmp"):
-            cmd += ["--size", str(POOL_TMP)]
-        cmd += ["--tmpfs", str(folder)]
-    keep = sorted(wanted, key=lambda p: len(p.parts))
-    for path in keep:
-        if any(inside(path, folder) is not None for folder in hidden):
-            cmd += ["--ro-bind", str(path), str(path)]
+    # every snippet would fail. Its own folders are still bound.
+    wanted = [p for p in _existing(readable) if inside("/tmp", p) is None
+              and not any(inside(p, folder) is not None for folder in system)]
+    # Shortest first: a folder inside another is bound on top of it, not hidden by it.
+    for path in sorted(wanted, key=lambda p: len(p.parts)):
+        cmd += ["--ro-bind", str(path), str(path)]
+    for path in writable:
+        cmd += ["--bind", path, path]
     cmd += ["--clearenv"]
     for key, value in sorted(env.items()):
         cmd += ["--setenv", key, value]
@@ -251,6 +290,14 @@ def _private_tmp(rw: list[str], ro: list[str]) -> None:
                       f"size={SHM_SIZE},mode=1777".encode()), "mount /dev/shm")
 
 
+def _hide_cgroups() -> None:
+    """The snippet's cgroup, which the pool could write, is out of its sight: it has
+    joined it already, and must not raise its own limits."""
+    if os.path.isdir("/sys/fs"):
+        _check(_libc().mount(b"tmpfs", b"/sys/fs", b"tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY,
+                             b"size=4k,mode=0555"), "hide /sys/fs")
+
+
 def _loopback_up() -> None:
     """A new network namespace starts with its loopback down: bring it up, so a
     snippet may still serve and reach itself on 127.0.0.1."""
@@ -286,9 +333,10 @@ def isolate_child(rw: list[str], ro: list[str]) -> None:
     try:
         # Its own loopback too (~15 ms): snippets running side by side cannot
         # reach each other's servers; wandb-core's socket is a file, not a port.
-        _own_user_namespace(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET)
+        _own_user_namespace(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWCGROUP)
         _loopback_up()
         _private_tmp(rw, ro)
+        _hide_cgroups()
         # Once more: the mounts just made are copied into a namespace with fewer
         # rights, where the kernel locks them, so the snippet can neither
         # unmount the private /tmp (and see the pool's) nor make it writable.
@@ -311,7 +359,7 @@ def isolate_child(rw: list[str], ro: list[str]) -> None:
 def _probe() -> None:
     enter_pool_namespace()
     mount_quota("/dev/shm/marpkit-probe", 1024**2)
-    _own_user_namespace(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET)
+    _own_user_namespace(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWCGROUP)
     _loopback_up()
 
 
