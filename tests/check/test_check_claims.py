@@ -185,7 +185,7 @@ def test_both_run_readers_see_artifacts_and_their_files(tmp_path, monkeypatch):
     script = ("import os, wandb\n"
               "os.makedirs('full', exist_ok=True); os.makedirs('empty', exist_ok=True)\n"
               "open('full/w.txt', 'w').write('x')\n"
-              "run = wandb.init(claims_project='p', mode='offline')\n"
+              "run = wandb.init(project='p', mode='offline')\n"
               "for name in ('full', 'empty'):\n"
               "    art = wandb.Artifact(name, type='model'); art.add_dir(name); run.log_artifact(art)\n"
               "run.finish()\n")

@@ -125,10 +125,11 @@ class Placer:
                     # The fence shows other lines than the file's: a line number
                     # inside it would point at the wrong code, or past its end.
                     block = shown.res.block
+                    state = "is empty" if not block.body.strip() else \
+                        "is stale: it does not show the file's current code"
                     return self._finding(shown, block.line, code,
                                          f"snippet {task.rel}:{file_line} {message} (the fence at line "
-                                         f"{block.line} is stale: it does not show the file's current "
-                                         "code; run `marpkit sync`)", severity)
+                                         f"{block.line} {state}; run `marpkit sync`)", severity)
                 return self._finding(shown, deck_line, code,
                                      f"snippet {task.rel}:{file_line} {message}", severity)
         if task.shown:
@@ -165,6 +166,8 @@ def _stale_fences(task: Task) -> list[Finding]:
     previews shows code check never ran (lint and `sync --check` say it too)."""
     found = []
     for shown in task.shown:
+        if not shown.res.block.body.strip():
+            continue  # an empty fence shows no code: the build fills it in
         if (stale := drift(shown.deck, shown.res)) is not None:
             finding = stale[0]
             finding.severity = "warning"

@@ -26,6 +26,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from marpkit.text import split_lines
+
 MiB = 1024**2
 GiB = 1024**3
 
@@ -130,7 +132,7 @@ def _read(path: Path) -> str:
 
 
 def _counter(text: str, key: str) -> int:
-    for line in text.splitlines():
+    for line in split_lines(text):
         name, _, value = line.partition(" ")
         if name == key and value.strip().isdigit():
             return int(value)
@@ -141,7 +143,7 @@ def _mounts() -> dict[str, Path]:
     """Where each hierarchy is mounted: "" for v2, the controller's name for v1."""
     found: dict[str, Path] = {}
     try:
-        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+        lines = split_lines(Path("/proc/self/mountinfo").read_text())
     except OSError:
         return found
     for line in lines:
@@ -163,7 +165,7 @@ def _own() -> dict[str, str]:
     """This process's cgroup in each hierarchy, as /proc/self/cgroup names it."""
     own: dict[str, str] = {}
     try:
-        lines = Path("/proc/self/cgroup").read_text().splitlines()
+        lines = split_lines(Path("/proc/self/cgroup").read_text())
     except OSError:
         return own
     for line in lines:
