@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -182,3 +183,16 @@ def test_check_on_a_stale_fence_names_the_fence_and_never_points_past_it(project
     assert ("slides/a.md:7:1: MK301 snippet m/a.py:3 raised ValueError: boom (the fence at line 7 is "
             "stale") in proc.stdout
     assert "MK313 fence body differs from snippet m/a.py" in proc.stdout
+
+
+def test_inspect_reports_each_unreadable_deck_and_shows_the_others(project, run_cli):
+    write(project / "slides" / "a.md", "---\nmarp: true\n---\n\n# A\n")
+    (project / "slides" / "dangling.md").symlink_to("nowhere.md")
+    (project / "slides" / "dir.md").mkdir()
+    code, out, _ = run_cli("inspect")
+    assert code == 1  # the README's "1 unreadable deck"
+    assert "slides/dangling.md:1:1: MK204" in out and "slides/dir.md:1:1: MK204" in out
+    assert "slides/a.md: 1 slides" in out
+    code, out, err = run_cli("inspect", "--format", "json")
+    assert code == 1 and "slides/dir.md:1:1: MK204" in err
+    assert json.loads(out)["path"] == "slides/a.md"

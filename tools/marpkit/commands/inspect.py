@@ -48,15 +48,22 @@ def inspect_cmd(decks, fmt):
     """Show how Marp splits DECKS (default: every deck in the slides folder) into slides,
     with directives and code blocks."""
     project = load_project()
-    try:
-        summaries = [deck_summary(open_deck(project, path)) for path in deck_paths(project, decks)]
-    except Unreadable as exc:
-        print_findings([exc.finding])
-        return Exit.FINDINGS
+    summaries, unreadable = [], []
+    for path in deck_paths(project, decks):
+        try:
+            summaries.append(deck_summary(open_deck(project, path)))
+        except Unreadable as exc:  # said, and the other decks are still shown
+            unreadable.append(exc.finding)
+    status = Exit.FINDINGS if unreadable else Exit.OK
     if fmt == "json":
-        click.echo(json.dumps(summaries[0] if len(summaries) == 1 else summaries,
-                              indent=2, ensure_ascii=False))
-        return Exit.OK
+        # stdout stays one JSON document; what could not be read goes to stderr.
+        for finding in unreadable:
+            click.echo(finding.format(), err=True)
+        if summaries:
+            click.echo(json.dumps(summaries[0] if len(summaries) == 1 else summaries,
+                                  indent=2, ensure_ascii=False))
+        return status
+    print_findings(unreadable)
     for summary in summaries:
         click.echo(f"{summary['path']}: {len(summary['slides'])} slides")
         for slide in summary["slides"]:
@@ -66,4 +73,4 @@ def inspect_cmd(decks, fmt):
             for block in slide["code_blocks"]:
                 ref = f"  -> {block['snippet']}" if block["snippet"] else ""
                 click.echo(f"         line {block['line']}: ```{block['lang'] or ''}{ref}")
-    return Exit.OK
+    return status
