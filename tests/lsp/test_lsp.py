@@ -478,3 +478,21 @@ async def test_a_broken_configuration_is_reported_on_the_deck(client: LanguageCl
     found = await doc.diagnostics(lambda ds: "MK201" in codes(ds))
     (config,) = [d for d in found if d.code is None]
     assert "'XX' is not a rule code" in config.message and config.range.start.line == 0
+
+
+async def test_a_symlink_loop_among_the_decks_stops_no_diagnostics(client: LanguageClient, demo_course):
+    """One open file in a symlink loop stopped diagnostics for every deck
+    (Path.resolve raises RuntimeError on a loop in Python 3.11)."""
+    slides = demo_course / "slides"
+    (slides / "loop1.md").symlink_to("loop2.md")
+    (slides / "loop2.md").symlink_to("loop1.md")
+    loop_uri = (slides / "loop1.md").absolute().as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(
+        loop_uri, "markdown", 1, "---\nmarp: true\n---\n\n# Loop\n")))
+    deck = slides / "01-demo.md"
+    doc = Doc(client, deck, DECK + "\n---\n\n# Inline\n\n```python\nprint('hi')\n```\n")
+    await doc.diagnostics(lambda ds: "MK315" in codes(ds))
+    # The server still answers requests about the looping file.
+    symbols = await client.text_document_document_symbol_async(types.DocumentSymbolParams(
+        types.TextDocumentIdentifier(loop_uri)))
+    assert symbols is not None
