@@ -293,3 +293,24 @@ def test_serve_removes_only_what_it_created(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
     assert not (cache / "serve" / "preview").exists()
     assert (cache / "serve" / "kept.txt").read_text() == "not this session's\n"
+
+
+@pytest.mark.integration
+def test_a_symlink_loop_among_the_decks_does_not_stop_the_preview(tmp_path):
+    """The loop killed the preview with a RuntimeError (Python 3.11's Path.resolve)."""
+    needs_marp()
+    make_project(tmp_path)
+    (tmp_path / "slides" / "loop1.md").symlink_to("loop2.md")
+    (tmp_path / "slides" / "loop2.md").symlink_to("loop1.md")
+    server = Serving(tmp_path)
+    try:
+        out = server.wait_for_output("slides/loop2.md:1:1: MK204")
+        assert "slides/loop1.md:1:1: MK204 cannot read: it is a symlink to loop2.md, which leads back " \
+               "to itself (a symlink loop)" in out
+        assert "Traceback" not in out
+        write(tmp_path / "snippets" / "m" / "demo.py", 'import os\n# region show\nprint("marker-version-2")\n'
+                                                       "# endregion\n")
+        assert "slides/01-m.md: preview updated" in server.wait_for_output("slides/01-m.md: preview updated")
+        assert server.proc.poll() is None
+    finally:
+        server.close()
