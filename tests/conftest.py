@@ -10,6 +10,7 @@ import textwrap
 import threading
 import time
 from contextlib import contextmanager
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -168,6 +169,27 @@ def tmpfs(path: Path, size: str = "1m", read_only: bool = False):
         subprocess.run(["umount", "-l", str(path)], check=False)
 
 
+class CodeText(HTMLParser):
+    """Text of every <pre> element, tags dropped."""
+
+    def __init__(self):
+        super().__init__()
+        self.depth, self.blocks = 0, []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "pre":
+            self.depth += 1
+            self.blocks.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "pre":
+            self.depth -= 1
+
+    def handle_data(self, data):
+        if self.depth:
+            self.blocks[-1] += data
+
+
 # --------------------------------------------------------------------------- a served preview (serve/, commands/)
 
 def free_port() -> int:
@@ -207,6 +229,20 @@ def children_of(pid: int) -> list[int]:
             if int(fields[1]) == pid and fields[0] != "Z":
                 found.append(int(entry.name))
     return found
+
+def start_serve(root: Path, env: dict | None = None, **popen) -> tuple[subprocess.Popen, int]:
+    """`marpkit serve` on a free port, once it listens: (process, port)."""
+    port = free_port()
+    proc = subprocess.Popen([str(MARPKIT), "serve", "--port", str(port)], cwd=root, env=env,
+                            start_new_session=True, **popen)
+    deadline = time.monotonic() + 60
+    while not listening(port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL) if proc.poll() is None else None
+            raise AssertionError("marpkit serve never listened")
+        time.sleep(0.1)
+    return proc, port
+
 
 def make_project(root: Path) -> None:
     write(root / "pyproject.toml", "[tool.marpkit]\n")

@@ -4,11 +4,10 @@ import html
 import re
 import shutil
 import subprocess
-from html.parser import HTMLParser
 
 import pytest
 
-from conftest import ROOT, needs_chromium, needs_marp, write
+from conftest import ROOT, CodeText, needs_chromium, needs_marp, write
 from marpkit.model.deck import load_deck
 from marpkit.snippets.store import SnippetStore, resolve_deck
 
@@ -19,27 +18,6 @@ ASSET_URL = re.compile(
     r"""(?:src|href|srcset)\s*=\s*["']?\s*https?://"""  # elements that load something
     r"""|url\(\s*["']?https?://|@import\s+(?:url\()?\s*["']?https?://""",  # CSS
     re.I)
-
-
-class CodeText(HTMLParser):
-    """Text of every <pre> element, tags dropped."""
-
-    def __init__(self):
-        super().__init__()
-        self.depth, self.blocks = 0, []
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "pre":
-            self.depth += 1
-            self.blocks.append("")
-
-    def handle_endtag(self, tag):
-        if tag == "pre":
-            self.depth -= 1
-
-    def handle_data(self, data):
-        if self.depth:
-            self.blocks[-1] += data
 
 
 @pytest.fixture(scope="module")

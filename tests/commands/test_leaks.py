@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 
 from conftest import (
-    free_port,
-    listening,
     needs_chromium,
     needs_marp,
+    start_serve,
     write,
 )
 
@@ -54,15 +53,8 @@ def test_a_command_leaves_tmpdir_as_it_found_it(logging_course, command):
 
 def test_serve_leaves_tmpdir_and_the_build_folder_alone(logging_course):
     root, env, tmp = logging_course
-    port = free_port()
-    proc = subprocess.Popen([str(MARPKIT), "serve", "--port", str(port)], cwd=root, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    proc, port = start_serve(root, env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while not listening(port):
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.1)
         time.sleep(3)  # the first rendered lint runs meanwhile
         assert not (root / "build").exists()  # the preview is not published
         proc.send_signal(signal.SIGINT)

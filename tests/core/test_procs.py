@@ -16,18 +16,10 @@ import pytest
 from marpkit import procs
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"  # a zombie has ended; only its parent has not looked yet
-
-
 def _gone(pid: int, within: float = 10.0) -> bool:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        if not _alive(pid):
+        if not procs.alive(pid):
             return True
         time.sleep(0.02)
     return False
@@ -59,7 +51,7 @@ def test_a_killed_marpkit_leaves_no_child_and_no_tmpdir(tmp_path):
                                env=env)
     try:
         pid, folder = marpkit.stdout.readline().split()
-        assert _alive(int(pid)) and Path(folder).is_dir()
+        assert procs.alive(int(pid)) and Path(folder).is_dir()
     finally:
         marpkit.kill()
         marpkit.wait()

@@ -11,14 +11,13 @@ import ast
 import os
 import re
 import sys
-from html.parser import HTMLParser
 
 import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from conftest import ROOT, needs_marp
+from conftest import ROOT, CodeText, needs_marp
 
 PACKAGE = ROOT / "tools" / "marpkit"
 ORACLE = re.compile(r"\r\n|\r|\n")
@@ -208,33 +207,12 @@ async def test_lsp_shows_and_finds_the_region(client: LanguageClient, breaks_cou
 # --------------------------------------------------------------------------- build
 
 
-class _Pre(HTMLParser):
-    """Text of every <pre> element (what a slide's code block shows), tags dropped."""
-
-    def __init__(self):
-        super().__init__()
-        self.depth, self.blocks = 0, []
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "pre":
-            self.depth += 1
-            self.blocks.append("")
-
-    def handle_endtag(self, tag):
-        if tag == "pre":
-            self.depth -= 1
-
-    def handle_data(self, data):
-        if self.depth:
-            self.blocks[-1] += data
-
-
 @pytest.mark.integration
 def test_build_shows_the_region_code(breaks_course, run_cli):
     needs_marp()
     code, out, err = run_cli("build", "--format", "html")
     assert code == 0, out + err
-    pre = _Pre()
+    pre = CodeText()
     pre.feed((breaks_course / "build" / "d.html").read_text(encoding="utf-8"))
     assert [block.strip() for block in pre.blocks] == ["print(1)"] * len(BREAKS)
 

@@ -12,7 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Serving, children_of, free_port, group_members, listening, make_project, needs_marp, write
+from conftest import (
+    Serving,
+    children_of,
+    group_members,
+    listening,
+    make_project,
+    needs_marp,
+    start_serve,
+    write,
+)
 from marpkit.config import load_project
 from marpkit.serve.preview import Preview, handle_changes
 from marpkit.snippets.store import SnippetStore
@@ -236,15 +245,8 @@ def test_marp_dies_with_a_killed_marpkit(serving):
 def test_sigterm_stops_marp_too(tmp_path):
     needs_marp()
     make_project(tmp_path)
-    port = free_port()
-    proc = subprocess.Popen([str(MARPKIT), "serve", "--port", str(port)], cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc, port = start_serve(tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while not listening(port):
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.1)
         marp_pids = children_of(proc.pid)
         proc.terminate()
         assert proc.wait(timeout=15) == 0
@@ -276,15 +278,8 @@ def test_serve_removes_only_what_it_created(tmp_path):
     cache = tmp_path / ".marpkit-cache"
     (cache / "serve").mkdir(parents=True)
     (cache / "serve" / "kept.txt").write_text("not this session's\n")
-    port = free_port()
-    proc = subprocess.Popen([str(MARPKIT), "serve", "--port", str(port)], cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc, port = start_serve(tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while not listening(port):
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.1)
         assert (cache / "serve" / "preview").is_dir()
         proc.terminate()
         assert proc.wait(timeout=15) == 0

@@ -201,16 +201,17 @@ def end_listed(folder: Path, grace: float = 5.0) -> None:
         except OSError:
             pass  # gone already
     deadline = time.monotonic() + grace
-    while any(_running(pgid) for pgid in groups) and time.monotonic() < deadline:
+    while any(alive(pgid) for pgid in groups) and time.monotonic() < deadline:
         time.sleep(0.02)
 
 
-def _running(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether process `pid` still runs (a zombie has ended: only its parent has not looked)."""
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
         return False
-    return state != "Z"  # a zombie has ended; only its parent has not looked yet
+    return state != "Z"
 
 
 def run(cmd: list[str], *, timeout: float | None, cwd: Path | str | None = None,
