@@ -87,7 +87,7 @@ CODE = src('''
 def test_wandb_call_sites_resolve_aliases_and_run_names():
     tree = parse(CODE)
     sites = wandb_call_sites(tree, Statements(tree))
-    assert [(first, label) for first, _line, label in sites] == [
+    assert [(site.first, site.label) for site in sites] == [
         (3, "wb.init(...)"), (4, "wb.init(...)"), (5, "other.log(...)"), (7, "run.log(...)"),
         (10, "wlog(...)"), (12, "wb.save(...)")]
 
@@ -147,12 +147,13 @@ def test_chart_fields_and_dropped_rows():
     chart = {"key": "curve", "table_key": "curve_table", "columns": ["epoch", "loss"],
              "fields": {"x": "epoch", "y": "acc"}}
     calls = [_call(keys={"curve": True}, charts=[chart]),
-             _call(line=8, keys={"val": True}, dropped=2, step=1, behind=4)]
+             _call(line=8, keys={"val": True}, dropped=2, step=1, behind=4,
+                   dropped_keys=["val"])]
     messages = [p.message for p in call_problems(calls, [run], "s.py", {7}, statements)]
     assert messages == [
         "chart 'curve': field y='acc' is not a column of its table (epoch, loss); "
         "W&B draws it empty",
-        "W&B dropped 2 row(s) logged here: step 1 is behind the run's step 4"]
+        "W&B dropped 2 row(s) of `val` logged here: step 1 is behind the run's step 4"]
 
 
 def test_config_claims_use_dotted_paths():
