@@ -5,18 +5,22 @@ it happens, with its call site (check/record.py), and which lines of the
 snippet ran (check/line_coverage.py). A call is *shown* when its statement is on a
 slide; then:
 
-* a shown W&B call that never ran is an error on its line; any other shown
-  line that never ran is a warning (MK308);
+* a shown W&B call that never ran is an error on its line, naming the keys
+  its literal arguments claim and the block that kept it from running
+  (`CallSite`); any other shown line that never ran is a warning (MK308);
 * a shown `log` call: each key it logged is in *that call's run's* history with
   at least one non-null value (summary does not count), no row it logged was
   dropped for a step behind the run's, and a custom chart's fields are columns
   of its table (stored under `<key>_table`, or `Custom Chart Tables/<key>_table`
-  with `split_table=True`);
+  with `split_table=True`), and a logged table holds rows, none of them added
+  after it was last logged;
 * a shown config write (`wandb.init(config=...)`, `run.config[...]`,
   `.update`, attribute writes): each key, nested ones as dotted paths, is in
-  that run's config;
+  that run's config; a `wandb.init` that returned the run already open
+  passed no config value that run does not hold;
 * a shown `summary` write: each key is in that run's summary;
-* a shown `save`: the file was registered with that run and exists in its files;
+* a shown `save`: the file was registered with that run, under the name W&B
+  gives it (`record.saved_name`), and exists in its files;
 * any of these on a disabled run (`mode="disabled"`) is unverifiable: an error.
 
 Declared claims come from the header's `expect:` table (`verify_expectations`).
@@ -167,12 +171,17 @@ def _short(node) -> str:
 
 def _why(site: CallSite, ran: set[int]) -> str:
     """The block around a call that never ran, in the words of the source."""
+    inner = None
     for block, name in site.within:
         # A `try:` line is no statement of its own: it ran if its body began.
         started = block.lineno in ran or (isinstance(block, ast.Try | ast.TryStar)
                                           and block.body and block.body[0].lineno in ran)
         if not started:
+            inner = block
             continue
+        if isinstance(block, ast.Try | ast.TryStar) and name == "handlers" \
+                and isinstance(inner, ast.ExceptHandler):
+            block = inner  # the try ran, the handler around the call did not
         if isinstance(block, ast.If):
             test = _short(block.test)
             return f"the `if {test}` branch was never taken" if name == "body" else \
