@@ -172,17 +172,17 @@ def _tables_in(data, prefix: str = "") -> dict:
 
 
 def _config_values(data) -> dict:
-    """Dotted key -> value as W&B's config JSON would hold it (other objects as repr)."""
+    """Dotted key -> plain value (str, number, bool, None): the values that can be
+    compared with the run's config JSON as they are; other objects are left out."""
     values: dict = {}
     if not hasattr(data, "items"):
         return values
     for key, value in data.items():
         if isinstance(value, dict) and value:
             values.update({f"{key}.{k}": v for k, v in _config_values(value).items()})
-        elif value is None or isinstance(value, str | int | float | bool):
+        elif value is None or isinstance(value, str | int | float | bool) \
+                and not _is_nan_only(value):
             values[str(key)] = value
-        else:
-            values[str(key)] = repr(value)
     return values
 
 
