@@ -368,13 +368,14 @@ NEVER_RAN = src('''
         run.log(metrics)
     else:
         run.config.update({"seed": 1})
+    if run is None:
+        wandb.init(config={"lr": 0.1, "epochs": 2})
 ''')
 
 
 def test_never_ran_call_names_its_keys_and_the_block():
-    lines = {"statements": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
-             "executed": [1, 2, 3, 5, 7, 8, 11, 14]}
-    problems = coverage_problems(NEVER_RAN, set(range(1, 15)), lines)
+    lines = {"statements": list(range(1, 17)), "executed": [1, 2, 3, 5, 7, 8, 11, 14, 15]}
+    problems = coverage_problems(NEVER_RAN, set(range(1, 17)), lines)
     messages = {p.line: p.message for p in problems if p.code == "MK302"}
     assert messages == {
         4: "shows `run.log(...)`, which never ran: `val_acc` was never logged "
@@ -385,6 +386,8 @@ def test_never_ran_call_names_its_keys_and_the_block():
             "(the `except OSError` handler never ran: nothing raised it)",
         12: "shows `run.log(...)`, which never ran (the `if run is None` branch was never "
             "taken)",
+        16: "shows `wandb.init(...)`, which never ran: config `lr`, `epochs` were never set "
+            "(the `if run is None` branch was never taken)",
     }
 
 

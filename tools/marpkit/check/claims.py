@@ -136,30 +136,28 @@ def _literal_keys(node) -> list[str]:
 
 def _claim(call: ast.Call, label: str) -> str:
     """What a shown call says happens, in the words of its literal arguments."""
-    def quoted(names):
-        return ", ".join(f"`{n}`" for n in names)
+    def never(names, done: str, what: str = "") -> str:
+        if not names:
+            return ""
+        quoted = ", ".join(f"`{n}`" for n in names)
+        return f"{what}{quoted} {'was' if len(names) == 1 else 'were'} never {done}"
 
     parts = label.removesuffix("(...)").split(".")
     method = parts[-1]
     keywords = {k.arg: k.value for k in call.keywords if k.arg}
     first = call.args[0] if call.args else None
     if method == "log":
-        keys = _literal_keys(first if first is not None else keywords.get("data"))
-        if keys:
-            return f"{quoted(keys)} {'was' if len(keys) == 1 else 'were'} never logged"
-    elif method == "init":
-        keys = _literal_keys(keywords.get("config"))
-        if keys:
-            return f"config {quoted(keys)} never set"
-    elif method == "update" and ("config" in parts or "summary" in parts):
-        keys = _literal_keys(first)
-        if keys:
-            return f"{quoted(keys)} never written"
-    elif method == "save":
+        return never(_literal_keys(first if first is not None else keywords.get("data")),
+                     "logged")
+    if method == "init":
+        return never(_literal_keys(keywords.get("config")), "set", "config ")
+    if method == "update" and ("config" in parts or "summary" in parts):
+        return never(_literal_keys(first), "written", f"{parts[-2]} ")
+    if method == "save":
         target = first if first is not None else keywords.get("glob_str")
         if isinstance(target, ast.Constant) and isinstance(target.value, str):
-            return f"`{target.value}` was never saved"
-    elif method == "log_artifact":
+            return never([target.value], "saved")
+    if method == "log_artifact":
         return "no artifact was logged"
     return ""
 
