@@ -412,6 +412,10 @@ def test_table_logged_before_its_rows_and_init_returning_the_open_run():
     same = _call(op="init", keys={"lr": True}, count=2, reused=1, ignored=[{"lr": 0.1}])
     [warning] = call_problems([same], [run], "s.py", {7}, statements)
     assert warning.severity == "warning" and "made 1 run" in warning.message
+    bare = _call(op="init", count=2, reused=1)  # `wandb.init()` twice, no config
+    [warning] = call_problems([bare], [run], "s.py", {7}, statements)
+    assert warning.severity == "warning" and "ran 2 time(s) here and made 1 run" in \
+        warning.message
 
 
 def test_installation_bin_comes_first_on_path():

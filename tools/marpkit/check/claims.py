@@ -321,7 +321,7 @@ def call_problems(calls: list[dict], runs: list[RunData], file_name: str, shown:
                 problems.append(Problem(at, f"{label} on a disabled run (mode=\"disabled\"): "
                                             "W&B records nothing, so this is unverifiable"))
             continue
-        if op == "init" and not call.get("keys"):
+        if op == "init" and not call.get("keys") and not call.get("reused"):
             continue
         run = _run_for(call, runs)
         if run is None:
