@@ -481,7 +481,7 @@ def test_warnings_and_junit(proj, run_cli, tmp_path):
     assert reinit["line"] == fence_line(path, "warn.py#show") + 1
     # W&B only warns that it dropped the row; the slide's metric lost data: an error
     [dropped] = [f for f in snippets_["warn.py"]["findings"] if f["code"] == "MK302"]
-    assert "dropped 1 row(s) logged here: step 3 is behind the run's step 5" in \
+    assert "dropped 1 row(s) of `x` logged here: step 3 is behind the run's step 5" in \
         dropped["message"]
     assert dropped["line"] == fence_line(path, "warn.py#show") + 3
     assert snippets_["fine.sh"]["status"] == "passed"

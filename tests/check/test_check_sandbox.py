@@ -495,7 +495,10 @@ def test_disk_header_and_the_environment_allow_list(tmp_path):
                      "WANDB_API_KEY": "w", "OLDPWD": "/repo", "PWD": "/repo",
                      "PYTHONSTARTUP": "x.py"},
                     sandbox_dirs(tmp_path), "http://127.0.0.1:9")
-    assert env["PATH"] == "/usr/bin" and env["LC_ALL"] == "C.UTF-8" and env["TZ"] == "UTC"
+    # PATH is inherited, behind the running installation's bin/ (a venv not activated).
+    assert env["PATH"] == os.pathsep.join([os.path.dirname(os.path.abspath(sys.executable)),
+                                           "/usr/bin"])
+    assert env["LC_ALL"] == "C.UTF-8" and env["TZ"] == "UTC"
     for name in ("GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "HTTPS_PROXY", "WANDB_API_KEY",
                  "OLDPWD", "PYTHONSTARTUP"):
         assert name not in env

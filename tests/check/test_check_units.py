@@ -87,7 +87,7 @@ CODE = src('''
 def test_wandb_call_sites_resolve_aliases_and_run_names():
     tree = parse(CODE)
     sites = wandb_call_sites(tree, Statements(tree))
-    assert [(first, label) for first, _line, label in sites] == [
+    assert [(site.first, site.label) for site in sites] == [
         (3, "wb.init(...)"), (4, "wb.init(...)"), (5, "other.log(...)"), (7, "run.log(...)"),
         (10, "wlog(...)"), (12, "wb.save(...)")]
 
@@ -147,12 +147,13 @@ def test_chart_fields_and_dropped_rows():
     chart = {"key": "curve", "table_key": "curve_table", "columns": ["epoch", "loss"],
              "fields": {"x": "epoch", "y": "acc"}}
     calls = [_call(keys={"curve": True}, charts=[chart]),
-             _call(line=8, keys={"val": True}, dropped=2, step=1, behind=4)]
+             _call(line=8, keys={"val": True}, dropped=2, step=1, behind=4,
+                   dropped_keys=["val"])]
     messages = [p.message for p in call_problems(calls, [run], "s.py", {7}, statements)]
     assert messages == [
         "chart 'curve': field y='acc' is not a column of its table (epoch, loss); "
         "W&B draws it empty",
-        "W&B dropped 2 row(s) logged here: step 1 is behind the run's step 4"]
+        "W&B dropped 2 row(s) of `val` logged here: step 1 is behind the run's step 4"]
 
 
 def test_config_claims_use_dotted_paths():
@@ -324,3 +325,105 @@ def test_limits_defaults_ceilings_and_a_lower_project_ceiling():
         parse_header("# /// marpkit\n# processes: 65\n# ///\n", low)
     with pytest.raises(HeaderError, match="processes must be a positive whole number"):
         parse_header("# /// marpkit\n# processes: many\n# ///\n", low)
+
+
+def test_saved_name_follows_wandb_naming_rule(tmp_path, monkeypatch):
+    """The names `wandb.save` registers, as wandb 0.31's `Run.save` docstring and code give them."""
+    from marpkit.check.record import saved_name
+
+    monkeypatch.chdir(tmp_path)
+    here = str(tmp_path)
+    assert saved_name("model.pt") == "model.pt"
+    assert saved_name("./out/model.pt") == "out/model.pt"
+    assert saved_name(f"{here}/predictions.csv", base_path=here) == "predictions.csv"
+    assert saved_name("these/are/myfiles/*", base_path="these") == "are/myfiles/*"
+    # An absolute path without base_path keeps one folder.
+    assert saved_name(f"{here}/run123/a.txt") == "run123/a.txt"
+    with pytest.raises(ValueError):  # W&B refuses it too: the snippet raises
+        saved_name("/elsewhere/a.txt", base_path=here)
+
+
+def test_saved_file_matches_wandb_name_exactly():
+    from marpkit.check.claims import _saved
+
+    run = RunData(saved=["epoch_1/weights.txt", "output.log", "m[1].pt"])
+    assert _saved(run, "epoch_1/*.txt", exact=True)
+    assert not _saved(run, "weights.txt", exact=True)  # another folder's file would pass
+    assert _saved(run, "weights.txt")  # a header's `files:` may give the base name
+    assert _saved(run, "m[1].pt", exact=True, literal=True)
+
+
+NEVER_RAN = src('''
+    import wandb
+    run = wandb.init()
+    def evaluate():
+        run.log(dict(val_acc=1.0))
+    for batch in []:
+        run.log({"train/loss": 1.0, "lr": 0.1})
+    try:
+        pass
+    except OSError:
+        run.save("crash.txt")
+    if run is None:
+        run.log(metrics)
+    else:
+        run.config.update({"seed": 1})
+    if run is None:
+        wandb.init(config={"lr": 0.1, "epochs": 2})
+''')
+
+
+def test_never_ran_call_names_its_keys_and_the_block():
+    lines = {"statements": list(range(1, 17)), "executed": [1, 2, 3, 5, 7, 8, 11, 14, 15]}
+    problems = coverage_problems(NEVER_RAN, set(range(1, 17)), lines)
+    messages = {p.line: p.message for p in problems if p.code == "MK302"}
+    assert messages == {
+        4: "shows `run.log(...)`, which never ran: `val_acc` was never logged "
+           "(`evaluate()` was never called)",
+        6: "shows `run.log(...)`, which never ran: `train/loss`, `lr` were never logged "
+           "(the loop `for batch in []` never iterated)",
+        10: "shows `run.save(...)`, which never ran: `crash.txt` was never saved "
+            "(the `except OSError` handler never ran: nothing raised it)",
+        12: "shows `run.log(...)`, which never ran (the `if run is None` branch was never "
+            "taken)",
+        16: "shows `wandb.init(...)`, which never ran: config `lr`, `epochs` were never set "
+            "(the `if run is None` branch was never taken)",
+    }
+
+
+def test_table_logged_before_its_rows_and_init_returning_the_open_run():
+    statements = Statements(parse(CODE))
+    run = RunData(run_id="r1", history_keys=["t", "e"], config={"lr": 0.1})
+    calls = [_call(keys={"t": True, "e": True},
+                   tables=[{"key": "t", "logged": 0, "rows": 3},
+                           {"key": "e", "logged": 0, "rows": 0},
+                           {"key": "ok", "logged": 2, "rows": 2}])]
+    messages = [p.message for p in call_problems(calls, [run], "s.py", {7}, statements)]
+    assert messages == [
+        "table 't' was logged with 0 row(s); the 3 added after it never reach W&B, which "
+        "stores a table as it was when logged (log it after adding its rows)",
+        "table 'e' logged here holds no rows"]
+    init = _call(op="init", keys={"lr": True}, count=3, reused=2,
+                 ignored=[{"lr": 0.01}, {"lr": 0.1}])
+    [lost] = call_problems([init], [run], "s.py", {7}, statements)
+    assert lost.severity == "error" and lost.message.endswith(
+        "config lr=0.01 never reached a run")
+    assert "ran 3 time(s) here and made 1 run" in lost.message
+    same = _call(op="init", keys={"lr": True}, count=2, reused=1, ignored=[{"lr": 0.1}])
+    [warning] = call_problems([same], [run], "s.py", {7}, statements)
+    assert warning.severity == "warning" and "made 1 run" in warning.message
+    bare = _call(op="init", count=2, reused=1)  # `wandb.init()` twice, no config
+    [warning] = call_problems([bare], [run], "s.py", {7}, statements)
+    assert warning.severity == "warning" and "ran 2 time(s) here and made 1 run" in \
+        warning.message
+
+
+def test_installation_bin_comes_first_on_path():
+    import os
+    import sys
+
+    from marpkit.check.env import installation_path
+
+    own = os.path.dirname(os.path.abspath(sys.executable))
+    assert installation_path(f"/usr/bin{os.pathsep}{own}") == f"{own}{os.pathsep}/usr/bin"
+    assert installation_path("").split(os.pathsep) == [own]

@@ -5,18 +5,22 @@ it happens, with its call site (check/record.py), and which lines of the
 snippet ran (check/line_coverage.py). A call is *shown* when its statement is on a
 slide; then:
 
-* a shown W&B call that never ran is an error on its line; any other shown
-  line that never ran is a warning (MK308);
+* a shown W&B call that never ran is an error on its line, naming the keys
+  its literal arguments claim and the block that kept it from running
+  (`CallSite`); any other shown line that never ran is a warning (MK308);
 * a shown `log` call: each key it logged is in *that call's run's* history with
   at least one non-null value (summary does not count), no row it logged was
   dropped for a step behind the run's, and a custom chart's fields are columns
   of its table (stored under `<key>_table`, or `Custom Chart Tables/<key>_table`
-  with `split_table=True`);
+  with `split_table=True`), and a logged table holds rows, none of them added
+  after it was last logged;
 * a shown config write (`wandb.init(config=...)`, `run.config[...]`,
   `.update`, attribute writes): each key, nested ones as dotted paths, is in
-  that run's config;
+  that run's config; a `wandb.init` that returned the run already open
+  passed no config value that run does not hold;
 * a shown `summary` write: each key is in that run's summary;
-* a shown `save`: the file was registered with that run and exists in its files;
+* a shown `save`: the file was registered with that run, under the name W&B
+  gives it (`record.saved_name`), and exists in its files;
 * any of these on a disabled run (`mode="disabled"`) is unverifiable: an error.
 
 Declared claims come from the header's `expect:` table (`verify_expectations`).
@@ -91,8 +95,112 @@ def parse(source: str):
         return None
 
 
-def wandb_call_sites(tree, statements: Statements) -> list[tuple[int, int, str]]:
-    """(statement first line, call line, label) of every call into W&B."""
+@dataclass(frozen=True, eq=False)
+class CallSite:
+    """A call into W&B in the source: where, and what a slide showing it claims."""
+
+    first: int  # its statement's first line
+    line: int  # the call's own line
+    label: str  # `run.log(...)`
+    claim: str  # what never happened if it never ran: "`val/acc` was never logged", or ""
+    # The compound statements around it, innermost first, with the field of each
+    # it sits in ("body", "orelse", "handlers", ...): to say why it never ran.
+    within: tuple = ()
+
+
+def _blocks(tree) -> dict[int, tuple]:
+    """id(node) -> its enclosing (compound statement, field) pairs, innermost first."""
+    out: dict[int, tuple] = {}
+    stack = [(tree, ())]
+    while stack:
+        node, chain = stack.pop()
+        for name, value in ast.iter_fields(node):
+            children = value if isinstance(value, list) else [value]
+            inner = ((node, name), *chain) if isinstance(node, ast.stmt | ast.ExceptHandler) \
+                and name in ("body", "orelse", "handlers", "finalbody") else chain
+            for child in children:
+                if isinstance(child, ast.AST):
+                    out[id(child)] = inner
+                    stack.append((child, inner))
+    return out
+
+
+def _literal_keys(node) -> list[str]:
+    """Keys of a dict literal or `dict(k=...)` call, as written."""
+    if isinstance(node, ast.Dict):
+        return [k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict":
+        return [k.arg for k in node.keywords if k.arg]
+    return []
+
+
+def _claim(call: ast.Call, label: str) -> str:
+    """What a shown call says happens, in the words of its literal arguments."""
+    def never(names, done: str, what: str = "") -> str:
+        if not names:
+            return ""
+        quoted = ", ".join(f"`{n}`" for n in names)
+        return f"{what}{quoted} {'was' if len(names) == 1 else 'were'} never {done}"
+
+    parts = label.removesuffix("(...)").split(".")
+    method = parts[-1]
+    keywords = {k.arg: k.value for k in call.keywords if k.arg}
+    first = call.args[0] if call.args else None
+    if method == "log":
+        return never(_literal_keys(first if first is not None else keywords.get("data")),
+                     "logged")
+    if method == "init":
+        return never(_literal_keys(keywords.get("config")), "set", "config ")
+    if method == "update" and ("config" in parts or "summary" in parts):
+        return never(_literal_keys(first), "written", f"{parts[-2]} ")
+    if method == "save":
+        target = first if first is not None else keywords.get("glob_str")
+        if isinstance(target, ast.Constant) and isinstance(target.value, str):
+            return never([target.value], "saved")
+    if method == "log_artifact":
+        return "no artifact was logged"
+    return ""
+
+
+def _short(node) -> str:
+    text = " ".join(ast.unparse(node).split())
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _why(site: CallSite, ran: set[int]) -> str:
+    """The block around a call that never ran, in the words of the source."""
+    inner = None
+    for block, name in site.within:
+        # A `try:` line is no statement of its own: it ran if its body began.
+        started = block.lineno in ran or (isinstance(block, ast.Try | ast.TryStar)
+                                          and block.body and block.body[0].lineno in ran)
+        if not started:
+            inner = block
+            continue
+        if isinstance(block, ast.Try | ast.TryStar) and name == "handlers" \
+                and isinstance(inner, ast.ExceptHandler):
+            block = inner  # the try ran, the handler around the call did not
+        if isinstance(block, ast.If):
+            test = _short(block.test)
+            return f"the `if {test}` branch was never taken" if name == "body" else \
+                f"the `else` of `if {test}` was never taken"
+        if isinstance(block, ast.For | ast.AsyncFor):
+            return (f"the loop `for {_short(block.target)} in {_short(block.iter)}` never "
+                    "iterated") if name == "body" else "the loop's `else` never ran (it broke)"
+        if isinstance(block, ast.While):
+            return f"the loop `while {_short(block.test)}` never iterated" if name == "body" \
+                else "the loop's `else` never ran (it broke)"
+        if isinstance(block, ast.ExceptHandler):
+            caught = f"except {_short(block.type)}" if block.type is not None else "except"
+            return f"the `{caught}` handler never ran: nothing raised it"
+        if isinstance(block, ast.FunctionDef | ast.AsyncFunctionDef):
+            return f"`{block.name}()` was never called"
+        return ""
+    return ""
+
+
+def wandb_call_sites(tree, statements: Statements) -> list[CallSite]:
+    """Every call into W&B, in line order."""
     modules, functions, runs = set(), set(), set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -127,12 +235,15 @@ def wandb_call_sites(tree, statements: Statements) -> list[tuple[int, int, str]]
         for target in targets:
             if (name := _dotted(target)) is not None:
                 runs.add(name)
-    sites = []
+    blocks = _blocks(tree)
+    sites: dict[tuple[int, int, str], CallSite] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and is_wandb(node.func):
             first, _last = statements.owner.get(id(node), (node.lineno, node.lineno))
-            sites.append((first, node.lineno, f"{_dotted(node.func)}(...)"))
-    return sorted(set(sites))
+            label = f"{_dotted(node.func)}(...)"
+            sites.setdefault((first, node.lineno, label), CallSite(
+                first, node.lineno, label, _claim(node, label), blocks.get(id(node), ())))
+    return [sites[key] for key in sorted(sites)]
 
 
 def _ranges(lines: list[int]) -> list[tuple[int, int]]:
@@ -161,13 +272,20 @@ def coverage_problems(source: str, shown: set[int], lines: dict | None,
     reported: set[int] = set()
     if sites is None:
         sites = wandb_call_sites(tree, statements)
-    for first, call_line, label in sites:
+    for site in sites:
+        first = site.first
         # Not only coverage's statements: the compiler drops `if False:` bodies,
         # which then are no statement at all, yet the slide shows the call.
         if first in shown and first not in ran and first not in reported:
             reported.add(first)
-            line = call_line if call_line in shown else first
-            problems.append(Problem(line, f"shows `{label}`, which never ran"))
+            line = site.line if site.line in shown else first
+            message = f"shows `{site.label}`, which never ran"
+            why = _why(site, ran)
+            if site.claim:
+                message += f": {site.claim}" + (f" ({why})" if why else "")
+            elif why:
+                message += f" ({why})"
+            problems.append(Problem(line, message))
     rest = [n for n in missed if n not in reported]
     for first, last in _ranges(rest):
         span = f"line {first}" if first == last else f"lines {first}-{last}"
@@ -203,7 +321,7 @@ def call_problems(calls: list[dict], runs: list[RunData], file_name: str, shown:
                 problems.append(Problem(at, f"{label} on a disabled run (mode=\"disabled\"): "
                                             "W&B records nothing, so this is unverifiable"))
             continue
-        if op == "init" and not call.get("keys"):
+        if op == "init" and not call.get("keys") and not call.get("reused"):
             continue
         run = _run_for(call, runs)
         if run is None:
@@ -241,11 +359,16 @@ def _check_call(op: str, call: dict, run: RunData, at: int) -> list[Problem]:
                 out.append(Problem(at, f"metric {key!r} logged here is not in run "
                                        f"{run.run_id}'s history"))
         if call.get("dropped"):
-            out.append(Problem(at, f"W&B dropped {call['dropped']} row(s) logged here: step "
+            keys = ", ".join(f"`{k}`" for k in call.get("dropped_keys") or [])
+            what = f"row(s) of {keys}" if keys else "row(s)"
+            out.append(Problem(at, f"W&B dropped {call['dropped']} {what} logged here: step "
                                    f"{call.get('step')} is behind the run's step "
                                    f"{call.get('behind')}"))
+        out += _table_problems(call, at)
     elif op in ("config", "init"):
         config = run.flat_config()
+        if call.get("reused"):
+            out.append(_reused_run_problem(call, config, at))
         for key in keys:
             if key not in config and not key.startswith("_"):
                 out.append(Problem(at, f"config key {key!r} written here is not in run "
@@ -257,12 +380,54 @@ def _check_call(op: str, call: dict, run: RunData, at: int) -> list[Problem]:
                                        f"{run.run_id}'s summary"))
     elif op == "save":
         for name in call.get("files") or []:
-            if not _saved(run, name):
+            if not _saved(run, name, exact=True, literal=bool(call.get("literal"))):
                 out.append(Problem(at, f"file {name!r} saved here was not registered with "
                                        f"run {run.run_id}"))
     elif op == "artifact":
         out += _artifact_problems(call, run, at)
     return out
+
+
+def rows_after_logging(table: dict) -> int:
+    """Rows added to a logged table after it was last logged: W&B never sees them."""
+    return max(0, table["rows"] - table["logged"])
+
+
+def _table_problems(call: dict, at: int) -> list[Problem]:
+    """A shown table must hold what the shown code put in it, like an artifact."""
+    out = []
+    for table in call.get("tables") or []:
+        logged, rows = table["logged"], table["rows"]
+        if rows_after_logging(table):
+            out.append(Problem(at, f"table {table['key']!r} was logged with {logged} row(s); "
+                                   f"the {rows - logged} added after it never reach W&B, "
+                                   "which stores a table as it was when logged (log it "
+                                   "after adding its rows)"))
+        elif rows == 0:
+            out.append(Problem(at, f"table {table['key']!r} logged here holds no rows"))
+    return out
+
+
+def _reused_run_problem(call: dict, config: dict, at: int) -> Problem:
+    """`wandb.init` returned the run already open: what this call configured is lost."""
+    count, reused = int(call.get("count") or 0), int(call["reused"])
+    made = count - reused
+    lost: dict[str, list] = {}
+    for given in call.get("ignored") or []:
+        for key, value in given.items():
+            if not key.startswith("_") and (key not in config
+                                            or not _matches(config[key], value)):
+                seen = lost.setdefault(key, [])
+                if value not in seen:
+                    seen.append(value)
+    runs = "no new run" if made <= 0 else f"{made} run" + ("s" if made > 1 else "")
+    message = (f"`wandb.init(...)` ran {count} time(s) here and made {runs}: {reused} call(s) "
+               "returned the run already open (no `run.finish()` before them, no `reinit`), and "
+               "what they logged went to it")
+    if not lost:
+        return Problem(at, message, severity="warning")
+    values = "; ".join(f"{key}={', '.join(repr(v) for v in seen)}" for key, seen in lost.items())
+    return Problem(at, f"{message}: config {values} never reached a run")
 
 
 def _artifact_problems(call: dict, run: RunData, at: int) -> list[Problem]:
@@ -279,11 +444,15 @@ def _artifact_problems(call: dict, run: RunData, at: int) -> list[Problem]:
     return out
 
 
-def _saved(run: RunData, pattern: str) -> bool:
+def _saved(run: RunData, pattern: str, exact: bool = False, literal: bool = False) -> bool:
+    """Whether the run holds a file of that name. A recorded save is named as W&B
+    named it (record.saved_name): `exact`; a header's `files:` may name the file
+    by its base name alone."""
     name = pattern.replace("\\", "/").removeprefix("./")
     for path in run.saved:
-        base = os.path.basename(path)
-        if path == name or fnmatch.fnmatch(path, name) or fnmatch.fnmatch(base, name):
+        if path == name or (not literal and fnmatch.fnmatch(path, name)):
+            return True
+        if not exact and fnmatch.fnmatch(os.path.basename(path), name):
             return True
     return False
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sys
 from pathlib import Path
 
 # Names looked up in wandb/env.py and wandb/sdk/wandb_settings.py (0.31):
@@ -108,10 +109,25 @@ def folder_size(folder: Path) -> int:
     return total
 
 
+def installation_path(path: str) -> str:
+    """PATH with the running installation's `bin/` first.
+
+    `make check` runs `.venv/bin/marpkit` without an activated venv: a shell
+    snippet's `wandb` (or `python`) must still be the CLI of the installation
+    that runs the check, as Python snippets already use its interpreter. Not
+    resolved: a venv's `bin/python` is a symlink out of the venv.
+    """
+    own = os.path.abspath(os.path.dirname(sys.executable)) if sys.executable else ""
+    if not own:
+        return path
+    rest = [p for p in path.split(os.pathsep) if p and os.path.abspath(p) != own]
+    return os.pathsep.join([own, *rest])
+
+
 def child_env(base: dict[str, str], dirs: dict[str, Path], base_url: str,
               service: str | None = None) -> dict[str, str]:
     env = allowed(base)
-    env.setdefault("PATH", os.defpath)
+    env["PATH"] = installation_path(env.get("PATH", os.defpath))
     env.update(QUIET_WANDB)
     env.update({
         "HOME": str(dirs["home"]),

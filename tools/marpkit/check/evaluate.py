@@ -15,6 +15,7 @@ from marpkit.check.claims import (
     call_problems,
     coverage_problems,
     parse,
+    rows_after_logging,
     verify_expectations,
     wandb_call_sites,
 )
@@ -37,6 +38,7 @@ _WARNING_LINE = re.compile(r"^wandb: WARNING (?P<message>.*)$")
 # what happened rather than anything wrong: a clean slide must not show it.
 _NOTICES = (re.compile(r"^Symlinked \d+ files? into the W&B run directory"),)
 _DROPPED = re.compile(r"^Tried to log to step \d+ that is less than the current step")
+_TABLE_MUTATED = re.compile(r"^You are mutating a Table .* that has been logged already")
 
 
 @dataclass
@@ -217,11 +219,14 @@ def _crashes(task: Task, run: Execution, placer: Placer) -> list[Finding]:
 def _warnings(task: Task, run: Execution, placer: Placer) -> list[Finding]:
     findings: list[Finding] = []
     dropped = any(c.get("dropped") for c in run.calls)
+    rows_lost = any(rows_after_logging(t) for c in run.calls for t in c.get("tables") or [])
     for warning in run.warnings:
         if any(n.match(warning["message"]) for n in _NOTICES):
             continue  # also in executions cached before the notice was recognised
         if dropped and _DROPPED.match(warning["message"]):
             continue  # reported as an error on the call that lost the data
+        if rows_lost and _TABLE_MUTATED.match(warning["message"]):
+            continue  # the same: an error on the log call that froze the table
         line = warning.get("line") or _guess_warning_line(warning["message"], task.text)
         findings.append(placer.at(line, WANDB_WARNING, f"W&B warning: {warning['message']}",
                                   "warning"))
@@ -267,7 +272,7 @@ def _declared_claims(task: Task, run: Execution, placer: Placer) -> list[Finding
 
 def _shows_wandb(sites, task: Task) -> bool:
     shown = {n for s in task.shown for n in s.res.line_numbers}
-    return any(first in shown for first, _line, _label in sites)
+    return any(site.first in shown for site in sites)
 
 
 def _same_file(filename: str, task: Task) -> bool:

@@ -21,6 +21,7 @@ stdout/stderr (see `repatch_console`).
 from __future__ import annotations
 
 import os
+import pathlib
 import sys
 import threading
 import traceback
@@ -31,6 +32,11 @@ TESTED = ((0, 31), (0, 32))
 _records: dict[tuple, dict] = {}
 _order: list[tuple] = []
 _problems: list[dict] = []
+# Tables a recorded log call logged: record key -> {dotted key: table}, and the
+# most rows each table held when it was logged. Rows are counted at the end
+# (`calls`), once the snippet has done all it does to them.
+_tables: dict[tuple, dict] = {}
+_logged_rows: dict[int, int] = {}
 _state = threading.local()
 _work = ""
 _lock = threading.Lock()
@@ -89,9 +95,9 @@ def _merge(record: dict, name: str, value) -> None:
         keys = record.setdefault("keys", {})
         for key, has_value in value.items():
             keys[key] = keys.get(key, False) or has_value
-    elif name in ("dropped",):
+    elif name in ("dropped", "reused"):
         record[name] = record.get(name, 0) + value
-    elif name in ("charts", "files"):
+    elif name in ("charts", "files", "dropped_keys", "ignored"):
         known = record.setdefault(name, [])
         for item in value:
             if item not in known:
@@ -152,6 +158,34 @@ def _charts(data, prefix: str = "") -> list[dict]:
     return out
 
 
+def _tables_in(data, prefix: str = "") -> dict:
+    """Dotted key -> each wandb.Table logged in `data` (found by shape: no import)."""
+    out: dict = {}
+    if not hasattr(data, "items"):
+        return out
+    for key, value in data.items():
+        if hasattr(value, "add_data") and isinstance(getattr(value, "data", None), list):
+            out[f"{prefix}{key}"] = value
+        elif isinstance(value, dict):
+            out.update(_tables_in(value, f"{prefix}{key}."))
+    return out
+
+
+def _config_values(data) -> dict:
+    """Dotted key -> plain value (str, number, bool, None): the values that can be
+    compared with the run's config JSON as they are; other objects are left out."""
+    values: dict = {}
+    if not hasattr(data, "items"):
+        return values
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            values.update({f"{key}.{k}": v for k, v in _config_values(value).items()})
+        elif value is None or isinstance(value, str | int | float | bool) \
+                and not _is_nan_only(value):
+            values[str(key)] = value
+    return values
+
+
 def _untraced(call, *args, **kwargs):
     """Run a W&B call with line tracing (coverage.py) paused in this thread.
 
@@ -209,12 +243,39 @@ def _on_log(run, data=None, step=None, commit=None, *args, **kwargs):
         fields["step"] = step
     if dropped:
         fields["behind"] = current
-    _add("log", run, _site(), **fields)
+        fields["dropped_keys"] = [k for k in fields["keys"] if not k.startswith("_")]
+    site = _site()
+    record = _add("log", run, site, **fields)
+    tables = _tables_in(data)
+    if record is not None and tables:
+        with _lock:
+            _tables.setdefault((record["op"], record["run"], *site), {}).update(tables)
+            for table in tables.values():
+                _logged_rows[id(table)] = max(_logged_rows.get(id(table), 0), len(table.data))
 
 
-def _on_save(run, glob_str=None, *args, **kwargs):
+def _on_save(run, glob_str=None, base_path=None, policy="live", glob=True, *args, **kwargs):
     target = glob_str if glob_str is not None else kwargs.get("glob_str")
-    _add("save", run, _site(), files=[os.fspath(target)] if target is not None else [])
+    if target is None:
+        return
+    _add("save", run, _site(), files=[saved_name(target, base_path)], literal=not glob)
+
+
+def saved_name(glob_str, base_path=None) -> str:
+    """The name W&B registers a saved path or glob under (wandb 0.31 `Run.save`):
+    the part below `base_path`; without one, a relative path as given, an
+    absolute one with its last folder kept."""
+    given = os.fspath(glob_str)
+    if isinstance(given, bytes):
+        given = given.decode("utf-8")
+    path = pathlib.PurePath(os.path.abspath(given))
+    if base_path is not None:
+        base = os.path.abspath(os.fspath(base_path))
+    elif not os.path.isabs(given):
+        base = os.path.abspath(".")
+    else:
+        base = str(path.parent.parent)
+    return path.relative_to(base).as_posix()
 
 
 def _on_artifact(run, artifact_or_path=None, name=None, type=None, *args, **kwargs):  # noqa: A002
@@ -278,14 +339,23 @@ def _wrap_init(original):
             # The shared wandb-core resolves a relative dir from its own cwd, not
             # the snippet's: `python file.py` starts its core in the snippet's cwd.
             kwargs["dir"] = os.path.abspath(kwargs["dir"])
+        import wandb
+
+        # Without finish() (or reinit) W&B hands back the run already open and
+        # drops this call's config: the slide's second run never exists.
+        previous = getattr(wandb, "run", None)
         run = _untraced(original, *args, **kwargs)
         try:
             fields: dict = {}
+            config = kwargs.get("config")
+            if previous is not None and run is previous:
+                fields["reused"] = 1
+                if hasattr(config, "items"):
+                    fields["ignored"] = [_config_values(config)]
             settings = getattr(run, "settings", None)
             sync_file = getattr(settings, "sync_file", None)
             if sync_file:
                 fields["run_file"] = os.path.abspath(str(sync_file))
-            config = kwargs.get("config")
             if hasattr(config, "items"):
                 fields["keys"] = _flat_keys(config)
             _add("init", run, site, **fields)
@@ -410,6 +480,12 @@ def _install_exception_hooks() -> None:
 
 def calls() -> list[dict]:
     with _lock:
+        for key, tables in _tables.items():
+            # The rows each table holds now, against the most it held when logged:
+            # W&B serialises a table when it is logged, later rows never reach it.
+            _records[key]["tables"] = [
+                {"key": name, "logged": _logged_rows.get(id(table), 0), "rows": len(table.data)}
+                for name, table in tables.items()]
         return [_records[key] for key in _order]
 
 
