@@ -37,6 +37,14 @@ def top_blocks(slide) -> list[tuple[str, int]]:
     return out
 
 
+def block_line(ctx: DeckContext, slide_no: int, line: int) -> int:
+    """The line of the top-level block that holds Markdown line `line`: what
+    element_line gives for an element rendered from that block."""
+    slide = ctx.deck.slides[slide_no - 1]
+    starts = [start for _, start in top_blocks(slide) if start <= line]
+    return starts[-1] if starts else line
+
+
 def element_line(ctx: DeckContext, slide_no: int, item: dict) -> int:
     """The Markdown line of a rendered element: match the n-th top-level element of
     the section to the n-th top-level block of the same kind; fall back to the
