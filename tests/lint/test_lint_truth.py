@@ -133,3 +133,22 @@ def test_static_estimates_never_contradict_the_render(truth, tmp_path_factory):
     assert alone.findings and all(f.message.endswith("(estimated without rendering)")
                                   for f in alone.findings)
     assert len(alone.findings) > len(static)  # what the render took back
+    # Too-wide estimates are about one block: they stay exactly where that
+    # block was measured shrunk below the floor or cut sideways, as the
+    # slides' `expect: MK402`/`MK403` say (judged from Marp CLI's PNGs).
+    wide = {(f.path, f.slide, f.code) for f in static if f.code in ("MK402", "MK403")}
+    assert wide == {e for e in expected if e[2] in ("MK402", "MK403")}
+    assert any(f.code == "MK404" and f.path.endswith("09-estimates.md") and f.slide == 2
+               for f in static)  # the rows that run off stay MK404's
+
+
+def test_math_and_image_messages_name_what_failed(truth):
+    """MathJax draws an undefined macro's name in red glyphs: the finding names
+    it. A missing background image is named as the deck wrote it, never by
+    the absolute path Chromium tried."""
+    run, _, _ = truth
+    math = [f.message for f in run.findings if f.code == "MK505" and f.path.endswith("04-mathjax.md")]
+    assert math == ["math does not render: MathJax: undefined control sequence \\notamacro"]
+    (image,) = [f for f in run.findings if f.code == "MK504"]
+    assert image.message == "image 'missing%20photo.svg' does not load"
+    assert (image.path, image.line) == ("slides/10-missing-image.md", 6)

@@ -303,9 +303,13 @@ async (opts) => {
     for (const e of sec.querySelectorAll(MATH_ERROR)) {
       if (e.parentElement && e.parentElement.closest(MATH_ERROR)) continue;
       const katex = e.classList.contains('katex-error');
+      // MathJax draws an undefined macro's name as glyphs: each path's
+      // data-c is one character's code point, in hex.
+      const macro = e.getAttribute('data-mml-node') === 'mtext'
+        ? [...e.querySelectorAll('[data-c]')].map((g) => String.fromCodePoint(parseInt(g.getAttribute('data-c'), 16) || 63)).join('') : '';
       const message = e.getAttribute('title') || e.getAttribute('data-mjx-error')
-        || (e.getAttribute('data-mml-node') === 'mtext' ? 'MathJax: undefined control sequence' : 'MathJax error');
-      slide.items.push({ kind: 'math-error', ...where(e), message, source: katex ? (e.textContent || '').trim().slice(0, 200) : '' });
+        || (macro ? 'MathJax: undefined control sequence ' + macro : e.getAttribute('data-mml-node') === 'mtext' ? 'MathJax: undefined control sequence' : 'MathJax error');
+      slide.items.push({ kind: 'math-error', ...where(e), message, source: katex ? (e.textContent || '').trim().slice(0, 200) : macro });
     }
     // Local images that did not load (<img>, and Marp's background figures).
     for (const img of sec.querySelectorAll('img')) {

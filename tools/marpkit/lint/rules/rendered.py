@@ -289,10 +289,12 @@ def image_missing(ctx: DeckContext, rendered):
 
 
 def _source_of(ctx: DeckContext, slide_no: int, path: str) -> str:
+    """A background image as the deck names it; one the deck does not name
+    (a theme's, a directive's) relative to the project, never absolute."""
     for image in ctx.deck.slides[slide_no - 1].images:
-        if path.endswith(image.src.lstrip("./")):
+        if path.endswith(unquote(image.src).lstrip("./")):
             return image.src
-    return path
+    return ctx.project.rel(Path(path))
 
 
 def _image_line(ctx: DeckContext, slide_no: int, src: str) -> int:
