@@ -86,8 +86,11 @@ def test_truth_table_precision_and_recall(truth, capsys):
 def test_theme_chrome_is_one_warning_with_its_fix(truth):
     run, _, _ = truth
     chrome = [f for f in run.findings if f.code == "MK503" and "theme draws the" in f.message]
-    # The default theme's header and footer; pale.css's footer; uncover's page number.
-    assert len(chrome) == 3
+    # The default theme's header and footer (02), its footer citation (13)
+    # and 12's footer off its band: a built-in theme's fix goes in each deck,
+    # so each deck is told. pale.css's footer, once in the theme file;
+    # uncover's page number.
+    assert len(chrome) == 5
     assert all(f.severity == "warning" and "{ color: #" in f.message for f in chrome)
     default = next(f for f in chrome if "the default theme" in f.message)
     assert default.path.endswith("02-chrome.md") and default.line == 4  # `header:`

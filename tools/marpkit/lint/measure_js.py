@@ -71,13 +71,22 @@ async (opts) => {
     const home = pageOf(svg, sec);
     if (!home.hasAttribute('data-marpit-pagination')) continue;
     const a = getComputedStyle(home, '::after');
-    if (!a.content || ['none', 'normal'].includes(a.content) || a.display === 'none' || a.visibility !== 'visible'
+    // A page number is the pagination attribute drawn (Chromium resolves
+    // attr() in the computed content) and not blurred past reading: a theme
+    // that reuses ::after for decoration (a blurred glow, an empty shape)
+    // shows none, whatever Marp puts in it.
+    const content = a.content || '';
+    const blur = /blur\(([\d.]+)px\)/.exec(a.filter || '');
+    if (!(content.includes(home.getAttribute('data-marpit-pagination')) || /attr\(\s*data-marpit-pagination/.test(content))
+        || (blur && parseFloat(blur[1]) >= 0.2 * parseFloat(a.fontSize))
+        || a.display === 'none' || a.visibility !== 'visible'
         || !['absolute', 'fixed'].includes(a.position)) continue;
     pending.push([sec, home, a.content, PROBE_STYLE.map((p) => a.getPropertyValue(p)), a.color, parseFloat(a.opacity)]);
   }
   // The probe itself is transparent (it must not paint over the real page
   // number); the contrast check takes the page number's own colour.
   const pageColours = new Map();
+  const pseudoPaint = new Map();
   for (const [sec, home, content, values, color, opacity] of pending) {
     const probe = document.createElement('span');
     PROBE_STYLE.forEach((p, i) => probe.style.setProperty(p, values[i]));
@@ -235,6 +244,20 @@ async (opts) => {
     }
     // Text contrast against the composited background.
     const seen = new Set();
+    // A theme may paint a band, a panel or a glow with ::before/::after (a
+    // dark footer bar on a white slide): that paint lies over the element's
+    // own background, so the pixels decide, as under an image.
+    const paintsPseudo = (e) => {
+      if (pseudoPaint.has(e)) return pseudoPaint.get(e);
+      const v = ['::before', '::after'].some((which) => {
+        const ps = getComputedStyle(e, which);
+        if (!ps.content || ['none', 'normal'].includes(ps.content) || ps.display === 'none' || ps.visibility !== 'visible') return false;
+        const bg = parse(ps.backgroundColor);
+        return (bg && bg[3] > 0) || (ps.backgroundImage && ps.backgroundImage !== 'none');
+      });
+      pseudoPaint.set(e, v);
+      return v;
+    };
     const elsewhere = probe && !sec.contains(probe) ? [probe] : [];
     for (const el of [sec, ...sec.querySelectorAll('*'), ...elsewhere]) {
       const page = el === probe ? pageColours.get(el) : null;
@@ -254,6 +277,7 @@ async (opts) => {
         const es = style(e);
         opacity *= parseFloat(es.opacity);
         if (!opaque && es.backgroundImage && es.backgroundImage !== 'none') imaged = true;
+        if (!opaque && !imaged && paintsPseudo(e)) imaged = true;
         const bg = parse(es.backgroundColor);
         if (!opaque && !imaged && bg && bg[3] > 0) { layers.push(bg); opaque = bg[3] >= 1; }
         if (e === home) break;

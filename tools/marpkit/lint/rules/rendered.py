@@ -180,10 +180,12 @@ _CHROME_KEY = re.compile(r"the (\S+) theme draws the .*? in (#\w+) on (#\w+)")
 
 
 def theme_chrome_once(findings: list[Finding]) -> list[Finding]:
-    """A theme's header/footer colour is one problem, however many decks show it."""
+    """A theme file's header/footer colour is one problem, however many decks
+    show it. A built-in theme's is each deck's own: its fix goes in that
+    deck's `style` directive, so every deck that shows it is told."""
     seen, out = set(), []
     for f in findings:
-        match = _CHROME_KEY.match(f.message) if f.code == "MK503" else None
+        match = _CHROME_KEY.match(f.message) if f.code == "MK503" and f.slide is None else None
         if match:
             key = match.groups()
             if key in seen:
