@@ -271,20 +271,45 @@ async (opts) => {
       // The backgrounds behind the text, nearest first, down to an opaque one.
       // An image (a background-image, or Marp's `![bg]` layer behind a
       // transparent content section) leaves the colour to the pixels.
+      // What the letters are painted with: the text fill colour, or where
+      // the fill is transparent over a background clipped to the text (a
+      // gradient heading), that background's colours; it is then the
+      // letters' paint, not what lies behind them.
+      let fills = [parse(page ? page.color : (s.webkitTextFillColor || s.color))];
+      let clip = null;
+      if (!page && fills[0] && fills[0][3] === 0) {
+        for (let e = el; e && !clip; e = e === home ? null : e.parentElement) {
+          const es = style(e);
+          if (/text/.test(`${es.backgroundClip} ${es.webkitBackgroundClip || ''}`)) clip = e;
+        }
+        if (clip) {
+          const cs = style(clip);
+          fills = (cs.backgroundImage.match(/rgba?\([^)]*\)/g) || []).map(parse);
+          const flat = parse(cs.backgroundColor);
+          if (flat && flat[3] > 0) fills.push(flat);
+        }
+      }
       const layers = [];
       let imaged = false, opaque = false, opacity = page ? page.opacity : 1;
       for (let e = el; e; e = e.parentElement) {
         const es = style(e);
         opacity *= parseFloat(es.opacity);
-        if (!opaque && es.backgroundImage && es.backgroundImage !== 'none') imaged = true;
-        if (!opaque && !imaged && paintsPseudo(e)) imaged = true;
-        const bg = parse(es.backgroundColor);
-        if (!opaque && !imaged && bg && bg[3] > 0) { layers.push(bg); opaque = bg[3] >= 1; }
+        if (e !== clip) {
+          if (!opaque && es.backgroundImage && es.backgroundImage !== 'none') imaged = true;
+          if (!opaque && !imaged && paintsPseudo(e)) imaged = true;
+          const bg = parse(es.backgroundColor);
+          if (!opaque && !imaged && bg && bg[3] > 0) { layers.push(bg); opaque = bg[3] >= 1; }
+        }
         if (e === home) break;
       }
       if (!opaque && ['content', 'pseudo'].includes(home.dataset.marpitAdvancedBackground)) imaged = true;
-      const fgc = parse(page ? page.color : s.color);
-      if (!fgc || fgc[3] * opacity < 0.05) continue;
+      let under = [255, 255, 255];
+      for (const layer of layers.reverse()) under = over(layer, under);
+      // Of a gradient's colours, the one hardest to read is the verdict.
+      const fgc = fills.filter((f) => f && f[3] * opacity >= 0.05)
+        .map((f) => [f, ratio(over([f[0], f[1], f[2], f[3] * opacity], under), under)])
+        .sort((a, b) => a[1] - b[1]).map(([f]) => f)[0];
+      if (!fgc) continue;
       const size = parseFloat(s.fontSize) * (1280 / sec.offsetWidth);
       const bold = parseInt(s.fontWeight, 10) >= 700;
       const large = size >= 24 || (bold && size >= 18.66);
@@ -309,8 +334,7 @@ async (opts) => {
         if (boxes.length) slide.items.push({ kind: 'contrast-sample', ...where(el), ...declared, fg: [fgc[0], fgc[1], fgc[2], fgc[3] * opacity], need, large, boxes });
         continue;
       }
-      let bg = [255, 255, 255];
-      for (const layer of layers.reverse()) bg = over(layer, bg);
+      const bg = under;
       const fg = over([fgc[0], fgc[1], fgc[2], fgc[3] * opacity], bg);
       const value = ratio(fg, bg);
       if (value >= need) continue;
