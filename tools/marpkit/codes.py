@@ -291,7 +291,9 @@ for part of any audience. Colours are the rendered ones, including the
 section background set by `backgroundColor`. Over a background image or
 gradient (or a band or glow a theme paints with `::before`/`::after`), the
 slide is rendered with its text transparent and the pixels behind each line
-are sampled: the verdict is the worst tenth of them. The page number counts
+are sampled: the verdict is the worst tenth of them. Letters painted with a
+gradient (`background-clip: text`) are judged by the gradient's hardest
+colour. The page number counts
 as text where one is drawn legibly (not where a theme turns `::after` into a
 blurred decoration). A theme's header, footer and page number colours are
 one warning at the place to change them: once in the theme's CSS, or for a
