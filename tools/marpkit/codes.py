@@ -289,12 +289,16 @@ _rule("MK503", "low-contrast", scope="rendered",
       rationale="""Projectors wash colours out; text below AA contrast is unreadable
 for part of any audience. Colours are the rendered ones, including the
 section background set by `backgroundColor`. Over a background image or
-gradient, the slide is rendered with its text transparent and the pixels
-behind each line are sampled: the verdict is the worst tenth of them. The
-page number counts as text. A theme's header, footer and page number
-colours are one warning per theme, at the place to change them (the theme's
-CSS, or the deck's `header:`/`footer:`/`paginate:` line for a built-in
-theme), with the CSS override that fixes them; a slide that colours its own
+gradient (or a band or glow a theme paints with `::before`/`::after`), the
+slide is rendered with its text transparent and the pixels behind each line
+are sampled: the verdict is the worst tenth of them. Letters painted with a
+gradient (`background-clip: text`) are judged by the gradient's hardest
+colour. The page number counts
+as text where one is drawn legibly (not where a theme turns `::after` into a
+blurred decoration). A theme's header, footer and page number colours are
+one warning at the place to change them: once in the theme's CSS, or for a
+built-in theme once per deck at its `header:`/`footer:`/`paginate:` line,
+with the CSS override that fixes them; a slide that colours its own
 page number (a scoped style) is reported on that slide.""",
       example="""<!-- _backgroundColor: #0d1117 -->
 # Dark slide, default dark text""")

@@ -149,13 +149,49 @@ def _estimated(finding: Finding) -> Finding:
 
 
 def _confirmed(findings: list[Finding], ctx: DeckContext, result) -> list[Finding]:
-    """With a render, the render is the truth: a static estimate stays only on a
-    slide where Chromium measured content cut off or code shrunk too far, so
-    no estimate contradicts what the audience will see."""
-    measured = {s["index"] for s in result.slides
-                if any(i["kind"] in ("cut", "shrink") for i in s["items"])}
-    return [f for f in findings
-            if f.code not in ESTIMATES or f.path != ctx.display or f.slide in measured]
+    """With a render, the render is the truth: a static estimate stays only
+    where Chromium measured what it predicts, so no estimate contradicts what
+    the audience will see. Code too wide (MK402) and a table too wide (MK403)
+    are about one block: that block must be measured shrunk below the floor
+    or cut sideways, not merely share a slide with a list that runs off.
+    The others stay on a slide where anything was cut off or shrunk."""
+    from marpkit.lint.rules.rendered import block_line, element_line  # noqa: PLC0415
+
+    measured: set[int] = set()
+    sideways: set[tuple[int, int]] = set()  # (slide, top-level block line)
+    for s in result.slides:
+        if not 1 <= s["index"] <= len(ctx.deck.slides):
+            continue
+        for item in s["items"]:
+            if item["kind"] not in ("cut", "shrink"):
+                continue
+            measured.add(s["index"])
+            if _sideways(item):
+                sideways.add((s["index"], element_line(ctx, s["index"], item)))
+
+    def kept(f: Finding) -> bool:
+        if f.code not in ESTIMATES or f.path != ctx.display:
+            return True
+        if f.code in _PER_BLOCK:
+            return (f.slide, block_line(ctx, f.slide, f.line)) in sideways
+        return f.slide in measured
+    return [f for f in findings if kept(f)]
+
+
+# Estimates of one block's width, confirmed by that block's own measurement.
+_PER_BLOCK = ("MK402", "MK403")
+
+
+def _sideways(item: dict) -> bool:
+    """Shrunk below the floor, or cut off at the left or right: what "too wide"
+    predicts. A table whose rows run off the bottom is MK404's, not MK403's."""
+    if item["kind"] == "shrink":
+        return True
+    if item["reason"] == "edge":
+        return item["side"] in ("left", "right")
+    if item["reason"] == "clip":
+        return bool(item.get("hidden_columns")) or item.get("columns") is None
+    return False
 
 
 def _static(out: LintRun, project: Project, settings: LintSettings, store: SnippetStore,

@@ -71,13 +71,22 @@ async (opts) => {
     const home = pageOf(svg, sec);
     if (!home.hasAttribute('data-marpit-pagination')) continue;
     const a = getComputedStyle(home, '::after');
-    if (!a.content || ['none', 'normal'].includes(a.content) || a.display === 'none' || a.visibility !== 'visible'
+    // A page number is the pagination attribute drawn (Chromium resolves
+    // attr() in the computed content) and not blurred past reading: a theme
+    // that reuses ::after for decoration (a blurred glow, an empty shape)
+    // shows none, whatever Marp puts in it.
+    const content = a.content || '';
+    const blur = /blur\(([\d.]+)px\)/.exec(a.filter || '');
+    if (!(content.includes(home.getAttribute('data-marpit-pagination')) || /attr\(\s*data-marpit-pagination/.test(content))
+        || (blur && parseFloat(blur[1]) >= 0.2 * parseFloat(a.fontSize))
+        || a.display === 'none' || a.visibility !== 'visible'
         || !['absolute', 'fixed'].includes(a.position)) continue;
     pending.push([sec, home, a.content, PROBE_STYLE.map((p) => a.getPropertyValue(p)), a.color, parseFloat(a.opacity)]);
   }
   // The probe itself is transparent (it must not paint over the real page
   // number); the contrast check takes the page number's own colour.
   const pageColours = new Map();
+  const pseudoPaint = new Map();
   for (const [sec, home, content, values, color, opacity] of pending) {
     const probe = document.createElement('span');
     PROBE_STYLE.forEach((p, i) => probe.style.setProperty(p, values[i]));
@@ -235,6 +244,20 @@ async (opts) => {
     }
     // Text contrast against the composited background.
     const seen = new Set();
+    // A theme may paint a band, a panel or a glow with ::before/::after (a
+    // dark footer bar on a white slide): that paint lies over the element's
+    // own background, so the pixels decide, as under an image.
+    const paintsPseudo = (e) => {
+      if (pseudoPaint.has(e)) return pseudoPaint.get(e);
+      const v = ['::before', '::after'].some((which) => {
+        const ps = getComputedStyle(e, which);
+        if (!ps.content || ['none', 'normal'].includes(ps.content) || ps.display === 'none' || ps.visibility !== 'visible') return false;
+        const bg = parse(ps.backgroundColor);
+        return (bg && bg[3] > 0) || (ps.backgroundImage && ps.backgroundImage !== 'none');
+      });
+      pseudoPaint.set(e, v);
+      return v;
+    };
     const elsewhere = probe && !sec.contains(probe) ? [probe] : [];
     for (const el of [sec, ...sec.querySelectorAll('*'), ...elsewhere]) {
       const page = el === probe ? pageColours.get(el) : null;
@@ -248,19 +271,45 @@ async (opts) => {
       // The backgrounds behind the text, nearest first, down to an opaque one.
       // An image (a background-image, or Marp's `![bg]` layer behind a
       // transparent content section) leaves the colour to the pixels.
+      // What the letters are painted with: the text fill colour, or where
+      // the fill is transparent over a background clipped to the text (a
+      // gradient heading), that background's colours; it is then the
+      // letters' paint, not what lies behind them.
+      let fills = [parse(page ? page.color : (s.webkitTextFillColor || s.color))];
+      let clip = null;
+      if (!page && fills[0] && fills[0][3] === 0) {
+        for (let e = el; e && !clip; e = e === home ? null : e.parentElement) {
+          const es = style(e);
+          if (/text/.test(`${es.backgroundClip} ${es.webkitBackgroundClip || ''}`)) clip = e;
+        }
+        if (clip) {
+          const cs = style(clip);
+          fills = (cs.backgroundImage.match(/rgba?\([^)]*\)/g) || []).map(parse);
+          const flat = parse(cs.backgroundColor);
+          if (flat && flat[3] > 0) fills.push(flat);
+        }
+      }
       const layers = [];
       let imaged = false, opaque = false, opacity = page ? page.opacity : 1;
       for (let e = el; e; e = e.parentElement) {
         const es = style(e);
         opacity *= parseFloat(es.opacity);
-        if (!opaque && es.backgroundImage && es.backgroundImage !== 'none') imaged = true;
-        const bg = parse(es.backgroundColor);
-        if (!opaque && !imaged && bg && bg[3] > 0) { layers.push(bg); opaque = bg[3] >= 1; }
+        if (e !== clip) {
+          if (!opaque && es.backgroundImage && es.backgroundImage !== 'none') imaged = true;
+          if (!opaque && !imaged && paintsPseudo(e)) imaged = true;
+          const bg = parse(es.backgroundColor);
+          if (!opaque && !imaged && bg && bg[3] > 0) { layers.push(bg); opaque = bg[3] >= 1; }
+        }
         if (e === home) break;
       }
       if (!opaque && ['content', 'pseudo'].includes(home.dataset.marpitAdvancedBackground)) imaged = true;
-      const fgc = parse(page ? page.color : s.color);
-      if (!fgc || fgc[3] * opacity < 0.05) continue;
+      let under = [255, 255, 255];
+      for (const layer of layers.reverse()) under = over(layer, under);
+      // Of a gradient's colours, the one hardest to read is the verdict.
+      const fgc = fills.filter((f) => f && f[3] * opacity >= 0.05)
+        .map((f) => [f, ratio(over([f[0], f[1], f[2], f[3] * opacity], under), under)])
+        .sort((a, b) => a[1] - b[1]).map(([f]) => f)[0];
+      if (!fgc) continue;
       const size = parseFloat(s.fontSize) * (1280 / sec.offsetWidth);
       const bold = parseInt(s.fontWeight, 10) >= 700;
       const large = size >= 24 || (bold && size >= 18.66);
@@ -285,8 +334,7 @@ async (opts) => {
         if (boxes.length) slide.items.push({ kind: 'contrast-sample', ...where(el), ...declared, fg: [fgc[0], fgc[1], fgc[2], fgc[3] * opacity], need, large, boxes });
         continue;
       }
-      let bg = [255, 255, 255];
-      for (const layer of layers.reverse()) bg = over(layer, bg);
+      const bg = under;
       const fg = over([fgc[0], fgc[1], fgc[2], fgc[3] * opacity], bg);
       const value = ratio(fg, bg);
       if (value >= need) continue;
@@ -303,9 +351,13 @@ async (opts) => {
     for (const e of sec.querySelectorAll(MATH_ERROR)) {
       if (e.parentElement && e.parentElement.closest(MATH_ERROR)) continue;
       const katex = e.classList.contains('katex-error');
+      // MathJax draws an undefined macro's name as glyphs: each path's
+      // data-c is one character's code point, in hex.
+      const macro = e.getAttribute('data-mml-node') === 'mtext'
+        ? [...e.querySelectorAll('[data-c]')].map((g) => String.fromCodePoint(parseInt(g.getAttribute('data-c'), 16) || 63)).join('') : '';
       const message = e.getAttribute('title') || e.getAttribute('data-mjx-error')
-        || (e.getAttribute('data-mml-node') === 'mtext' ? 'MathJax: undefined control sequence' : 'MathJax error');
-      slide.items.push({ kind: 'math-error', ...where(e), message, source: katex ? (e.textContent || '').trim().slice(0, 200) : '' });
+        || (macro ? 'MathJax: undefined control sequence ' + macro : e.getAttribute('data-mml-node') === 'mtext' ? 'MathJax: undefined control sequence' : 'MathJax error');
+      slide.items.push({ kind: 'math-error', ...where(e), message, source: katex ? (e.textContent || '').trim().slice(0, 200) : macro });
     }
     // Local images that did not load (<img>, and Marp's background figures).
     for (const img of sec.querySelectorAll('img')) {

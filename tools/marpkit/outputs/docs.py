@@ -36,7 +36,9 @@ def rules_markdown() -> str:
         "Static layout rules estimate from the Markdown what the slide will look like. When "
         "`lint` renders (a browser is available and an MK5 rule is selected), an estimate is "
         "reported only on a slide where the render measured the problem (MK501 content cut "
-        "off, MK502 code shrunk too far), so no estimate contradicts what the audience sees; "
+        "off, MK502 code shrunk too far), and a too-wide code block or table (MK402, MK403) "
+        "only when that block itself was shrunk below the floor or cut off at the side, so "
+        "no estimate contradicts what the audience sees; "
         "without a render they are the fallback, and each says `(estimated without "
         "rendering)`.", ""],
               "MK5": [

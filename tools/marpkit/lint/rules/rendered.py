@@ -37,6 +37,14 @@ def top_blocks(slide) -> list[tuple[str, int]]:
     return out
 
 
+def block_line(ctx: DeckContext, slide_no: int, line: int) -> int:
+    """The line of the top-level block that holds Markdown line `line`: what
+    element_line gives for an element rendered from that block."""
+    slide = ctx.deck.slides[slide_no - 1]
+    starts = [start for _, start in top_blocks(slide) if start <= line]
+    return starts[-1] if starts else line
+
+
 def element_line(ctx: DeckContext, slide_no: int, item: dict) -> int:
     """The Markdown line of a rendered element: match the n-th top-level element of
     the section to the n-th top-level block of the same kind; fall back to the
@@ -172,10 +180,12 @@ _CHROME_KEY = re.compile(r"the (\S+) theme draws the .*? in (#\w+) on (#\w+)")
 
 
 def theme_chrome_once(findings: list[Finding]) -> list[Finding]:
-    """A theme's header/footer colour is one problem, however many decks show it."""
+    """A theme file's header/footer colour is one problem, however many decks
+    show it. A built-in theme's is each deck's own: its fix goes in that
+    deck's `style` directive, so every deck that shows it is told."""
     seen, out = set(), []
     for f in findings:
-        match = _CHROME_KEY.match(f.message) if f.code == "MK503" else None
+        match = _CHROME_KEY.match(f.message) if f.code == "MK503" and f.slide is None else None
         if match:
             key = match.groups()
             if key in seen:
@@ -281,10 +291,12 @@ def image_missing(ctx: DeckContext, rendered):
 
 
 def _source_of(ctx: DeckContext, slide_no: int, path: str) -> str:
+    """A background image as the deck names it; one the deck does not name
+    (a theme's, a directive's) relative to the project, never absolute."""
     for image in ctx.deck.slides[slide_no - 1].images:
-        if path.endswith(image.src.lstrip("./")):
+        if path.endswith(unquote(image.src).lstrip("./")):
             return image.src
-    return path
+    return ctx.project.rel(Path(path))
 
 
 def _image_line(ctx: DeckContext, slide_no: int, src: str) -> int:
