@@ -275,7 +275,11 @@ def saved_name(glob_str, base_path=None) -> str:
         base = os.path.abspath(".")
     else:
         base = str(path.parent.parent)
-    return path.relative_to(base).as_posix()
+    from marpkit.fsutil import inside
+
+    # Not below base_path: W&B itself raises, and the snippet's crash says so.
+    rel = inside(path, base)
+    return rel.as_posix() if rel is not None else path.name
 
 
 def _on_artifact(run, artifact_or_path=None, name=None, type=None, *args, **kwargs):  # noqa: A002
