@@ -34,12 +34,17 @@ SHOULD_FAIL = {
     "step_back": ("MK302", "W&B dropped"),
     "thread_error": ("MK301", "raised RuntimeError in thread"),
     "empty_artifact": ("MK302", "artifact 'classifier' logged here holds no files"),
+    # Spawned workers log None (evaluate() returns nothing): W&B shows no val/acc.
+    "mp_spawn_none": ("MK302", "'val/acc' was only ever logged as None"),
 }
 SHOULD_WARN = {
     "never_ran": ("MK308", "is shown (lines 7-8) but never ran"),
 }
+# Each makes two runs in child processes, as plain `python snippet.py` does:
+# a spawn Pool, a fork Pool, and `python worker.py` importing the shown function.
+CHILD_PROCESSES = ("mp_spawn", "mp_fork", "subprocess_worker")
 SHOULD_PASS = ("console", "dir_init", "split_table", "exit_header", "nested_config", "run_exit",
-               "printing", "model_artifact")
+               "printing", "model_artifact", *CHILD_PROCESSES)
 
 
 def _deck(names: list[str]) -> str:
@@ -153,6 +158,16 @@ def test_json_has_executed_lines_and_recorded_calls(report):
     assert log["keys"] == {"loss": True} and log["run"] == snippet["runs"][0]["id"]
     init = next(c for c in snippet["calls"] if c["op"] == "init")
     assert init["mode"] == "offline" and init["run_dir"].startswith("experiments/")
+
+
+@pytest.mark.parametrize("name", CHILD_PROCESSES)
+def test_calls_in_child_processes_are_recorded_per_run(report, name):
+    snippet = report[name]
+    runs = {r["id"] for r in snippet["runs"]}
+    assert len(runs) == 2
+    for op in ("init", "log"):
+        assert {c["run"] for c in snippet["calls"] if c["op"] == op} == runs, snippet["calls"]
+    assert snippet["lines"]["never_ran"] == []
 
 
 def test_chart_records_table_columns_and_fields(report):

@@ -415,3 +415,29 @@ def calls() -> list[dict]:
 
 def problems() -> list[dict]:
     return list(_problems)
+
+
+def forget() -> None:
+    """In a forked child: the parent reports what it recorded before the fork."""
+    global _lock
+    _lock = threading.Lock()  # another thread may have held it at fork time
+    _records.clear()
+    _order.clear()
+    _problems.clear()
+
+
+def merge(lists: list[list[dict]]) -> list[dict]:
+    """Records of several processes as one process would have aggregated them."""
+    merged: dict[tuple, dict] = {}
+    for records in lists:
+        for record in records:
+            key = (record.get("op"), record.get("run"), record.get("file"), record.get("line"))
+            into = merged.get(key)
+            if into is None:
+                merged[key] = dict(record)
+                continue
+            into["count"] = into.get("count", 0) + record.get("count", 0)
+            for name, value in record.items():
+                if name not in ("op", "run", "file", "line", "count", "mode"):
+                    _merge(into, name, value)
+    return list(merged.values())
