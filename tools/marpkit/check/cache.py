@@ -25,7 +25,7 @@ from pathlib import Path
 from marpkit import __version__
 from marpkit.fsutil import atomic_write, inside
 
-FORMAT = "marpkit-check-cache-4"
+FORMAT = "marpkit-check-cache-5"
 SKIP_DIRS = {"__pycache__", "wandb", ".wandb", ".git", ".ipynb_checkpoints"}
 
 
