@@ -40,9 +40,10 @@ SHOULD_FAIL = {
 SHOULD_WARN = {
     "never_ran": ("MK308", "is shown (lines 7-8) but never ran"),
 }
-# Each makes two runs in child processes, as plain `python snippet.py` does:
-# a spawn Pool, a fork Pool, and `python worker.py` importing the shown function.
-CHILD_PROCESSES = ("mp_spawn", "mp_fork", "subprocess_worker")
+# fixture -> runs plain `python snippet.py` makes: two in child processes (a spawn,
+# fork or forkserver Pool; `python worker.py` importing the shown function), and
+# for subprocess_worker also the launcher's own.
+CHILD_PROCESSES = {"mp_spawn": 2, "mp_fork": 2, "mp_forkserver": 2, "subprocess_worker": 3}
 SHOULD_PASS = ("console", "dir_init", "split_table", "exit_header", "nested_config", "run_exit",
                "printing", "model_artifact", *CHILD_PROCESSES)
 
@@ -160,11 +161,11 @@ def test_json_has_executed_lines_and_recorded_calls(report):
     assert init["mode"] == "offline" and init["run_dir"].startswith("experiments/")
 
 
-@pytest.mark.parametrize("name", CHILD_PROCESSES)
+@pytest.mark.parametrize("name", sorted(CHILD_PROCESSES))
 def test_calls_in_child_processes_are_recorded_per_run(report, name):
     snippet = report[name]
     runs = {r["id"] for r in snippet["runs"]}
-    assert len(runs) == 2
+    assert len(runs) == CHILD_PROCESSES[name]
     for op in ("init", "log"):
         assert {c["run"] for c in snippet["calls"] if c["op"] == op} == runs, snippet["calls"]
     assert snippet["lines"]["never_ran"] == []
