@@ -81,3 +81,13 @@ def test_collect_merges_processes_as_one_would_have_aggregated(tmp_path):
     # Only the snippet file's statements count; line 40 is no statement of it.
     assert merged["lines"] == {"statements": [1, 8, 9, 12], "executed": [1, 8, 9, 12]}
     assert descendants.collect(tmp_path / "none", own, "snippet.py") == own
+
+
+def test_records_are_read_even_when_this_thread_holds_the_lock(monkeypatch):
+    # SIGTERM's handler runs on the main thread, which may be inside record._add.
+    from marpkit.check import record
+
+    monkeypatch.setattr(record, "_records", {("log", "r", "s.py", 1): {"op": "log"}})
+    monkeypatch.setattr(record, "_order", [("log", "r", "s.py", 1)])
+    with record._lock:
+        assert record.calls(timeout=0.01) == [{"op": "log"}]

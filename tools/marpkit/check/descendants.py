@@ -200,14 +200,14 @@ def dump() -> None:
 def _write() -> None:
     from marpkit.check import record
 
-    result = {"calls": record.calls(), "problems": record.problems(), "lines": _covered()}
+    result = {"calls": record.calls(timeout=1), "problems": record.problems(),
+              "lines": _covered()}
     if not (result["calls"] or result["problems"] or result["lines"]):
         return
-    import secrets
-
     try:
         os.makedirs(_folder, exist_ok=True)
-        path = os.path.join(_folder, f"{os.getpid()}-{secrets.token_hex(4)}.json")
+        # pid alone could repeat: a process may end and its pid be reused meanwhile.
+        path = os.path.join(_folder, f"{os.getpid()}-{os.urandom(4).hex()}.json")
         with open(path + ".tmp", "w", encoding="utf-8") as fh:
             json.dump(result, fh)
         os.replace(path + ".tmp", path)

@@ -408,9 +408,15 @@ def _install_exception_hooks() -> None:
     sys.unraisablehook = unraisable_hook
 
 
-def calls() -> list[dict]:
-    with _lock:
-        return [_records[key] for key in _order]
+def calls(timeout: float = -1) -> list[dict]:
+    """The records; `timeout`: a signal handler (check/descendants.py) may have
+    interrupted this very thread inside `_add`, holding the lock."""
+    locked = _lock.acquire(timeout=timeout)
+    try:
+        return [_records[key] for key in list(_order)]
+    finally:
+        if locked:
+            _lock.release()
 
 
 def problems() -> list[dict]:
