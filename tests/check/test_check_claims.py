@@ -40,17 +40,23 @@ SHOULD_FAIL = {
     "init_loop": ("MK302", "learning_rate=0.01, 0.001 never reached a run"),
     "branch_keys": ("MK302", "`val/accuracy`, `val/loss` were never logged "
                              "(the `if step > 100` branch was never taken)"),
+    # Spawned workers log None (evaluate() returns nothing): W&B shows no val/acc.
+    "mp_spawn_none": ("MK302", "'val/acc' was only ever logged as None"),
 }
 SHOULD_WARN = {
     "never_ran": ("MK308", "is shown (lines 7-8) but never ran"),
 }
+# fixture -> runs plain `python snippet.py` makes: two in child processes (a spawn,
+# fork or forkserver Pool; `python worker.py` importing the shown function), and
+# for subprocess_worker also the launcher's own.
+CHILD_PROCESSES = {"mp_spawn": 2, "mp_fork": 2, "mp_forkserver": 2, "subprocess_worker": 3}
 SHOULD_PASS = ("console", "dir_init", "split_table", "exit_header", "nested_config", "run_exit",
                "printing", "model_artifact",
                # The run's files list says predictions.csv, epoch_1/weights.txt, epoch_1/notes.txt.
                "save_base_path",
                # A shell snippet calling the `wandb` CLI of the installation that runs check,
                # as `make check` does: .venv/bin/marpkit without an activated venv.
-               "venv_cli")
+               "venv_cli", *CHILD_PROCESSES)
 
 
 def _snippet(name: str) -> Path:
@@ -175,6 +181,16 @@ def test_json_has_executed_lines_and_recorded_calls(report):
     assert log["keys"] == {"loss": True} and log["run"] == snippet["runs"][0]["id"]
     init = next(c for c in snippet["calls"] if c["op"] == "init")
     assert init["mode"] == "offline" and init["run_dir"].startswith("experiments/")
+
+
+@pytest.mark.parametrize("name", sorted(CHILD_PROCESSES))
+def test_calls_in_child_processes_are_recorded_per_run(report, name):
+    snippet = report[name]
+    runs = {r["id"] for r in snippet["runs"]}
+    assert len(runs) == CHILD_PROCESSES[name]
+    for op in ("init", "log"):
+        assert {c["run"] for c in snippet["calls"] if c["op"] == op} == runs, snippet["calls"]
+    assert snippet["lines"]["never_ran"] == []
 
 
 def test_chart_records_table_columns_and_fields(report):

@@ -162,7 +162,7 @@ def _run_python(job: Job) -> int:
     import runpy
     import threading
 
-    from marpkit.check import line_coverage, record
+    from marpkit.check import descendants, line_coverage, record
 
     script = job.script
     events: list = []
@@ -171,6 +171,7 @@ def _run_python(job: Job) -> int:
     record.repatch_console()
     # Off switches exist for bench/bench_check.py, which reports what each costs.
     observed = os.environ.get("MARPKIT_CHECK_NO_RECORD") != "1" and record.install(job.cwd)
+    descendants.follow_forks()  # processes multiprocessing forks record too
     sys.argv = [script]
     sys.path[0] = os.path.dirname(script)
     result: dict = {"exception": None}

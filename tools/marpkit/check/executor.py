@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from marpkit import procs
+from marpkit.check import descendants
 from marpkit.check.env import (
     OUTPUT_LIMIT,
     ClosedPort,
@@ -93,10 +94,13 @@ class Executor:
         ident = f"s{len(self.tasks)}"
         sandbox = self.root / ident
         dirs = sandbox_dirs(sandbox)
+        env = child_env(dict(os.environ), dirs, self.url)
+        if task.kind == "python":  # its child interpreters record as it does
+            env.update(descendants.env(str(self.root / f"{ident}.out"), str(dirs["work"])))
         job = Job(
             id=ident, kind=task.kind, source=str(task.path.parent), root=str(sandbox),
             out=str(self.root / f"{ident}.out"), script=str(dirs["work"] / task.path.name),
-            cwd=str(dirs["work"]), env=child_env(dict(os.environ), dirs, self.url),
+            cwd=str(dirs["work"]), env=env,
             timeout=task.header.timeout or self.timeout, disk=task.limits.disk,
             # Address space per process: the cgroup holds the real memory limit.
             memory=max(ADDRESS_SPACE, task.limits.memory),
@@ -212,6 +216,7 @@ class Executor:
             result = json.loads((out / RESULT).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             result = {}
+        result = descendants.collect(out, result, Path(job.script).name)
         limit = result.get("over_quota")
         hit = self.cgroups.hit(message["id"]) if self.cgroups else None
         if hit and not limit:

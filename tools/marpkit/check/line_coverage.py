@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 _prepared: tuple[str, object] | None = None  # (folder, Coverage) set up in the pool
+_current = None  # the Coverage measuring the snippet, which its forked children inherit
 
 
 def prepare(folder: str) -> None:
@@ -33,8 +34,18 @@ def prepare(folder: str) -> None:
     _prepared = (os.path.join(folder, ""), cov)
 
 
+def current():
+    return _current
+
+
 def start(script: str):
     """A started coverage.Coverage, or None when coverage.py is unavailable."""
+    global _current
+    _current = _start(script)
+    return _current
+
+
+def _start(script: str):
     if _prepared is not None and script.startswith(_prepared[0]):
         try:
             _prepared[1].start()
@@ -67,3 +78,14 @@ def stop(cov, script: str) -> dict | None:
     return {"statements": sorted(statements),
             "executed": sorted(n for n in statements if n not in missing_set)}
 
+
+
+def merge(lines: dict | None, more: list[list[int]]) -> dict | None:
+    """The script's `lines` with lines other processes ran (check/descendants.py)."""
+    if lines is None or not any(more):
+        return lines
+    statements = set(lines.get("statements", []))
+    executed = set(lines.get("executed", []))
+    for ran in more:
+        executed |= statements & set(ran)
+    return {**lines, "executed": sorted(executed)}

@@ -482,16 +482,48 @@ def _install_exception_hooks() -> None:
     sys.unraisablehook = unraisable_hook
 
 
-def calls() -> list[dict]:
-    with _lock:
+def calls(timeout: float = -1) -> list[dict]:
+    """The records; `timeout`: a signal handler (check/descendants.py) may have
+    interrupted this very thread inside `_add`, holding the lock."""
+    locked = _lock.acquire(timeout=timeout)
+    try:
         for key, tables in _tables.items():
             # The rows each table holds now, against the most it held when logged:
             # W&B serialises a table when it is logged, later rows never reach it.
             _records[key]["tables"] = [
                 {"key": name, "logged": _logged_rows.get(id(table), 0), "rows": len(table.data)}
                 for name, table in tables.items()]
-        return [_records[key] for key in _order]
+        return [_records[key] for key in list(_order)]
+    finally:
+        if locked:
+            _lock.release()
 
 
 def problems() -> list[dict]:
     return list(_problems)
+
+
+def forget() -> None:
+    """In a forked child: the parent reports what it recorded before the fork."""
+    global _lock
+    _lock = threading.Lock()  # another thread may have held it at fork time
+    _records.clear()
+    _order.clear()
+    _problems.clear()
+
+
+def merge(lists: list[list[dict]]) -> list[dict]:
+    """Records of several processes as one process would have aggregated them."""
+    merged: dict[tuple, dict] = {}
+    for records in lists:
+        for record in records:
+            key = (record.get("op"), record.get("run"), record.get("file"), record.get("line"))
+            into = merged.get(key)
+            if into is None:
+                merged[key] = dict(record)
+                continue
+            into["count"] = into.get("count", 0) + record.get("count", 0)
+            for name, value in record.items():
+                if name not in ("op", "run", "file", "line", "count", "mode"):
+                    _merge(into, name, value)
+    return list(merged.values())
