@@ -277,9 +277,10 @@ def saved_name(glob_str, base_path=None) -> str:
         base = str(path.parent.parent)
     from marpkit.fsutil import inside
 
-    # Not below base_path: W&B itself raises, and the snippet's crash says so.
     rel = inside(path, base)
-    return rel.as_posix() if rel is not None else path.name
+    if rel is None:  # as W&B itself: the snippet's crash says so
+        raise ValueError(f"{given} is not below base_path {base}")
+    return rel.as_posix()
 
 
 def _on_artifact(run, artifact_or_path=None, name=None, type=None, *args, **kwargs):  # noqa: A002
