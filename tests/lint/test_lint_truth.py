@@ -4,8 +4,8 @@ from Marp CLI's own PNGs (`marp deck.md --images png`), each carrying
 
 The decks in tests/fixtures/lint/ cover content that fits, that reaches only
 into the padding, that just or badly overflows, that is clipped inside a box,
-that runs under the footer or page number, shrunk code, text over background
-images, math, and theme chrome. Precision and recall are printed per rule;
+that runs under the footer or page number (its text, or only its painted
+box), shrunk code, text over background images, math, and theme chrome. Precision and recall are printed per rule;
 nothing that is not expected may fire.
 """
 
@@ -42,6 +42,8 @@ def truth(tmp_path_factory):
         if path.is_file():
             shutil.copy(path, root / "slides" / path.name)
     shutil.copytree(FIXTURES / "themes", root / "themes")
+    # The course's own theme, as the course's decks render with it.
+    shutil.copy(ROOT / "themes" / "bailab.css", root / "themes" / "bailab.css")
     (root / "pyproject.toml").write_text("[tool.marpkit]\n", encoding="utf-8")
     (root / "node_modules").symlink_to(ROOT / "node_modules")
     project = load_project(root)
@@ -116,6 +118,10 @@ def test_cut_off_messages_say_what_the_audience_misses(truth):
     assert "runs under the page number" in messages[("02-chrome.md", 9)]
     assert "columns not visible" in messages[("01-layout.md", 22)]
     assert "clipped" in messages[("01-layout.md", 23)]
+    # A painted box the footer or page number is drawn over, though its text keeps clear.
+    assert messages[("09-box-chrome.md", 1)].startswith("code block runs under the footer")
+    assert messages[("10-course-code.md", 1)].startswith("code block runs under the footer")
+    assert messages[("09-box-chrome.md", 4)].startswith("<blockquote> runs under the page number")
 
 
 def test_static_estimates_never_contradict_the_render(truth, tmp_path_factory):

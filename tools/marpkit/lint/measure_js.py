@@ -126,6 +126,11 @@ async (opts) => {
       hiddenCache.set(el, v);
       return v;
     };
+    const DRAWN = 'path, use, rect, circle, ellipse, line, polyline, polygon, text, image, foreignObject';
+    const drawsSomething = (svg) => [...svg.querySelectorAll(DRAWN)].some((e) => {
+      const b = e.getBoundingClientRect();
+      return b.width > 0.5 || b.height > 0.5;
+    });
     const range = document.createRange();
     const textRects = (root) => {
       const rects = [];
@@ -166,7 +171,37 @@ async (opts) => {
       if (outer && sec.contains(outer)) continue;  // a part of a drawing, measured with it
       if (style(el).visibility !== 'visible' || paintsNothing(el)) continue;
       const r = el.getBoundingClientRect();
-      if (r.width > 0.5 && r.height > 0.5) painted.push({ el, r });
+      // A box of a pixel or two shows nothing, and neither does a drawing
+      // with nothing drawn in it (MathJax's rendering of a bare \def).
+      if (r.width <= 2 * scale || r.height <= 2 * scale) continue;
+      if (el.tagName.toLowerCase() === 'svg' && !drawsSomething(el)) continue;
+      painted.push({ el, r });
+    }
+    // Painted boxes (a code block's background and border, a callout's
+    // fill): the header, footer or page number drawn over one is a collision
+    // the audience sees even where the text inside keeps clear of it. A box
+    // that paints nothing, or only the colour already behind it, does not count.
+    const boxes = [];
+    const behind = parse(cs.backgroundColor);
+    const shows = (c) => { const p = parse(c); return !!p && p[3] > 0.05; };
+    const fills = (s) => {
+      if (s.backgroundImage && s.backgroundImage !== 'none') return true;
+      const p = parse(s.backgroundColor);
+      if (!p || p[3] <= 0.05) return false;
+      return !(behind && behind[3] >= 1 && p[3] >= 1 && [0, 1, 2].every((i) => Math.abs(p[i] - behind[i]) < 3));
+    };
+    const framed = (s) => ['Top', 'Right', 'Bottom', 'Left'].some((side) => parseFloat(s['border' + side + 'Width']) > 0
+      && !['none', 'hidden'].includes(s['border' + side + 'Style']) && shows(s['border' + side + 'Color']));
+    if (chrome.length) {
+      for (const el of sec.querySelectorAll('*')) {
+        if (el === probe || chromeEls.some((c) => c.contains(el)) || REPLACED.has(el.tagName)) continue;
+        const drawing = el.closest('svg, math, mjx-container, .katex');
+        if (drawing && sec.contains(drawing)) continue;  // drawn as a whole, measured as ink
+        const s = style(el);
+        if (s.display === 'none' || s.visibility !== 'visible' || !(fills(s) || framed(s)) || paintsNothing(el)) continue;
+        const r = el.getBoundingClientRect();
+        if (r.width > 2 * scale && r.height > 2 * scale) boxes.push({ el, r });
+      }
     }
     const clipper = (el) => {
       for (let a = el; a && a !== sec; a = a.parentElement) {
@@ -222,6 +257,24 @@ async (opts) => {
         // ink: stacked lines may share that margin without touching.
         const margin = 0.35 * Math.min(r.height, ch.r.height) / scale;
         if (w > tol && h > Math.max(tol, margin)) { note(el, { reason: 'chrome', under: ch.name, amount: h }); break; }
+      }
+    }
+    for (const { el, r } of boxes) {
+      const c = clipper(el);
+      if (c && c.hidden) continue;
+      let { left, top, right, bottom } = r;
+      if (c) {
+        // Only the part of the box its clipping ancestor lets through is painted.
+        const cr = c.a.getBoundingClientRect();
+        if (c.x) { left = Math.max(left, cr.left); right = Math.min(right, cr.right); }
+        if (c.y) { top = Math.max(top, cr.top); bottom = Math.min(bottom, cr.bottom); }
+      }
+      for (const ch of chrome) {
+        const w = (Math.min(right, ch.r.right) - Math.max(left, ch.r.left)) / scale;
+        const h = (Math.min(bottom, ch.r.bottom) - Math.max(top, ch.r.top)) / scale;
+        // The chrome's line box carries the font's ascent and descent: a box
+        // that only reaches into that margin touches no letter.
+        if (w > tol && h > Math.max(tol, 0.35 * ch.r.height / scale)) { note(el, { reason: 'chrome', under: ch.name, amount: h }); break; }
       }
     }
     slide.items.push(...cut.values());
