@@ -122,6 +122,11 @@ def test_cut_off_messages_say_what_the_audience_misses(truth):
     assert messages[("09-box-chrome.md", 1)].startswith("code block runs under the footer")
     assert messages[("10-course-code.md", 1)].startswith("code block runs under the footer")
     assert messages[("09-box-chrome.md", 4)].startswith("<blockquote> runs under the page number")
+    # Content that paints nothing is not content: MathJax's drawing of a bare
+    # \def below an overflowing list is not a second thing cut off.
+    macros = [f.message for f in run.findings if f.code == "MK501"
+              and f.path.endswith("04-mathjax.md") and f.slide == 6]
+    assert len(macros) == 1 and macros[0].startswith('<li> "item 11" runs')
 
 
 def test_static_estimates_never_contradict_the_render(truth, tmp_path_factory):

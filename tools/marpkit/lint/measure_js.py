@@ -73,6 +73,10 @@ async (opts) => {
     const a = getComputedStyle(home, '::after');
     if (!a.content || ['none', 'normal'].includes(a.content) || a.display === 'none' || a.visibility !== 'visible'
         || !['absolute', 'fixed'].includes(a.position)) continue;
+    // A theme that reuses ::after for a decoration (a glow, a bar) and hides
+    // the number in it (empty content, transparent text) shows no page number.
+    const ink = parse(a.color);
+    if (['""', "''"].includes(a.content) || !ink || ink[3] * parseFloat(a.opacity) < 0.05) continue;
     pending.push([sec, home, a.content, PROBE_STYLE.map((p) => a.getPropertyValue(p)), a.color, parseFloat(a.opacity)]);
   }
   // The probe itself is transparent (it must not paint over the real page
