@@ -129,6 +129,22 @@ def test_cut_off_messages_say_what_the_audience_misses(truth):
     assert len(macros) == 1 and macros[0].startswith('<li> "item 11" runs')
 
 
+def test_one_cut_off_finding_per_element_group_at_its_own_line(truth):
+    """A list that presenter notes split into fourteen lists is one list on the
+    slide: one finding, at the first point cut off. Code inside a raw-HTML
+    wrapper is reported at its fence, not at the wrapper or the slide's heading."""
+    run, _, _ = truth
+    deck = FIXTURES / "12-groups.md"
+    lines = deck.read_text(encoding="utf-8").splitlines()
+    found = [f for f in run.findings if f.code == "MK501" and f.path.endswith("12-groups.md")]
+    notes = [f for f in found if f.slide == 1]
+    assert len(notes) == 1
+    assert lines[notes[0].line - 1] == "- point 8"
+    assert notes[0].message.startswith('<li> "point 8" and the 6 blocks after it run ')
+    column = [f for f in found if f.slide == 2]
+    assert len(column) == 1 and lines[column[0].line - 1] == "```python"
+
+
 def test_static_estimates_never_contradict_the_render(truth, tmp_path_factory):
     """With a browser, MK401-MK405 stay only where the render measured the
     problem (content cut off, or code shrunk below the floor)."""

@@ -101,11 +101,27 @@ async (opts) => {
     const cs = style(sec);
     const kids = [...sec.children].filter((c) => !['HEADER', 'FOOTER', 'STYLE', 'SCRIPT'].includes(c.tagName));
     const topOf = (el) => { let e = el; while (e && e.parentElement !== sec) e = e.parentElement; return e; };
+    // The outermost element a Markdown block renders to, also inside the raw
+    // HTML a deck wraps blocks in (<div class="columns">): Markdown inside such
+    // a wrapper is still a top-level block of the source, so the nth block of
+    // its kind in the section is the nth in the slide's Markdown.
+    const BLOCKS = 'h1, h2, h3, h4, h5, h6, p, ul, ol, blockquote, table, pre, marp-pre, hr';
+    const blockOf = (el) => {
+      let b = null;
+      for (let e = el; e && e !== sec; e = e.parentElement) if (e.matches && e.matches(BLOCKS)) b = e;
+      return b;
+    };
     const where = (el) => {
       const t = topOf(el), i = kids.indexOf(t);
       const nth = i < 0 ? null : kids.slice(0, i).filter((k) => k.tagName === t.tagName).length;
       const chrome = el.closest && el.closest('header, footer');
+      const b = blockOf(el);
+      const block = b && b !== t ? {
+        block_tag: b.tagName.toLowerCase(),
+        nth_block: [...sec.querySelectorAll(b.tagName)].filter((x) => blockOf(x) === x).indexOf(b),
+      } : {};
       return {
+        ...block,
         top: i, nth_of_tag: nth, top_tag: t ? t.tagName.toLowerCase() : null, tag: el.tagName.toLowerCase(), text: text(el),
         chrome: el.hasAttribute && el.hasAttribute('data-marpkit-probe') ? 'pagination'
           : chrome && chrome.closest('section') === sec ? chrome.tagName.toLowerCase() : null,
