@@ -5,7 +5,8 @@ from Marp CLI's own PNGs (`marp deck.md --images png`), each carrying
 The decks in tests/fixtures/lint/ cover content that fits, that reaches only
 into the padding, that just or badly overflows, that is clipped inside a box,
 that runs under the footer or page number (its text, or only its painted
-box), shrunk code, text over background images, math, and theme chrome. Precision and recall are printed per rule;
+box), text drawn over other text, shrunk code, text over background images,
+math, and theme chrome. Precision and recall are printed per rule;
 nothing that is not expected may fire.
 """
 
@@ -122,6 +123,8 @@ def test_cut_off_messages_say_what_the_audience_misses(truth):
     assert messages[("09-box-chrome.md", 1)].startswith("code block runs under the footer")
     assert messages[("10-course-code.md", 1)].startswith("code block runs under the footer")
     assert messages[("09-box-chrome.md", 4)].startswith("<blockquote> runs under the page number")
+    # Text over text: a big decorative number drawn over the heading.
+    assert messages[("13-overlap.md", 1)] == '<h6> "3" is drawn over the text of <h1> "Tracking experiments"'
     # Content that paints nothing is not content: MathJax's drawing of a bare
     # \def below an overflowing list is not a second thing cut off.
     macros = [f.message for f in run.findings if f.code == "MK501"

@@ -186,6 +186,7 @@ async (opts) => {
       if (u) chrome.push({ name: 'page number', r: u });
     }
     const painted = textRects(sec).filter(({ el }) => el !== probe && !chromeEls.some((c) => c.contains(el)));
+    const words = painted.slice();
     for (const el of sec.querySelectorAll('img, svg, video, canvas, iframe, object, embed')) {
       const outer = el.parentElement && el.parentElement.closest('svg');
       if (outer && sec.contains(outer)) continue;  // a part of a drawing, measured with it
@@ -236,7 +237,7 @@ async (opts) => {
     };
     // One item per top-level block: off the slide beats clipped beats under the chrome.
     const cut = new Map();
-    const rank = { edge: 3, clip: 2, chrome: 1 };
+    const rank = { edge: 3, clip: 2, chrome: 1, overlap: 0 };
     const note = (el, item) => {
       const key = topOf(el) || el;
       const old = cut.get(key);
@@ -295,6 +296,47 @@ async (opts) => {
         // The chrome's line box carries the font's ascent and descent: a box
         // that only reaches into that margin touches no letter.
         if (w > tol && h > Math.max(tol, 0.35 * ch.r.height / scale)) { note(el, { reason: 'chrome', under: ch.name, amount: h }); break; }
+      }
+    }
+    // Text drawn over other text (a big decorative number over the heading).
+    // Ordinary layouts never do it, so the rule is strict: two line boxes of
+    // different top-level elements whose middles (a line box carries the
+    // font's ascent and descent around the ink) overlap by a quarter of the
+    // smaller line's height both ways, both drawn in ink at least 30% opaque.
+    // Math is left out: its engines stack boxes (limits, fractions) by design.
+    const inkCache = new Map();
+    const inked = (el) => {
+      if (inkCache.has(el)) return inkCache.get(el);
+      let a = 1;
+      for (let e = el; e && e !== sec.parentElement; e = e.parentElement) a *= parseFloat(style(e).opacity);
+      const c = parse(style(el).color);
+      const v = !!c && c[3] * a >= 0.3 && !(el.closest && el.closest('.katex, mjx-container'));
+      inkCache.set(el, v);
+      return v;
+    };
+    const lines = words.filter(({ el }) => inked(el)).map(({ el, r }) => {
+      const inset = 0.2 * r.height;
+      return { el, top: topOf(el), r, t: r.top + inset, b: r.bottom - inset };
+    }).sort((p, q) => p.t - q.t);
+    const pairs = new Set();
+    for (let i = 0; i < lines.length; i++) {
+      const p = lines[i];
+      for (let j = i + 1; j < lines.length && lines[j].t < p.b; j++) {
+        const q = lines[j];
+        if (p.top === q.top) continue;
+        const least = Math.min(p.r.height, q.r.height) / 4;
+        const w = (Math.min(p.r.right, q.r.right) - Math.max(p.r.left, q.r.left)) / scale;
+        const h = (Math.min(p.b, q.b) - Math.max(p.t, q.t)) / scale;
+        if (w <= Math.max(tol, least / scale) || h <= Math.max(tol, least / scale)) continue;
+        // The one drawn over is the earlier in the page, unless only the
+        // later stays in the flow (a positioned element paints on top).
+        const positioned = (x) => { for (let e = x.el; e && e !== sec; e = e.parentElement) if (style(e).position !== 'static') return true; return false; };
+        let [under, over] = p.el.compareDocumentPosition(q.el) & Node.DOCUMENT_POSITION_FOLLOWING ? [p, q] : [q, p];
+        if (positioned(under) && !positioned(over)) [under, over] = [over, under];
+        const key = kids.indexOf(under.top) + ':' + kids.indexOf(over.top);
+        if (pairs.has(key)) continue;
+        pairs.add(key);
+        note(under.el, { reason: 'overlap', amount: h, over: where(over.el) });
       }
     }
     slide.items.push(...cut.values());

@@ -114,7 +114,7 @@ def _cut_groups(items: list[dict]) -> list[tuple[dict, int]]:
         if (last is not None and item.get("top", -1) >= 0 and last.get("top", -1) >= 0
                 and item["top"] - last["top"] == 1
                 and (last["reason"], last.get("side"), last.get("under")) == how
-                and how[0] != "clip"):
+                and how[0] in ("edge", "chrome")):
             groups[-1].append(item)
         else:
             groups.append([item])
@@ -137,6 +137,8 @@ def cut_off(ctx: DeckContext, rendered):
                 message = f"{what} {run} {amount:.0f}px past the slide's {_SIDES[item['side']]}"
             elif item["reason"] == "chrome":
                 message = f"{what} {run} under the {item['under']} ({amount:.0f}px)"
+            elif item["reason"] == "overlap":
+                message = f"{_describe(item['over'])} is drawn over the text of {_describe(item)}"
             elif item.get("hidden_columns"):
                 cols = ", ".join(f'"{h}"' for h in item["hidden_columns"])
                 message = (f"table scrolls sideways: {len(item['hidden_columns'])} of "
