@@ -146,11 +146,23 @@ async (opts) => {
       hiddenCache.set(el, v);
       return v;
     };
+    // A drawing's ink, not its box: MathJax's svg for a centred formula is as
+    // wide as the slide, the formula in its middle; a drawing with nothing
+    // drawn in it (a bare \def) has no ink at all.
     const DRAWN = 'path, use, rect, circle, ellipse, line, polyline, polygon, text, image, foreignObject';
-    const drawsSomething = (svg) => [...svg.querySelectorAll(DRAWN)].some((e) => {
-      const b = e.getBoundingClientRect();
-      return b.width > 0.5 || b.height > 0.5;
-    });
+    const inkOf = (svg) => {
+      let u = null;
+      for (const e of svg.querySelectorAll(DRAWN)) {
+        const b = e.getBoundingClientRect();
+        if (b.width <= 0.5 && b.height <= 0.5) continue;
+        u = u ? { left: Math.min(u.left, b.left), top: Math.min(u.top, b.top), right: Math.max(u.right, b.right), bottom: Math.max(u.bottom, b.bottom) }
+          : { left: b.left, top: b.top, right: b.right, bottom: b.bottom };
+      }
+      if (!u) return null;
+      const r = svg.getBoundingClientRect();  // what the svg clips its drawing to
+      u = { left: Math.max(u.left, r.left), top: Math.max(u.top, r.top), right: Math.min(u.right, r.right), bottom: Math.min(u.bottom, r.bottom) };
+      return u.right > u.left && u.bottom > u.top ? { ...u, width: u.right - u.left, height: u.bottom - u.top } : null;
+    };
     const range = document.createRange();
     const textRects = (root) => {
       const rects = [];
@@ -191,12 +203,9 @@ async (opts) => {
       const outer = el.parentElement && el.parentElement.closest('svg');
       if (outer && sec.contains(outer)) continue;  // a part of a drawing, measured with it
       if (style(el).visibility !== 'visible' || paintsNothing(el)) continue;
-      const r = el.getBoundingClientRect();
-      // A box of a pixel or two shows nothing, and neither does a drawing
-      // with nothing drawn in it (MathJax's rendering of a bare \def).
-      if (r.width <= 2 * scale || r.height <= 2 * scale) continue;
-      if (el.tagName.toLowerCase() === 'svg' && !drawsSomething(el)) continue;
-      painted.push({ el, r });
+      const r = el.tagName.toLowerCase() === 'svg' ? inkOf(el) : el.getBoundingClientRect();
+      // A box of a pixel or two shows nothing.
+      if (r && r.width > 2 * scale && r.height > 2 * scale) painted.push({ el, r });
     }
     // Painted boxes (a code block's background and border, a callout's
     // fill): the header, footer or page number drawn over one is a collision

@@ -131,7 +131,7 @@ def cut_off(ctx: DeckContext, rendered):
             amount = item["amount"]
             what = _describe(item)
             if more:
-                what += f" and the {more} block{'s' if more > 1 else ''} after it"
+                what += f" and the {more} blocks after it" if more > 1 else " and the block after it"
             run = "run" if more else "runs"
             if item["reason"] == "edge":
                 message = f"{what} {run} {amount:.0f}px past the slide's {_SIDES[item['side']]}"
