@@ -250,8 +250,19 @@ async (opts) => {
     const note = (el, item) => {
       const key = topOf(el) || el;
       const old = cut.get(key);
-      if (!old || rank[item.reason] > rank[old.reason] || (old.reason === item.reason && old.amount < item.amount)) {
-        cut.set(key, { kind: 'cut', ...where(el), ...item });
+      if (!old || rank[item.reason] > rank[old.item.reason] || (old.item.reason === item.reason && old.item.amount < item.amount)) {
+        cut.set(key, { el, item });  // placed (where) once, when it is final
+      }
+    };
+    // Whether the header, footer or page number is drawn over a painted rect.
+    const underChrome = (el, r) => {
+      for (const ch of chrome) {
+        const w = (Math.min(r.right, ch.r.right) - Math.max(r.left, ch.r.left)) / scale;
+        const h = (Math.min(r.bottom, ch.r.bottom) - Math.max(r.top, ch.r.top)) / scale;
+        // Text boxes carry the font's ascent and descent above and below the
+        // ink: stacked lines (or a box and a line) may share that margin without touching.
+        const margin = 0.35 * Math.min(r.height, ch.r.height) / scale;
+        if (w > tol && h > Math.max(tol, margin)) { note(el, { reason: 'chrome', under: ch.name, amount: h }); return; }
       }
     };
     for (const { el, r } of painted) {
@@ -280,14 +291,7 @@ async (opts) => {
         }
       }
       if (edge) { note(el, { reason: 'edge', side: edge[0], amount: edge[1] }); continue; }
-      for (const ch of chrome) {
-        const w = (Math.min(r.right, ch.r.right) - Math.max(r.left, ch.r.left)) / scale;
-        const h = (Math.min(r.bottom, ch.r.bottom) - Math.max(r.top, ch.r.top)) / scale;
-        // Text boxes carry the font's ascent and descent above and below the
-        // ink: stacked lines may share that margin without touching.
-        const margin = 0.35 * Math.min(r.height, ch.r.height) / scale;
-        if (w > tol && h > Math.max(tol, margin)) { note(el, { reason: 'chrome', under: ch.name, amount: h }); break; }
-      }
+      underChrome(el, r);
     }
     for (const { el, r } of boxes) {
       const c = clipper(el);
@@ -299,13 +303,7 @@ async (opts) => {
         if (c.x) { left = Math.max(left, cr.left); right = Math.min(right, cr.right); }
         if (c.y) { top = Math.max(top, cr.top); bottom = Math.min(bottom, cr.bottom); }
       }
-      for (const ch of chrome) {
-        const w = (Math.min(right, ch.r.right) - Math.max(left, ch.r.left)) / scale;
-        const h = (Math.min(bottom, ch.r.bottom) - Math.max(top, ch.r.top)) / scale;
-        // The chrome's line box carries the font's ascent and descent: a box
-        // that only reaches into that margin touches no letter.
-        if (w > tol && h > Math.max(tol, 0.35 * ch.r.height / scale)) { note(el, { reason: 'chrome', under: ch.name, amount: h }); break; }
-      }
+      underChrome(el, { left, top, right, bottom, height: bottom - top });
     }
     // Text drawn over other text (a big decorative number over the heading).
     // Ordinary layouts never do it, so the rule is strict: two line boxes of
@@ -327,6 +325,7 @@ async (opts) => {
       const inset = 0.2 * r.height;
       return { el, top: topOf(el), r, t: r.top + inset, b: r.bottom - inset };
     }).sort((p, q) => p.t - q.t);
+    const positioned = (x) => { for (let e = x.el; e && e !== sec; e = e.parentElement) if (style(e).position !== 'static') return true; return false; };
     const pairs = new Set();
     for (let i = 0; i < lines.length; i++) {
       const p = lines[i];
@@ -339,7 +338,6 @@ async (opts) => {
         if (w <= Math.max(tol, least / scale) || h <= Math.max(tol, least / scale)) continue;
         // The one drawn over is the earlier in the page, unless only the
         // later stays in the flow (a positioned element paints on top).
-        const positioned = (x) => { for (let e = x.el; e && e !== sec; e = e.parentElement) if (style(e).position !== 'static') return true; return false; };
         let [under, over] = p.el.compareDocumentPosition(q.el) & Node.DOCUMENT_POSITION_FOLLOWING ? [p, q] : [q, p];
         if (positioned(under) && !positioned(over)) [under, over] = [over, under];
         const key = kids.indexOf(under.top) + ':' + kids.indexOf(over.top);
@@ -348,7 +346,7 @@ async (opts) => {
         note(under.el, { reason: 'overlap', amount: h, over: where(over.el) });
       }
     }
-    slide.items.push(...cut.values());
+    for (const { el, item } of cut.values()) slide.items.push({ kind: 'cut', ...where(el), ...item });
     // Code Marp shrank to fit (marp-pre wraps it in an auto-scaling SVG).
     for (const pre of sec.querySelectorAll('marp-pre, pre')) {
       const code = pre.querySelector('code') || pre;
