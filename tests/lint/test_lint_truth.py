@@ -4,8 +4,9 @@ from Marp CLI's own PNGs (`marp deck.md --images png`), each carrying
 
 The decks in tests/fixtures/lint/ cover content that fits, that reaches only
 into the padding, that just or badly overflows, that is clipped inside a box,
-that runs under the footer or page number, shrunk code, text over background
-images, math, and theme chrome. Precision and recall are printed per rule;
+that runs under the footer or page number (its text, or only its painted
+box), text drawn over other text, shrunk code, text over background images,
+math, and theme chrome. Precision and recall are printed per rule;
 nothing that is not expected may fire.
 """
 
@@ -42,6 +43,8 @@ def truth(tmp_path_factory):
         if path.is_file():
             shutil.copy(path, root / "slides" / path.name)
     shutil.copytree(FIXTURES / "themes", root / "themes")
+    # The course's own theme, as the course's decks render with it.
+    shutil.copy(ROOT / "themes" / "bailab.css", root / "themes" / "bailab.css")
     (root / "pyproject.toml").write_text("[tool.marpkit]\n", encoding="utf-8")
     (root / "node_modules").symlink_to(ROOT / "node_modules")
     project = load_project(root)
@@ -119,6 +122,33 @@ def test_cut_off_messages_say_what_the_audience_misses(truth):
     assert "runs under the page number" in messages[("02-chrome.md", 9)]
     assert "columns not visible" in messages[("01-layout.md", 22)]
     assert "clipped" in messages[("01-layout.md", 23)]
+    # A painted box the footer or page number is drawn over, though its text keeps clear.
+    assert messages[("09-box-chrome.md", 1)].startswith("code block runs under the footer")
+    assert messages[("10-course-code.md", 1)].startswith("code block runs under the footer")
+    assert messages[("09-box-chrome.md", 4)].startswith("<blockquote> runs under the page number")
+    # Text over text: a big decorative number drawn over the heading.
+    assert messages[("13-overlap.md", 1)] == '<h6> "3" is drawn over the text of <h1> "Tracking experiments"'
+    # Content that paints nothing is not content: MathJax's drawing of a bare
+    # \def below an overflowing list is not a second thing cut off.
+    macros = [f.message for f in run.findings if f.code == "MK501"
+              and f.path.endswith("04-mathjax.md") and f.slide == 6]
+    assert len(macros) == 1 and macros[0].startswith('<li> "item 11" runs')
+
+
+def test_one_cut_off_finding_per_element_group_at_its_own_line(truth):
+    """A list that presenter notes split into fourteen lists is one list on the
+    slide: one finding, at the first point cut off. Code inside a raw-HTML
+    wrapper is reported at its fence, not at the wrapper or the slide's heading."""
+    run, _, _ = truth
+    deck = FIXTURES / "12-groups.md"
+    lines = deck.read_text(encoding="utf-8").splitlines()
+    found = [f for f in run.findings if f.code == "MK501" and f.path.endswith("12-groups.md")]
+    notes = [f for f in found if f.slide == 1]
+    assert len(notes) == 1
+    assert lines[notes[0].line - 1] == "- point 8"
+    assert notes[0].message.startswith('<li> "point 8" and the 6 blocks after it run ')
+    column = [f for f in found if f.slide == 2]
+    assert len(column) == 1 and lines[column[0].line - 1] == "```python"
 
 
 def test_static_estimates_never_contradict_the_render(truth, tmp_path_factory):
@@ -143,6 +173,12 @@ def test_static_estimates_never_contradict_the_render(truth, tmp_path_factory):
     assert wide == {e for e in expected if e[2] in ("MK402", "MK403")}
     assert any(f.code == "MK404" and f.path.endswith("09-estimates.md") and f.slide == 2
                for f in static)  # the rows that run off stay MK404's
+
+    # MK405 follows MK501's judgement: sixteen small-type points by a page
+    # number the theme hides are estimated too long, and the render shows them whole.
+    assert any(f.code == "MK405" and f.path.endswith("15-glow-text.md") and f.slide == 2
+               for f in alone.findings)
+    assert not any(f.path.endswith("15-glow-text.md") for f in both.findings)
 
 
 def test_math_and_image_messages_name_what_failed(truth):

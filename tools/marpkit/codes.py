@@ -267,12 +267,18 @@ hard to follow. Split the slide.""",
 - 20 bullet points ...""")
 _rule("MK501", "content-cut-off", scope="rendered",
       summary="Rendered content the audience cannot see: past the slide's edge, clipped "
-              "inside a box, or under the header, footer or page number.",
+              "inside a box, under the header, footer or page number, or under other text.",
       rationale="""A slide cannot scroll. Marp's default theme gives a wide table a
 horizontal scrollbar, so its last columns silently disappear; a long slide
 runs off the bottom; a 200-column line in a <pre> is cut at the right edge.
-Every line of text and every image is measured in Chromium on Marp's HTML.
-Content that only reaches into the slide's padding is visible and fine.""",
+Every line of text and every image is measured in Chromium on Marp's HTML,
+and so is every painted box (a code block's background and border): the
+footer drawn over a code box collides with it even where the code itself fits.
+Text drawn over other text (a big decorative number over the heading) is
+reported too. Content that only reaches into the slide's padding is visible
+and fine; a transparent box, and what paints nothing, are not content.
+Blocks cut off one after the other (an overflowing list) are one finding, at
+the first one's line.""",
       example="""## Comparison
 | A | B | C | D | E | F |   (six wide columns: F is not visible)""")
 _rule("MK502", "code-shrunk", scope="rendered",

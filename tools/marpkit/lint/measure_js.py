@@ -81,6 +81,10 @@ async (opts) => {
         || (blur && parseFloat(blur[1]) >= 0.2 * parseFloat(a.fontSize))
         || a.display === 'none' || a.visibility !== 'visible'
         || !['absolute', 'fixed'].includes(a.position)) continue;
+    // A theme that reuses ::after for a decoration (a glow, a bar) and hides
+    // the number in it (empty content, transparent text) shows no page number.
+    const ink = parse(a.color);
+    if (['""', "''"].includes(a.content) || !ink || ink[3] * parseFloat(a.opacity) < 0.05) continue;
     pending.push([sec, home, a.content, PROBE_STYLE.map((p) => a.getPropertyValue(p)), a.color, parseFloat(a.opacity)]);
   }
   // The probe itself is transparent (it must not paint over the real page
@@ -106,11 +110,27 @@ async (opts) => {
     const cs = style(sec);
     const kids = [...sec.children].filter((c) => !['HEADER', 'FOOTER', 'STYLE', 'SCRIPT'].includes(c.tagName));
     const topOf = (el) => { let e = el; while (e && e.parentElement !== sec) e = e.parentElement; return e; };
+    // The outermost element a Markdown block renders to, also inside the raw
+    // HTML a deck wraps blocks in (<div class="columns">): Markdown inside such
+    // a wrapper is still a top-level block of the source, so the nth block of
+    // its kind in the section is the nth in the slide's Markdown.
+    const BLOCKS = 'h1, h2, h3, h4, h5, h6, p, ul, ol, blockquote, table, pre, marp-pre, hr';
+    const blockOf = (el) => {
+      let b = null;
+      for (let e = el; e && e !== sec; e = e.parentElement) if (e.matches && e.matches(BLOCKS)) b = e;
+      return b;
+    };
     const where = (el) => {
       const t = topOf(el), i = kids.indexOf(t);
       const nth = i < 0 ? null : kids.slice(0, i).filter((k) => k.tagName === t.tagName).length;
       const chrome = el.closest && el.closest('header, footer');
+      const b = blockOf(el);
+      const block = b && b !== t ? {
+        block_tag: b.tagName.toLowerCase(),
+        nth_block: [...sec.querySelectorAll(b.tagName)].filter((x) => blockOf(x) === x).indexOf(b),
+      } : {};
       return {
+        ...block,
         top: i, nth_of_tag: nth, top_tag: t ? t.tagName.toLowerCase() : null, tag: el.tagName.toLowerCase(), text: text(el),
         chrome: el.hasAttribute && el.hasAttribute('data-marpkit-probe') ? 'pagination'
           : chrome && chrome.closest('section') === sec ? chrome.tagName.toLowerCase() : null,
@@ -134,6 +154,23 @@ async (opts) => {
       if (!v && el !== sec && el.parentElement) v = paintsNothing(el.parentElement);
       hiddenCache.set(el, v);
       return v;
+    };
+    // A drawing's ink, not its box: MathJax's svg for a centred formula is as
+    // wide as the slide, the formula in its middle; a drawing with nothing
+    // drawn in it (a bare \def) has no ink at all.
+    const DRAWN = 'path, use, rect, circle, ellipse, line, polyline, polygon, text, image, foreignObject';
+    const inkOf = (svg) => {
+      let u = null;
+      for (const e of svg.querySelectorAll(DRAWN)) {
+        const b = e.getBoundingClientRect();
+        if (b.width <= 0.5 && b.height <= 0.5) continue;
+        u = u ? { left: Math.min(u.left, b.left), top: Math.min(u.top, b.top), right: Math.max(u.right, b.right), bottom: Math.max(u.bottom, b.bottom) }
+          : { left: b.left, top: b.top, right: b.right, bottom: b.bottom };
+      }
+      if (!u) return null;
+      const r = svg.getBoundingClientRect();  // what the svg clips its drawing to
+      u = { left: Math.max(u.left, r.left), top: Math.max(u.top, r.top), right: Math.min(u.right, r.right), bottom: Math.min(u.bottom, r.bottom) };
+      return u.right > u.left && u.bottom > u.top ? { ...u, width: u.right - u.left, height: u.bottom - u.top } : null;
     };
     const range = document.createRange();
     const textRects = (root) => {
@@ -170,12 +207,40 @@ async (opts) => {
       if (u) chrome.push({ name: 'page number', r: u });
     }
     const painted = textRects(sec).filter(({ el }) => el !== probe && !chromeEls.some((c) => c.contains(el)));
+    const words = painted.slice();
     for (const el of sec.querySelectorAll('img, svg, video, canvas, iframe, object, embed')) {
       const outer = el.parentElement && el.parentElement.closest('svg');
       if (outer && sec.contains(outer)) continue;  // a part of a drawing, measured with it
       if (style(el).visibility !== 'visible' || paintsNothing(el)) continue;
-      const r = el.getBoundingClientRect();
-      if (r.width > 0.5 && r.height > 0.5) painted.push({ el, r });
+      const r = el.tagName.toLowerCase() === 'svg' ? inkOf(el) : el.getBoundingClientRect();
+      // A box of a pixel or two shows nothing.
+      if (r && r.width > 2 * scale && r.height > 2 * scale) painted.push({ el, r });
+    }
+    // Painted boxes (a code block's background and border, a callout's
+    // fill): the header, footer or page number drawn over one is a collision
+    // the audience sees even where the text inside keeps clear of it. A box
+    // that paints nothing, or only the colour already behind it, does not count.
+    const boxes = [];
+    const behind = parse(cs.backgroundColor);
+    const shows = (c) => { const p = parse(c); return !!p && p[3] > 0.05; };
+    const fills = (s) => {
+      if (s.backgroundImage && s.backgroundImage !== 'none') return true;
+      const p = parse(s.backgroundColor);
+      if (!p || p[3] <= 0.05) return false;
+      return !(behind && behind[3] >= 1 && p[3] >= 1 && [0, 1, 2].every((i) => Math.abs(p[i] - behind[i]) < 3));
+    };
+    const framed = (s) => ['Top', 'Right', 'Bottom', 'Left'].some((side) => parseFloat(s['border' + side + 'Width']) > 0
+      && !['none', 'hidden'].includes(s['border' + side + 'Style']) && shows(s['border' + side + 'Color']));
+    if (chrome.length) {
+      for (const el of sec.querySelectorAll('*')) {
+        if (el === probe || chromeEls.some((c) => c.contains(el)) || REPLACED.has(el.tagName)) continue;
+        const drawing = el.closest('svg, math, mjx-container, .katex');
+        if (drawing && sec.contains(drawing)) continue;  // drawn as a whole, measured as ink
+        const s = style(el);
+        if (s.display === 'none' || s.visibility !== 'visible' || !(fills(s) || framed(s)) || paintsNothing(el)) continue;
+        const r = el.getBoundingClientRect();
+        if (r.width > 2 * scale && r.height > 2 * scale) boxes.push({ el, r });
+      }
     }
     const clipper = (el) => {
       for (let a = el; a && a !== sec; a = a.parentElement) {
@@ -190,12 +255,23 @@ async (opts) => {
     };
     // One item per top-level block: off the slide beats clipped beats under the chrome.
     const cut = new Map();
-    const rank = { edge: 3, clip: 2, chrome: 1 };
+    const rank = { edge: 3, clip: 2, chrome: 1, overlap: 0 };
     const note = (el, item) => {
       const key = topOf(el) || el;
       const old = cut.get(key);
-      if (!old || rank[item.reason] > rank[old.reason] || (old.reason === item.reason && old.amount < item.amount)) {
-        cut.set(key, { kind: 'cut', ...where(el), ...item });
+      if (!old || rank[item.reason] > rank[old.item.reason] || (old.item.reason === item.reason && old.item.amount < item.amount)) {
+        cut.set(key, { el, item });  // placed (where) once, when it is final
+      }
+    };
+    // Whether the header, footer or page number is drawn over a painted rect.
+    const underChrome = (el, r) => {
+      for (const ch of chrome) {
+        const w = (Math.min(r.right, ch.r.right) - Math.max(r.left, ch.r.left)) / scale;
+        const h = (Math.min(r.bottom, ch.r.bottom) - Math.max(r.top, ch.r.top)) / scale;
+        // Text boxes carry the font's ascent and descent above and below the
+        // ink: stacked lines (or a box and a line) may share that margin without touching.
+        const margin = 0.35 * Math.min(r.height, ch.r.height) / scale;
+        if (w > tol && h > Math.max(tol, margin)) { note(el, { reason: 'chrome', under: ch.name, amount: h }); return; }
       }
     };
     for (const { el, r } of painted) {
@@ -224,16 +300,62 @@ async (opts) => {
         }
       }
       if (edge) { note(el, { reason: 'edge', side: edge[0], amount: edge[1] }); continue; }
-      for (const ch of chrome) {
-        const w = (Math.min(r.right, ch.r.right) - Math.max(r.left, ch.r.left)) / scale;
-        const h = (Math.min(r.bottom, ch.r.bottom) - Math.max(r.top, ch.r.top)) / scale;
-        // Text boxes carry the font's ascent and descent above and below the
-        // ink: stacked lines may share that margin without touching.
-        const margin = 0.35 * Math.min(r.height, ch.r.height) / scale;
-        if (w > tol && h > Math.max(tol, margin)) { note(el, { reason: 'chrome', under: ch.name, amount: h }); break; }
+      underChrome(el, r);
+    }
+    for (const { el, r } of boxes) {
+      const c = clipper(el);
+      if (c && c.hidden) continue;
+      let { left, top, right, bottom } = r;
+      if (c) {
+        // Only the part of the box its clipping ancestor lets through is painted.
+        const cr = c.a.getBoundingClientRect();
+        if (c.x) { left = Math.max(left, cr.left); right = Math.min(right, cr.right); }
+        if (c.y) { top = Math.max(top, cr.top); bottom = Math.min(bottom, cr.bottom); }
+      }
+      underChrome(el, { left, top, right, bottom, height: bottom - top });
+    }
+    // Text drawn over other text (a big decorative number over the heading).
+    // Ordinary layouts never do it, so the rule is strict: two line boxes of
+    // different top-level elements whose middles (a line box carries the
+    // font's ascent and descent around the ink) overlap by a quarter of the
+    // smaller line's height both ways, both drawn in ink at least 30% opaque.
+    // Math is left out: its engines stack boxes (limits, fractions) by design.
+    const inkCache = new Map();
+    const inked = (el) => {
+      if (inkCache.has(el)) return inkCache.get(el);
+      let a = 1;
+      for (let e = el; e && e !== sec.parentElement; e = e.parentElement) a *= parseFloat(style(e).opacity);
+      const c = parse(style(el).color);
+      const v = !!c && c[3] * a >= 0.3 && !(el.closest && el.closest('.katex, mjx-container'));
+      inkCache.set(el, v);
+      return v;
+    };
+    const lines = words.filter(({ el }) => inked(el)).map(({ el, r }) => {
+      const inset = 0.2 * r.height;
+      return { el, top: topOf(el), r, t: r.top + inset, b: r.bottom - inset };
+    }).sort((p, q) => p.t - q.t);
+    const positioned = (x) => { for (let e = x.el; e && e !== sec; e = e.parentElement) if (style(e).position !== 'static') return true; return false; };
+    const pairs = new Set();
+    for (let i = 0; i < lines.length; i++) {
+      const p = lines[i];
+      for (let j = i + 1; j < lines.length && lines[j].t < p.b; j++) {
+        const q = lines[j];
+        if (p.top === q.top) continue;
+        const least = Math.min(p.r.height, q.r.height) / 4;
+        const w = (Math.min(p.r.right, q.r.right) - Math.max(p.r.left, q.r.left)) / scale;
+        const h = (Math.min(p.b, q.b) - Math.max(p.t, q.t)) / scale;
+        if (w <= Math.max(tol, least / scale) || h <= Math.max(tol, least / scale)) continue;
+        // The one drawn over is the earlier in the page, unless only the
+        // later stays in the flow (a positioned element paints on top).
+        let [under, over] = p.el.compareDocumentPosition(q.el) & Node.DOCUMENT_POSITION_FOLLOWING ? [p, q] : [q, p];
+        if (positioned(under) && !positioned(over)) [under, over] = [over, under];
+        const key = kids.indexOf(under.top) + ':' + kids.indexOf(over.top);
+        if (pairs.has(key)) continue;
+        pairs.add(key);
+        note(under.el, { reason: 'overlap', amount: h, over: where(over.el) });
       }
     }
-    slide.items.push(...cut.values());
+    for (const { el, item } of cut.values()) slide.items.push({ kind: 'cut', ...where(el), ...item });
     // Code Marp shrank to fit (marp-pre wraps it in an auto-scaling SVG).
     for (const pre of sec.querySelectorAll('marp-pre, pre')) {
       const code = pre.querySelector('code') || pre;

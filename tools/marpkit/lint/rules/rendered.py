@@ -57,10 +57,16 @@ def element_line(ctx: DeckContext, slide_no: int, item: dict) -> int:
     tag = "pre" if tag == "marp-pre" else tag
     if tag in ("header", "footer"):
         return _directive_line(ctx, slide_no, tag) or fallback
+    blocks = top_blocks(slide)
+    if item.get("block_tag") and tag not in {t for t, _ in blocks}:
+        # Inside a raw-HTML wrapper: the Markdown block it holds, by kind and order.
+        block = "pre" if item["block_tag"] == "marp-pre" else item["block_tag"]
+        same = [line for t, line in blocks if t == block]
+        if 0 <= item["nth_block"] < len(same):
+            return same[item["nth_block"]]
     index = item.get("top", -1)
     if index is None or index < 0:
         return fallback
-    blocks = top_blocks(slide)
     # Count how many earlier rendered siblings share the tag: elements
     # are matched by kind, which survives raw-HTML blocks in between.
     nth = item.get("nth_of_tag")
@@ -105,27 +111,51 @@ _SIDES = {"right": "right edge", "below": "bottom edge", "left": "left edge",
           "above": "top edge"}
 
 
+def _cut_groups(items: list[dict]) -> list[tuple[dict, int]]:
+    """One slide's cut-off items, one per run of adjacent top-level elements
+    cut the same way (the blocks of one overflowing list or paragraph run):
+    its first item, with the largest amount, and how many follow it."""
+    groups: list[list[dict]] = []
+    for item in sorted(items, key=lambda i: i.get("top", -1)):
+        how = (item["reason"], item.get("side"), item.get("under"))
+        last = groups[-1][-1] if groups else None
+        if (last is not None and item.get("top", -1) >= 0 and last.get("top", -1) >= 0
+                and item["top"] - last["top"] == 1
+                and (last["reason"], last.get("side"), last.get("under")) == how
+                and how[0] in ("edge", "chrome")):
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+    return [({**g[0], "amount": max(i["amount"] for i in g)}, len(g) - 1) for g in groups]
+
+
 @rule("MK501")
 def cut_off(ctx: DeckContext, rendered):
-    for slide, item in _items(rendered, {"cut"}):
+    for slide in rendered.slides:
         if not _slide_ok(ctx, slide):
             continue
-        line = element_line(ctx, slide["index"], item)
-        amount = item["amount"]
-        if item["reason"] == "edge":
-            message = (f"{_describe(item)} runs {amount:.0f}px past the slide's "
-                       f"{_SIDES[item['side']]}")
-        elif item["reason"] == "chrome":
-            message = f"{_describe(item)} runs under the {item['under']} ({amount:.0f}px)"
-        elif item.get("hidden_columns"):
-            cols = ", ".join(f'"{h}"' for h in item["hidden_columns"])
-            message = (f"table scrolls sideways: {len(item['hidden_columns'])} of "
-                       f"{item['columns']} columns not visible ({cols})")
-        else:
-            how = "scrolls" if item.get("scrolls") else "hides its overflow"
-            message = (f"{_describe(item)}: {amount:.0f}px of its content is clipped "
-                       f"(<{item['container']}> {how})")
-        yield ctx.finding("MK501", line, 1, message, slide=slide["index"])
+        for item, more in _cut_groups([i for i in slide["items"] if i["kind"] == "cut"]):
+            line = element_line(ctx, slide["index"], item)
+            amount = item["amount"]
+            what = _describe(item)
+            if more:
+                what += f" and the {more} blocks after it" if more > 1 else " and the block after it"
+            run = "run" if more else "runs"
+            if item["reason"] == "edge":
+                message = f"{what} {run} {amount:.0f}px past the slide's {_SIDES[item['side']]}"
+            elif item["reason"] == "chrome":
+                message = f"{what} {run} under the {item['under']} ({amount:.0f}px)"
+            elif item["reason"] == "overlap":
+                message = f"{_describe(item['over'])} is drawn over the text of {_describe(item)}"
+            elif item.get("hidden_columns"):
+                cols = ", ".join(f'"{h}"' for h in item["hidden_columns"])
+                message = (f"table scrolls sideways: {len(item['hidden_columns'])} of "
+                           f"{item['columns']} columns not visible ({cols})")
+            else:
+                how = "scrolls" if item.get("scrolls") else "hides its overflow"
+                message = (f"{_describe(item)}: {amount:.0f}px of its content is clipped "
+                           f"(<{item['container']}> {how})")
+            yield ctx.finding("MK501", line, 1, message, slide=slide["index"])
 
 
 @rule("MK502")
