@@ -77,6 +77,10 @@ def test_truth_table_precision_and_recall(truth, capsys):
         for code, n_exp, n_got, tp, p, r in rows:
             print(f"  {code}: expected {n_exp}, found {n_got}, right {tp}, "
                   f"precision {p:.2f}, recall {r:.2f}")
+        for extra in sorted(found - expected):
+            print(f"  not expected: {extra}")
+        for missed in sorted(expected - found):
+            print(f"  missed: {missed}")
     for code, _, _, _, p, r in rows:
         assert p >= 0.95 and r >= 0.95, code
     # Nothing else fires: every finding on a slide is expected, and vice versa.
@@ -90,10 +94,10 @@ def test_theme_chrome_is_one_warning_with_its_fix(truth):
     run, _, _ = truth
     chrome = [f for f in run.findings if f.code == "MK503" and "theme draws the" in f.message]
     # The default theme's header and footer (02), its footer citation (13)
-    # and 12's footer off its band: a built-in theme's fix goes in each deck,
-    # so each deck is told. pale.css's footer, once in the theme file;
-    # uncover's page number.
-    assert len(chrome) == 5
+    # and 12's footer off its band, and 09's footer: a built-in theme's fix goes
+    # in each deck, so each deck is told. pale.css's footer, once in the theme
+    # file; uncover's page number.
+    assert len(chrome) == 6
     assert all(f.severity == "warning" and "{ color: #" in f.message for f in chrome)
     default = next(f for f in chrome if "the default theme" in f.message)
     assert default.path.endswith("02-chrome.md") and default.line == 4  # `header:`
