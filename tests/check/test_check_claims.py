@@ -132,6 +132,33 @@ def test_fresh_interpreters_reach_the_same_verdicts(claims_project, report):
     assert verdicts(fresh) == verdicts(report)
 
 
+def test_verdict_truth_table(report, capsys):
+    """Each fixture's truth, from plain `python snippet.py` and the `.wandb` files
+    it writes: fails (a false claim), warns (a shown line that never ran) or
+    passes. Precision and recall per verdict class, printed; both must be >= 0.95."""
+    truth = {**{n: "fails" for n in SHOULD_FAIL}, **{n: "warns" for n in SHOULD_WARN},
+             **{n: "passes" for n in SHOULD_PASS}}
+
+    def verdict(snippet: dict) -> str:
+        if snippet["status"] == "failed":
+            return "fails"
+        return "warns" if any(f["severity"] == "warning" and f["code"] == "MK308"
+                              for f in snippet["findings"]) else "passes"
+
+    got = {name: verdict(report[name]) for name in truth}
+    with capsys.disabled():
+        print(f"\ncheck truth table: {len(truth)} snippets")
+        for cls in ("fails", "warns", "passes"):
+            exp = {n for n, v in truth.items() if v == cls}
+            found = {n for n, v in got.items() if v == cls}
+            tp = len(exp & found)
+            precision = tp / len(found) if found else 1.0
+            recall = tp / len(exp) if exp else 1.0
+            print(f"  {cls}: expected {len(exp)}, found {len(found)}, right {tp}, "
+                  f"precision {precision:.2f}, recall {recall:.2f}")
+            assert precision >= 0.95 and recall >= 0.95, (cls, sorted(exp ^ found))
+
+
 def test_findings_exit_1(report):
     assert report["_exit"] == 1
 

@@ -26,7 +26,7 @@ from marpkit.lint.settings import load_settings
 pytestmark = pytest.mark.integration
 
 FIXTURES = ROOT / "tests" / "fixtures" / "lint"
-RULES = ("MK501", "MK502", "MK503")
+RULES = ("MK501", "MK502", "MK503", "MK504", "MK505")
 _EXPECT = re.compile(r"expect:\s*(MK\d+)")
 # Theme chrome is reported once per theme where it can be fixed: in the
 # theme's CSS file (no slide), or at the deck directive for a built-in theme.
