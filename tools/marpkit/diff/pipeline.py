@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from marpkit.config import Project, load_project
+from marpkit.diff.align import align
 from marpkit.diff.revision import Git, Revision
 from marpkit.diff.sides import DeckSide, load_side, render
-from marpkit.diff.verdicts import ADDED, REMOVED, DeckDiff, compare_deck, one_sided, unchanged_deck
+from marpkit.diff.verdicts import ADDED, REMOVED, DeckDiff, Pairing, compare_deck, one_sided, unchanged_deck
 from marpkit.findings import Finding
 from marpkit.model.load import deck_paths
 
@@ -26,7 +27,8 @@ class DiffResult:
         return any(deck.shown for deck in self.decks)
 
 
-def run_diff(project: Project, rev: str | None, paths: tuple[str, ...], scratch: Path) -> DiffResult:
+def run_diff(project: Project, rev: str | None, paths: tuple[str, ...], scratch: Path,
+             pairing: Pairing = align) -> DiffResult:
     """Compare the slides at `rev` with the working tree's; renders go to `scratch`."""
     git = Git(project.root)
     revision = git.resolve(rev)
@@ -68,7 +70,7 @@ def run_diff(project: Project, rev: str | None, paths: tuple[str, ...], scratch:
         elif a.key == b.key:
             decks.append(unchanged_deck(a, b))
         else:
-            decks.append(compare_deck(old, a, new, b))
+            decks.append(compare_deck(old, a, new, b, pairing))
     return DiffResult(revision, decks, findings)
 
 

@@ -35,8 +35,8 @@ class Git:
         self.where = where
         top = self._run("rev-parse", "--show-toplevel", check=False)
         if top.returncode != 0:
-            raise UsageError(f"{shown(where)}: not inside a git repository: marpkit diff compares "
-                             "with a git revision")
+            raise UsageError(f"{shown(where.resolve())}: not a git repository (nor inside one): "
+                             "marpkit diff compares with a git revision")
         self.top = Path(top.stdout.strip())
 
     def _run(self, *args: str, check: bool = True, text: bool = True) -> subprocess.CompletedProcess:
@@ -68,7 +68,8 @@ class Git:
             if commit is None:
                 if self.shallow():
                     raise UsageError(f"unknown revision '{rev}': {SHALLOW_FIX}")
-                raise UsageError(f"unknown revision '{rev}' (not a commit in {shown(self.top)})")
+                raise UsageError(f"unknown revision '{rev}': no such commit, branch or tag in "
+                                 f"{shown(self.top.resolve())}")
             return Revision(rev, commit)
         for candidate in default_bases():
             if self.commit_of(candidate) is None:

@@ -3,6 +3,7 @@ changed one, the box that differs and the cause."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,11 +68,14 @@ def one_sided(deck: DeckSide, verdict: str) -> DeckDiff:
                     made, bool(deck.pngs))
 
 
+Pairing = Callable[[list[Signature], list[Signature]], list[Pair]]
+
+
 def compare_deck(old_side: Side, old: DeckSide, new_side: Side, new: DeckSide,
-                 pairs: list[Pair] | None = None) -> DeckDiff:
-    """Both renders of a changed deck, slide by slide, as the alignment pairs them."""
+                 pairing: Pairing = align) -> DeckDiff:
+    """Both renders of a changed deck, slide by slide, as `pairing` pairs them."""
     old_sigs, new_sigs = signatures(old), signatures(new)
-    pairs = align(old_sigs, new_sigs) if pairs is None else pairs
+    pairs = pairing(old_sigs, new_sigs)
     causes = _deck_causes(old_side, old, new_side, new)
     slides = []
     for pair in pairs:
