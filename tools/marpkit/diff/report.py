@@ -11,6 +11,8 @@ from marpkit.diff.pipeline import DiffResult
 from marpkit.diff.verdicts import VERDICTS, DeckDiff, SlideDiff
 from marpkit.fsutil import atomic_write
 
+WHOLE = 0.8  # of a slide's area: a difference that large is not highlighted
+
 
 def _slide_label(slide: SlideDiff) -> str:
     if slide.old is not None and slide.new is not None and slide.old != slide.new:
@@ -86,6 +88,8 @@ def html(result: DiffResult, target: Path) -> None:
             if slide.box and slide.size:
                 w, h = slide.size
                 left, top, right, bottom = slide.box
+            # A box round the whole slide says nothing the verdict does not.
+            if slide.box and slide.size and (right - left) * (bottom - top) < WHOLE * w * h:
                 box = {"left": 100 * left / w, "top": 100 * top / h,
                        "width": 100 * (right - left) / w, "height": 100 * (bottom - top) / h}
             rows.append({"label": _slide_label(slide), "verdict": slide.verdict, "causes": slide.causes,
