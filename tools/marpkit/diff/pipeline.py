@@ -37,13 +37,14 @@ def run_diff(project: Project, rev: str | None, paths: tuple[str, ...], scratch:
     if modules.is_dir() and not (old_root / "node_modules").exists():
         # The same Marp CLI and KaTeX at both revisions: only the inputs differ.
         (old_root / "node_modules").symlink_to(modules.resolve())
-    renames = git.renames(revision, project)
     new = load_side("working tree", project, paths)
     wanted = {project.rel(p) for p in deck_paths(project, paths)} if paths else None
     old = load_side(revision.name, load_project(old_root) if (old_root / "pyproject.toml").exists()
-                    else _bare(project, old_root))
+                    else _bare(project, old_root), cache_dir=project.cache_dir)
     findings = [*_at(old.errors, revision.name), *new.errors]
 
+    # Only a deck new under its name can be an old one renamed: ask git then.
+    renames = git.renames(revision, project) if set(new.decks) - set(old.decks) else {}
     origin = {new_rel: renames.get(new_rel, new_rel) for new_rel in new.decks}
     paired_old = set(origin.values())
     todo: list[tuple[DeckSide | None, DeckSide | None]] = []

@@ -59,9 +59,12 @@ def _bytes_digest(path: Path) -> str:
     return digest(path.read_bytes())
 
 
-def load_side(label: str, project: Project, paths: tuple[str, ...] = ()) -> Side:
+def load_side(label: str, project: Project, paths: tuple[str, ...] = (),
+              cache_dir: Path | None = None) -> Side:
+    """`cache_dir`: where snippets' region markers are cached (by content, so an
+    old revision's checkout can share the working tree's)."""
     settings = MarpSettings.of(project)
-    store = SnippetStore(project.snippets_dir, project.cache_dir)
+    store = SnippetStore(project.snippets_dir, cache_dir or project.cache_dir)
     jobs, errors, shared = prepare(project, paths, store, settings)
     decks = {}
     for job in jobs:
@@ -111,5 +114,7 @@ def _render_side(side: Side, decks: list[DeckSide], folder: Path, chromium: str)
     for deck in decks:
         deck.pngs = sorted(folder.glob(f"{glob_escape(deck.job.stem)}.[0-9][0-9][0-9].png"))
         if result.returncode != 0 or len(deck.pngs) != len(deck.job.deck.slides):
-            detail = "; ".join(result.errors) or f"exit status {result.returncode}"
+            said = next((line.strip() for line in result.output.splitlines() if line.strip()), "")
+            detail = "; ".join(result.errors) or f"exit status {result.returncode}" + (
+                f" ({said[:200]})" if said else "")
             raise UsageError(f"{deck.rel}: Marp CLI could not render it at {side.label}: {detail}")
