@@ -188,6 +188,35 @@ def test_exit_code_and_markdown_summary(repo, run_cli):
     assert '- `slides/a.md` changed slide 2 "Two changed": deck lines' in out
 
 
+def test_a_deck_broken_at_one_revision_is_a_finding_and_the_others_are_compared(repo, run_cli):
+    write(repo / "slides" / "a.md", deck(["A1"], extra={"A1": "\n\n```python snippet=m/nope.py\n```"}))
+    write(repo / "slides" / "b.md", deck(["B1", "B2"]))
+    commit(repo)
+    write(repo / "slides" / "a.md", deck(["A1"]))
+    write(repo / "slides" / "b.md", deck(["B1", "B2 changed"]))
+    code, out, err = run_cli("diff", "HEAD")
+    assert code == 1, err
+    assert "slides/a.md:10:11: MK310 at HEAD: snippet file 'm/nope.py' does not exist" in out
+    assert "slides/b.md: 1 changed, 1 unchanged" in out
+    assert "slides/a.md: " not in out  # neither added nor compared
+
+
+def test_paths_select_decks(repo, run_cli):
+    write(repo / "slides" / "a.md", deck(["A1"]))
+    write(repo / "slides" / "b.md", deck(["B1"]))
+    commit(repo)
+    write(repo / "slides" / "a.md", deck(["A1 changed"]))
+    write(repo / "slides" / "b.md", deck(["B1 changed"]))
+    report = diff(run_cli, "HEAD", "slides/b.md")
+    assert [d["new_path"] for d in report["decks"]] == ["slides/b.md"]
+    # No REV, a path first: the merge base with main (here HEAD), that deck alone.
+    code, out, err = run_cli("diff", "slides/a.md", "--exit-code", "--format", "json")
+    assert code == 1, err
+    report = json.loads(out)
+    assert report["revision"] == "merge-base main"
+    assert [(d["new_path"], d["counts"]["changed"]) for d in report["decks"]] == [("slides/a.md", 1)]
+
+
 @pytest.mark.parametrize("rev", ["no-such-branch", "HEAD~5"])
 def test_an_unknown_revision_is_one_line_and_exit_2(repo, run_cli, rev):
     write(repo / "slides" / "a.md", deck(["One"]))

@@ -29,7 +29,8 @@ def diff_cmd(rev, paths, fmt, exit_code):
         result = run_diff(project, rev, tuple(paths), Path(scratch))
         target = project.build_dir / "diff" / "index.html"
         report.html(result, target)
-    print_findings(result.findings)
+    if fmt != "json":  # JSON carries them itself
+        print_findings(result.findings)
     out = {"text": report.text, "md": report.markdown, "json": report.as_json}[fmt](result)
     click.echo(out)
     if fmt == "text":
