@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, needs_chromium, needs_marp, write
+from conftest import needs_chromium, needs_marp, write
 
 THEME = "/* @theme course */\nsection { background: #fff; color: #123; }\nh1 { color: #%s; }\n"
 
@@ -113,17 +114,19 @@ y = 2
 """
 
 
-def snippet_deck() -> str:
+def snippet_edit(repo: Path, run_cli, old: str, new: str) -> dict:
+    """A deck whose slides 2 and 3 show regions `one` and `two`; the diff after `old` -> `new`."""
     fence = "\n\n```python snippet=m/demo.py#{0}\n```"
-    return deck(["Intro", "One", "Two"], extra={"One": fence.format("one"), "Two": fence.format("two")})
+    write(repo / "snippets" / "m" / "demo.py", SNIPPET)
+    write(repo / "slides" / "a.md", deck(["Intro", "One", "Two"],
+                                         extra={"One": fence.format("one"), "Two": fence.format("two")}))
+    commit(repo)
+    write(repo / "snippets" / "m" / "demo.py", SNIPPET.replace(old, new))
+    return diff(run_cli, "HEAD")
 
 
 def test_a_snippet_edit_changes_exactly_the_slide_that_shows_it(repo, run_cli):
-    write(repo / "snippets" / "m" / "demo.py", SNIPPET)
-    write(repo / "slides" / "a.md", snippet_deck())
-    commit(repo)
-    write(repo / "snippets" / "m" / "demo.py", SNIPPET.replace("y = 2", "y = 2 + 40"))
-    report = diff(run_cli, "HEAD")
+    report = snippet_edit(repo, run_cli, "y = 2", "y = 2 + 40")
     changed = not_unchanged(report)
     assert [(s["verdict"], s["new"], s["title"]) for s in changed] == [("changed", 3, "Two")]
     assert changed[0]["causes"] == ["snippet m/demo.py#two"]
@@ -131,11 +134,7 @@ def test_a_snippet_edit_changes_exactly_the_slide_that_shows_it(repo, run_cli):
 
 
 def test_a_snippet_edit_outside_every_region_changes_nothing_and_renders_nothing(repo, run_cli):
-    write(repo / "snippets" / "m" / "demo.py", SNIPPET)
-    write(repo / "slides" / "a.md", snippet_deck())
-    commit(repo)
-    write(repo / "snippets" / "m" / "demo.py", SNIPPET.replace("import math", "import math, os"))
-    report = diff(run_cli, "HEAD")
+    report = snippet_edit(repo, run_cli, "import math", "import math, os")
     assert not_unchanged(report) == []
     assert report["decks"][0]["rendered"] is False
 
@@ -268,7 +267,18 @@ def test_the_html_report_shows_before_and_after_and_flips(repo, run_cli, browser
         page.close()
 
 
-def test_diff_imports_nothing_heavy():
-    """The command module itself stays light, as every command's module does."""
-    source = (ROOT / "tools" / "marpkit" / "commands" / "diff.py").read_text(encoding="utf-8")
-    assert "wandb" not in source and "rich" not in source
+def test_a_setting_that_reaches_marp_is_the_cause_configuration(repo, run_cli):
+    raw = '\n\n<span style="color: red">raw HTML</span>'  # shown as text unless html = true
+    write(repo / "slides" / "a.md", deck(["One", "Two"], extra={"Two": raw}))
+    commit(repo)
+    write(repo / "pyproject.toml", "[tool.marpkit]\n[tool.marpkit.build]\nhtml = true\n")
+    changed = not_unchanged(diff(run_cli, "HEAD"))
+    assert [(s["verdict"], s["new"], s["causes"]) for s in changed] == [("changed", 2, ["configuration"])]
+
+
+def test_diff_loads_no_heavy_library():
+    """Like every command but check's, diff starts without wandb, rich or a plotting library."""
+    code = ("import sys, marpkit.commands.diff, marpkit.diff.pipeline, marpkit.diff.report; "
+            "print(sorted(m for m in ('wandb', 'rich', 'matplotlib', 'plotly') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

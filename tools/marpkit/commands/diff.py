@@ -23,7 +23,7 @@ def diff_cmd(rev, paths, fmt, exit_code):
     from marpkit.diff.pipeline import run_diff, scratch_dir
 
     project = load_project()
-    if rev is not None and _is_path(project, rev):
+    if rev is not None and _is_path(rev):
         rev, paths = None, (rev, *paths)
     with scratch_dir() as scratch:
         result = run_diff(project, rev, tuple(paths), Path(scratch))
@@ -40,6 +40,6 @@ def diff_cmd(rev, paths, fmt, exit_code):
     return Exit.FINDINGS if exit_code and result.changed else Exit.OK
 
 
-def _is_path(project, arg: str) -> bool:
-    """`marpkit diff slides/x.md`: a deck, not a revision (as git reads `git diff FILE`)."""
-    return Path(arg).exists() and not (project.root / ".git" / arg).exists()
+def _is_path(arg: str) -> bool:
+    """`marpkit diff slides/x.md`: a deck, not a revision (as `git diff FILE` reads it)."""
+    return Path(arg).exists()
