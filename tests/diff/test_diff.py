@@ -238,6 +238,17 @@ def test_a_shallow_clone_names_the_fetch_that_fixes_it(repo, tmp_path, run_cli, 
     assert "git fetch --deepen" in err and "fetch-depth: 0" in err
 
 
+def test_no_browser_is_one_line_and_exit_2_once_something_must_be_rendered(repo, run_cli, monkeypatch):
+    write(repo / "slides" / "a.md", deck(["One"]))
+    commit(repo)
+    monkeypatch.setenv("CHROME_PATH", str(repo / "no-chromium"))
+    assert run_cli("diff", "HEAD")[0] == 0  # nothing to render
+    write(repo / "slides" / "a.md", deck(["One changed"]))
+    code, _, err = run_cli("diff", "HEAD")
+    assert code == 2 and err.count("\n") == 1
+    assert "renders slides in a browser" in err and "CHROME_PATH=" in err
+
+
 def test_not_a_git_repository_is_one_line_and_exit_2(project, run_cli):
     write(project / "slides" / "a.md", deck(["One"]))
     code, _, err = run_cli("diff", "HEAD")

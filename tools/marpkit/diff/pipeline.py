@@ -4,10 +4,10 @@ prepared, only the changed decks rendered, every slide given its verdict."""
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from marpkit.config import Project, load_project
+from marpkit.config import Project, load_project, project_at
 from marpkit.diff.align import align
 from marpkit.diff.revision import Git, Revision
 from marpkit.diff.sides import DeckSide, load_side, render
@@ -77,14 +77,10 @@ def run_diff(project: Project, rev: str | None, paths: tuple[str, ...], scratch:
 
 def _bare(project: Project, root: Path) -> Project:
     """A revision without pyproject.toml: the working tree's folder layout."""
-    from marpkit.config import project_at
-
     return project_at(root, project.settings)
 
 
 def _at(findings: list[Finding], label: str) -> list[Finding]:
-    from dataclasses import replace
-
     return [replace(f, message=f"at {label}: {f.message}") for f in findings]
 
 

@@ -81,12 +81,15 @@ def load_side(label: str, project: Project, paths: tuple[str, ...] = (),
 
 def render(sides: list[tuple[Side, list[DeckSide]]], scratch: Path) -> None:
     """Each side's decks to one PNG per slide, the sides' Marp runs side by side."""
+    sides = [(side, decks) for side, decks in sides if decks]
+    if not sides:
+        return  # nothing changed: no browser needed
     chromium = marp.find_chromium()
     if chromium is None:
         raise UsageError(f"marpkit diff renders slides in a browser: {marp.chromium_missing()}")
     with ThreadPoolExecutor(max_workers=max(len(sides), 1)) as pool:
         for future in [pool.submit(_render_side, side, decks, scratch / side.label, chromium)
-                       for side, decks in sides if decks]:
+                       for side, decks in sides]:
             future.result()
 
 
