@@ -12,6 +12,7 @@ from marpkit.diff.verdicts import VERDICTS, DeckDiff, SlideDiff
 from marpkit.fsutil import atomic_write
 
 WHOLE = 0.8  # of a slide's area: a difference that large is not highlighted
+PAD = 0.006  # of a slide's width, round the highlighted box
 
 
 def _slide_label(slide: SlideDiff) -> str:
@@ -90,6 +91,10 @@ def html(result: DiffResult, target: Path) -> None:
                 left, top, right, bottom = slide.box
             # A box round the whole slide says nothing the verdict does not.
             if slide.box and slide.size and (right - left) * (bottom - top) < WHOLE * w * h:
+                # A few pixels of margin, so the outline does not cover what changed.
+                pad = PAD * w
+                left, top, right, bottom = (max(left - pad, 0), max(top - pad, 0),
+                                            min(right + pad, w), min(bottom + pad, h))
                 box = {"left": 100 * left / w, "top": 100 * top / h,
                        "width": 100 * (right - left) / w, "height": 100 * (bottom - top) / h}
             rows.append({"label": _slide_label(slide), "verdict": slide.verdict, "causes": slide.causes,

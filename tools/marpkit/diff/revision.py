@@ -68,8 +68,7 @@ class Git:
             if commit is None:
                 if self.shallow():
                     raise UsageError(f"unknown revision '{rev}': {SHALLOW_FIX}")
-                raise UsageError(f"unknown revision '{rev}': no such commit, branch or tag in "
-                                 f"{shown(self.top.resolve())}")
+                raise UsageError(f"unknown revision '{rev}': no such commit, branch or tag in this repository")
             return Revision(rev, commit)
         for candidate in default_bases():
             if self.commit_of(candidate) is None:
