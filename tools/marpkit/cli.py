@@ -27,6 +27,7 @@ COMMANDS = {
     "serve": "marpkit.commands.serve:serve_cmd",
     "new": "marpkit.commands.new:new_cmd",
     "lsp": "marpkit.commands.lsp:lsp_cmd",
+    "diff": "marpkit.commands.diff:diff_cmd",
 }
 
 

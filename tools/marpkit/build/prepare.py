@@ -37,13 +37,19 @@ class Job:
         return self.source.stem
 
 
-def context(project: Project, settings: MarpSettings) -> str:
-    """The hash of what every output depends on besides its deck."""
+def configuration(project: Project, settings: MarpSettings) -> str:
+    """The hash of the settings that reach Marp (themes aside): marpkit's and
+    Marp CLI's versions, the build options, the engine options."""
     options = asdict(project.build_settings)
     # It changes how long marpkit waits, never what it builds.
     del options["browser_timeout"]
     return digest(__version__, marp.marp_version(project.root), json.dumps(options, sort_keys=True),
-                  settings.identity(),
+                  settings.identity())
+
+
+def context(project: Project, settings: MarpSettings) -> str:
+    """The hash of what every output depends on besides its deck."""
+    return digest(configuration(project, settings),
                   *(p.name.encode() + b":" + p.read_bytes() for p in settings.themes))
 
 
