@@ -16,7 +16,7 @@ from marpkit import marp
 from marpkit.build.convert import convert
 from marpkit.build.manifest import Manifest
 from marpkit.build.prepare import Job, prepare
-from marpkit.build.publish import outputs_of, remove_orphans
+from marpkit.build.publish import outputs_of, remove_format, remove_orphans
 from marpkit.config import Project, check_formats
 from marpkit.findings import Exit, Finding, print_findings
 from marpkit.fsutil import exclusive
@@ -60,6 +60,8 @@ def _build(project: Project, paths: tuple[str, ...], formats: list[str], force: 
     index = project.build_settings.index and not paths
     manifest = Manifest(project)
     removed = remove_orphans(project, manifest, {job.stem for job in jobs})
+    if project.build_settings.private_notes:  # published by an earlier, public build
+        removed += remove_format(project, manifest, "notes")
     todo = _stale(project, jobs, formats + (["thumbnail"] if index else []), manifest, force)
     written: dict[str, int] = {}  # deck stem -> output files written (thumbnails not counted)
     if todo:
