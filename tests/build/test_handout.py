@@ -117,6 +117,9 @@ def test_private_notes_stay_out_of_everything_but_the_handout(course):
     assert found == {"build/05-wandb-tracking-handout.pdf": True}
     index = (course / "build" / "index.html").read_text(encoding="utf-8")
     assert 'href="05-wandb-tracking-handout.pdf"' in index
+    # The thumbnail is the first slide image, taken from the png run.
+    thumbnail = course / "build" / "05-wandb-tracking.png"
+    assert thumbnail.read_bytes() == (course / "build" / "05-wandb-tracking.001.png").read_bytes()
 
 
 def test_public_notes_are_published_as_before(course):

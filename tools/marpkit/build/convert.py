@@ -16,6 +16,7 @@ from marpkit.build.progress import Progress
 from marpkit.build.publish import glob_escape, outputs_of, publish, stage, staged, unstage
 from marpkit.config import Project
 from marpkit.findings import Exit
+from marpkit.fsutil import atomic_write
 from marpkit.marp.converter import FORMATS, MarpRun, MarpSettings, timeout_advice, uses_katex
 
 MARP_FAILED = "MK900"
@@ -41,11 +42,25 @@ def convert(project: Project, todo: dict[str, list[Job]], settings: MarpSettings
         handouts = runnable.pop("handout", [])
         if render := _handout_renders(project, handouts, todo.get("png", []), manifest):
             runnable["handout"] = render
+        # A deck whose slide images Marp makes anyway takes its thumbnail from
+        # the first one instead of a Marp run of its own.
+        imaged = {j.stem for j in runnable.get("png", []) + runnable.get("handout", [])}
+        thumbnails = [j for j in runnable.get("thumbnail", []) if j.stem in imaged]
+        if thumbnails:
+            if rest := [j for j in runnable["thumbnail"] if j.stem not in imaged]:
+                runnable["thumbnail"] = rest
+            else:
+                del runnable["thumbnail"]
         results = _run_all(project, runnable, settings, run, chromium, progress)
         for name, stale in runnable.items():  # reported in a stable order
             if name != "handout":  # that Marp run made only the handouts' images
                 status = max(status, _publish_all(project, name, stale, results[name], manifest,
                                                   written))
+        for job in thumbnails:
+            if images := _slide_images(project, job, manifest):
+                atomic_write(outputs_of(project, job.stem, FORMATS["thumbnail"])[0],
+                             images[0].read_bytes())
+                manifest.set(f"{job.stem}:thumbnail", job.digest_for("thumbnail"))
         if handouts:
             status = max(status, _publish_handouts(project, handouts, results.get("handout"),
                                                    settings, chromium, manifest, written))
@@ -65,9 +80,10 @@ def _handout_renders(project: Project, handouts: list[Job], png: list[Job],
         f"{job.stem}:png", job.digest_for("png"), outputs_of(project, job.stem, FORMATS["png"]))]
 
 
-def _handout_images(project: Project, job: Job, manifest: Manifest) -> list[Path]:
+def _slide_images(project: Project, job: Job, manifest: Manifest) -> list[Path]:
     """The slide images of this build for `job`: the published PNGs when up to
-    date (after this build's png publish), else the handout run's staged ones."""
+    date (after this build's png publish), else the handout run's staged ones
+    (until the deck is unstaged)."""
     png = FORMATS["png"]
     published = outputs_of(project, job.stem, png)
     if manifest.fresh(f"{job.stem}:png", job.digest_for("png"), published):
@@ -85,7 +101,7 @@ def _publish_handouts(project: Project, jobs: list[Job], result: marp.MarpResult
     status = Exit.OK
     ready, failed = [], {}
     for job in jobs:
-        images = _handout_images(project, job, manifest)
+        images = _slide_images(project, job, manifest)
         if images:
             ready.append(Handout(job.deck, job.stem, images, outputs_of(project, job.stem, fmt)[0]))
         else:
