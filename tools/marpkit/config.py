@@ -24,8 +24,11 @@ DEFAULT_DIRS = {"slides_dir": "slides", "snippets_dir": "snippets", "build_dir":
 DEFAULT_FORMATS = ("html", "pdf")
 # What `formats` may name: Marp CLI's converters, as marp/converter.py runs
 # them (a test holds the two to each other; the thumbnail is the index's own).
-CHOOSABLE_FORMATS = ("html", "pdf", "pptx", "notes", "png")
+CHOOSABLE_FORMATS = ("html", "pdf", "pptx", "notes", "png", "handout")
 TIMEOUT_SETTING = "[tool.marpkit.build] browser_timeout"
+HANDOUT_LAYOUTS = (1, 2, 3)  # slides per handout page
+HANDOUT_PAPERS = ("a4", "letter")
+NOTES_MODES = ("public", "private")
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,15 @@ class BuildSettings:
     pdf_notes: bool = True
     index: bool = True
     browser_timeout: float | None = None  # seconds (0: no limit); None: scaled with the deck
+    handout_layout: int = 2
+    handout_lines: bool = False  # ruled lines for writing where a slide has no notes
+    handout_paper: str = "a4"
+    # "private": presenter notes stay out of every published output but the handout.
+    notes: str = "public"
+
+    @property
+    def private_notes(self) -> bool:
+        return self.notes == "private"
 
 
 @dataclass
@@ -78,7 +90,8 @@ SCHEMA: dict[str, dict[str, str]] = {
          "themes_dir": "str", "cache_dir": "str",
          "build": "table", "lint": "table", "course": "table", "check": "table"},
     "build": {"formats": "list[str]", "html": "bool", "pdf_outlines": "bool", "pdf_notes": "bool",
-              "index": "bool", "browser_timeout": "number"},
+              "index": "bool", "browser_timeout": "number", "handout_layout": "int",
+              "handout_lines": "bool", "handout_paper": "str", "notes": "str"},
     # lint's own keys are checked further by lint.settings (codes, thresholds).
     "lint": {"select": "list[str]", "ignore": "list[str]", "per-file-ignores": "table",
              "per_file_ignores": "table", "thresholds": "table"},
@@ -138,6 +151,13 @@ def validate(settings: dict) -> None:
     check("", settings)
 
 
+def check_formats(formats, notes: str) -> None:
+    """The formats a build was asked for (pyproject or --format) against the notes setting."""
+    if notes == "private" and "notes" in formats:
+        raise UsageError('pyproject.toml: [tool.marpkit.build] notes = "private" keeps presenter '
+                         'notes out of what is published, so the "notes" format cannot be built')
+
+
 def build_settings(table: dict) -> BuildSettings:
     """[tool.marpkit.build] as the build takes it; its types are already checked."""
     formats = table.get("formats", list(DEFAULT_FORMATS))
@@ -149,10 +169,24 @@ def build_settings(table: dict) -> BuildSettings:
     if timeout is not None and timeout < 0:
         raise UsageError(f"pyproject.toml: {TIMEOUT_SETTING} must be a number of seconds "
                          "(0 for no limit)")
+    layout = table.get("handout_layout", 2)
+    if layout not in HANDOUT_LAYOUTS:
+        raise UsageError(f"pyproject.toml: [tool.marpkit.build] handout_layout must be 1, 2 or 3 "
+                         f"(slides per page), not {layout!r}")
+    paper = table.get("handout_paper", "a4")
+    if paper.lower() not in HANDOUT_PAPERS:
+        raise UsageError(f"pyproject.toml: [tool.marpkit.build] handout_paper must be \"A4\" or "
+                         f"\"Letter\", not {paper!r}")
+    notes = table.get("notes", "public")
+    if notes not in NOTES_MODES:
+        raise UsageError(f"pyproject.toml: [tool.marpkit.build] notes must be \"public\" or "
+                         f"\"private\", not {notes!r}")
+    check_formats(formats, notes)
     return BuildSettings(tuple(formats), bool(table.get("html", False)),
                          bool(table.get("pdf_outlines", True)), bool(table.get("pdf_notes", True)),
                          bool(table.get("index", True)),
-                         None if timeout is None else float(timeout))
+                         None if timeout is None else float(timeout),
+                         layout, bool(table.get("handout_lines", False)), paper.lower(), notes)
 
 
 def marpkit_table(data: dict) -> dict | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
 
 import click
 
@@ -12,9 +13,10 @@ from marpkit.build.assets import copy_assets
 from marpkit.build.manifest import Manifest
 from marpkit.build.prepare import Job
 from marpkit.build.progress import Progress
-from marpkit.build.publish import outputs_of, publish, stage, staged, unstage
+from marpkit.build.publish import glob_escape, outputs_of, publish, stage, staged, unstage
 from marpkit.config import Project
 from marpkit.findings import Exit
+from marpkit.fsutil import atomic_write
 from marpkit.marp.converter import FORMATS, MarpRun, MarpSettings, timeout_advice, uses_katex
 
 MARP_FAILED = "MK900"
@@ -37,13 +39,87 @@ def convert(project: Project, todo: dict[str, list[Job]], settings: MarpSettings
     progress = Progress(sum(len(v) for v in todo.values()))
     try:
         runnable, status = _runnable(todo, chromium)
+        handouts = runnable.pop("handout", [])
+        if render := _handout_renders(project, handouts, todo.get("png", []), manifest):
+            runnable["handout"] = render
+        # A deck whose slide images Marp makes anyway takes its thumbnail from
+        # the first one instead of a Marp run of its own.
+        imaged = {j.stem for j in runnable.get("png", []) + runnable.get("handout", [])}
+        thumbnails = [j for j in runnable.get("thumbnail", []) if j.stem in imaged]
+        if thumbnails:
+            if rest := [j for j in runnable["thumbnail"] if j.stem not in imaged]:
+                runnable["thumbnail"] = rest
+            else:
+                del runnable["thumbnail"]
         results = _run_all(project, runnable, settings, run, chromium, progress)
         for name, stale in runnable.items():  # reported in a stable order
-            status = max(status, _publish_all(project, name, stale, results[name], manifest, written))
+            if name != "handout":  # that Marp run made only the handouts' images
+                status = max(status, _publish_all(project, name, stale, results[name], manifest,
+                                                  written))
+        for job in thumbnails:
+            if images := _slide_images(project, job, manifest):
+                atomic_write(outputs_of(project, job.stem, FORMATS["thumbnail"])[0],
+                             images[0].read_bytes())
+                manifest.set(f"{job.stem}:thumbnail", job.digest_for("thumbnail"))
+        if handouts:
+            status = max(status, _publish_handouts(project, handouts, results.get("handout"),
+                                                   settings, chromium, manifest, written))
     finally:
         progress.close()
         for job in jobs.values():
             unstage(project, job)
+    return status
+
+
+def _handout_renders(project: Project, handouts: list[Job], png: list[Job],
+                     manifest: Manifest) -> list[Job]:
+    """The decks whose handout needs Marp to make slide images: those whose
+    png output is neither being built now nor up to date."""
+    building = {job.stem for job in png}
+    return [job for job in handouts if job.stem not in building and not manifest.fresh(
+        f"{job.stem}:png", job.digest_for("png"), outputs_of(project, job.stem, FORMATS["png"]))]
+
+
+def _slide_images(project: Project, job: Job, manifest: Manifest) -> list[Path]:
+    """The slide images of this build for `job`: the published PNGs when up to
+    date (after this build's png publish), else the handout run's staged ones
+    (until the deck is unstaged)."""
+    png = FORMATS["png"]
+    published = outputs_of(project, job.stem, png)
+    if manifest.fresh(f"{job.stem}:png", job.digest_for("png"), published):
+        return published
+    return sorted(project.build_dir.glob(
+        f"{glob_escape(staged(project, job).stem)}.[0-9][0-9][0-9]{png.suffix}"))
+
+
+def _publish_handouts(project: Project, jobs: list[Job], result: marp.MarpResult | None,
+                      settings: MarpSettings, chromium: str, manifest: Manifest,
+                      written: dict[str, int]) -> int:
+    from marpkit.build.handout import Handout, write_handouts
+
+    fmt = FORMATS["handout"]
+    status = Exit.OK
+    ready, failed = [], {}
+    for job in jobs:
+        images = _slide_images(project, job, manifest)
+        if images:
+            ready.append(Handout(job.deck, job.stem, images, outputs_of(project, job.stem, fmt)[0]))
+        else:
+            failed[job.stem] = ("Marp CLI made no slide images"
+                                + (f": {'; '.join(result.errors)}" if result and result.errors else ""))
+    slides = max((len(h.deck.slides) for h in ready), default=0)
+    if ready:
+        failed |= write_handouts(project, ready, chromium, settings.browser_seconds(slides))
+    for job in jobs:
+        if job.stem in failed:
+            status = Exit.FINDINGS
+            kept = outputs_of(project, job.stem, fmt)[0].exists()
+            click.echo(f"{job.deck.display_path}:1:1: {MARP_FAILED} no handout was built: "
+                       f"{failed[job.stem]}" + (" (previous output kept)" if kept else ""), err=True)
+            continue
+        manifest.set(f"{job.stem}:handout", job.digest_for("handout"))
+        written[job.stem] = written.get(job.stem, 0) + 1
+        click.echo(f"built {project.rel(outputs_of(project, job.stem, fmt)[0])}")
     return status
 
 

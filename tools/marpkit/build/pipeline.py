@@ -16,8 +16,8 @@ from marpkit import marp
 from marpkit.build.convert import convert
 from marpkit.build.manifest import Manifest
 from marpkit.build.prepare import Job, prepare
-from marpkit.build.publish import outputs_of, remove_orphans
-from marpkit.config import Project
+from marpkit.build.publish import outputs_of, remove_format, remove_orphans
+from marpkit.config import Project, check_formats
 from marpkit.findings import Exit, Finding, print_findings
 from marpkit.fsutil import exclusive
 from marpkit.marp import themes
@@ -32,6 +32,7 @@ def build(project: Project, paths: tuple[str, ...], formats: list[str] | None = 
           force: bool = False) -> int:
     started = time.monotonic()
     marp.find_marp(project.root)  # fail early, before anything is staged
+    check_formats(formats or (), project.build_settings.notes)
     # One build at a time in a build folder: two would stage the same files and
     # remove each other's. The lock is also the first write, so an unwritable
     # build folder is reported before any work.
@@ -59,6 +60,8 @@ def _build(project: Project, paths: tuple[str, ...], formats: list[str], force: 
     index = project.build_settings.index and not paths
     manifest = Manifest(project)
     removed = remove_orphans(project, manifest, {job.stem for job in jobs})
+    if project.build_settings.private_notes:  # published by an earlier, public build
+        removed += remove_format(project, manifest, "notes")
     todo = _stale(project, jobs, formats + (["thumbnail"] if index else []), manifest, force)
     written: dict[str, int] = {}  # deck stem -> output files written (thumbnails not counted)
     if todo:

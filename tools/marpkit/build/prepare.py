@@ -15,6 +15,7 @@ from marpkit.findings import Finding
 from marpkit.marp.converter import MarpSettings
 from marpkit.model.deck import Deck
 from marpkit.model.load import Unreadable, deck_paths, open_deck
+from marpkit.model.notes import without_notes
 from marpkit.model.themes import load_themes
 from marpkit.snippets.expand import expand
 from marpkit.snippets.store import SnippetStore, resolve_deck
@@ -28,9 +29,12 @@ class Job:
     digest: str  # hash of everything the outputs depend on, whatever the format
     first_slide_digest: str  # what the thumbnail (the first slide alone) depends on
     findings: list[Finding] = field(default_factory=list)
+    handout_digest: str = ""  # the digest and the handout's own settings
 
     def digest_for(self, fmt: str) -> str:
-        return self.first_slide_digest if fmt == "thumbnail" else self.digest
+        if fmt == "thumbnail":
+            return self.first_slide_digest
+        return self.handout_digest if fmt == "handout" else self.digest
 
     @property
     def stem(self) -> str:
@@ -43,6 +47,8 @@ def configuration(project: Project, settings: MarpSettings) -> str:
     options = asdict(project.build_settings)
     # It changes how long marpkit waits, never what it builds.
     del options["browser_timeout"]
+    for key in HANDOUT_KEYS:  # the handout's own: handout_context
+        del options[key]
     return digest(__version__, marp.marp_version(project.root), json.dumps(options, sort_keys=True),
                   settings.identity())
 
@@ -51,6 +57,15 @@ def context(project: Project, settings: MarpSettings) -> str:
     """The hash of what every output depends on besides its deck."""
     return digest(configuration(project, settings),
                   *(p.name.encode() + b":" + p.read_bytes() for p in settings.themes))
+
+
+HANDOUT_KEYS = ("handout_layout", "handout_lines", "handout_paper")
+
+
+def handout_context(project: Project) -> str:
+    """What a handout depends on besides its deck and the shared context."""
+    options = asdict(project.build_settings)
+    return json.dumps({key: options[key] for key in HANDOUT_KEYS}, sort_keys=True)
 
 
 def silent_fallbacks(deck: Deck, themes: dict) -> list[Finding]:
@@ -78,6 +93,8 @@ def prepare(project: Project, paths: tuple[str, ...], store: SnippetStore,
             settings: MarpSettings | None = None) -> tuple[list[Job], list[Finding], str]:
     """Load and expand every deck once; the digest covers all the build depends on."""
     shared = context(project, settings or MarpSettings.of(project))
+    handout = handout_context(project)
+    private = project.build_settings.private_notes
     reader = output_reader(project, store)
     themes = load_themes(project.themes_dir)
     jobs, errors = [], []
@@ -101,5 +118,10 @@ def prepare(project: Project, paths: tuple[str, ...], store: SnippetStore,
         first_slide = digest(shared, assets, json.dumps(deck.global_directives, sort_keys=True),
                              deck.text[:deck.offset(first.end_line) + len(deck.line_text(first.end_line))],
                              *(r.code for r in resolutions if r.block.slide == 1))
-        jobs.append(Job(deck, path, text, digest(shared, text, assets), first_slide, findings))
+        # The digest covers the notes even when Marp is given the deck without them:
+        # the handout shows them.
+        whole = digest(shared, text, assets)
+        published = without_notes(text, path) if private else text
+        jobs.append(Job(deck, path, published, whole, first_slide, findings,
+                        digest(whole, handout)))
     return jobs, errors, shared

@@ -93,3 +93,14 @@ def remove_orphans(project: Project, manifest: Manifest, building: set[str]) -> 
     for stem in gone:
         click.echo(f"build: removed the outputs of {stem} (its deck is gone)")
     return gone
+
+
+def remove_format(project: Project, manifest: Manifest, name: str) -> list[str]:
+    """Remove every deck's output in format `name` (one the settings now forbid
+    publishing: the notes text under `notes = "private"`). Returns the stems."""
+    stems = sorted(key.rsplit(":", 1)[0] for key in manifest.data if key.rsplit(":", 1)[1] == name)
+    for stem in stems:
+        for output in outputs_of(project, stem, FORMATS[name]):
+            output.unlink(missing_ok=True)
+        del manifest.data[f"{stem}:{name}"]
+    return stems

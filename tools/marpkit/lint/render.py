@@ -30,24 +30,14 @@ from typing import TYPE_CHECKING
 
 from marpkit.findings import UsageError
 from marpkit.fsutil import DECK_LIMIT, read_input, real
-from marpkit.marp.browser import OFFLINE_ARGS
+from marpkit.marp.browser import HEADLESS_ARGS
 
 if TYPE_CHECKING:
     from marpkit.marp.converter import MarpSettings
 
-CHROME_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--mute-audio",
-    "--no-first-run", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--disable-extensions", "--disable-default-apps",
-    "--force-color-profile=srgb",
-    # Lint judges the deck offline, as the build does (web fonts a theme
-    # imports, remote images: MK703 names them).
-    *OFFLINE_ARGS,
-    "--no-zygote",
-    # Every page of ours is working, none is a tab left in the background.
-    "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-    "--disable-backgrounding-occluded-windows",
-]
+# Lint judges the deck offline, as the build does (web fonts a theme imports,
+# remote images: MK703 names them): HEADLESS_ARGS carry OFFLINE_ARGS.
+CHROME_ARGS = list(HEADLESS_ARGS)
 # One deck, or one core: one process instead of six, a third less CPU to start.
 # Several decks on several cores: a page (and a renderer process) per core,
 # each rendering and measuring its share, as Marp CLI converts in parallel.

@@ -29,6 +29,18 @@ from marpkit.text import split_lines
 # `http://127.0.0.1:…/img.png` was still fetched). No request means no DNS
 # look-up either: names are left to the proxy, which never answers.
 OFFLINE_ARGS = ("--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>")
+# How marpkit starts its own Chromium (lint's measuring, the build's handouts).
+HEADLESS_ARGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--mute-audio",
+    "--no-first-run", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--disable-extensions", "--disable-default-apps",
+    "--force-color-profile=srgb",
+    *OFFLINE_ARGS,
+    "--no-zygote",
+    # Every page of ours is working, none is a tab left in the background.
+    "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+)
 
 
 def offline_launcher(chromium: str, folder: Path) -> Path:
@@ -155,6 +167,18 @@ class Browser:
                 missing = [s for s, t in zip(suffixes, found, strict=True) if t is None]
                 raise BrowserError(f"the browser did not open its page {missing[0]}")
             time.sleep(0.005)
+
+    def print_pdf(self, session: str, url: str, options: dict, timeout: float = 30.0) -> bytes:
+        """Load `url` in the page of `session` and print it with Page.printToPDF
+        `options` (paper, margins, header and footer templates)."""
+        import base64
+
+        self.call("Page.enable", session=session, timeout=timeout)
+        self.call("Page.navigate", {"url": url}, session, timeout)
+        self.wait_event("Page.loadEventFired", session, timeout)
+        data = self.call("Page.printToPDF", {**options, "transferMode": "ReturnAsBase64"},
+                         session, timeout)["data"]
+        return base64.b64decode(data)
 
     # The process.
 

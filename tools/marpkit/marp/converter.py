@@ -59,6 +59,9 @@ FORMATS = {
     "pptx": Format("pptx", ("--pptx",), ".pptx", True),
     "notes": Format("notes", ("--notes",), ".txt", False),
     "png": Format("png", ("--images", "png"), ".png", True, many=True),
+    # Slides as images beside their notes, printed by marpkit (build/handout.py):
+    # Marp CLI makes only the images, and none when the png format is built anyway.
+    "handout": Format("handout", ("--images", "png"), "-handout.pdf", True),
     # The first slide as the course index's thumbnail.
     "thumbnail": Format("thumbnail", ("--image", "png"), ".png", True),
 }
@@ -96,8 +99,8 @@ class MarpSettings:
         build = project.build_settings
         fonts = project.root / "node_modules" / "katex" / "dist" / "fonts"
         return cls(project.root, tuple(themes.theme_files(project.themes_dir)), build.html,
-                   fonts if fonts.is_dir() else None, LANG, build.pdf_outlines, build.pdf_notes,
-                   build.browser_timeout)
+                   fonts if fonts.is_dir() else None, LANG, build.pdf_outlines,
+                   build.pdf_notes and not build.private_notes, build.browser_timeout)
 
     # ------------------------------------------------------------------ the engine
 

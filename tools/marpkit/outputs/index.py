@@ -15,6 +15,7 @@ from urllib.parse import quote
 from marpkit import __version__, marp
 from marpkit.config import Project
 from marpkit.fsutil import atomic_write
+from marpkit.marp.converter import FORMATS
 from marpkit.model import course
 from marpkit.outputs import status
 
@@ -40,9 +41,10 @@ def module_cards(project: Project, jobs) -> list[dict]:
         deck = job.deck
         number = course.module_number(job.source)
         href = quote(job.stem)
-        links = [(label, f"{href}.{ext}") for label, ext in
-                 (("HTML", "html"), ("PDF", "pdf"), ("PPTX", "pptx"), ("Notes", "txt"))
-                 if (project.build_dir / f"{job.stem}.{ext}").is_file()]
+        links = [(label, href + suffix) for label, suffix in
+                 (("HTML", ".html"), ("PDF", ".pdf"), ("PPTX", ".pptx"), ("Notes", ".txt"),
+                  ("Handout", FORMATS["handout"].suffix))
+                 if (project.build_dir / f"{job.stem}{suffix}").is_file()]
         cards.append({
             "stem": job.stem,
             "number": number,

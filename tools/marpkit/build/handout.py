@@ -1,0 +1,153 @@
+"""Handouts: each slide's image beside its presenter notes, printed to PDF.
+
+The slide images are the PNGs Marp CLI makes (`--images png`); the page is
+a Jinja2 template (assets/handout.html.j2) printed by the Chromium marpkit
+drives itself (marp/browser.py, Page.printToPDF), so a handout costs no
+second Marp render of its deck.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from markupsafe import Markup, escape
+
+from marpkit.config import TIMEOUT_SETTING, Project
+from marpkit.fsutil import atomic_write
+from marpkit.model import course
+from marpkit.model.deck import Deck
+
+# Inches, as Page.printToPDF takes them.
+PAPERS = {"a4": (8.27, 11.69), "letter": (8.5, 11.0)}
+MARGIN_TOP, MARGIN_BOTTOM, MARGIN_SIDE = 0.6, 0.55, 0.5
+# How wide a slide is beside its notes, by slides per page.
+SHOT_WIDTH = {2: 55, 3: 45}
+NO_LIMIT = 10.0 ** 7  # seconds: a browser timeout of 0
+
+
+@dataclass(frozen=True)
+class HandoutSlide:
+    number: int
+    title: str | None
+    image: str  # URI of Marp's PNG of the slide
+    notes: Markup | None  # rendered Markdown
+
+
+@dataclass(frozen=True)
+class Handout:
+    """One deck's handout, as the template and the printer take it."""
+
+    deck: Deck
+    stem: str
+    images: list[Path]
+    target: Path
+
+
+@dataclass(frozen=True)
+class HandoutStyle:
+    layout: int
+    lines: bool
+    paper: str
+    html: bool  # raw HTML in notes kept, as in slides; escaped otherwise
+    course_title: str
+
+
+class HandoutError(Exception):
+    """One deck's handout could not be made; the message says why."""
+
+
+def render_notes(notes: list[str], html: bool) -> Markup | None:
+    """A slide's notes (Markdown) as HTML. Raw HTML in them is text unless `html`."""
+    if not notes:
+        return None
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": html}).enable("table").enable("strikethrough")
+    return Markup(md.render("\n\n".join(notes)))
+
+
+def page_html(handout: Handout, style: HandoutStyle) -> str:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "assets"),
+        autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    slides = [HandoutSlide(s.index, s.title, image.as_uri(), render_notes(s.notes, style.html))
+              for s, image in zip(handout.deck.slides, handout.images, strict=True)]
+    width, height = PAPERS[style.paper]
+    return env.get_template("handout.html.j2").render(
+        title=course.deck_title(handout.deck) or handout.stem, layout=style.layout,
+        pages=[slides[i:i + style.layout] for i in range(0, len(slides), style.layout)],
+        lines=style.lines, shot_width=SHOT_WIDTH.get(style.layout, 100),
+        # A hair under the printable area, so that a page never spills onto a blank one.
+        width=round(width - 2 * MARGIN_SIDE - 0.02, 2),
+        height=round(height - MARGIN_TOP - MARGIN_BOTTOM - 0.02, 2))
+
+
+def print_options(handout: Handout, style: HandoutStyle) -> dict:
+    width, height = PAPERS[style.paper]
+    module = course.deck_title(handout.deck) or handout.stem
+    small = "font-size:8pt;color:#59636e;font-family:system-ui,sans-serif;"
+    return {
+        "paperWidth": width, "paperHeight": height, "marginTop": MARGIN_TOP,
+        "marginBottom": MARGIN_BOTTOM, "marginLeft": MARGIN_SIDE, "marginRight": MARGIN_SIDE,
+        "printBackground": True, "displayHeaderFooter": True,
+        "headerTemplate": f'<div style="{small}width:100%;margin:0 {MARGIN_SIDE}in;display:flex;'
+                          f'justify-content:space-between"><span>{escape(style.course_title)}</span>'
+                          f"<span>{escape(module)}</span></div>",
+        "footerTemplate": f'<div style="{small}width:100%;text-align:center">'
+                          '<span class="pageNumber"></span> / <span class="totalPages"></span></div>',
+    }
+
+
+def style_of(project: Project) -> HandoutStyle:
+    build = project.build_settings
+    return HandoutStyle(build.handout_layout, build.handout_lines, build.handout_paper, build.html,
+                        str(project.settings.get("title", "Course")))
+
+
+def write_handouts(project: Project, handouts: list[Handout], chromium: str,
+                   seconds: float) -> dict[str, str]:
+    """Print each handout over its target; deck stem -> why it failed, for those that did.
+
+    `seconds`: how long each browser operation may take (0: no limit)."""
+    from marpkit.marp.browser import HEADLESS_ARGS, Browser, BrowserError
+
+    style = style_of(project)
+    failed: dict[str, str] = {}
+    scratch = Path(tempfile.mkdtemp(prefix="marpkit-handout-"))
+    timeout = seconds or NO_LIMIT
+    browser = None
+    try:
+        browser = Browser(chromium, [*HEADLESS_ARGS, f"--user-data-dir={scratch / 'profile'}",
+                                     "about:blank#handout"], scratch / "chromium.log")
+        session = browser.pages(["#handout"], timeout=timeout)[0]
+        for handout in handouts:
+            if len(handout.images) != len(handout.deck.slides):
+                failed[handout.stem] = (f"Marp made {len(handout.images)} slide image(s) for "
+                                        f"{len(handout.deck.slides)} slide(s)")
+                continue
+            page = scratch / f"{handout.stem}.html"
+            page.write_text(page_html(handout, style), encoding="utf-8")
+            try:
+                pdf = browser.print_pdf(session, page.as_uri(), print_options(handout, style),
+                                        timeout)
+            except BrowserError as exc:
+                failed[handout.stem] = str(exc) + (
+                    f"; set {TIMEOUT_SETTING} (seconds, 0 for no limit) in pyproject.toml to wait longer"
+                    if " within " in str(exc) else "")
+                if browser.proc.poll() is not None:
+                    raise
+                continue
+            atomic_write(handout.target, pdf)
+    except BrowserError as exc:
+        for handout in handouts:
+            failed.setdefault(handout.stem, f"the browser failed: {exc}")
+    finally:
+        if browser is not None:
+            browser.kill()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return failed
