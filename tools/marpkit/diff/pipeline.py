@@ -13,6 +13,7 @@ from marpkit.diff.revision import Git, Revision
 from marpkit.diff.sides import DeckSide, load_side, render
 from marpkit.diff.verdicts import ADDED, REMOVED, DeckDiff, Pairing, compare_deck, one_sided, unchanged_deck
 from marpkit.findings import Finding
+from marpkit.fsutil import real
 from marpkit.model.load import deck_paths
 
 
@@ -36,7 +37,7 @@ def run_diff(project: Project, rev: str | None, paths: tuple[str, ...], scratch:
     modules = project.root / "node_modules"
     if modules.is_dir() and not (old_root / "node_modules").exists():
         # The same Marp CLI and KaTeX at both revisions: only the inputs differ.
-        (old_root / "node_modules").symlink_to(modules.resolve())
+        (old_root / "node_modules").symlink_to(real(modules))
     new = load_side("working tree", project, paths)
     wanted = {project.rel(p) for p in deck_paths(project, paths)} if paths else None
     old = load_side(revision.name, load_project(old_root) if (old_root / "pyproject.toml").exists()

@@ -13,7 +13,8 @@ from pathlib import Path, PurePosixPath
 from marpkit import procs
 from marpkit.config import Project
 from marpkit.findings import UsageError
-from marpkit.fsutil import shown
+from marpkit.fsutil import inside, real, shown
+from marpkit.text import split_lines
 
 GIT_TIMEOUT = 120.0
 SHALLOW_FIX = ("the clone is shallow and lacks it: fetch the history "
@@ -35,7 +36,7 @@ class Git:
         self.where = where
         top = self._run("rev-parse", "--show-toplevel", check=False)
         if top.returncode != 0:
-            raise UsageError(f"{shown(where.resolve())}: not a git repository (nor inside one): "
+            raise UsageError(f"{shown(real(where))}: not a git repository (nor inside one): "
                              "marpkit diff compares with a git revision")
         self.top = Path(top.stdout.strip())
 
@@ -46,7 +47,7 @@ class Git:
             raise UsageError("git is not installed: marpkit diff reads the old slides from git") from None
         if check and proc.returncode != 0:
             err = proc.stderr.decode(errors="replace") if isinstance(proc.stderr, bytes) else proc.stderr
-            raise UsageError(f"git {args[0]} failed: {(err.strip().splitlines() or ['?'])[-1]}")
+            raise UsageError(f"git {args[0]} failed: {(split_lines(err.strip()) or ['?'])[-1]}")
         return proc
 
     def commit_of(self, rev: str) -> str | None:
@@ -84,7 +85,7 @@ class Git:
 
     def prefix(self, root: Path) -> PurePosixPath:
         """Where the project lies in the repository."""
-        return PurePosixPath(os.path.relpath(root.resolve(), self.top.resolve()).replace(os.sep, "/"))
+        return PurePosixPath(os.path.relpath(real(root), real(self.top)).replace(os.sep, "/"))
 
     def extract(self, revision: Revision, project: Project, into: Path) -> Path:
         """The project's inputs at `revision` (pyproject.toml, decks, snippets,
@@ -127,7 +128,7 @@ class Git:
 
 
 def _relative(path: str, prefix: PurePosixPath) -> str:
-    return path if str(prefix) == "." else str(PurePosixPath(path).relative_to(prefix))
+    return path if str(prefix) == "." else str(inside(path, prefix) or path)
 
 
 def default_bases() -> list[str]:

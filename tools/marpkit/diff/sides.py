@@ -16,10 +16,11 @@ from marpkit.build.prepare import Job, configuration, prepare
 from marpkit.build.publish import glob_escape
 from marpkit.config import Project
 from marpkit.findings import Finding, UsageError
-from marpkit.fsutil import atomic_write
+from marpkit.fsutil import atomic_write, inside
 from marpkit.marp.converter import FORMATS, MarpSettings, uses_katex
 from marpkit.model.themes import load_themes
 from marpkit.snippets.store import Resolution, SnippetStore, resolve_deck
+from marpkit.text import split_lines
 
 
 @dataclass
@@ -100,7 +101,7 @@ def _render_side(side: Side, decks: list[DeckSide], folder: Path, chromium: str)
         # Staged as the build stages, beside copies of its assets, in our own folder.
         pairs, _ = collect_assets(deck.job.deck, project, deck.job.source.parent)
         for origin, target in pairs:
-            copy = folder / target.relative_to(project.build_dir)
+            copy = folder / inside(target, project.build_dir)
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(origin, copy)
         path = folder / f"{deck.job.stem}.md"
@@ -117,7 +118,7 @@ def _render_side(side: Side, decks: list[DeckSide], folder: Path, chromium: str)
     for deck in decks:
         deck.pngs = sorted(folder.glob(f"{glob_escape(deck.job.stem)}.[0-9][0-9][0-9].png"))
         if result.returncode != 0 or len(deck.pngs) != len(deck.job.deck.slides):
-            said = next((line.strip() for line in result.output.splitlines() if line.strip()), "")
+            said = next((line.strip() for line in split_lines(result.output) if line.strip()), "")
             detail = "; ".join(result.errors) or f"exit status {result.returncode}" + (
                 f" ({said[:200]})" if said else "")
             raise UsageError(f"{deck.rel}: Marp CLI could not render it at {side.label}: {detail}")
