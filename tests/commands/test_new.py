@@ -249,3 +249,12 @@ def test_slides_workflow_parses_and_runs_marpkit():
     artifact = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact")
                     and s["with"]["path"].rstrip("/") == "build")
     assert artifact["if"] == "always()"
+    # A pull request's slide changes: the diff needs the base commit, its table
+    # goes to the job summary, its page is an artifact.
+    checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
+    assert "pull_request" in str(checkout["with"]["fetch-depth"])
+    diff = next(s for s in steps if "marpkit diff" in s.get("run", ""))
+    assert diff["if"] == "github.event_name == 'pull_request'"
+    assert '--format md >> "$GITHUB_STEP_SUMMARY"' in diff["run"]
+    assert any(s.get("uses", "").startswith("actions/upload-artifact@")
+               and s["with"]["path"].rstrip("/") == "build/diff" for s in steps)
