@@ -293,3 +293,26 @@ def test_diff_loads_no_heavy_library():
             "print(sorted(m for m in ('wandb', 'rich', 'matplotlib', 'plotly') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_slide_whose_snippet_now_fails_its_check_is_flagged(repo, run_cli):
+    """The shown lines are the same, the file now logs another key than its
+    header promises: no pixel changed, but the check cache says passed at the
+    base and failed now. (Only clean runs are cached: a crash is run again.)"""
+    logged = ('# /// marpkit\n# expect:\n#   history: [loss]\n# ///\nimport wandb\n\n'
+              'run = wandb.init(project="p", mode="offline")\n# region two\ny = 2\n# endregion\n'
+              'run.log({"loss": 1.0})\nrun.finish()\n')
+    fence = "\n\n```python snippet=m/demo.py#two\n```"
+    write(repo / "snippets" / "m" / "demo.py", logged)
+    write(repo / "slides" / "a.md", deck(["Intro", "Two"], extra={"Two": fence}))
+    run_cli("sync")
+    commit(repo)
+    assert run_cli("check", "--isolation", "basic")[0] == 0
+    write(repo / "snippets" / "m" / "demo.py", logged.replace('{"loss": 1.0}', '{"acc": 1.0}'))
+    assert run_cli("check", "--isolation", "basic")[0] == 1
+    report = diff(run_cli, "HEAD")
+    flagged = [s for d in report["decks"] for s in d["slides"] if s["checks"]]
+    assert [(s["verdict"], s["new"], s["checks"]) for s in flagged] == [
+        ("unchanged", 2, ["m/demo.py: passed -> failed"])]
+    code, out, _ = run_cli("diff", "HEAD", "--format", "md")
+    assert "check m/demo.py: passed -> failed" in out

@@ -65,6 +65,18 @@ def read_output(project, rel_snippet_path: str) -> str | None:
     return entry.stdout if entry is not None and entry.passed else None
 
 
+def check_verdict(cache_dir: Path, snippets_dir: Path, rel_snippet_path: str) -> bool | None:
+    """Whether the last check of this snippet, as its folder is now in
+    `snippets_dir` (the working tree's, or an old revision's copy), passed;
+    None when it was never checked so. The check cache is keyed by content, so
+    one cache answers for both sides of `marpkit diff`."""
+    path = Path(snippets_dir) / rel_snippet_path
+    if not path.is_file():
+        return None
+    entry = Cache(Path(cache_dir)).get(cache_key(Path(snippets_dir), path))
+    return None if entry is None else entry.passed
+
+
 def output_reader(project, store):
     """rel path -> the snippet's checked, normalised stdout (None if not checked as it is now)."""
     def read(rel: str) -> str | None:

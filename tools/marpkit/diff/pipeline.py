@@ -70,7 +70,7 @@ def run_diff(project: Project, rev: str | None, paths: tuple[str, ...], scratch:
         elif b is None:
             decks.append(one_sided(a, REMOVED))
         elif a.key == b.key:
-            decks.append(unchanged_deck(a, b))
+            decks.append(unchanged_deck(old, a, new, b))
         else:
             decks.append(compare_deck(old, a, new, b, pairing))
     return DiffResult(revision, decks, findings)

@@ -34,12 +34,18 @@ def _counts(deck: DeckDiff) -> str:
     return ", ".join(f"{n} {v}" for v, n in counts.items() if n)
 
 
+def _notes(slide) -> list[str]:
+    """What to say of a slide: its causes, and a shown snippet whose check
+    verdict changed (from the check cache)."""
+    return [*slide.causes, *(f"check {c}" for c in slide.checks)]
+
+
 def text(result: DiffResult) -> str:
     lines = []
     for deck in result.decks:
         lines.append(f"{_deck_label(deck)}: {_counts(deck)}")
         for slide in deck.shown:
-            cause = f" ({'; '.join(slide.causes)})" if slide.causes else ""
+            cause = f" ({'; '.join(_notes(slide))})" if _notes(slide) else ""
             lines.append(f"  {slide.verdict}: {_slide_label(slide)}{cause}")
     return "\n".join(lines)
 
@@ -52,7 +58,7 @@ def markdown(result: DiffResult) -> str:
         counts = deck.counts()
         lines.append(f"| `{_deck_label(deck)}` | " + " | ".join(str(counts[v]) for v in VERDICTS) + " |")
     details = [f"- `{deck.path}` {slide.verdict} {_slide_label(slide)}"
-               + (f": {'; '.join(slide.causes)}" if slide.causes else "")
+               + (f": {'; '.join(_notes(slide))}" if _notes(slide) else "")
                for deck in result.decks for slide in deck.shown]
     return "\n".join(lines + ([""] + details if details else ["", "No slide changed."])) + "\n"
 
@@ -63,7 +69,8 @@ def as_json(result: DiffResult) -> str:
         "decks": [{"old_path": d.old_path, "new_path": d.new_path, "rendered": d.rendered,
                    "counts": d.counts(),
                    "slides": [{"verdict": s.verdict, "old": s.old, "new": s.new, "title": s.title,
-                               "causes": s.causes, "box": list(s.box) if s.box else None}
+                               "causes": s.causes, "checks": s.checks,
+                               "box": list(s.box) if s.box else None}
                               for s in d.slides]} for d in result.decks],
         "findings": [f.format() for f in result.findings]}, indent=2)
 
@@ -97,7 +104,7 @@ def html(result: DiffResult, target: Path) -> None:
                                             min(right + pad, w), min(bottom + pad, h))
                 box = {"left": 100 * left / w, "top": 100 * top / h,
                        "width": 100 * (right - left) / w, "height": 100 * (bottom - top) / h}
-            rows.append({"label": _slide_label(slide), "verdict": slide.verdict, "causes": slide.causes,
+            rows.append({"label": _slide_label(slide), "verdict": slide.verdict, "causes": _notes(slide),
                          "before": _data_uri(slide.before), "after": _data_uri(slide.after), "box": box})
         decks.append({"label": _deck_label(deck), "counts": deck.counts(), "rows": rows})
     page = env.get_template("diff.html.j2").render(

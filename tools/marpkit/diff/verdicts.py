@@ -26,6 +26,9 @@ class SlideDiff:
     before: Path | None = None
     after: Path | None = None
     size: tuple[int, int] | None = None  # of the render, for the box
+    # A snippet the slide shows whose check verdict differs between the two
+    # revisions, from the check cache: "m/a.py: passed -> failed".
+    checks: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -48,13 +51,18 @@ class DeckDiff:
 
     @property
     def shown(self) -> list[SlideDiff]:
-        return [s for s in self.slides if s.verdict != UNCHANGED]
+        """Slides to show: all but the unchanged, and those whose snippet's check
+        verdict changed although they look the same."""
+        return [s for s in self.slides if s.verdict != UNCHANGED or s.checks]
 
 
-def unchanged_deck(old: DeckSide, new: DeckSide) -> DeckDiff:
-    """Inputs identical at both revisions: every slide unchanged, nothing rendered."""
-    return DeckDiff(old.rel, new.rel, [SlideDiff(UNCHANGED, s.index, s.index, s.title)
-                                       for s in new.job.deck.slides], False)
+def unchanged_deck(old_side: Side, old: DeckSide, new_side: Side, new: DeckSide) -> DeckDiff:
+    """Inputs identical at both revisions: every slide unchanged, nothing rendered
+    (a snippet's check verdict may still have changed: a line outside what it shows)."""
+    return DeckDiff(old.rel, new.rel, [
+        SlideDiff(UNCHANGED, s.index, s.index, s.title,
+                  checks=check_changes(old_side, old, s.index - 1, new_side, new, s.index - 1))
+        for s in new.job.deck.slides], False)
 
 
 def one_sided(deck: DeckSide, verdict: str) -> DeckDiff:
@@ -95,8 +103,32 @@ def compare_deck(old_side: Side, old: DeckSide, new_side: Side, new: DeckSide,
                     made.verdict = CHANGED
                 made.causes = _slide_causes(old_sigs[pair.old], new_sigs[pair.new], new, pair.new) + causes
                 made.causes = made.causes or ["rendering (a directive or style of another slide)"]
+        if pair.old is not None and pair.new is not None:
+            made.checks = check_changes(old_side, old, pair.old, new_side, new, pair.new)
         slides.append(made)
     return DeckDiff(old.rel, new.rel, slides, True)
+
+
+def _verdicts(side: Side, deck: DeckSide, index: int, cache_dir: Path) -> dict[str, bool | None]:
+    """Snippet file -> its check verdict at this revision, for the files slide
+    `index` shows: the working tree's check cache answers for both revisions
+    (its entries are keyed by the snippet folder's content)."""
+    from marpkit.check.output_fences import check_verdict
+
+    return {res.rel_path: check_verdict(cache_dir, side.project.snippets_dir, res.rel_path)
+            for res in deck.resolutions if res.block.slide == index + 1 and res.ok}
+
+
+def check_changes(old_side: Side, old: DeckSide, old_index: int,
+                  new_side: Side, new: DeckSide, new_index: int) -> list[str]:
+    """The shown snippets whose check verdict changed between the revisions
+    (both checked, as each revision has them)."""
+    word = {True: "passed", False: "failed"}
+    cache_dir = new_side.project.cache_dir
+    before = _verdicts(old_side, old, old_index, cache_dir)
+    after = _verdicts(new_side, new, new_index, cache_dir)
+    return [f"{rel}: {word[before[rel]]} -> {word[now]}" for rel, now in sorted(after.items())
+            if now is not None and before.get(rel) is not None and before[rel] != now]
 
 
 def _slide_causes(old: Signature, new: Signature, deck: DeckSide, index: int) -> list[str]:
