@@ -36,11 +36,16 @@ def collect_assets(deck: Deck, project: Project, source_dir: Path
 
 def copy_assets(deck: Deck, project: Project, source_dir: Path) -> list[Finding]:
     pairs, findings = collect_assets(deck, project, source_dir)
+    copy_pairs(pairs)
+    return findings
+
+
+def copy_pairs(pairs: list[tuple[Path, Path]]) -> None:
+    """Copy each (file, target) whose target is missing or older."""
     for origin, target in pairs:
         if not target.exists() or target.stat().st_mtime_ns < origin.stat().st_mtime_ns:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(origin, target)
-    return findings
 
 
 def fingerprint(pairs: list[tuple[Path, Path]]) -> str:

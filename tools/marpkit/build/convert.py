@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from marpkit import marp
-from marpkit.build.assets import copy_assets
+from marpkit.build.assets import copy_pairs
 from marpkit.build.manifest import Manifest
 from marpkit.build.prepare import Job
 from marpkit.build.progress import Progress
@@ -31,7 +31,7 @@ def convert(project: Project, todo: dict[str, list[Job]], settings: MarpSettings
     `manifest` and count it in `written` (deck stem -> output files)."""
     jobs = {job.stem: job for stale in todo.values() for job in stale}
     for job in jobs.values():
-        copy_assets(job.deck, project, job.source.parent)
+        copy_pairs(job.assets)
         stage(project, job)
     run = settings.cli_run(project.build_dir / ".marpkit" / "marp.config.json",
                            out_dir=project.build_dir,

@@ -18,7 +18,7 @@ from marpkit.model.load import Unreadable, deck_paths, open_deck
 from marpkit.model.notes import without_notes
 from marpkit.model.themes import load_themes
 from marpkit.snippets.expand import expand
-from marpkit.snippets.store import SnippetStore, resolve_deck
+from marpkit.snippets.store import Resolution, SnippetStore, resolve_deck
 
 
 @dataclass
@@ -30,6 +30,9 @@ class Job:
     first_slide_digest: str  # what the thumbnail (the first slide alone) depends on
     findings: list[Finding] = field(default_factory=list)
     handout_digest: str = ""  # the digest and the handout's own settings
+    # Resolved once here, for every later stage (conversion, diff).
+    resolutions: list[Resolution] = field(default_factory=list)
+    assets: list[tuple[Path, Path]] = field(default_factory=list)  # (file, its place in build/)
 
     def digest_for(self, fmt: str) -> str:
         if fmt == "thumbnail":
@@ -123,5 +126,5 @@ def prepare(project: Project, paths: tuple[str, ...], store: SnippetStore,
         whole = digest(shared, text, assets)
         published = without_notes(text, path) if private else text
         jobs.append(Job(deck, path, published, whole, first_slide, findings,
-                        digest(whole, handout)))
+                        digest(whole, handout), resolutions, pairs))
     return jobs, errors, shared

@@ -36,7 +36,7 @@ def signatures(deck: DeckSide) -> list[Signature]:
     lines = split_lines(model.text)
     shown: dict[int, list[tuple[str, str]]] = {}
     copies: set[int] = set()
-    for res in deck.resolutions:
+    for res in deck.job.resolutions:
         shown.setdefault(res.block.slide, []).append((res.ref, res.code or ""))
         copies.update(range(res.block.body_line, res.block.body_end_line))
     return [Signature(slide.title, slide_text(slide, lines, copies), tuple(shown.get(slide.index, ())))

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from marpkit import marp
-from marpkit.build.assets import collect_assets
 from marpkit.build.manifest import digest
 from marpkit.build.prepare import Job, configuration, prepare
 from marpkit.build.publish import glob_escape
@@ -19,7 +18,7 @@ from marpkit.findings import Finding, UsageError
 from marpkit.fsutil import atomic_write, inside
 from marpkit.marp.converter import FORMATS, MarpSettings, uses_katex
 from marpkit.model.themes import load_themes
-from marpkit.snippets.store import Resolution, SnippetStore, resolve_deck
+from marpkit.snippets.store import SnippetStore
 from marpkit.text import split_lines
 
 
@@ -29,8 +28,7 @@ class DeckSide:
     content key that says "its inputs are unchanged"."""
 
     job: Job
-    resolutions: list[Resolution]
-    assets: dict[str, str]  # src as written -> hash of its bytes
+    assets: dict[str, str]  # file, relative to the project -> hash of its bytes
     key: str
     pngs: list[Path] = field(default_factory=list)  # one per slide, once rendered
 
@@ -69,12 +67,11 @@ def load_side(label: str, project: Project, paths: tuple[str, ...] = (),
     jobs, errors, shared = prepare(project, paths, store, settings)
     decks = {}
     for job in jobs:
-        pairs, _ = collect_assets(job.deck, project, job.source.parent)
         # The build's digest knows assets by size and time, which a checkout
         # from git does not keep: across revisions only their bytes compare.
-        assets = {project.rel(origin): _bytes_digest(origin) for origin, _ in pairs}
+        assets = {project.rel(origin): _bytes_digest(origin) for origin, _ in job.assets}
         key = digest(shared, job.text, *sorted(assets.items()))
-        decks[project.rel(job.source)] = DeckSide(job, resolve_deck(job.deck, store), assets, key)
+        decks[project.rel(job.source)] = DeckSide(job, assets, key)
     themes = {name: _bytes_digest(theme.path)
               for name, theme in load_themes(project.themes_dir).items() if theme.path}
     return Side(label, project, settings, decks, errors, configuration(project, settings), themes)
@@ -99,8 +96,7 @@ def _render_side(side: Side, decks: list[DeckSide], folder: Path, chromium: str)
     staged = []
     for deck in decks:
         # Staged as the build stages, beside copies of its assets, in our own folder.
-        pairs, _ = collect_assets(deck.job.deck, project, deck.job.source.parent)
-        for origin, target in pairs:
+        for origin, target in deck.job.assets:
             copy = folder / inside(target, project.build_dir)
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(origin, copy)

@@ -116,7 +116,7 @@ def _verdicts(side: Side, deck: DeckSide, index: int, cache_dir: Path) -> dict[s
     from marpkit.check.output_fences import check_verdict
 
     return {res.rel_path: check_verdict(cache_dir, side.project.snippets_dir, res.rel_path)
-            for res in deck.resolutions if res.block.slide == index + 1 and res.ok}
+            for res in deck.job.resolutions if res.block.slide == index + 1 and res.ok}
 
 
 def check_changes(old_side: Side, old: DeckSide, old_index: int,
