@@ -8,13 +8,8 @@ set -euo pipefail
 # Run training with W&B tracking
 python src/training/train.py
 
-# W&B will output a URL to view results:
-# 🚀 View run at
-#    https://wandb.ai/bailab/bailab-base-research/runs/abc123
-
-# Open the URL to see:
-# - Real-time training curves
-# - Hyperparameter values
-# - System metrics (GPU, CPU, memory)
-# - Model artifacts
+# W&B prints the run's URL: open it to see its
+# training curves, hyperparameters, system
+# metrics and model artifacts. The curves of
+# train.py's own run, as `marpkit check` recorded it:
 # endregion

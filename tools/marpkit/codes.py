@@ -229,6 +229,24 @@ refuses to guess which lines a slide meant.""",
       example="""# region setup
 ...
 # endregion train   <- closes `setup`""")
+_rule("MK317", "chart-stale",
+      summary="A chart image is not drawn yet, or was drawn from something else: another "
+              "version of its snippet, another `chart:` reference, or its alt text was "
+              "changed by hand.",
+      rationale="""A chart on a slide claims to show what the shown code logged. Once the
+snippet changes, the picture is of code nobody shows any more. `marpkit check`
+records the run as it is now and `marpkit sync` redraws the chart and its alt
+text from it (as it refills `output=` fences).""",
+      example="""![...](charts/loss.svg "chart: 05/train.py train/loss")   (train.py edited since)""")
+_rule("MK318", "chart-reference",
+      summary="An image titled `chart:` that cannot be a chart: no snippet or metric named, "
+              "an unknown option, a snippet that does not exist, or an image path that is "
+              "not an .svg beside the deck (or lies in the snippets folder).",
+      rationale="""The title says what to draw: `chart: <module>/<file>.py <metric> ... [x=<metric>]
+[run=<N|name>]`. marpkit draws the file at the image's path, so the path must
+be a local .svg in the project, outside the snippets folder (a file there
+counts as a change of the snippet).""",
+      example="""![](loss.svg "chart: 05/train.py")   <- no metric named""")
 _rule("MK401", "code-too-tall",
       summary="A code block has more lines than fit on the slide.",
       rationale="""Marp shrinks a tall code block until it fits the content box; with a
@@ -440,6 +458,15 @@ body or a helper that the check could not vouch for. (A shown W&B call that
 never ran is an MK302 error instead: the slide promises what it logs.)""",
          """for epoch in range(0):      # the loop body on the slide never runs
     run.log({"loss": loss})""")
+_declare("MK309", "chart-data", "error", "check",
+         "A chart cannot be drawn from its snippet's run: the snippet failed or was never "
+         "checked as it is now, the run never logged a named metric (or logged text, "
+         "not numbers), or the named run does not exist.",
+         """A chart is drawn from the run `marpkit check` recorded, never from numbers typed
+into the deck; when the run cannot give it, the slide would show an empty or
+invented curve, so the chart's line gets this finding instead. `check` reports
+it on the run it just made, `sync` before it draws.""",
+         """![...](charts/loss.svg "chart: 05/train.py val/loss")   (train.py logs only train/loss)""")
 # --------------------------------------------------------------------------- build
 _declare("MK900", "marp-failed", "error", "build",
          "Marp CLI failed to convert a deck (the previous good output is kept).",

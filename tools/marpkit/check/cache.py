@@ -25,7 +25,7 @@ from pathlib import Path
 from marpkit import __version__
 from marpkit.fsutil import atomic_write, inside
 
-FORMAT = "marpkit-check-cache-5"
+FORMAT = "marpkit-check-cache-6"
 SKIP_DIRS = {"__pycache__", "wandb", ".wandb", ".git", ".ipynb_checkpoints"}
 
 
@@ -61,11 +61,7 @@ def execution_mode() -> str:
     return f"fork={int(fork)} shared-service={int(shared and fork)} unobserved={observe}"
 
 
-def cache_key(snippets_dir: Path, snippet: Path, extra: str = "") -> str:
-    digest = hashlib.sha256()
-    digest.update(_versions().encode())
-    digest.update(b"\0" + execution_mode().encode())
-    digest.update(b"\0" + extra.encode() + b"\0")
+def _add_sources(digest, snippets_dir: Path, snippet: Path) -> None:
     folder = snippet.parent
     rel = inside(snippet, snippets_dir, follow=True)
     digest.update((rel.as_posix() if rel else snippet.name).encode() + b"\0")
@@ -75,6 +71,22 @@ def cache_key(snippets_dir: Path, snippet: Path, extra: str = "") -> str:
             digest.update(hashlib.sha256(path.read_bytes()).digest())
         except OSError:
             digest.update(b"unreadable")
+
+
+def source_digest(snippets_dir: Path, snippet: Path) -> str:
+    """The snippet as its folder is now, and nothing of this machine: what a
+    chart records it was drawn from, so it reads as current on any machine."""
+    digest = hashlib.sha256(b"marpkit-source-1\0")
+    _add_sources(digest, snippets_dir, snippet)
+    return digest.hexdigest()
+
+
+def cache_key(snippets_dir: Path, snippet: Path, extra: str = "") -> str:
+    digest = hashlib.sha256()
+    digest.update(_versions().encode())
+    digest.update(b"\0" + execution_mode().encode())
+    digest.update(b"\0" + extra.encode() + b"\0")
+    _add_sources(digest, snippets_dir, snippet)
     return digest.hexdigest()
 
 

@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from marpkit import procs
+from marpkit.charts.series import HistoryBuilder
 from marpkit.text import split_lines
 
 # The `_type` W&B writes for each media kind in history/summary values.
@@ -57,6 +58,9 @@ class RunData:
     null_keys: list[str] = field(default_factory=list)  # history keys never logged non-null
     console: str = ""  # files/output.log (W&B's console capture), capped
     artifacts: list[dict] = field(default_factory=list)  # {"name", "type", "files": count}
+    name: str = ""  # the run's display name (`wandb.init(name=...)`)
+    # metric -> Series.to_json() (charts/series.py): what charts and the report draw
+    history: dict[str, dict] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -260,17 +264,22 @@ def read_run(run_file: Path, env: dict | None = None) -> RunData:
     history_keys: dict[str, None] = {}
     non_null: set[str] = set()
     media: dict[str, None] = {}
+    series = HistoryBuilder()
     for record in records:
         kind = record.get("type")
         body = record.get(kind) or {}
         if kind == "run":
             data.run_id = body.get("run_id", data.run_id)
+            data.name = body.get("display_name", data.name) or data.name
             data.config.update(_config_values(body.get("config", {})))
         elif kind == "config":
             data.config.update(_config_values(body))
         elif kind == "history":
             data.steps += 1
-            for key, value in _collapse(body.get("item") or {}).items():
+            item = _collapse(body.get("item") or {})
+            step = item.get("_step")
+            series.add(step if isinstance(step, int) else data.steps - 1, item)
+            for key, value in item.items():
                 if not key.startswith("_"):
                     history_keys.setdefault(key, None)
                     if value is not None:
@@ -300,6 +309,7 @@ def read_run(run_file: Path, env: dict | None = None) -> RunData:
     data.history_keys = list(history_keys)
     data.null_keys = [k for k in history_keys if k not in non_null]
     data.media = list(media)
+    data.history = {key: found.to_json() for key, found in series.series().items()}
     _read_files_dir(data, run_file.parent / "files")
     return data
 

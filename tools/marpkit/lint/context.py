@@ -33,6 +33,13 @@ class DeckContext:
     def resolutions(self) -> list[Resolution]:
         return resolve_deck(self.deck, self.store) if self.deck else []
 
+    @cached_property
+    def charts(self) -> list:
+        """The deck's `chart:` images with their files found (charts/state.py)."""
+        from marpkit.charts.state import deck_chart_list
+
+        return deck_chart_list(self.project, self.deck, self.store) if self.deck else []
+
     @property
     def theme_name(self) -> str:
         value = self.deck.global_directives.get("theme") if self.deck else None

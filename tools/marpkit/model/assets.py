@@ -25,6 +25,25 @@ _STYLE_BLOCK = re.compile(r"<style\b[^>]*>(.*?)(?:</style>|\Z)", re.IGNORECASE |
 _REMOTE = re.compile(r"^\s*(?:(?:https?|wss?|ftp):)?//", re.IGNORECASE)
 
 
+# Marp's image keywords live in the alt text; what is left is the description.
+_KEYWORD = re.compile(
+    r"^(?:bg|left|right|contain|cover|fit|auto|vertical|horizontal|"
+    r"(?:left|right):\d+(?:\.\d+)?%|\d+(?:\.\d+)?%|"
+    r"(?:w|h|width|height):\S+|"
+    r"(?:blur|brightness|contrast|drop-shadow|grayscale|hue-rotate|invert|opacity|saturate|sepia)"
+    r"(?::\S+)?)$", re.IGNORECASE)
+
+
+def keywords(alt: str) -> list[str]:
+    """Marp's keywords in an image's alt text (`w:200`, `bg`, `left`…), in order."""
+    return [word for word in alt.split() if _KEYWORD.match(word)]
+
+
+def description(alt: str) -> str:
+    """The alt text with Marp's keywords taken out: what a screen reader says."""
+    return " ".join(word for word in alt.split() if not _KEYWORD.match(word))
+
+
 def local_assets(deck: Deck) -> list[tuple[str, int, int]]:
     """Relative asset references (path, line, column): images and url()s in directives."""
     refs = [(image.src, image.line, image.column) for image in deck.images]

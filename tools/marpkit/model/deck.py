@@ -66,7 +66,8 @@ class Image:
     src: str
     alt: str
     line: int
-    column: int
+    column: int  # of its `![`
+    title: str = ""  # `![alt](src "title")`
 
 
 @dataclass
@@ -394,7 +395,8 @@ def _fill_slide(deck: Deck, slide: Slide, tokens, comments_by_token, local: dict
                 src = str(child.attrGet("src") or "")
                 line, column = _find_in_lines(deck, token.map, f"]({src}")
                 bang = deck.line_text(line).rfind("![", 0, column)
-                slide.images.append(Image(src, child.content, line, bang + 1 if bang >= 0 else column))
+                slide.images.append(Image(src, child.content, line, bang + 1 if bang >= 0 else column,
+                                          str(child.attrGet("title") or "")))
     if slide.headings:
         slide.title = slide.headings[0].text
 

@@ -2,23 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from marpkit.lint.context import DeckContext
 from marpkit.lint.registry import rule
-
-# Marp's image keywords live in the alt text; what is left is the description.
-_KEYWORD = re.compile(
-    r"^(?:bg|left|right|contain|cover|fit|auto|vertical|horizontal|"
-    r"(?:left|right):\d+(?:\.\d+)?%|\d+(?:\.\d+)?%|"
-    r"(?:w|h|width|height):\S+|"
-    r"(?:blur|brightness|contrast|drop-shadow|grayscale|hue-rotate|invert|opacity|saturate|sepia)"
-    r"(?::\S+)?)$", re.IGNORECASE)
-
-
-def description(alt: str) -> str:
-    """The alt text with Marp's keywords (`w:200`, `bg`, `left`…) taken out."""
-    return " ".join(word for word in alt.split() if not _KEYWORD.match(word))
+from marpkit.model.assets import description
 
 
 def _is_background(alt: str) -> bool:

@@ -48,6 +48,25 @@ def drift(ctx: DeckContext):
                               fix=fix, end_line=finding.end_line, slide=res.block.slide)
 
 
+@rule("MK317")
+def chart_stale(ctx: DeckContext):
+    from marpkit.charts.state import stale
+
+    for chart in ctx.charts:
+        if chart.problem is None and (reason := stale(ctx.project, chart)):
+            image = chart.ref.image
+            yield ctx.finding("MK317", image.line, image.column, reason, slide=chart.ref.slide)
+
+
+@rule("MK318")
+def chart_reference(ctx: DeckContext):
+    for chart in ctx.charts:
+        if chart.problem is not None:
+            image = chart.ref.image
+            yield ctx.finding("MK318", image.line, image.column, chart.problem,
+                              slide=chart.ref.slide)
+
+
 @rule("MK314")
 def unused_snippets(pctx: ProjectContext):
     root = pctx.project.snippets_dir
