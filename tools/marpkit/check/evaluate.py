@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from marpkit.charts.state import DATA as CHART_DATA
+from marpkit.charts.state import finding as chart_finding
+from marpkit.charts.state import select
 from marpkit.check.claims import (
     Statements,
     call_problems,
@@ -155,7 +158,14 @@ def evaluate(task: Task, run: Execution, placer: Placer) -> list[Finding]:
         return [placer.at(None, TIMEOUT, f"timed out after {run.duration_s:.1f}s and was killed")]
     findings = _crashes(task, run, placer) + _warnings(task, run, placer) + _stale_fences(task)
     if any(f.code == EXEC_FAILED for f in findings):
-        return findings  # claims on a crashed run would only repeat the crash
+        # Claims on a crashed run would only repeat the crash; a chart says where it is.
+        return findings + [chart_finding(chart, CHART_DATA, f"{task.rel} failed: the chart is "
+                                                            "not drawn from a failed run")
+                           for chart in task.charts]
+    for chart in task.charts:
+        chosen = select(chart.ref.spec, [r.to_json() for r in run.runs])
+        if isinstance(chosen, str):
+            findings.append(chart_finding(chart, CHART_DATA, chosen))
     if task.kind == "python":
         for finding in _shown_claims(task, run, placer):
             if finding not in findings:

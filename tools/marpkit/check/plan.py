@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from marpkit.charts.state import deck_chart_list
 from marpkit.check.header import Header, HeaderError, parse_header
 from marpkit.check.limits import CEILINGS, DEFAULTS, Limits, project_ceiling, resolve
 from marpkit.config import Project
@@ -47,6 +48,7 @@ class Task:
     header_error: HeaderError | None = None
     limits: Limits = DEFAULTS  # its header's, or the defaults
     ceiling: Limits = CEILINGS  # the project's, for the messages
+    charts: list = field(default_factory=list)  # charts/state.Chart drawn from its runs
 
 
 def _kind(path: Path, langs: set[str]) -> str | None:
@@ -121,6 +123,13 @@ def _shown_tasks(project: Project, store: SnippetStore, read: list[Path],
                 if path is not None and path.is_file() and _kind(path, set()):
                     tasks.setdefault(real(path), Task(real(path), block.output,
                                                           _kind(path, set())))
+            # So does a chart: check proves its run can draw it (MK309).
+            for chart in deck_chart_list(project, deck, store):
+                if chart.problem is None and _kind(chart.snippet, set()):
+                    file = real(chart.snippet)
+                    task = tasks.setdefault(file, Task(file, chart.ref.spec.snippet,
+                                                       _kind(chart.snippet, set())))
+                    task.charts.append(chart)
     return tasks
 
 
