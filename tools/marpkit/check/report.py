@@ -10,12 +10,16 @@ JSON (`--format json`) is one object:
                                "title": "Step 2: ..."}],
                    "findings": [Finding.to_json(), ...],
                    "runs": [{"id": "...", "config_keys": [...], "summary_keys": [...],
-                             "history_keys": [...], "steps": 5, "exit_code": 0}],
+                             "history_keys": [...], "steps": 5, "exit_code": 0,
+                             "name": "...", "history": {"loss": Series, ...}}],
                    "lines": {"shown": [...], "executed": [...], "never_ran": [...]},
                    "calls": [recorded W&B calls, see docs/check.md]}],
      "findings": [every finding, including unresolved references],
      "totals": {"passed": 0, "failed": 0, "skipped": 0, "cached": 0}}
 
+`history` holds each metric as charts/series.py's Series.to_json(): the steps
+and values to draw (a long history downsampled, every bucket's extremes
+kept) and the exact count, first, last, min and max of the whole run.
 `error` is the first error finding's message. `cached` means passed, from the
 cache. JUnit (`--junit PATH`) has one testcase per snippet.
 """
@@ -54,7 +58,8 @@ class SnippetResult:
                          "summary_keys": sorted(run.summary), "history_keys": run.history_keys,
                          "steps": run.steps, "exit_code": run.exit_code,
                          "media": run.media, "files": run.files,
-                         "null_keys": run.null_keys, "artifacts": run.artifacts})
+                         "null_keys": run.null_keys, "artifacts": run.artifacts,
+                         "name": run.name, "history": run.history})
         slides = []
         for shown in self.task.shown:
             slide = shown.deck.slides[shown.res.block.slide - 1]

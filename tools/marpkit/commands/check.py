@@ -30,13 +30,16 @@ DEFAULT_TIMEOUT = 60.0
               show_default=True)
 @click.option("--junit", type=click.Path(dir_okay=False), default=None,
               help="Also write a JUnit XML report to this file.")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
+              help="Also write a self-contained HTML page of the results to DIR/index.html.")
 @click.option("--shard", default=None, metavar="K/N",
               help="Run only the K-th of N deterministic slices of the snippets (CI fan-out).")
 @click.option("--isolation", type=click.Choice(LEVELS), envvar=ENV_LEVEL, default="auto",
               show_default=True,
               help="auto: the OS sandbox where it works, else basic with a warning; "
                    "strict: exit 2 without it; basic: temp folders and limits only.")
-def check_cmd(paths, jobs, timeout, no_cache, fmt, junit, shard, isolation) -> int:
+def check_cmd(paths, jobs, timeout, no_cache, fmt, junit, report_dir, shard,
+              isolation) -> int:
     """Execute the snippets shown in the decks against W&B offline and verify their claims."""
     from marpkit.check.pipeline import run_check
     from marpkit.config import load_project
@@ -57,6 +60,15 @@ def check_cmd(paths, jobs, timeout, no_cache, fmt, junit, shard, isolation) -> i
         click.echo(report.text_report(results, extra, elapsed), nl=False)
     if junit:
         report.write_junit(junit, results, extra)
+    if report_dir:
+        from marpkit.check import report_page
+
+        try:
+            page = report_page.write(report_dir, results, extra, elapsed)
+        except OSError as exc:
+            raise UsageError(f"{report_dir}: cannot write the report ({exc.strerror or exc})") \
+                from exc
+        click.echo(f"report: {page}", err=True)
     everything = extra + [f for r in results for f in r.findings]
     from marpkit.outputs import status
 
