@@ -23,12 +23,12 @@ from pathlib import Path
 from marpkit.charts.series import STEP, Series, describe
 from marpkit.charts.spec import ChartRef, ChartSpec, deck_charts
 from marpkit.charts.svg import PALETTE, Line, Style, draw
-from marpkit.check.cache import Cache, cache_key, source_digest
 from marpkit.config import Project
 from marpkit.findings import Finding, Fix
 from marpkit.fsutil import inside
 from marpkit.model.assets import asset_file, description, keywords
 from marpkit.model.deck import Deck
+from marpkit.snippets.identity import source_digest
 from marpkit.snippets.store import SnippetStore
 
 REFERENCE, STALE, DATA = "MK318", "MK317", "MK309"
@@ -221,23 +221,26 @@ def alt_fix(chart: Chart, alt: str) -> Fix | None:
     return Fix(f"alt text of chart {image.src}", offset + start + 2, offset + end, wanted)
 
 
-def judge(project: Project, chart: Chart, cache: Cache, style: Style
+def judge(project: Project, chart: Chart, checked, style: Style
           ) -> tuple[Finding | None, Drawn | None]:
     """What sync does with one located chart: (a finding, what to write).
-    A drawn chart that is already current gives (None, None)."""
+    A drawn chart that is already current gives (None, None). `checked`:
+    snippet path -> (passed, runs) of its last check as it is now, or None
+    (check/output_fences.checked_runs)."""
     if chart.problem:
         return finding(chart, REFERENCE, chart.problem), None
-    entry = cache.get(cache_key(project.snippets_dir, chart.snippet))
+    entry = checked(chart.snippet)
     if entry is None:
         reason = stale(project, chart)
         if reason is None:
             return None, None  # drawn from this very source; no run here to redraw from
         return finding(chart, DATA, f"{chart.ref.spec.snippet} has not been checked as it is "
                                     "now: run `marpkit check`, then `marpkit sync`"), None
-    if not entry.passed:
+    passed, runs = entry
+    if not passed:
         return finding(chart, DATA, f"{chart.ref.spec.snippet} failed its last check: the "
                                     "chart is not drawn from a failed run"), None
-    drawn = render(project, chart, entry.execution.get("runs") or [], style)
+    drawn = render(project, chart, runs, style)
     if isinstance(drawn, str):
         return finding(chart, DATA, drawn), None
     try:
@@ -349,7 +352,7 @@ def sized(style: Style, alt: str) -> Style:
     return replace(style, **size)
 
 
-def judge_deck(project: Project, deck: Deck, store: SnippetStore, cache: Cache) -> list[Judged]:
+def judge_deck(project: Project, deck: Deck, store: SnippetStore, checked) -> list[Judged]:
     """Every chart of a deck as sync sees it; the style is worked out only when a
     chart is drawn."""
     out = []
@@ -357,6 +360,6 @@ def judge_deck(project: Project, deck: Deck, store: SnippetStore, cache: Cache) 
     for chart in deck_chart_list(project, deck, store):
         if style is None and chart.problem is None:
             style = style_for(project, deck)
-        found, drawn = judge(project, chart, cache, sized(style or Style(), chart.ref.image.alt))
+        found, drawn = judge(project, chart, checked, sized(style or Style(), chart.ref.image.alt))
         out.append(Judged(chart, found, drawn))
     return out

@@ -23,12 +23,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from marpkit import __version__
-from marpkit.fsutil import atomic_write, inside
+from marpkit.fsutil import atomic_write
+from marpkit.snippets.identity import add_sources
 
 FORMAT = "marpkit-check-cache-6"
-SKIP_DIRS = {"__pycache__", "wandb", ".wandb", ".git", ".ipynb_checkpoints"}
-
-
 @lru_cache(maxsize=1)
 def _versions() -> str:
     from importlib import metadata
@@ -41,16 +39,6 @@ def _versions() -> str:
            f"|marpkit {__version__}"
 
 
-def folder_files(folder: Path) -> list[Path]:
-    out = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
-        for name in sorted(files):
-            if not name.endswith((".pyc", ".pyo")):
-                out.append(Path(root, name))
-    return out
-
-
 def execution_mode() -> str:
     """How snippets run (forked pool or fresh interpreters, shared wandb-core or not):
     part of the key, so one mode's result never stands in for another's."""
@@ -61,32 +49,12 @@ def execution_mode() -> str:
     return f"fork={int(fork)} shared-service={int(shared and fork)} unobserved={observe}"
 
 
-def _add_sources(digest, snippets_dir: Path, snippet: Path) -> None:
-    folder = snippet.parent
-    rel = inside(snippet, snippets_dir, follow=True)
-    digest.update((rel.as_posix() if rel else snippet.name).encode() + b"\0")
-    for path in folder_files(folder):
-        digest.update(str(inside(path, folder)).encode() + b"\0")  # always below it
-        try:
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-        except OSError:
-            digest.update(b"unreadable")
-
-
-def source_digest(snippets_dir: Path, snippet: Path) -> str:
-    """The snippet as its folder is now, and nothing of this machine: what a
-    chart records it was drawn from, so it reads as current on any machine."""
-    digest = hashlib.sha256(b"marpkit-source-1\0")
-    _add_sources(digest, snippets_dir, snippet)
-    return digest.hexdigest()
-
-
 def cache_key(snippets_dir: Path, snippet: Path, extra: str = "") -> str:
     digest = hashlib.sha256()
     digest.update(_versions().encode())
     digest.update(b"\0" + execution_mode().encode())
     digest.update(b"\0" + extra.encode() + b"\0")
-    _add_sources(digest, snippets_dir, snippet)
+    add_sources(digest, snippets_dir, snippet)
     return digest.hexdigest()
 
 

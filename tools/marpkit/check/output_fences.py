@@ -85,3 +85,17 @@ def output_reader(project, store):
         return read_output(project, rel)
 
     return read
+
+
+def checked_runs(project):
+    """snippet path -> (passed, its runs as RunData JSON) from the last check of the
+    snippet as it is now, or None: what sync draws charts from."""
+    cache = Cache(Path(project.cache_dir))
+
+    def read(snippet: Path) -> tuple[bool, list[dict]] | None:
+        entry = cache.get(cache_key(Path(project.snippets_dir), snippet))
+        if entry is None:
+            return None
+        return entry.passed, list(entry.execution.get("runs") or [])
+
+    return read

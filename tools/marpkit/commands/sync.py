@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from marpkit.check.output_fences import output_reader
@@ -25,18 +23,18 @@ def sync_cmd(decks, check):
     """Rewrite snippet fence bodies in DECKS from the snippet files, fill `output=`
     fences and draw `chart:` images from the last `marpkit check`."""
     from marpkit.charts.state import judge_deck
-    from marpkit.check.cache import Cache
+    from marpkit.check.output_fences import checked_runs
 
     project = load_project()
     store = SnippetStore(project.snippets_dir, project.cache_dir)
-    cache = Cache(Path(project.cache_dir))
+    checked = checked_runs(project)
     status = Exit.OK
     in_sync = 0
     paths = deck_paths(project, decks)
     readable = EachDeck(project, paths)
     for path, deck in readable:
         errors, drifted, _ = sync_deck(deck, store, output_reader(project, store))
-        charts = judge_deck(project, deck, store, cache)
+        charts = judge_deck(project, deck, store, checked)
         # A chart that cannot be drawn (or is wrongly referenced) is an error like
         # an unresolved fence; one that can be redrawn is drift.
         errors += [j.finding for j in charts if j.finding is not None and j.drawn is None]

@@ -13,8 +13,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from marpkit.check.cache import Cache, cache_key, folder_files
+from marpkit.check.cache import Cache, cache_key
 from marpkit.check.output_fences import read_output
+from marpkit.snippets.identity import folder_files
 
 
 @dataclass(frozen=True)
