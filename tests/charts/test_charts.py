@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SNIPPETS_EXTRA
+from conftest import SNIPPETS_EXTRA, needs_marp
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(importlib.util.find_spec("wandb") is None, reason=SNIPPETS_EXTRA)]
@@ -70,13 +70,11 @@ def chart_deck(root: Path, title: str, alt: str = "w:900") -> Path:
 
 
 @pytest.fixture
-def proj(tmp_path, monkeypatch):
-    (tmp_path / "pyproject.toml").write_text("[tool.marpkit]\n")
-    write(tmp_path / "snippets" / "m" / "train.py", LOSS)
-    monkeypatch.chdir(tmp_path)
+def proj(project, monkeypatch):
+    write(project / "snippets" / "m" / "train.py", LOSS)
     for var in ("WANDB_MODE", "WANDB_DIR", "WANDB_SILENT"):
         monkeypatch.delenv(var, raising=False)
-    return tmp_path
+    return project
 
 
 def chart_line(deck: Path) -> int:
@@ -218,5 +216,24 @@ def test_the_check_report_shows_failures_first_and_its_images_load(proj, run_cli
         assert never >= 1  # the lines after the raise never ran
         shown = page.eval_on_selector_all("section.passed .l.shown", "ls => ls.length")
         assert shown == 5  # the region: init, for, log (two lines), finish
+    finally:
+        page.close()
+
+
+def test_the_course_index_check_badge_leads_to_the_report(proj, run_cli, browser):
+    needs_marp()
+    chart_deck(proj, "chart: m/train.py loss")
+    run_cli("sync")
+    assert run_cli("check", "--report", "build/check")[0] == 0
+    assert run_cli("sync")[0] == 0
+    code, out, err = run_cli("build", "--format", "html")
+    assert code == 0, out + err
+    assert (proj / "build" / "charts" / "loss.svg").is_file()  # published with the deck
+    page = browser.new_page()
+    try:
+        page.goto((proj / "build" / "index.html").as_uri())
+        page.click("a.badge:has-text('check')")
+        page.wait_for_selector("section.snippet[data-snippet='m/train.py']")
+        assert page.title().startswith("marpkit check: 0 failed")
     finally:
         page.close()

@@ -67,6 +67,9 @@ def module_cards(project: Project, jobs) -> list[dict]:
     return cards
 
 
+CHECK_REPORT = "check/index.html"
+
+
 def write_index(project: Project, jobs, manifest) -> Path:
     import jinja2
 
@@ -77,6 +80,8 @@ def write_index(project: Project, jobs, manifest) -> Path:
         title=project.settings.get("title", "Course"),
         modules=(cards := module_cards(project, jobs)),
         planned=sum(1 for c in cards if c["planned"]),
+        # `marpkit check --report build/check` (make slides in CI): the badge leads there.
+        check_report=CHECK_REPORT if (project.build_dir / CHECK_REPORT).is_file() else None,
         built_at=time.strftime("%Y-%m-%d %H:%M %Z"),
         versions={"marpkit": __version__, "marp": marp.marp_version(project.root),
                   "python": platform.python_version()},
