@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -121,9 +123,35 @@ CASES = {
               HEAD + "# A\n\n![Chart](img/chart.png)\n\n```md\n![Remote](https://example.invalid/a.png)\n```\n",
               {}, ""),
 }
+CASES["MK317"] = (HEAD + '# A\n\n![loss: 2 points](charts/loss.svg "chart: demo.py loss")\n',
+                  HEAD + '# A\n\n![loss: 2 points](charts/loss.svg "chart: demo.py loss")\n',
+                  {"snippets/demo.py": SNIPPET}, "")
+CASES["MK318"] = (HEAD + '# A\n\n![](charts/loss.svg "chart: demo.py")\n',
+                  HEAD + '# A\n\n![loss: 2 points](charts/loss.svg "chart: demo.py loss")\n\n'
+                  '![a plain image](img/a.svg "a title")\n',
+                  {"snippets/demo.py": SNIPPET}, "")
+
+
+def _drawn_chart() -> str:
+    """The file sync would draw for CASES["MK317"]'s good deck: the chart records the
+    snippets folder's digest, which depends on its files' names and bytes alone."""
+    from marpkit.charts.spec import parse_spec
+    from marpkit.charts.state import drawn_head
+    from marpkit.charts.svg import Line, draw
+    from marpkit.snippets.identity import source_digest
+
+    with tempfile.TemporaryDirectory() as tmp:
+        snippet = Path(tmp) / "demo.py"
+        snippet.write_text(SNIPPET, encoding="utf-8")
+        head = drawn_head(source_digest(Path(tmp), snippet), parse_spec("chart: demo.py loss"))
+    return draw([Line("loss", [(0.0, 1.0), (1.0, 0.5)])], "step", title="loss: 2 points",
+                head=head)
+
+
 NAMES = {"MK601": "04-tracking.md", "MK602": "02-end.md", "MK605": "index.md"}
 GOOD_NAMES = {"MK605": "00-index.md"}
-GOOD_FILES = {"MK316": {"snippets/demo.py": SNIPPET}}
+GOOD_FILES = {"MK316": {"snippets/demo.py": SNIPPET},
+              "MK317": {"snippets/demo.py": SNIPPET, "slides/charts/loss.svg": _drawn_chart()}}
 
 
 def test_every_lint_code_has_a_rule_function():

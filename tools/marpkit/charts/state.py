@@ -186,9 +186,13 @@ def render(project: Project, chart: Chart, runs: list[dict], style: Style) -> Dr
         return chosen
     series, x, label = chosen
     alt = alt_text(spec, series, label)
-    head = (f"{HEAD} source={source_digest(project.snippets_dir, chart.snippet)} "
-            f"spec={html.escape(spec.canonical(), quote=False)}")
+    head = drawn_head(source_digest(project.snippets_dir, chart.snippet), spec)
     return Drawn(draw(lines(series, x), spec.x, style, title=alt, head=head), alt)
+
+
+def drawn_head(source: str, spec: ChartSpec) -> str:
+    """What a drawn chart records it was drawn from (read back by `stale`)."""
+    return f"{HEAD} source={source} spec={html.escape(spec.canonical(), quote=False)}"
 
 
 def alt_fix(chart: Chart, alt: str) -> Fix | None:
