@@ -7,12 +7,16 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from conftest import SNIPPETS_EXTRA, needs_marp
+from conftest import ROOT, SNIPPETS_EXTRA, needs_marp
+from marpkit.model.deck import load_deck
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(importlib.util.find_spec("wandb") is None, reason=SNIPPETS_EXTRA)]
@@ -235,5 +239,36 @@ def test_the_course_index_check_badge_leads_to_the_report(proj, run_cli, browser
         page.click("a.badge:has-text('check')")
         page.wait_for_selector("section.snippet[data-snippet='m/train.py']")
         assert page.title().startswith("marpkit check: 0 failed")
+    finally:
+        page.close()
+
+
+def test_the_course_deck_shows_its_real_chart_and_lints_clean(tmp_path, monkeypatch, browser):
+    """Module 5's Step 3 slide: train.py's curves, current, published, legible."""
+    needs_marp()
+    for name in ("slides", "snippets", "themes"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    (tmp_path / "node_modules").symlink_to(ROOT / "node_modules")
+    monkeypatch.chdir(tmp_path)
+    marpkit = [str(Path(sys.executable).with_name("marpkit"))]
+    deck_path = Path("slides/05-wandb-tracking.md")
+    deck = load_deck(deck_path)
+    charts = [i for s in deck.slides for i in s.images if i.title.startswith("chart:")]
+    assert any("train.py" in i.title for i in charts)
+    step3 = next(s for s in deck.slides if s.title and "View Results" in s.title)
+    assert any(i.title.startswith("chart:") for i in step3.images)
+    for args in (["sync", "--check"], ["lint", "--render", str(deck_path)]):
+        proc = subprocess.run(marpkit + args, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = subprocess.run(marpkit + ["build", "--format", "html"], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    page = browser.new_page()
+    try:
+        page.goto((tmp_path / "build" / "05-wandb-tracking.html").as_uri())
+        loaded = page.eval_on_selector_all(
+            "img[src$='.svg']", "imgs => imgs.map(i => [i.getAttribute('src'), i.naturalWidth])")
+        assert loaded and all(width > 0 for _, width in loaded), loaded
     finally:
         page.close()
