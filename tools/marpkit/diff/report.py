@@ -83,11 +83,8 @@ def _data_uri(path: Path | None) -> str | None:
 
 def html(result: DiffResult, target: Path) -> None:
     """One file, images inlined: it works from disk and as a CI artifact."""
-    import jinja2
+    from marpkit.pages import render_page
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "assets"),
-        autoescape=True)
     decks = []
     for deck in result.decks:
         rows = []
@@ -107,8 +104,8 @@ def html(result: DiffResult, target: Path) -> None:
             rows.append({"label": _slide_label(slide), "verdict": slide.verdict, "causes": _notes(slide),
                          "before": _data_uri(slide.before), "after": _data_uri(slide.after), "box": box})
         decks.append({"label": _deck_label(deck), "counts": deck.counts(), "rows": rows})
-    page = env.get_template("diff.html.j2").render(
-        revision=result.revision, decks=decks, verdicts=VERDICTS,
-        total={v: sum(d.counts()[v] for d in result.decks) for v in VERDICTS})
+    page = render_page("diff.html.j2", trim=False, revision=result.revision, decks=decks,
+                       verdicts=VERDICTS,
+                       total={v: sum(d.counts()[v] for d in result.decks) for v in VERDICTS})
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(target, page)
