@@ -8,8 +8,8 @@ set -euo pipefail
 # Run training with W&B tracking
 python src/training/train.py
 
-# W&B prints the run's URL: open it to see its
-# training curves, hyperparameters, system
-# metrics and model artifacts. The curves of
-# train.py's own run, as `marpkit check` recorded it:
+# W&B prints "🚀 View run at <URL>": open it
+# to see the training curves, hyperparameters,
+# system metrics and model artifacts. These are
+# train.py's own, as `marpkit check` recorded them:
 # endregion

@@ -83,7 +83,8 @@ def course(tmp_path_factory):
     needs_chromium()
     root = tmp_path_factory.mktemp("course")
     shutil.copytree(ROOT / "snippets", root / "snippets")
-    (root / "slides").mkdir()
+    # The deck's chart (slide 14) is a file beside it.
+    shutil.copytree(ROOT / "slides" / "charts", root / "slides" / "charts")
     write(root / DECK, with_notes((ROOT / DECK).read_text(encoding="utf-8"), NOTED))
     (root / "node_modules").symlink_to(ROOT / "node_modules")
     deck = load_deck(root / DECK)
