@@ -251,9 +251,9 @@ class Reporter:
     once, with the newest snippet files.
     """
 
-    def __init__(self, preview: Preview, held: bool = False, settle: float = LINT_SETTLE):
+    def __init__(self, preview: Preview, held: bool = False):
         self.preview = preview
-        self._settle = settle
+        self._settle = LINT_SETTLE
         self._quiet_from = 0.0  # monotonic time from which the pending saves may be linted
         # While held, decks are linted but nothing is printed: `marpkit serve`
         # prints its URL first, and lints while Marp's server starts.
