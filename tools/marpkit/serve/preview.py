@@ -60,7 +60,7 @@ LINT_SETTLE = 0.3
 # Watching: how long a burst of changes must stay quiet before it is handled
 # (an editor's save, truncate-and-write or write-and-rename, takes well under
 # a millisecond), and the longest a stream of changes is held back.
-WATCH_STEP_MS, WATCH_DEBOUNCE_MS = 10, 400
+WATCH_STEP_MS, WATCH_DEBOUNCE_MS = 5, 400
 
 
 @dataclass
