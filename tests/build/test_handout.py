@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, needs_chromium, needs_marp, write
-from marpkit.build.handout import render_notes
+from marpkit.build.handout import marp_slides, render_notes
 from marpkit.model.deck import load_deck
 from marpkit.model.notes import without_notes
 
@@ -220,6 +220,32 @@ def test_raw_html_in_notes_is_escaped_unless_html_is_on():
     kept = str(render_notes(["<b>bold</b>"], html=True))
     assert "<b>bold</b>" in kept
     assert render_notes([], html=False) is None
+
+
+def test_the_handout_takes_marps_slides_and_css_but_not_its_viewer():
+    page = ("<html><head><style>body[data-bespoke-view] .bespoke-marp-osc{opacity:1}</style>"
+            "<style>@import url('https://fonts.example/x.css');"
+            "div#\\:\\$p > svg > foreignObject > section{color:red}"
+            "@page {size:1280px 720px;margin:0}"
+            "@media print{div#\\:\\$p > svg[data-marpit-svg]{height:100vh}}</style></head>"
+            '<body><div class="bespoke-marp-osc"><button>Next</button></div><div id=":$p">'
+            '<svg data-marpit-svg=""><foreignObject><section>One</section></foreignObject></svg>'
+            '<svg data-marpit-svg=""><foreignObject><section>Two</section></foreignObject></svg>'
+            '</div><div class="bespoke-marp-note" data-index="0"><p>a note</p></div>'
+            "<script>bespoke()</script></body></html>")
+    slides = marp_slides(page)
+    # The slides' rules, scoped to the handout's slide boxes; not the viewer's,
+    # not the page size of Marp's PDF, nothing remote.
+    assert "div.marp-slide > svg > foreignObject > section{color:red}" in slides.css
+    assert "div.marp-slide > svg[data-marpit-svg]" in slides.css
+    assert "bespoke" not in slides.css and "@page" not in slides.css
+    assert "fonts.example" not in slides.css
+    assert slides.markup.count("<svg data-marpit-svg") == 2 and slides.markup.endswith("</svg>")
+    assert "a note" not in slides.markup and "Next" not in slides.markup
+    # Without notes the viewer's script follows the container.
+    bare = page.replace('<div class="bespoke-marp-note" data-index="0"><p>a note</p></div>', "")
+    assert marp_slides(bare).markup == slides.markup
+    assert marp_slides("<html><body><p>no slides</p></body></html>") is None
 
 
 def test_without_notes_keeps_directives_and_comments_in_code():

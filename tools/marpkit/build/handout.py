@@ -38,6 +38,8 @@ SCOPE, HANDOUT_SCOPE = r"div#\:\$p", "div.marp-slide"
 # Marp's print rules size the page to one slide; the handout's paper and
 # margins are the printer's options.
 _PAGE_RULE = re.compile(r"@page\s*\{[^{}]*\}")
+# What follows the container in Marp CLI's page: the presenter notes (when
+# public), else the viewer's script.
 _AFTER_SLIDES = ('</div><div class="bespoke-marp-note"', "</div><script>")
 _STYLE = re.compile(r"<style>(.*?)</style>", re.S)
 # Awaited before printing: Marp's browser script fits code and headings
@@ -102,11 +104,12 @@ def marp_slides(html: str) -> MarpSlides | None:
     it is not such a page. The viewer's own CSS (`bespoke-marp-…`) and script
     stay out: the handout is no slide viewer."""
     head, body = html.split("<body", 1) if "<body" in html else ("", "")
-    # After the container: the presenter notes (when public), then the viewer's script.
     start = body.find(CONTAINER)
+    if start < 0:
+        return None
     end = body.find(_AFTER_SLIDES[0], start)
     end = end if end >= 0 else body.rfind(_AFTER_SLIDES[1])
-    if start < 0 or end < start:
+    if end < start:
         return None
     css = "\n".join(s for s in _STYLE.findall(head) if "bespoke-marp" not in s)
     css = _PAGE_RULE.sub("", marp.strip_remote_imports(css)).replace(SCOPE, HANDOUT_SCOPE)
