@@ -1,10 +1,13 @@
 """Handouts (slide images beside presenter notes) and private notes, with the
 real Marp CLI and Chromium."""
 
+import http.server
 import math
 import re
 import shutil
+import struct
 import subprocess
+import threading
 import zipfile
 import zlib
 from pathlib import Path
@@ -12,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, needs_chromium, needs_marp, write
-from marpkit.build.handout import render_notes
+from marpkit.build.handout import marp_slides, render_notes
 from marpkit.model.deck import load_deck
 from marpkit.model.notes import without_notes
 
@@ -98,8 +101,7 @@ def test_each_layout_has_its_pages_and_each_note_beside_its_slide(course):
     for layout in (1, 2, 3):
         proc = build(course, f'formats = ["png", "handout"]\nhandout_layout = {layout}\nindex = false')
         assert proc.returncode == 0, proc.stdout + proc.stderr
-        # The png format's images serve the handout: after the first build a
-        # new layout prints the handout again and renders nothing.
+        # A new layout prints the handout again and publishes nothing else.
         assert built(proc.stdout) >= {"05-wandb-tracking-handout.pdf"}
         if layout > 1:
             assert built(proc.stdout) == {"05-wandb-tracking-handout.pdf"}
@@ -221,6 +223,32 @@ def test_raw_html_in_notes_is_escaped_unless_html_is_on():
     assert render_notes([], html=False) is None
 
 
+def test_the_handout_takes_marps_slides_and_css_but_not_its_viewer():
+    page = ("<html><head><style>body[data-bespoke-view] .bespoke-marp-osc{opacity:1}</style>"
+            "<style>@import url('https://fonts.example/x.css');"
+            "div#\\:\\$p > svg > foreignObject > section{color:red}"
+            "@page {size:1280px 720px;margin:0}"
+            "@media print{div#\\:\\$p > svg[data-marpit-svg]{height:100vh}}</style></head>"
+            '<body><div class="bespoke-marp-osc"><button>Next</button></div><div id=":$p">'
+            '<svg data-marpit-svg=""><foreignObject><section>One</section></foreignObject></svg>'
+            '<svg data-marpit-svg=""><foreignObject><section>Two</section></foreignObject></svg>'
+            '</div><div class="bespoke-marp-note" data-index="0"><p>a note</p></div>'
+            "<script>bespoke()</script></body></html>")
+    slides = marp_slides(page)
+    # The slides' rules, scoped to the handout's slide boxes; not the viewer's,
+    # not the page size of Marp's PDF, nothing remote.
+    assert "div.marp-slide > svg > foreignObject > section{color:red}" in slides.css
+    assert "div.marp-slide > svg[data-marpit-svg]" in slides.css
+    assert "bespoke" not in slides.css and "@page" not in slides.css
+    assert "fonts.example" not in slides.css
+    assert slides.markup.count("<svg data-marpit-svg") == 2 and slides.markup.endswith("</svg>")
+    assert "a note" not in slides.markup and "Next" not in slides.markup
+    # Without notes the viewer's script follows the container.
+    bare = page.replace('<div class="bespoke-marp-note" data-index="0"><p>a note</p></div>', "")
+    assert marp_slides(bare).markup == slides.markup
+    assert marp_slides("<html><body><p>no slides</p></body></html>") is None
+
+
 def test_without_notes_keeps_directives_and_comments_in_code():
     text = ("---\nmarp: true\n---\n\n# A\n\n<!-- _class: lead -->\n\nhi <!-- inline note -->\n\n"
             "<!--\nblock *note*\n-->\n\n```html\n<!-- in code -->\n```\n\n---\n\n# B\n<!-- note b -->\n")
@@ -230,3 +258,102 @@ def test_without_notes_keeps_directives_and_comments_in_code():
         assert note not in out
     assert all(not s.notes for s in load_deck(Path("d.md"), text=out).slides)
     assert without_notes("# no notes\n", Path("d.md")) == "# no notes\n"
+
+
+def solid_png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\0" + bytes(rgb) * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def page_pixels(pdf: Path, page: int) -> list[tuple[int, int, int]]:
+    """The page's pixels at 30 dpi (pdftoppm's PPM)."""
+    ppm = subprocess.run(["pdftoppm", "-r", "30", "-f", str(page), "-l", str(page), str(pdf)],
+                         capture_output=True, check=True).stdout
+    magic, width, height, _, data = ppm.split(maxsplit=4)
+    assert magic == b"P6"
+    return [tuple(data[i:i + 3]) for i in range(0, int(width) * int(height) * 3, 3)]
+
+
+def near(pixel: tuple[int, int, int], rgb: tuple[int, int, int]) -> bool:
+    return all(abs(a - b) <= 12 for a, b in zip(pixel, rgb, strict=True))
+
+
+class Counter(http.server.BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_GET(self):  # noqa: N802 - the stdlib's name
+        Counter.hits.append(self.path)
+        self.send_response(404)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+RED, GREEN = (230, 20, 20), (20, 160, 40)
+
+
+def test_the_handout_shows_marps_own_slides_and_fetches_nothing(project, run_cli):
+    """The slides are Marp's (vector: their text is in the PDF), with their
+    local images and backgrounds, pagination and theme; a remote one is not fetched."""
+    needs_marp()
+    needs_chromium()
+    Counter.hits = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Counter)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        (project / "slides" / "img").mkdir()
+        (project / "slides" / "img" / "red.png").write_bytes(solid_png(40, 40, RED))
+        (project / "slides" / "img" / "green.png").write_bytes(solid_png(64, 36, GREEN))
+        write(project / "pyproject.toml",
+              "[tool.marpkit]\ntitle = 'Course'\n[tool.marpkit.build]\nformats = ['handout']\n"
+              "handout_layout = 1\nindex = false\n")
+        write(project / "slides" / "d.md", f"""
+            ---
+            marp: true
+            theme: gaia
+            paginate: true
+            math: katex
+            style: |
+              @import url('{host}/style.css');
+            ---
+
+            # Squared $x^2$
+
+            ![w:200](img/red.png) ![remote]({host}/img.png)
+
+            <!-- SPOKENNOTE about the square -->
+
+            ---
+
+            <!-- _class: invert -->
+            ![bg right]({host}/bg.png)
+            ![bg right](img/green.png)
+
+            ## Code slide
+
+            ```python
+            def area(side):
+                return side ** 2
+            ```
+            """)
+        code, out, err = run_cli("build")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == 0, out + err
+    handout = project / "build" / "d-handout.pdf"
+    assert Counter.hits == []
+    # Only the handout is published; the HTML Marp made for it is gone with the staging.
+    assert sorted(p.name for p in (project / "build").iterdir() if p.is_file()) == ["d-handout.pdf"]
+    first, second = pdf_pages(handout)
+    assert "Squared" in first and "SPOKENNOTE about the square" in first
+    assert "Code slide" in second and "def area(side):" in second and "return side ** 2" in second
+    # Pagination: the slide's own page number, beside the handout's "2 / 2".
+    assert re.search(r"(?m)^2$", second), second
+    assert any(near(p, RED) for p in page_pixels(handout, 1))
+    assert any(near(p, GREEN) for p in page_pixels(handout, 2))

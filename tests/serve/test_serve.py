@@ -23,7 +23,8 @@ from conftest import (
     write,
 )
 from marpkit.config import load_project
-from marpkit.serve.preview import Preview, handle_changes
+from marpkit.serve import preview as preview_module
+from marpkit.serve.preview import Preview, Reporter, handle_changes
 from marpkit.snippets.store import SnippetStore
 
 MARPKIT = Path(sys.executable).with_name("marpkit")
@@ -101,6 +102,29 @@ def test_a_save_reports_rendered_findings_too(tmp_path, capsys):
     assert "slides/03-long.md: preview updated" in out
     assert "MK501" in out and "(slide 1" in out
     assert preview.rendered_lint
+
+
+def test_a_save_is_linted_once_saves_have_settled_with_those_just_before(tmp_path, monkeypatch):
+    """The lint waits for the saves to be quiet (the reloads they cause are served
+    meanwhile): a deck saved shortly after another is linted with it, once."""
+    make_project(tmp_path)
+    project = load_project(tmp_path)
+    preview = Preview(project, tmp_path / "build" / ".preview")
+    monkeypatch.setattr(preview_module, "LINT_SETTLE", 2.0, raising=False)
+    linted = []
+    monkeypatch.setattr(preview_module, "report", lambda preview, updated, store, before=None:
+                        linted.append(sorted(path.name for path, _, _ in updated)))
+    store = SnippetStore(project.snippets_dir)
+    first, second = sorted(project.decks())[:2]
+    reporter = Reporter(preview)
+    try:
+        reporter.submit([(first, [], 0.0)], store)
+        time.sleep(0.2)  # a lint started at once would have taken the first deck alone by now
+        reporter.submit([(second, [], 0.0)], store)
+        assert reporter.wait(30)
+    finally:
+        reporter.close()
+    assert linted == [[first.name, second.name]]
 
 
 def test_without_a_browser_a_save_reports_static_findings(tmp_path, capsys, monkeypatch):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from marpkit.build.assets import copy_pairs
 from marpkit.build.manifest import Manifest
 from marpkit.build.prepare import Job
 from marpkit.build.progress import Progress
-from marpkit.build.publish import glob_escape, outputs_of, publish, stage, staged, unstage
+from marpkit.build.publish import outputs_of, publish, stage, staged, unstage
 from marpkit.config import Project
 from marpkit.findings import Exit
 from marpkit.fsutil import atomic_write
@@ -40,20 +41,25 @@ def convert(project: Project, todo: dict[str, list[Job]], settings: MarpSettings
     try:
         runnable, status = _runnable(todo, chromium)
         handouts = runnable.pop("handout", [])
-        if render := _handout_renders(project, handouts, todo.get("png", []), manifest):
+        if render := _handout_renders(project, handouts, runnable.get("html", []), manifest):
             runnable["handout"] = render
         # A deck whose slide images Marp makes anyway takes its thumbnail from
         # the first one instead of a Marp run of its own.
-        imaged = {j.stem for j in runnable.get("png", []) + runnable.get("handout", [])}
+        imaged = {j.stem for j in runnable.get("png", [])}
         thumbnails = [j for j in runnable.get("thumbnail", []) if j.stem in imaged]
         if thumbnails:
             if rest := [j for j in runnable["thumbnail"] if j.stem not in imaged]:
                 runnable["thumbnail"] = rest
             else:
                 del runnable["thumbnail"]
-        results = _run_all(project, runnable, settings, run, chromium, progress)
+        printer = None
+        if handouts:
+            def printer(results: dict[str, marp.MarpResult]) -> dict[str, str]:
+                return _print_handouts(project, handouts, runnable, results, settings, chromium)
+        results, unprinted = _run_all(project, runnable, settings, run, chromium, progress,
+                                      printer)
         for name, stale in runnable.items():  # reported in a stable order
-            if name != "handout":  # that Marp run made only the handouts' images
+            if name != "handout":  # that Marp run made only the handouts' HTML
                 status = max(status, _publish_all(project, name, stale, results[name], manifest,
                                                   written))
         for job in thumbnails:
@@ -62,8 +68,8 @@ def convert(project: Project, todo: dict[str, list[Job]], settings: MarpSettings
                              images[0].read_bytes())
                 manifest.set(f"{job.stem}:thumbnail", job.digest_for("thumbnail"))
         if handouts:
-            status = max(status, _publish_handouts(project, handouts, results.get("handout"),
-                                                   settings, chromium, manifest, written))
+            status = max(status, _publish_handouts(project, handouts, unprinted, manifest,
+                                                   written))
     finally:
         progress.close()
         for job in jobs.values():
@@ -71,45 +77,53 @@ def convert(project: Project, todo: dict[str, list[Job]], settings: MarpSettings
     return status
 
 
-def _handout_renders(project: Project, handouts: list[Job], png: list[Job],
+def _handout_renders(project: Project, handouts: list[Job], html: list[Job],
                      manifest: Manifest) -> list[Job]:
-    """The decks whose handout needs Marp to make slide images: those whose
-    png output is neither being built now nor up to date."""
-    building = {job.stem for job in png}
+    """The decks whose handout needs Marp to make their HTML: those whose html
+    output is neither being built now nor up to date."""
+    building = {job.stem for job in html}
     return [job for job in handouts if job.stem not in building and not manifest.fresh(
-        f"{job.stem}:png", job.digest_for("png"), outputs_of(project, job.stem, FORMATS["png"]))]
+        f"{job.stem}:html", job.digest_for("html"), outputs_of(project, job.stem, FORMATS["html"]))]
 
 
 def _slide_images(project: Project, job: Job, manifest: Manifest) -> list[Path]:
-    """The slide images of this build for `job`: the published PNGs when up to
-    date (after this build's png publish), else the handout run's staged ones
-    (until the deck is unstaged)."""
+    """The slide images of this build for `job`: the published PNGs when up to date."""
     png = FORMATS["png"]
     published = outputs_of(project, job.stem, png)
-    if manifest.fresh(f"{job.stem}:png", job.digest_for("png"), published):
-        return published
-    return sorted(project.build_dir.glob(
-        f"{glob_escape(staged(project, job).stem)}.[0-9][0-9][0-9]{png.suffix}"))
+    return published if manifest.fresh(f"{job.stem}:png", job.digest_for("png"), published) else []
 
 
-def _publish_handouts(project: Project, jobs: list[Job], result: marp.MarpResult | None,
-                      settings: MarpSettings, chromium: str, manifest: Manifest,
-                      written: dict[str, int]) -> int:
+def _print_handouts(project: Project, jobs: list[Job], runs: dict[str, list[Job]],
+                    results: dict[str, marp.MarpResult], settings: MarpSettings, chromium: str
+                    ) -> dict[str, str]:
+    """Print the handouts from Marp's HTML of their decks: the staged output of
+    this build's html or handout run (`runs`, their `results`) while it is not
+    yet published, else the published one (up to date: see _handout_renders).
+    Deck stem -> why its handout was not printed, for those that were not."""
     from marpkit.build.handout import Handout, write_handouts
 
-    fmt = FORMATS["handout"]
-    status = Exit.OK
     ready, failed = [], {}
     for job in jobs:
-        images = _slide_images(project, job, manifest)
-        if images:
-            ready.append(Handout(job.deck, job.stem, images, outputs_of(project, job.stem, fmt)[0]))
+        run = next((n for n in ("html", "handout")
+                    if job.stem in {j.stem for j in runs.get(n, [])}), None)
+        html = (staged(project, job).with_suffix(FORMATS["html"].suffix) if run
+                else outputs_of(project, job.stem, FORMATS["html"])[0])
+        if (run is None or results[run].returncode == 0) and html.is_file() and html.stat().st_size:
+            ready.append(Handout(job.deck, job.stem, html,
+                                 outputs_of(project, job.stem, FORMATS["handout"])[0]))
         else:
-            failed[job.stem] = ("Marp CLI made no slide images"
-                                + (f": {'; '.join(result.errors)}" if result and result.errors else ""))
+            errors = results[run].errors if run else []
+            failed[job.stem] = "Marp CLI made no HTML" + (f": {'; '.join(errors)}" if errors else "")
     slides = max((len(h.deck.slides) for h in ready), default=0)
     if ready:
         failed |= write_handouts(project, ready, chromium, settings.browser_seconds(slides))
+    return failed
+
+
+def _publish_handouts(project: Project, jobs: list[Job], failed: dict[str, str],
+                      manifest: Manifest, written: dict[str, int]) -> int:
+    fmt = FORMATS["handout"]
+    status = Exit.OK
     for job in jobs:
         if job.stem in failed:
             status = Exit.FINDINGS
@@ -139,11 +153,16 @@ def _runnable(todo: dict[str, list[Job]], chromium: str | None) -> tuple[dict[st
 
 
 def _run_all(project: Project, runnable: dict[str, list[Job]], settings: MarpSettings,
-             run: MarpRun, chromium: str | None, progress: Progress) -> dict[str, marp.MarpResult]:
+             run: MarpRun, chromium: str | None, progress: Progress,
+             printer: Callable[[dict[str, marp.MarpResult]], dict[str, str]] | None = None
+             ) -> tuple[dict[str, marp.MarpResult], dict[str, str]]:
+    """Every format's Marp run; and `printer` (the handouts), which starts as
+    soon as the runs that make its HTML have ended and overlaps the others.
+    Returns the runs' results and what `printer` returns."""
     # One Marp process per format, all at once: each spends much of its time
     # starting Node or waiting on Chromium, so they overlap well even on two
     # cores. Every format writes its own output files.
-    with ThreadPoolExecutor(max_workers=max(len(runnable), 1)) as pool:
+    with ThreadPoolExecutor(max_workers=len(runnable) + 1) as pool:
         running = {}
         for name, jobs in runnable.items():
             fmt = FORMATS[name]
@@ -152,13 +171,18 @@ def _run_all(project: Project, runnable: dict[str, list[Job]], settings: MarpSet
                 marp.run_marp, project.root, [staged(project, j) for j in jobs],
                 settings.convert_args(run, fmt, slides), run.config, chromium=chromium,
                 timeout=settings.call_timeout(fmt, slides, len(jobs)))] = name
+        printing = None
+        if printer:
+            html = {name: future for future, name in running.items() if name in ("html", "handout")}
+            # Its own worker, blocked on those runs only.
+            printing = pool.submit(lambda: printer({n: f.result() for n, f in html.items()}))
         progress.step(", ".join(runnable), sorted({j.stem for v in runnable.values() for j in v}))
         results = {}
         for future in as_completed(running):
             name = running[future]
             results[name] = future.result()
             progress.advance(len(runnable[name]))
-    return results
+        return results, printing.result() if printing else {}
 
 
 def _publish_all(project: Project, name: str, jobs: list[Job], result: marp.MarpResult,

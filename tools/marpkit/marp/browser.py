@@ -168,14 +168,20 @@ class Browser:
                 raise BrowserError(f"the browser did not open its page {missing[0]}")
             time.sleep(0.005)
 
-    def print_pdf(self, session: str, url: str, options: dict, timeout: float = 30.0) -> bytes:
+    def print_pdf(self, session: str, url: str, options: dict, timeout: float = 30.0,
+                  ready: str | None = None) -> bytes:
         """Load `url` in the page of `session` and print it with Page.printToPDF
-        `options` (paper, margins, header and footer templates)."""
+        `options` (paper, margins, header and footer templates).
+
+        `ready`: a JavaScript function awaited in the loaded page before it is
+        printed; a string it returns says why the page cannot be printed."""
         import base64
 
         self.call("Page.enable", session=session, timeout=timeout)
         self.call("Page.navigate", {"url": url}, session, timeout)
         self.wait_event("Page.loadEventFired", session, timeout)
+        if ready and (problem := self.evaluate(session, ready, timeout=timeout)):
+            raise BrowserError(str(problem))
         data = self.call("Page.printToPDF", {**options, "transferMode": "ReturnAsBase64"},
                          session, timeout)["data"]
         return base64.b64decode(data)

@@ -59,9 +59,10 @@ FORMATS = {
     "pptx": Format("pptx", ("--pptx",), ".pptx", True),
     "notes": Format("notes", ("--notes",), ".txt", False),
     "png": Format("png", ("--images", "png"), ".png", True, many=True),
-    # Slides as images beside their notes, printed by marpkit (build/handout.py):
-    # Marp CLI makes only the images, and none when the png format is built anyway.
-    "handout": Format("handout", ("--images", "png"), "-handout.pdf", True),
+    # Slides beside their notes, printed by marpkit (build/handout.py) from
+    # Marp CLI's HTML: Marp converts to HTML only for a deck whose html format
+    # is neither built now nor up to date.
+    "handout": Format("handout", (), "-handout.pdf", True),
     # The first slide as the course index's thumbnail.
     "thumbnail": Format("thumbnail", ("--image", "png"), ".png", True),
 }

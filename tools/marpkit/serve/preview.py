@@ -51,6 +51,16 @@ DEFAULT_HOST = "127.0.0.1"  # unpublished slides are not for the whole network
 LISTEN_HOST_JS = Path(__file__).resolve().parent.parent / "assets" / "listen_host.js"
 READY_TIMEOUT = 30.0  # seconds for Marp's server to start listening
 STOP_TIMEOUT = 5.0  # seconds between SIGTERM and SIGKILL for Marp's process group
+# How long the saves must have been quiet before their decks are linted. The
+# pages a save reloads are served first: Marp converts a deck when its page
+# asks for it, and the rendered lint's browser, started at the same moment,
+# took the two cores from that conversion (a snippet save was served in 2.9
+# times plain Marp's time). It also makes a burst of saves one lint.
+LINT_SETTLE = 0.3
+# Watching: how long a burst of changes must stay quiet before it is handled
+# (an editor's save, truncate-and-write or write-and-rename, takes well under
+# a millisecond), and the longest a stream of changes is held back.
+WATCH_STEP_MS, WATCH_DEBOUNCE_MS = 5, 400
 
 
 @dataclass
@@ -243,6 +253,8 @@ class Reporter:
 
     def __init__(self, preview: Preview, held: bool = False):
         self.preview = preview
+        self._settle = LINT_SETTLE
+        self._quiet_from = 0.0  # monotonic time from which the pending saves may be linted
         # While held, decks are linted but nothing is printed: `marpkit serve`
         # prints its URL first, and lints while Marp's server starts.
         self._released = threading.Event()
@@ -264,6 +276,7 @@ class Reporter:
         with self._lock:
             self._pending.update({path: (findings, elapsed) for path, findings, elapsed in updated})
             self._store = store
+            self._quiet_from = time.monotonic() + self._settle
             self._idle.clear()
         self._wake.set()
 
@@ -271,6 +284,10 @@ class Reporter:
         while True:
             self._wake.wait()
             self._wake.clear()
+            # A save that comes while waiting moves the start on (LINT_SETTLE).
+            while not self._stop and (left := self._quiet_from - time.monotonic()) > 0:
+                self._wake.wait(left)
+                self._wake.clear()
             with self._lock:
                 batch, self._pending = self._pending, {}
                 store = self._store
@@ -408,10 +425,10 @@ def watch_loop(preview: Preview, marp_proc: subprocess.Popen, reporter: Reporter
     project = preview.project
     folders = [d for d in (project.slides_dir, project.snippets_dir, project.themes_dir)
                if d.is_dir()]
-    # step: how long a burst of saves may stay quiet before it is handled; an
-    # editor's save is one burst. The default debounce would add up to 1.6 s.
-    for changes in watchfiles.watch(*folders, debounce=400, step=30, rust_timeout=500,
-                                    yield_on_timeout=True, raise_interrupt=True):
+    # watchfiles' defaults (step 50 ms, debounce 1.6 s) would hold every save
+    # back for 50 to 100 ms, longer than re-expanding and writing its preview.
+    for changes in watchfiles.watch(*folders, debounce=WATCH_DEBOUNCE_MS, step=WATCH_STEP_MS,
+                                    rust_timeout=500, yield_on_timeout=True, raise_interrupt=True):
         if marp_proc.poll() is not None:
             raise UsageError(f"Marp CLI's server stopped with exit status {marp_proc.returncode}")
         if not changes:
