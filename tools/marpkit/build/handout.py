@@ -117,15 +117,12 @@ def marp_slides(html: str) -> MarpSlides | None:
 
 
 def page_html(handout: Handout, style: HandoutStyle, slides_of_marp: MarpSlides) -> str:
-    import jinja2
+    from marpkit.pages import render_page
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "assets"),
-        autoescape=True, trim_blocks=True, lstrip_blocks=True)
     slides = [HandoutSlide(s.index, s.title, render_notes(s.notes, style.html))
               for s in handout.deck.slides]
     width, height = PAPERS[style.paper]
-    return env.get_template("handout.html.j2").render(
+    return render_page("handout.html.j2",
         title=course.deck_title(handout.deck) or handout.stem, layout=style.layout,
         # Marp's HTML names images, backgrounds and fonts relative to itself.
         base=handout.html.parent.as_uri() + "/",

@@ -71,12 +71,9 @@ CHECK_REPORT = "check/index.html"
 
 
 def write_index(project: Project, jobs, manifest) -> Path:
-    import jinja2
+    from marpkit.pages import render_page
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "assets"),
-        autoescape=True, trim_blocks=True, lstrip_blocks=True)
-    page = env.get_template("index.html.j2").render(
+    page = render_page("index.html.j2",
         title=project.settings.get("title", "Course"),
         modules=(cards := module_cards(project, jobs)),
         planned=sum(1 for c in cards if c["planned"]),
