@@ -400,6 +400,36 @@ def test_unfinished_run_and_state_do_not_leak(proj, run_cli):
     assert run_a["id"] != run_b["id"]
 
 
+def test_wandb_calls_in_the_pool_start_no_process_and_import_nothing(proj, run_cli):
+    """What every child would do the same way is done once in the pool: what
+    wandb.init imports lazily, the platform string it reads (`uname -p`, a
+    process per child), and the wandb-core it talks to."""
+    write(proj / "snippets" / "warm.py", """
+        import subprocess
+        import sys
+
+        started = []
+        popen_init = subprocess.Popen.__init__
+
+        def spy(self, args, *rest, **kwargs):
+            started.append(args)
+            popen_init(self, args, *rest, **kwargs)
+
+        subprocess.Popen.__init__ = spy
+        loaded = set(sys.modules)
+        import wandb
+
+        run = wandb.init(project="warm", config={"lr": 0.1})
+        run.log({"loss": 0.5})
+        run.finish()
+        assert not started, f"processes started: {started}"
+        assert set(sys.modules) <= loaded, f"imported: {sorted(set(sys.modules) - loaded)}"
+    """)
+    deck(proj, "d.md", ("Warm", "python", "warm.py"))
+    code, report, _ = check(run_cli, "--no-cache")
+    assert code == Exit.OK, [f["message"] for f in by_snippet(report)["warm.py"]["findings"]]
+
+
 def test_media_temp_dir_is_per_snippet(proj, run_cli):
     """wandb makes one media temp dir at import and deletes it at exit: imported
     once in the pool, the first child to exit must not delete the next one's."""

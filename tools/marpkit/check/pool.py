@@ -27,6 +27,7 @@ marpkit.check.child JOB.json` with the same results.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import queue
@@ -45,19 +46,25 @@ from marpkit.check.job import Job
 from marpkit.text import split_lines
 
 # Imported by wandb.init on first use (measured with 0.31): importing them in
-# the pool saves every child ~0.3 s.
-WARM_MODULES = ("wandb", "wandb.sdk.launch", "wandb.apis.public", "wandb.sdk.data_types",
-                "yaml", "coverage", "coverage.control")
+# the pool saves every child ~0.3 s. marpkit.check.child brings what a child
+# runs between fork and the snippet (10-40 ms a child when each imported it).
+WARM_MODULES = ("wandb", "wandb.sdk.launch", "wandb.sdk.launch.inputs.internal",
+                "wandb.apis.public", "wandb.sdk.data_types", "yaml", "coverage",
+                "coverage.control", "marpkit.check.child")
 
 
 def _warm_imports() -> None:
     import importlib
+    import platform
 
     for name in WARM_MODULES:
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - a missing extra only costs speed
             pass
+    # wandb.init puts platform.platform() in its settings; uncached, that runs
+    # `uname -p` in every child (a fork and exec of a 200 MB process each).
+    platform.platform(aliased=True)
     from marpkit.check.line_coverage import prepare
 
     prepare(os.getcwd())  # the sandboxes live under the pool's cwd (Executor.root)
@@ -178,6 +185,9 @@ def serve(jobs_limit: int) -> None:
             return
     _warm_imports()
     service = _shared_service(sandboxed)
+    # What the pool holds now lives as long as it does: frozen, a child's garbage
+    # collections neither walk it nor touch (and so copy) its pages.
+    gc.freeze()
     _emit({"event": "ready", "service": service is not None})
     server = _Server(jobs_limit, sandboxed, service)
     signal.signal(signal.SIGTERM, server.abort)
