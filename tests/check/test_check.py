@@ -379,6 +379,8 @@ def test_unfinished_run_and_state_do_not_leak(proj, run_cli):
         assert "MARPKIT_LEAK" not in os.environ, "env var leaked"
         assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL, "pool's handler leaked"
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert signal.getsignal(signal.SIGCHLD) == signal.SIG_DFL, "pool's handler leaked"
+        assert signal.set_wakeup_fd(-1) == -1, "pool's wake-up fd leaked"
         assert sys.argv[0].endswith("b_clean.py") and __name__ == "__main__"
         assert os.getcwd() == os.path.dirname(os.path.abspath(__file__))
         assert wandb.run is None, "run leaked"
