@@ -432,6 +432,23 @@ def test_wandb_calls_in_the_pool_start_no_process_and_import_nothing(proj, run_c
     assert code == Exit.OK, [f["message"] for f in by_snippet(report)["warm.py"]["findings"]]
 
 
+def test_bench_off_switches_reach_the_child(proj, run_cli, monkeypatch):
+    """MARPKIT_CHECK_NO_COVERAGE / NO_RECORD (bench/bench_check.py's measure of what
+    each costs) are marpkit's settings, not the snippet's: they reach its child
+    though its environment is an allow-list."""
+    write(proj / "snippets" / "train.py", PASSING)
+    deck(proj, "d.md", ("Train", "python", "train.py#train"))
+    code, report, _ = check(run_cli, "--no-cache")
+    measured = by_snippet(report)["train.py"]
+    assert code == Exit.OK and measured["lines"]["executed"] and measured["calls"], measured
+    monkeypatch.setenv("MARPKIT_CHECK_NO_COVERAGE", "1")
+    monkeypatch.setenv("MARPKIT_CHECK_NO_RECORD", "1")
+    _code, report, _ = check(run_cli, "--no-cache")
+    unmeasured = by_snippet(report)["train.py"]
+    assert unmeasured["lines"] is None and unmeasured["calls"] == [], unmeasured
+    assert any("were not recorded" in f["message"] for f in unmeasured["findings"])
+
+
 def test_media_temp_dir_is_per_snippet(proj, run_cli):
     """wandb makes one media temp dir at import and deletes it at exit: imported
     once in the pool, the first child to exit must not delete the next one's."""

@@ -165,14 +165,12 @@ def _run_python(job: Job) -> int:
     _fresh_media_tmp()
     _hook_wandb_warnings(script, events)
     record.repatch_console()
-    # Off switches exist for bench/bench_check.py, which reports what each costs.
-    observed = os.environ.get("MARPKIT_CHECK_NO_RECORD") != "1" and record.install(job.cwd)
+    observed = job.record and record.install(job.cwd)
     descendants.follow_forks()  # processes multiprocessing forks record too
     sys.argv = [script]
     sys.path[0] = os.path.dirname(script)
     result: dict = {"exception": None}
-    lines = line_coverage.start(script) if os.environ.get("MARPKIT_CHECK_NO_COVERAGE") != "1" \
-        else None
+    lines = line_coverage.start(script) if job.coverage else None
     try:
         runpy.run_path(script, run_name="__main__")
         code = 0
