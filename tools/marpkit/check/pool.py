@@ -27,7 +27,6 @@ marpkit.check.child JOB.json` with the same results.
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import queue
@@ -189,9 +188,6 @@ def serve(jobs_limit: int) -> None:
             return
     _warm_imports()
     service = _shared_service(sandboxed)
-    # What the pool holds now lives as long as it does: frozen, a child's garbage
-    # collections neither walk it nor touch (and so copy) its pages.
-    gc.freeze()
     _emit({"event": "ready", "service": service is not None})
     server = _Server(jobs_limit, sandboxed, service)
     signal.signal(signal.SIGTERM, server.abort)
