@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -62,3 +63,15 @@ def test_a_child_imports_nothing_the_pool_could_have(tmp_path):
     result = json.loads((out / "result.json").read_text())
     assert result["exit_code"] == 0 and result["lines"]["executed"], result
 
+
+
+def test_the_pool_is_single_threaded_once_warm():
+    """The pool forks its children from one thread: numpy's BLAS threads, started
+    at its import, are stopped before wandb's imports go on beside them."""
+    pytest.importorskip("numpy", reason="numpy starts no threads when it is absent")
+    script = ("import os\nfrom marpkit.check import pool\npool._warm_imports()\n"
+              "print(len(os.listdir('/proc/self/task')))\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "OPENBLAS_NUM_THREADS": "2"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "1"

@@ -56,6 +56,7 @@ def _warm_imports() -> None:
     import importlib
     import platform
 
+    _park_blas_threads()
     for name in WARM_MODULES:
         try:
             importlib.import_module(name)
@@ -67,6 +68,26 @@ def _warm_imports() -> None:
     from marpkit.check.line_coverage import prepare
 
     prepare(os.getcwd())  # the sandboxes live under the pool's cwd (Executor.root)
+
+
+def _park_blas_threads() -> None:
+    """Keep the pool single-threaded from numpy's import on.
+
+    numpy's OpenBLAS starts a thread per extra core at import, which then spins
+    (~0.1 s of CPU, beside the imports still to come) waiting for work the pool
+    never gives it. OpenBLAS stops its threads before any fork (its
+    pthread_atfork handler): a fork that exits at once does that now, not at the
+    first snippet's fork. A child starts them again at its first BLAS call, as
+    it already did.
+    """
+    try:
+        import numpy  # noqa: F401 - wandb imports it anyway
+    except Exception:  # noqa: BLE001 - without numpy there are no such threads
+        return
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
 
 
 def start_service(env: dict[str, str]) -> tuple[subprocess.Popen, str] | None:
