@@ -21,8 +21,9 @@ Generates 12 small W&B snippets in a temp project, then times:
 W&B's console capture is on in all of them (its default), and each snippet
 prints, so the capture does real work.
 
-Targets: cold <= 0.10 x baseline, cached <= 0.5 s wall, per-snippet cost at 60
-modules <= 1.2 x that at 20. `main()` returns
+Targets: cold <= 0.10 x baseline, cached <= 0.5 s wall, and each snippet the
+60-module course adds to the 20-module one costs <= 1.2 x a snippet of the
+20-module course (fixed start included): more is cost growing with the course. `main()` returns
 rows for bench/run.py (`make bench`); run directly it prints them and exits 1
 if a target is missed.
 """
@@ -41,7 +42,10 @@ COUNT = 12
 ROUNDS = 2
 TARGET = 0.10  # cold / sequential python
 COURSES = (20, 60)  # modules of the generated courses the scaling rows check
-LINEAR = 1.2  # most the per-snippet time may grow from the small course to the large
+# Most the cost of each snippet the large course adds may be, per snippet of the
+# small course (whose share of the fixed start makes that the higher of the two
+# when the cost is linear).
+LINEAR = 1.2
 SNIPPET = """\
 import wandb
 
@@ -108,6 +112,7 @@ def scaling(isolation: list[str]) -> dict[str, float]:
             shutil.rmtree(root, ignore_errors=True)
         per_snippet[f"course_{modules}"] = took / snippets
         per_snippet[f"snippets_{modules}"] = snippets
+        per_snippet[f"took_{modules}"] = took
     return per_snippet
 
 
@@ -222,13 +227,16 @@ def main() -> list[dict]:
         {"name": "check, everything cached", "value": m["cached"], "unit": "s",
          "target": "<= 0.5 s", "ok": m["cached"] <= 0.5},
     ]
-    small, large = (f"course_{n}" for n in COURSES)
+    small, large = COURSES
     for modules in COURSES:
         rows.append({"name": f"check --no-cache, {modules}-module course "
                              f"({m[f'snippets_{modules}']} snippets), per snippet",
                      "value": m[f"course_{modules}"], "unit": "s"})
-    growth = m[large] / m[small]
-    rows.append({"name": f"  per snippet, {COURSES[1]} vs {COURSES[0]} modules (linear: ~1)",
+    # The extra snippets' own cost, without the start both courses pay once.
+    added = (m[f"took_{large}"] - m[f"took_{small}"]) / (m[f"snippets_{large}"]
+                                                        - m[f"snippets_{small}"])
+    growth = added / m[f"course_{small}"]
+    rows.append({"name": f"  each snippet {large} modules add / per snippet at {small}",
                  "value": growth, "unit": "x", "target": f"<= {LINEAR}", "ok": growth <= LINEAR})
     if m["sandboxed"]:
         rows += [
