@@ -379,6 +379,8 @@ def test_unfinished_run_and_state_do_not_leak(proj, run_cli):
         assert "MARPKIT_LEAK" not in os.environ, "env var leaked"
         assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL, "pool's handler leaked"
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert signal.getsignal(signal.SIGCHLD) == signal.SIG_DFL, "pool's handler leaked"
+        assert signal.set_wakeup_fd(-1) == -1, "pool's wake-up fd leaked"
         assert sys.argv[0].endswith("b_clean.py") and __name__ == "__main__"
         assert os.getcwd() == os.path.dirname(os.path.abspath(__file__))
         assert wandb.run is None, "run leaked"
@@ -398,6 +400,53 @@ def test_unfinished_run_and_state_do_not_leak(proj, run_cli):
     assert run_a["summary_keys"] == ["a_metric"] and run_a["exit_code"] == 0
     assert run_b["summary_keys"] == ["b_metric"]
     assert run_a["id"] != run_b["id"]
+
+
+def test_wandb_calls_in_the_pool_start_no_process_and_import_nothing(proj, run_cli):
+    """What every child would do the same way is done once in the pool: what
+    wandb.init imports lazily, the platform string it reads (`uname -p`, a
+    process per child), and the wandb-core it talks to."""
+    write(proj / "snippets" / "warm.py", """
+        import subprocess
+        import sys
+
+        started = []
+        popen_init = subprocess.Popen.__init__
+
+        def spy(self, args, *rest, **kwargs):
+            started.append(args)
+            popen_init(self, args, *rest, **kwargs)
+
+        subprocess.Popen.__init__ = spy
+        loaded = set(sys.modules)
+        import wandb
+
+        run = wandb.init(project="warm", config={"lr": 0.1})
+        run.log({"loss": 0.5})
+        run.finish()
+        assert not started, f"processes started: {started}"
+        assert set(sys.modules) <= loaded, f"imported: {sorted(set(sys.modules) - loaded)}"
+    """)
+    deck(proj, "d.md", ("Warm", "python", "warm.py"))
+    code, report, _ = check(run_cli, "--no-cache")
+    assert code == Exit.OK, [f["message"] for f in by_snippet(report)["warm.py"]["findings"]]
+
+
+def test_bench_off_switches_reach_the_child(proj, run_cli, monkeypatch):
+    """MARPKIT_CHECK_NO_COVERAGE / NO_RECORD (bench/bench_check.py's measure of what
+    each costs) are marpkit's settings, not the snippet's: they reach its child
+    though its environment is an allow-list."""
+    write(proj / "snippets" / "train.py", PASSING)
+    deck(proj, "d.md", ("Train", "python", "train.py#train"))
+    code, report, _ = check(run_cli, "--no-cache")
+    measured = by_snippet(report)["train.py"]
+    assert code == Exit.OK and measured["lines"]["executed"] and measured["calls"], measured
+    monkeypatch.setenv("MARPKIT_CHECK_NO_COVERAGE", "1")
+    monkeypatch.setenv("MARPKIT_CHECK_NO_RECORD", "1")
+    _code, report, _ = check(run_cli, "--no-cache")
+    unmeasured = by_snippet(report)["train.py"]
+    assert unmeasured["lines"] is None and unmeasured["calls"] == [], unmeasured
+    assert any("were not recorded" in f["message"] for f in unmeasured["findings"])
 
 
 def test_media_temp_dir_is_per_snippet(proj, run_cli):

@@ -12,12 +12,29 @@ joined and atexit handlers (wandb finishes its run there) run before exit.
 
 from __future__ import annotations
 
+# Everything a child needs is imported here, not in the functions: the pool
+# imports this module before it forks, so no child imports (or, without a
+# bytecode cache, compiles) any of it again.
+import atexit
+import errno
 import json
+import multiprocessing.util  # noqa: F401 - descendants.follow_forks imports it
 import os
+import pkgutil  # noqa: F401 - runpy.run_path imports it
+import resource  # noqa: F401 - env.apply_limits imports it
+import runpy
+import shutil
+import signal
 import sys
+import tempfile
+import threading
 import traceback
+from pathlib import Path
 
+from marpkit.check import descendants, line_coverage, record
+from marpkit.check.env import apply_limits, folder_size, prepare_sandbox
 from marpkit.check.job import Job
+from marpkit.check.limits import join, size_text
 
 
 def _redirect(job: Job) -> None:
@@ -80,8 +97,6 @@ def _fresh_media_tmp() -> None:
     media = getattr(private, "MEDIA_TMP", None) if private else None
     if media is None:
         return
-    import tempfile
-
     fresh = tempfile.TemporaryDirectory("wandb-media")
     private._marpkit_media_tmp = fresh  # its finalizer removes the dir once it is collected
     media._finalizer.detach()
@@ -95,8 +110,6 @@ def _frames(tb) -> list[list]:
 def exec_job(job: Job, session_started: bool = False) -> None:
     code = 70  # EX_SOFTWARE, if anything below fails before the snippet runs
     try:
-        import signal
-
         # The pool's handlers kill every snippet it runs; a snippet gets Python's own.
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -112,11 +125,7 @@ def exec_job(job: Job, session_started: bool = False) -> None:
         os.environ.clear()
         os.environ.update(job.env)
         os.chdir(job.cwd)
-        import tempfile
-
         tempfile.tempdir = None  # the pool may have cached its own TMPDIR
-        from marpkit.check.env import apply_limits
-
         apply_limits(job.memory, job.output, job.nproc)
         if job.kind == "shell":
             os.execvpe("bash", ["bash", job.script], job.env)
@@ -137,13 +146,6 @@ def exec_job(job: Job, session_started: bool = False) -> None:
 
 def _prepare(job: Job) -> dict | None:
     """Copy the snippet's folder into its sandbox; why not, if it cannot."""
-    import errno
-    import shutil
-    from pathlib import Path
-
-    from marpkit.check.env import folder_size, prepare_sandbox
-    from marpkit.check.limits import size_text
-
     try:
         prepare_sandbox(Path(job.root), Path(job.source))
     except (OSError, shutil.Error) as exc:
@@ -158,25 +160,17 @@ def _prepare(job: Job) -> dict | None:
 
 
 def _run_python(job: Job) -> int:
-    import atexit
-    import runpy
-    import threading
-
-    from marpkit.check import descendants, line_coverage, record
-
     script = job.script
     events: list = []
     _fresh_media_tmp()
     _hook_wandb_warnings(script, events)
     record.repatch_console()
-    # Off switches exist for bench/bench_check.py, which reports what each costs.
-    observed = os.environ.get("MARPKIT_CHECK_NO_RECORD") != "1" and record.install(job.cwd)
+    observed = job.record and record.install(job.cwd)
     descendants.follow_forks()  # processes multiprocessing forks record too
     sys.argv = [script]
     sys.path[0] = os.path.dirname(script)
     result: dict = {"exception": None}
-    lines = line_coverage.start(script) if os.environ.get("MARPKIT_CHECK_NO_COVERAGE") != "1" \
-        else None
+    lines = line_coverage.start(script) if job.coverage else None
     try:
         runpy.run_path(script, run_name="__main__")
         code = 0
@@ -244,8 +238,6 @@ def _exit_code(value) -> int:
 def main() -> None:
     with open(sys.argv[1], encoding="utf-8") as fh:
         job = Job.from_json(json.load(fh))
-    from marpkit.check.limits import join
-
     join(job.cgroups)  # no user namespace here: no RLIMIT_NPROC fallback
     exec_job(job, session_started=True)  # the parent started us with start_new_session
 

@@ -38,8 +38,6 @@ _dying = 0  # the signal that ends this process once its dump is written
 
 def env(out: str, work: str) -> dict[str, str]:
     """What a Python snippet's environment gets so its child interpreters record too."""
-    if os.environ.get("MARPKIT_CHECK_NO_RECORD") == "1":
-        return {}  # bench/bench_check.py measuring check without recording
     return {"PYTHONPATH": BOOT, ENV_FOLDER: os.path.join(out, FOLDER), ENV_WORK: work}
 
 

@@ -49,6 +49,13 @@ ALLOW_PREFIXES = ("LC_",)
 OUTPUT_LIMIT = 256 * 1024**2  # RLIMIT_FSIZE: a runaway print loop dies, not the disk
 
 
+def measuring(what: str) -> bool:
+    """Whether snippets are observed with `what` ("RECORD": W&B calls, "COVERAGE":
+    lines run). Off switches for bench/bench_check.py, which reports what each
+    costs; read in marpkit's own environment (the snippet's has no MARPKIT_ names)."""
+    return os.environ.get(f"MARPKIT_CHECK_NO_{what}") != "1"
+
+
 class ClosedPort:
     """A loopback port that is bound but never listened on: connects are refused.
 

@@ -15,6 +15,7 @@ from marpkit.check.env import (
     OUTPUT_LIMIT,
     ClosedPort,
     child_env,
+    measuring,
     sandbox_dirs,
 )
 from marpkit.check.evaluate import Execution, wandb_warnings
@@ -95,7 +96,8 @@ class Executor:
         sandbox = self.root / ident
         dirs = sandbox_dirs(sandbox)
         env = child_env(dict(os.environ), dirs, self.url)
-        if task.kind == "python":  # its child interpreters record as it does
+        record = measuring("RECORD")
+        if task.kind == "python" and record:  # its child interpreters record as it does
             env.update(descendants.env(str(self.root / f"{ident}.out"), str(dirs["work"])))
         job = Job(
             id=ident, kind=task.kind, source=str(task.path.parent), root=str(sandbox),
@@ -109,7 +111,8 @@ class Executor:
             processes=task.limits.processes,
             cgroups=self.cgroups.make(ident, task.limits) if self.cgroups else [],
             # wandb-core's socket lives there: the one thing of the pool a snippet sees.
-            visible=[str(self.root / "service"), *self.tmp_readable])
+            visible=[str(self.root / "service"), *self.tmp_readable],
+            record=record, coverage=measuring("COVERAGE"))
         self.tasks[ident] = task
         self.submitted[ident] = job
         self.pool.submit(job)

@@ -41,6 +41,8 @@ class Job:
     # Folders of the pool the snippet sees in the OS sandbox (wandb-core's socket).
     visible: list[str] = field(default_factory=list)
     alone: bool = False  # nothing runs beside it (a retry after the pool died)
+    record: bool = True  # W&B calls recorded (record.py, descendants.py)
+    coverage: bool = True  # lines run measured (line_coverage.py)
 
     @property
     def stdout(self) -> str:

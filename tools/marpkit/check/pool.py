@@ -45,22 +45,49 @@ from marpkit.check.job import Job
 from marpkit.text import split_lines
 
 # Imported by wandb.init on first use (measured with 0.31): importing them in
-# the pool saves every child ~0.3 s.
-WARM_MODULES = ("wandb", "wandb.sdk.launch", "wandb.apis.public", "wandb.sdk.data_types",
-                "yaml", "coverage", "coverage.control")
+# the pool saves every child ~0.3 s. marpkit.check.child brings what a child
+# runs between fork and the snippet (10-40 ms a child when each imported it).
+WARM_MODULES = ("wandb", "wandb.sdk.launch", "wandb.sdk.launch.inputs.internal",
+                "wandb.apis.public", "wandb.sdk.data_types", "yaml", "coverage",
+                "coverage.control", "marpkit.check.child")
 
 
 def _warm_imports() -> None:
     import importlib
+    import platform
 
+    _park_blas_threads()
     for name in WARM_MODULES:
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - a missing extra only costs speed
             pass
+    # wandb.init puts platform.platform() in its settings; uncached, that runs
+    # `uname -p` in every child (a fork and exec of a 200 MB process each).
+    platform.platform(aliased=True)
     from marpkit.check.line_coverage import prepare
 
     prepare(os.getcwd())  # the sandboxes live under the pool's cwd (Executor.root)
+
+
+def _park_blas_threads() -> None:
+    """Keep the pool single-threaded from numpy's import on.
+
+    numpy's OpenBLAS starts a thread per extra core at import, which then spins
+    (~0.1 s of CPU, beside the imports still to come) waiting for work the pool
+    never gives it. OpenBLAS stops its threads before any fork (its
+    pthread_atfork handler): a fork that exits at once does that now, not at the
+    first snippet's fork. A child starts them again at its first BLAS call, as
+    it already did.
+    """
+    try:
+        import numpy  # noqa: F401 - wandb imports it anyway
+    except Exception:  # noqa: BLE001 - without numpy there are no such threads
+        return
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
 
 
 def start_service(env: dict[str, str]) -> tuple[subprocess.Popen, str] | None:
@@ -125,13 +152,17 @@ def _prepare_job(job: Job, sandboxed: bool) -> None:
 
 
 def _release_job(job: Job, sandboxed: bool) -> None:
+    """Unmount and remove the job's folders. Outside the sandbox the parent removes
+    them itself (Executor._finish), away from this loop: removing them here too
+    took 20-100 ms of it a job, each a delay to the next fork."""
+    if not sandboxed:
+        return
     import shutil
 
-    for folder in (job.root, job.out):
-        if sandboxed:
-            from marpkit.check.sandbox import unmount
+    from marpkit.check.sandbox import unmount
 
-            unmount(folder)
+    for folder in (job.root, job.out):
+        unmount(folder)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -187,7 +218,7 @@ def serve(jobs_limit: int) -> None:
     while not server.finished():
         server.start_jobs()
         server.kill_overdue()
-        server.read(stdin, 0.01 if server.running else 0.5)
+        server.read(stdin, server.wait())
         _reap(server.running, block=False, sandboxed=sandboxed)
     for job in server.held.values():
         _release_job(job, sandboxed)
@@ -222,6 +253,11 @@ class _Server:
         self.closing = False
         self.eof = False
         self.buffer = b""
+        # A child's exit wakes the loop at once (its SIGCHLD writes a byte here),
+        # where polling noticed it up to 10 ms late, a delay to the next job.
+        self.exits, write_end = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        signal.set_wakeup_fd(write_end)
+        signal.signal(signal.SIGCHLD, lambda signum, frame: None)  # the byte is all
 
     def abort(self, signum, frame):
         # Interrupted parent: the snippets run in their own process groups, so
@@ -263,6 +299,10 @@ class _Server:
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
+            # The pool's wake-up on its children's exits is not the snippet's.
+            os.close(signal.set_wakeup_fd(-1))
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            os.close(self.exits)
             from marpkit.check.child import exec_job
             from marpkit.check.limits import join
 
@@ -290,10 +330,22 @@ class _Server:
                 item.timed_out = True
                 procs.kill_group(item.pid)
 
+    def wait(self) -> float:
+        """Seconds until the next snippet's deadline, at most half a second."""
+        now = time.monotonic()
+        return min([0.5, *(max(0.0, r.deadline - now) for r in self.running.values()
+                           if not r.timed_out)])
+
     def read(self, stdin: int, wait: float) -> None:
-        """Handle what the parent wrote, waiting at most `wait` seconds for it."""
-        ready, _, _ = select.select([stdin], [], [], wait)
-        if not ready:
+        """Handle what the parent wrote, waiting at most `wait` seconds for it or for
+        a child to exit."""
+        ready, _, _ = select.select([stdin, self.exits], [], [], wait)
+        if self.exits in ready:
+            try:
+                os.read(self.exits, 4096)
+            except BlockingIOError:
+                pass
+        if stdin not in ready:
             return
         chunk = os.read(stdin, 65536)
         if not chunk:
