@@ -22,6 +22,11 @@ def load(path: Path):
 
 
 def main(argv: list[str]) -> int:
+    import compileall
+
+    # marpkit as `make setup` leaves it: compiled (an editable install is not,
+    # and where PYTHONDONTWRITEBYTECODE is set every run would compile it again).
+    compileall.compile_dir(HERE.parent / "tools" / "marpkit", quiet=1)
     only = set(argv)
     missed = []
     for path in sorted(HERE.glob("bench_*.py")):
