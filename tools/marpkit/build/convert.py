@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import click
@@ -140,25 +139,21 @@ def _runnable(todo: dict[str, list[Job]], chromium: str | None) -> tuple[dict[st
 
 def _run_all(project: Project, runnable: dict[str, list[Job]], settings: MarpSettings,
              run: MarpRun, chromium: str | None, progress: Progress) -> dict[str, marp.MarpResult]:
-    # One Marp process per format, all at once: each spends much of its time
-    # starting Node or waiting on Chromium, so they overlap well even on two
-    # cores. Every format writes its own output files.
-    with ThreadPoolExecutor(max_workers=max(len(runnable), 1)) as pool:
-        running = {}
-        for name, jobs in runnable.items():
-            fmt = FORMATS[name]
-            slides = max((len(j.deck.slides) for j in jobs), default=0)
-            running[pool.submit(
-                marp.run_marp, project.root, [staged(project, j) for j in jobs],
-                settings.convert_args(run, fmt, slides), run.config, chromium=chromium,
-                timeout=settings.call_timeout(fmt, slides, len(jobs)))] = name
-        progress.step(", ".join(runnable), sorted({j.stem for v in runnable.values() for j in v}))
-        results = {}
-        for future in as_completed(running):
-            name = running[future]
-            results[name] = future.result()
-            progress.advance(len(runnable[name]))
-    return results
+    # Every format at once, in one Marp CLI process with one browser: each
+    # format spends much of its time waiting on Chromium, so they overlap well
+    # even on two cores, and Node, Marp CLI and the browser start once. Every
+    # format writes its own output files.
+    calls = []
+    for name, jobs in runnable.items():
+        fmt = FORMATS[name]
+        slides = max((len(j.deck.slides) for j in jobs), default=0)
+        calls.append(marp.MarpCall(tuple(staged(project, j) for j in jobs),
+                                   tuple(settings.convert_args(run, fmt, slides)),
+                                   settings.call_timeout(fmt, slides, len(jobs))))
+    progress.step(", ".join(runnable), sorted({j.stem for v in runnable.values() for j in v}))
+    results = marp.run_marp_calls(project.root, calls, run.config, chromium=chromium)
+    progress.advance(sum(len(jobs) for jobs in runnable.values()))
+    return dict(zip(runnable, results, strict=True))
 
 
 def _publish_all(project: Project, name: str, jobs: list[Job], result: marp.MarpResult,
