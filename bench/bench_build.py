@@ -28,20 +28,25 @@ def snippet(n: int, tag: str = "") -> str:
                    for r in range(3))
 
 
-def make_course(root: Path) -> None:
+def make_course(root: Path, decks: int = DECKS) -> None:
+    """A course of `decks` ten-slide decks, each showing three regions of its own snippet."""
     (root / "slides").mkdir()
     (root / "pyproject.toml").write_text("[tool.marpkit]\ntitle = 'Bench'\n")
     (root / "node_modules").symlink_to(ROOT / "node_modules")
-    for n in range(1, DECKS + 1):
+    for n in range(1, decks + 1):
         (root / "slides" / f"{n:02d}-m.md").write_text(deck(n))
         (root / "snippets" / f"m{n}").mkdir(parents=True)
         (root / "snippets" / f"m{n}" / "code.py").write_text(snippet(n))
 
 
-def timed(cmd: list[str], cwd: Path, env=None) -> float:
+def timed(cmd: list[str], cwd: Path, env=None, ok=(0,)) -> float:
+    """Wall time of `cmd`, which must exit with a status in `ok`."""
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, env=env, check=True, capture_output=True)
-    return time.perf_counter() - start
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    took = time.perf_counter() - start
+    if proc.returncode not in ok:
+        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stdout}{proc.stderr}")
+    return took
 
 
 def best(cmd, cwd, runs=3, env=None) -> float:

@@ -1,0 +1,37 @@
+"""Rendered lint starts its browser before marpkit imports the Markdown parser:
+Chromium's start and its loading of Marp's engine overlap marpkit's own start."""
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import ROOT, needs_chromium, needs_marp, write
+
+# Runs `marpkit lint` and stops it where it would start Chromium, saying which
+# of the parser's modules were loaded by then.
+SCRIPT = """
+import json, sys
+from marpkit.marp import browser
+
+def stop(self, *args, **kwargs):
+    print('AT-START', json.dumps(sorted(m for m in ('markdown_it', 'marpkit.model.deck')
+                                        if m in sys.modules)), file=sys.stderr)
+    raise SystemExit(0)
+
+browser.Browser.__init__ = stop
+from marpkit.cli import main
+main(['lint', '--render', 'slides/d.md'])
+"""
+
+
+def test_the_browser_starts_before_the_parser_is_imported(project):
+    needs_marp()
+    needs_chromium()
+    write(project / "slides" / "d.md", "---\nmarp: true\n---\n\n# T\n")
+    proc = subprocess.run([sys.executable, "-c", SCRIPT], cwd=project, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "tools")},
+                          timeout=120)
+    line = next((x for x in proc.stderr.splitlines() if x.startswith("AT-START")), None)
+    assert line is not None, proc.stderr
+    assert json.loads(line.split(" ", 1)[1]) == []
