@@ -1,4 +1,8 @@
-"""Build speed: plain Marp CLI vs marpkit build, cold, no-op and after one snippet edit."""
+"""Build speed: plain Marp CLI vs marpkit build, cold, no-op and after one snippet edit.
+
+Targets: a cold build (HTML + PDF + thumbnails + index) <= 1.05x plain Marp CLI
+converting the same decks to HTML and then to PDF, measured in this run.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 MARPKIT = ROOT / ".venv" / "bin" / "marpkit"
 MARP = ROOT / "node_modules" / "@marp-team" / "marp-cli" / "marp-cli.js"
 DECKS = 6
+# Marp's own conversions are the floor; thumbnails and index come on top.
+COLD = 1.05
 
 
 def deck(n: int) -> str:
@@ -89,7 +95,8 @@ def main() -> list[dict]:
     return [
         {"name": f"plain marp: {DECKS} decks to HTML + PDF", "value": plain_all, "unit": "s"},
         {"name": "marpkit build, cold (HTML + PDF + thumbnails + index)", "value": cold, "unit": "s"},
-        {"name": "  ratio cold / plain marp", "value": cold / plain_all, "unit": "x"},
+        {"name": "  ratio cold / plain marp", "value": cold / plain_all, "unit": "x",
+         "target": f"<= {COLD}", "ok": cold / plain_all <= COLD},
         {"name": "marpkit build, cold, with handouts", "value": handouts, "unit": "s"},
         {"name": "  ratio cold with handouts / cold without", "value": handouts / cold, "unit": "x",
          "target": "<= 1.25", "ok": handouts / cold <= 1.25},

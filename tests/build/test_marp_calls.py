@@ -1,14 +1,13 @@
 """Integration: a build's Marp CLI calls run in one Node process with one browser,
 and convert exactly as separate `marp` processes do."""
 
-import os
 import re
 import subprocess
 import zlib
 
 import pytest
 
-from conftest import ROOT, needs_chromium, needs_marp, write
+from conftest import ROOT, group_members, needs_chromium, needs_marp, write
 from marpkit import marp, procs
 
 pytestmark = pytest.mark.integration
@@ -90,19 +89,21 @@ def test_each_call_has_its_own_result_and_messages(tmp_path):
     assert (tmp_path / "d.html").is_file()
 
 
-def test_a_call_past_its_time_is_reported_and_leaves_no_process(tmp_path):
+def test_a_call_past_its_time_is_reported_and_leaves_no_process(tmp_path, monkeypatch):
     needs_marp()
     config = tmp_path / "marp.json"
     config.write_text("{}")
     write(tmp_path / "d.md", DECK)
+    started = []
+    spawn = procs.spawn
+    monkeypatch.setattr(procs, "spawn", lambda *a, **k: started.append(spawn(*a, **k)) or started[-1])
     with procs.command_scope():
         [result] = marp.run_marp_calls(ROOT, [marp.MarpCall((tmp_path / "d.md",), (), 0.01)],
                                        config)
     assert result.returncode == 124
     assert result.errors == ["Marp CLI did not finish within 0s"]
-    mine = [p for p in os.listdir("/proc") if p.isdigit()
-            and str(marp.CALLS_JS).encode() in _cmdline(p)]
-    assert not mine
+    [driver] = started
+    assert not group_members(driver.pid)
 
 
 def _undated(pdf) -> list[bytes]:
@@ -120,11 +121,3 @@ def _inflate(data: bytes) -> bytes:
         return zlib.decompress(data)
     except zlib.error:
         return data
-
-
-def _cmdline(pid: str) -> bytes:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read()
-    except OSError:
-        return b""

@@ -169,7 +169,7 @@ def run_marp_calls(root: Path, calls: list[MarpCall], config: Path, *,
 def _ended_calls(results: Path) -> dict[int, tuple[int, str]]:
     """Call index -> (exit code, output) of the calls the driver saw end."""
     try:
-        lines = results.read_text(encoding="utf-8").splitlines()
+        lines = split_lines(results.read_text(encoding="utf-8"))
     except OSError:
         return {}
     ended = {}
