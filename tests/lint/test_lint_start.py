@@ -35,3 +35,17 @@ def test_the_browser_starts_before_the_parser_is_imported(project):
     line = next((x for x in proc.stderr.splitlines() if x.startswith("AT-START")), None)
     assert line is not None, proc.stderr
     assert json.loads(line.split(" ", 1)[1]) == []
+
+
+def test_a_few_small_decks_render_in_one_page_much_markdown_in_several(tmp_path, monkeypatch):
+    """Each page loads Marp's engine again: a second one only where there is
+    enough to render, and never more than decks or cores."""
+    from marpkit.lint import render
+
+    monkeypatch.setattr(render.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    small = [write(tmp_path / f"s{n}.md", "# T\n" * 250) for n in range(6)]  # 1 KB each
+    large = [write(tmp_path / f"l{n}.md", "# T\n" * 7_500) for n in range(6)]  # 30 KB each
+    assert render.pages_for(small) == 1
+    assert render.pages_for(large) == 4
+    assert render.pages_for(large[:1]) == 1
+    assert render.pages_for([tmp_path / "missing.md", *small[:2]]) == 1

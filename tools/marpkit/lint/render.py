@@ -22,6 +22,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,17 +39,29 @@ if TYPE_CHECKING:
 # Lint judges the deck offline, as the build does (web fonts a theme imports,
 # remote images: MK703 names them): HEADLESS_ARGS carry OFFLINE_ARGS.
 CHROME_ARGS = list(HEADLESS_ARGS)
-# One deck, or one core: one process instead of six, a third less CPU to start.
-# Several decks on several cores: a page (and a renderer process) per core,
+# One page: one process instead of six, a third less CPU to start.
+# Much to render on several cores: a page (and a renderer process) per core,
 # each rendering and measuring its share, as Marp CLI converts in parallel.
 _ONE_PROCESS = ["--single-process"]
 MAX_PAGES = 4
+# Each page loads Marp's engine (a 4 MB script) again: a second page paid for
+# itself on two cores from about 60 ten-slide decks (60 KB of Markdown), and
+# cost a second more than it saved at 6 and at 20 (bench/bench_course.py).
+PAGE_BYTES = 40_000
 
 
-def pages_for(decks: int) -> int:
+def pages_for(decks: Sequence[Path]) -> int:
+    """Pages to render `decks` in: one more for each PAGE_BYTES of Markdown,
+    as far as there are decks and cores."""
     # The cores this process may use, not the machine's (a CI container's share).
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(decks, cores or 1, MAX_PAGES))
+    size = 0
+    for deck in decks:
+        try:
+            size += deck.stat().st_size
+        except OSError:
+            pass  # the static pass reports it (MK204); the page renders nothing for it
+    return max(1, min(len(decks), cores or 1, MAX_PAGES, 1 + size // PAGE_BYTES))
 START_TIMEOUT = 30.0  # seconds for Chromium to open its first page
 RENDER_TIMEOUT = 120.0  # seconds for the decks to render and be measured
 # What Marp CLI's bare template puts around the slides: the page scrolls, each
@@ -163,11 +176,11 @@ def wants_render(settings) -> bool:
     return any(settings.enabled(f"MK5{n:02d}") for n in range(100))
 
 
-def start(project, settings, decks: int = 1):
+def start(project, settings, decks: Sequence[Path]):
     """Start the browser and load Marp's engine into it: a context manager yielding
-    the session `engine.run` takes, for about `decks` decks. Cheap to import,
-    so that callers start it before they import the parser."""
-    return Renderer.for_project(project, settings).session(decks)
+    the session `engine.run` takes, for `decks`. Cheap to import, so that
+    callers start it before they import the parser."""
+    return Renderer.for_project(project, settings).session(pages_for(decks))
 
 
 def chrome_path() -> str:
@@ -226,11 +239,11 @@ class Renderer:
                 "minContrast": t["min_contrast"], "minContrastLarge": t["min_contrast_large"]}
 
     @contextmanager
-    def session(self, decks: int = 1):
-        """Start the browser with Marp's engine loading; yield the session to
-        `submit()` about `decks` decks to and `collect()` measurements from.
+    def session(self, pages: int = 1):
+        """Start the browser with Marp's engine loading in `pages` pages; yield
+        the session to `submit()` decks to and `collect()` measurements from.
         Leaving the block kills the browser."""
-        session = RenderSession(self, pages_for(decks))
+        session = RenderSession(self, pages)
         try:
             session.open()
             yield session
