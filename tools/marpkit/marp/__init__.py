@@ -115,10 +115,11 @@ class MarpCall:
     timeout: float | None = PROCESS_TIMEOUT
 
     def argv(self, config: Path) -> list[str]:
-        cmd = ["--no-stdin", "--config-file", str(config), *self.args]
-        if len(self.inputs) > 1:
-            cmd += ["--parallel", str(min(len(self.inputs), os.cpu_count() or 2))]
-        return cmd + [str(p) for p in self.inputs]
+        # Marp's own parallelism (5 decks at a time), not one per core: a deck's
+        # browser conversion mostly waits (half a second for the network to be
+        # idle, which offline it always is), and the waits overlap.
+        return ["--no-stdin", "--config-file", str(config), *self.args,
+                *(str(p) for p in self.inputs)]
 
 
 def run_marp(root: Path, inputs: list[Path], args: list[str], config: Path, *,
