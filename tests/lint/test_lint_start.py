@@ -49,3 +49,24 @@ def test_a_few_small_decks_render_in_one_page_much_markdown_in_several(tmp_path,
     assert render.pages_for(large) == 4
     assert render.pages_for(large[:1]) == 1
     assert render.pages_for([tmp_path / "missing.md", *small[:2]]) == 1
+
+
+def test_the_engine_without_mathjax_renders_unless_a_deck_has_mathjax_math(tmp_path):
+    """The page loads the engine without MathJax (half the script); a deck with
+    MathJax math is rendered by the whole engine, as Marp CLI renders it."""
+    needs_marp()
+    needs_chromium()
+    from marpkit.lint.render import Renderer
+    from marpkit.marp.converter import MarpSettings
+
+    renderer = Renderer(MarpSettings(ROOT), {}, tmp_path / "cache")
+    plain = write(tmp_path / "plain.md", "---\nmarp: true\n---\n\n# Plain\n\n- one\n")
+    math = write(tmp_path / "math.md", "---\nmarp: true\n---\n\n# Math\n\n$$\nx^2\n$$\n")
+    for decks, whole in (([plain], False), ([plain, math], True)):
+        with renderer.session(1) as session:
+            session.submit(decks, {})
+            with session._pages() as pages:
+                [rendered] = [session._gather(pages, "marpkitRendered")]
+                scripts = session.browser.evaluate(pages[0], "() => [...document.scripts].map(s => s.src)")
+        assert any(s.endswith(renderer.bundle.name) for s in scripts) == whole, scripts
+        assert ("mjx-container" in rendered[-1]["html"]) == whole

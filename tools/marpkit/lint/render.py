@@ -73,9 +73,27 @@ _SCREEN_CSS = ("body,html{background:#000;height:100%;margin:0;overflow:auto}"
 # (One-pass substitution: a theme or path that happens to hold the other
 # placeholder's name is left alone.)
 _ENGINE_PAGE = Template("""<!DOCTYPE html><meta charset="UTF-8"><title>marpkit</title>
-<script src="$bundle"></script>
+<script src="$light"></script>
 <script>
 window.marpkitSettings = $settings;
+window.marpkitWholeEngine = $whole;
+// The engine without MathJax first (half the script to load); a deck with
+// MathJax math (its stand-in says it was used) sends the decks through the
+// whole engine instead, which replaces window.marpkitRender from then on.
+async function marpkitRenderAll(decks, settings) {
+  window.marpkitNeedsMathJax = false;
+  const out = window.marpkitRender(decks, settings);
+  if (!window.marpkitNeedsMathJax) return out;
+  await new Promise((done, fail) => {
+    const script = document.createElement('script');
+    script.src = window.marpkitWholeEngine;
+    script.onload = done;
+    script.onerror = () => fail(new Error('could not load Marp engine ' + script.src));
+    document.head.appendChild(script);
+  });
+  window.marpkitNeedsMathJax = false;
+  return window.marpkitRender(decks, settings);
+}
 window.marpkitMeasure = $measure;
 // The rendered decks are laid out in frames the size of the window, as pages
 // like Marp CLI's bare template, and measured there. Decks with the same CSS and folder (a
@@ -138,14 +156,14 @@ const SHARE = Number(location.hash.slice(1) || 0);
 marpkitLoad('decks.js').then(async () => {
   const settings = window.marpkitSettings, mine = window.marpkitShares[SHARE];
   const bases = mine.map((i) => window.marpkitBases[i]);
-  const rendered = window.marpkitRender(mine.map((i) => window.marpkitDecks[i]), settings);
+  const rendered = await marpkitRenderAll(mine.map((i) => window.marpkitDecks[i]), settings);
   if (!window.marpkitMore) window.marpkitRendered = rendered;
   const measured = await marpkitMeasureAll(rendered, bases);
   if (window.marpkitMore) {
     await marpkitLoad('decks-more.js');
     const { indices, texts } = window.marpkitMoreDecks;
     const at = indices.map((i) => mine.indexOf(i)), redo = at.filter((k) => k >= 0);
-    const again = window.marpkitRender(texts.filter((_, j) => at[j] >= 0), settings);
+    const again = await marpkitRenderAll(texts.filter((_, j) => at[j] >= 0), settings);
     const remeasured = await marpkitMeasureAll(again, redo.map((k) => bases[k]));
     redo.forEach((k, j) => { rendered[k] = again[j]; measured[k] = remeasured[j]; });
     window.marpkitRendered = rendered;
@@ -289,11 +307,13 @@ class RenderSession:
     def open(self) -> None:
         from marpkit.lint.measure_js import MEASURE_JS
         from marpkit.marp.browser import Browser
+        from marpkit.marp.bundle import light
 
         loader = self.tmp / "engine.html"
         measure = {"source": MEASURE_JS, "opts": self.r.measure_options(), "screen": _SCREEN_CSS}
         engine = self.r.marp.browser_engine(self.r.cache_dir)
-        loader.write_text(_ENGINE_PAGE.substitute(bundle=self.r.bundle.as_uri(),
+        loader.write_text(_ENGINE_PAGE.substitute(light=light(self.r.bundle).as_uri(),
+                                                  whole=_script_json(self.r.bundle.as_uri()),
                                                   settings=_script_json(engine),
                                                   measure=_script_json(measure)),
                           encoding="utf-8")
