@@ -75,7 +75,10 @@ def scaled(decks: int, env: dict[str, str]) -> dict[str, float]:
 
 def main() -> list[dict]:
     env = browser_env()
-    plain, ci, steps = whole_ci(DECKS, env)
+    # The best of two fresh courses, each side: one sample swung the ratio by a tenth.
+    runs = [whole_ci(DECKS, env) for _ in range(2)]
+    plain = min(r[0] for r in runs)
+    _, ci, steps = min(runs, key=lambda r: r[1])
     rows = [
         {"name": f"plain marp: {DECKS}-deck course to HTML + PDF", "value": plain, "unit": "s"},
         {"name": "course CI, cold: lint --render, check, build", "value": ci, "unit": "s"},
