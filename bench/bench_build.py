@@ -1,4 +1,8 @@
-"""Build speed: plain Marp CLI vs marpkit build, cold, no-op and after one snippet edit."""
+"""Build speed: plain Marp CLI vs marpkit build, cold, no-op and after one snippet edit.
+
+Targets: a cold build (HTML + PDF + thumbnails + index) <= 1.05x plain Marp CLI
+converting the same decks to HTML and then to PDF, measured in this run.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 MARPKIT = ROOT / ".venv" / "bin" / "marpkit"
 MARP = ROOT / "node_modules" / "@marp-team" / "marp-cli" / "marp-cli.js"
 DECKS = 6
+# Marp's own conversions are the floor; thumbnails and index come on top.
+COLD = 1.05
+ROUNDS = 2
 
 
 def deck(n: int) -> str:
@@ -28,20 +35,25 @@ def snippet(n: int, tag: str = "") -> str:
                    for r in range(3))
 
 
-def make_course(root: Path) -> None:
+def make_course(root: Path, decks: int = DECKS) -> None:
+    """A course of `decks` ten-slide decks, each showing three regions of its own snippet."""
     (root / "slides").mkdir()
     (root / "pyproject.toml").write_text("[tool.marpkit]\ntitle = 'Bench'\n")
     (root / "node_modules").symlink_to(ROOT / "node_modules")
-    for n in range(1, DECKS + 1):
+    for n in range(1, decks + 1):
         (root / "slides" / f"{n:02d}-m.md").write_text(deck(n))
         (root / "snippets" / f"m{n}").mkdir(parents=True)
         (root / "snippets" / f"m{n}" / "code.py").write_text(snippet(n))
 
 
-def timed(cmd: list[str], cwd: Path, env=None) -> float:
+def timed(cmd: list[str], cwd: Path, env=None, ok=(0,)) -> float:
+    """Wall time of `cmd`, which must exit with a status in `ok`."""
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, env=env, check=True, capture_output=True)
-    return time.perf_counter() - start
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    took = time.perf_counter() - start
+    if proc.returncode not in ok:
+        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stdout}{proc.stderr}")
+    return took
 
 
 def best(cmd, cwd, runs=3, env=None) -> float:
@@ -59,12 +71,16 @@ def main() -> list[dict]:
         decks = [str(p) for p in sorted((work / "slides").glob("*.md"))]
         out = work / "plain"
         out.mkdir()
-        plain = [timed(["node", str(MARP), "--no-stdin", "--allow-local-files", *args,
-                        "-I", str(work / "slides"), "-o", str(out)], work, env)
-                 for args in ([], ["--pdf"])]
-        plain_all = sum(plain)
-
-        cold = timed([str(MARPKIT), "build"], work, env)
+        # Each side the best of ROUNDS, taken in turns: one sample of a
+        # five-second run on a shared machine swung the ratio by a tenth.
+        plains, colds = [], []
+        for _ in range(ROUNDS):
+            plains.append(sum(timed(["node", str(MARP), "--no-stdin", "--allow-local-files",
+                                     *args, "-I", str(work / "slides"), "-o", str(out)], work, env)
+                              for args in ([], ["--pdf"])))
+            shutil.rmtree(work / "build", ignore_errors=True)
+            colds.append(timed([str(MARPKIT), "build"], work, env))
+        plain_all, cold = min(plains), min(colds)
         noop = best([str(MARPKIT), "build"], work)
         # The same cold build with every deck's handout too.
         shutil.rmtree(work / "build")
@@ -84,7 +100,8 @@ def main() -> list[dict]:
     return [
         {"name": f"plain marp: {DECKS} decks to HTML + PDF", "value": plain_all, "unit": "s"},
         {"name": "marpkit build, cold (HTML + PDF + thumbnails + index)", "value": cold, "unit": "s"},
-        {"name": "  ratio cold / plain marp", "value": cold / plain_all, "unit": "x"},
+        {"name": "  ratio cold / plain marp", "value": cold / plain_all, "unit": "x",
+         "target": f"<= {COLD}", "ok": cold / plain_all <= COLD},
         {"name": "marpkit build, cold, with handouts", "value": handouts, "unit": "s"},
         {"name": "  ratio cold with handouts / cold without", "value": handouts / cold, "unit": "x",
          "target": "<= 1.25", "ok": handouts / cold <= 1.25},

@@ -323,3 +323,15 @@ class Serving:
             if group_members(pid):
                 os.killpg(pid, signal.SIGKILL)
         self._log.close()
+
+
+def fake_marp(monkeypatch, fake):
+    """Every Marp CLI call marpkit makes becomes `fake(root, inputs, args, config,
+    timeout=…, chromium=…)`, returning its MarpResult."""
+    from marpkit import marp
+
+    def calls(root, calls, config, **kwargs):
+        return [fake(root, list(c.inputs), list(c.args), config, timeout=c.timeout, **kwargs)
+                for c in calls]
+
+    monkeypatch.setattr(marp, "run_marp_calls", calls)

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, CodeText, needs_chromium, needs_marp, write
+from conftest import ROOT, CodeText, fake_marp, needs_chromium, needs_marp, write
 from marpkit.model.deck import load_deck
 from marpkit.snippets.store import SnippetStore, resolve_deck
 
@@ -104,7 +104,7 @@ def test_marp_failure_mid_conversion_keeps_the_previous_output(project, run_cli,
             path.with_suffix(".html").write_text("<!DOCTYPE html><html><bo")
         return marp.MarpResult(1, [], ["boom"], "")
 
-    monkeypatch.setattr(marp, "run_marp", half_written)
+    fake_marp(monkeypatch, half_written)
     code, _, err = run_cli("build", "--format", "html")
     assert code == 1 and "MK900" in err and "previous output kept" in err
     assert (project / "build" / "d.html").read_bytes() == good

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, needs_chromium, needs_marp, write
+from conftest import ROOT, fake_marp, needs_chromium, needs_marp, write
 
 HEAD = "---\nmarp: true\n---\n\n"
 # A warning the static rules always find (MK315), and nothing rendered could add an error to.
@@ -225,7 +225,7 @@ def test_a_failed_first_build_does_not_claim_to_keep_an_output(project, run_cli,
     needs_marp()
     from marpkit import marp
 
-    monkeypatch.setattr(marp, "run_marp", lambda *a, **k: marp.MarpResult(1, [], ["boom"], ""))
+    fake_marp(monkeypatch, lambda *a, **k: marp.MarpResult(1, [], ["boom"], ""))
     write(project / "slides" / "01-a.md", HEAD + "# A\n")
     code, out, err = run_cli("build", "--format", "html")
     assert code == 1 and "MK900" in err and "boom" in err
@@ -247,7 +247,7 @@ def test_the_browser_timeout_grows_with_the_deck_and_can_be_set(project, run_cli
         calls[args[0] if args else "html"] = (args, kwargs.get("timeout"))
         return marp.MarpResult(0, [], [], "")
 
-    monkeypatch.setattr(marp, "run_marp", record)
+    fake_marp(monkeypatch, record)
     slides = "\n---\n\n".join(f"# Slide {i}\n" for i in range(10_000))
     write(project / "slides" / "01-huge.md", HEAD + slides)
     run_cli("build", "--format", "pdf")
@@ -300,7 +300,7 @@ def test_a_timeout_names_the_deck_marp_gave_up_on_and_publishes_the_rest(project
                 path.with_suffix(".pdf").write_bytes(b"%PDF-1.7 complete")
         return marp.MarpResult(1, [], ["Failed converting Markdown. (Timed out after waiting 30000ms)"], "")
 
-    monkeypatch.setattr(marp, "run_marp", one_timed_out)
+    fake_marp(monkeypatch, one_timed_out)
     monkeypatch.setattr(marp, "find_marp", lambda root: root)
     monkeypatch.setattr(marp, "find_chromium", lambda: "/usr/bin/chromium")
     write(project / "pyproject.toml", "[tool.marpkit.build]\nindex = false\n")

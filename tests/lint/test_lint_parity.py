@@ -101,7 +101,7 @@ def _engine_output(settings: MarpSettings, decks: dict[str, str], tmp_path, spre
     paths = [tmp_path / name for name in decks]
     # One page renders every deck in turn with one engine; several pages
     # (one per core, as lint runs a course) share the decks out.
-    with renderer.session(len(paths) if spread else 1) as session:
+    with renderer.session(min(len(paths), 2) if spread else 1) as session:
         session.submit(paths, dict(zip(paths, decks.values(), strict=True)))
         return dict(zip(decks, session.marp_output(), strict=True))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
@@ -159,30 +159,38 @@ def _run_all(project: Project, runnable: dict[str, list[Job]], settings: MarpSet
     """Every format's Marp run; and `printer` (the handouts), which starts as
     soon as the runs that make its HTML have ended and overlaps the others.
     Returns the runs' results and what `printer` returns."""
-    # One Marp process per format, all at once: each spends much of its time
-    # starting Node or waiting on Chromium, so they overlap well even on two
-    # cores. Every format writes its own output files.
-    with ThreadPoolExecutor(max_workers=len(runnable) + 1) as pool:
-        running = {}
-        for name, jobs in runnable.items():
-            fmt = FORMATS[name]
-            slides = max((len(j.deck.slides) for j in jobs), default=0)
-            running[pool.submit(
-                marp.run_marp, project.root, [staged(project, j) for j in jobs],
-                settings.convert_args(run, fmt, slides), run.config, chromium=chromium,
-                timeout=settings.call_timeout(fmt, slides, len(jobs)))] = name
-        printing = None
+    # Every format at once, in one Marp CLI process with one browser: each
+    # format spends much of its time waiting on Chromium, so they overlap well
+    # even on two cores, and Node, Marp CLI and the browser start once. Every
+    # format writes its own output files. With handouts, the HTML formats run
+    # in a process of their own, so printing starts as soon as they are done.
+    def call(name: str) -> marp.MarpCall:
+        jobs = runnable[name]
+        fmt = FORMATS[name]
+        slides = max((len(j.deck.slides) for j in jobs), default=0)
+        return marp.MarpCall(tuple(staged(project, j) for j in jobs),
+                             tuple(settings.convert_args(run, fmt, slides)),
+                             settings.call_timeout(fmt, slides, len(jobs)))
+
+    def run_group(names: list[str]) -> dict[str, marp.MarpResult]:
+        if not names:
+            return {}
+        results = marp.run_marp_calls(project.root, [call(n) for n in names], run.config,
+                                      chromium=chromium)
+        return dict(zip(names, results, strict=True))
+
+    progress.step(", ".join(runnable), sorted({j.stem for v in runnable.values() for j in v}))
+    first = [n for n in runnable if printer and n in ("html", "handout")]
+    rest = [n for n in runnable if n not in first]
+    printed: dict[str, str] = {}
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        others = pool.submit(run_group, rest)
+        results = run_group(first)
         if printer:
-            html = {name: future for future, name in running.items() if name in ("html", "handout")}
-            # Its own worker, blocked on those runs only.
-            printing = pool.submit(lambda: printer({n: f.result() for n, f in html.items()}))
-        progress.step(", ".join(runnable), sorted({j.stem for v in runnable.values() for j in v}))
-        results = {}
-        for future in as_completed(running):
-            name = running[future]
-            results[name] = future.result()
-            progress.advance(len(runnable[name]))
-        return results, printing.result() if printing else {}
+            printed = printer(results)
+        results.update(others.result())
+    progress.advance(sum(len(jobs) for jobs in runnable.values()))
+    return {n: results[n] for n in runnable}, printed
 
 
 def _publish_all(project: Project, name: str, jobs: list[Job], result: marp.MarpResult,

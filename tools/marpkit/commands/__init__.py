@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from marpkit.config import Project
 from marpkit.findings import print_findings
-from marpkit.model.deck import Deck
-from marpkit.model.load import Unreadable, open_deck
+
+if TYPE_CHECKING:
+    # Every command module imports this package: the parser is imported by
+    # the commands that parse, when they do, so that `lint` starts its
+    # browser before it (commands/lint.py).
+    from marpkit.model.deck import Deck
 
 
 class EachDeck:
@@ -20,6 +25,8 @@ class EachDeck:
         self.project, self.paths, self.failed = project, paths, False
 
     def __iter__(self) -> Iterator[tuple[Path, Deck]]:
+        from marpkit.model.load import Unreadable, open_deck
+
         for path in self.paths:
             try:
                 yield path, open_deck(self.project, path)

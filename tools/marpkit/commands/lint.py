@@ -39,7 +39,7 @@ def lint_cmd(paths, fix, render, select, ignore, fmt):
             # even imported: its start-up overlaps all of marpkit's own work.
             if rendering.wants_render(settings):
                 try:
-                    session = stack.enter_context(rendering.start(project, settings, len(targets)))
+                    session = stack.enter_context(rendering.start(project, settings, targets))
                 except rendering.RenderUnavailable as exc:
                     if render:  # asked for explicitly (CI): a machine that cannot render fails
                         raise

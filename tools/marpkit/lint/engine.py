@@ -75,7 +75,7 @@ def run(project: Project, settings: LintSettings, paths: list[Path], *,
         if not wants_render(settings):
             return run(project, settings, paths, render=False, whole_project=whole_project,
                        texts=texts, store=store, displays=displays)
-        with start(project, settings, len(paths)) as session:
+        with start(project, settings, paths) as session:
             return run(project, settings, paths, render=session, whole_project=whole_project,
                        texts=texts, store=store, displays=displays)
     load_rules()

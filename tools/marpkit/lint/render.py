@@ -22,6 +22,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,17 +39,29 @@ if TYPE_CHECKING:
 # Lint judges the deck offline, as the build does (web fonts a theme imports,
 # remote images: MK703 names them): HEADLESS_ARGS carry OFFLINE_ARGS.
 CHROME_ARGS = list(HEADLESS_ARGS)
-# One deck, or one core: one process instead of six, a third less CPU to start.
-# Several decks on several cores: a page (and a renderer process) per core,
+# One page: one process instead of six, a third less CPU to start.
+# Much to render on several cores: a page (and a renderer process) per core,
 # each rendering and measuring its share, as Marp CLI converts in parallel.
 _ONE_PROCESS = ["--single-process"]
 MAX_PAGES = 4
+# Each page loads Marp's engine (a 4 MB script) again: a second page paid for
+# itself on two cores from about 60 ten-slide decks (60 KB of Markdown), and
+# cost a second more than it saved at 6 and at 20 (bench/bench_course.py).
+PAGE_BYTES = 40_000
 
 
-def pages_for(decks: int) -> int:
+def pages_for(decks: Sequence[Path]) -> int:
+    """Pages to render `decks` in: one more for each PAGE_BYTES of Markdown,
+    as far as there are decks and cores."""
     # The cores this process may use, not the machine's (a CI container's share).
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(decks, cores or 1, MAX_PAGES))
+    size = 0
+    for deck in decks:
+        try:
+            size += deck.stat().st_size
+        except OSError:
+            pass  # the static pass reports it (MK204); the page renders nothing for it
+    return max(1, min(len(decks), cores or 1, MAX_PAGES, 1 + size // PAGE_BYTES))
 START_TIMEOUT = 30.0  # seconds for Chromium to open its first page
 RENDER_TIMEOUT = 120.0  # seconds for the decks to render and be measured
 # What Marp CLI's bare template puts around the slides: the page scrolls, each
@@ -60,9 +73,27 @@ _SCREEN_CSS = ("body,html{background:#000;height:100%;margin:0;overflow:auto}"
 # (One-pass substitution: a theme or path that happens to hold the other
 # placeholder's name is left alone.)
 _ENGINE_PAGE = Template("""<!DOCTYPE html><meta charset="UTF-8"><title>marpkit</title>
-<script src="$bundle"></script>
+<script src="$light"></script>
 <script>
 window.marpkitSettings = $settings;
+window.marpkitWholeEngine = $whole;
+// The engine without MathJax first (half the script to load); a deck with
+// MathJax math (its stand-in says it was used) sends the decks through the
+// whole engine instead, which replaces window.marpkitRender from then on.
+async function marpkitRenderAll(decks, settings) {
+  window.marpkitNeedsMathJax = false;
+  const out = window.marpkitRender(decks, settings);
+  if (!window.marpkitNeedsMathJax) return out;
+  await new Promise((done, fail) => {
+    const script = document.createElement('script');
+    script.src = window.marpkitWholeEngine;
+    script.onload = done;
+    script.onerror = () => fail(new Error('could not load Marp engine ' + script.src));
+    document.head.appendChild(script);
+  });
+  window.marpkitNeedsMathJax = false;
+  return window.marpkitRender(decks, settings);
+}
 window.marpkitMeasure = $measure;
 // The rendered decks are laid out in frames the size of the window, as pages
 // like Marp CLI's bare template, and measured there. Decks with the same CSS and folder (a
@@ -125,14 +156,14 @@ const SHARE = Number(location.hash.slice(1) || 0);
 marpkitLoad('decks.js').then(async () => {
   const settings = window.marpkitSettings, mine = window.marpkitShares[SHARE];
   const bases = mine.map((i) => window.marpkitBases[i]);
-  const rendered = window.marpkitRender(mine.map((i) => window.marpkitDecks[i]), settings);
+  const rendered = await marpkitRenderAll(mine.map((i) => window.marpkitDecks[i]), settings);
   if (!window.marpkitMore) window.marpkitRendered = rendered;
   const measured = await marpkitMeasureAll(rendered, bases);
   if (window.marpkitMore) {
     await marpkitLoad('decks-more.js');
     const { indices, texts } = window.marpkitMoreDecks;
     const at = indices.map((i) => mine.indexOf(i)), redo = at.filter((k) => k >= 0);
-    const again = window.marpkitRender(texts.filter((_, j) => at[j] >= 0), settings);
+    const again = await marpkitRenderAll(texts.filter((_, j) => at[j] >= 0), settings);
     const remeasured = await marpkitMeasureAll(again, redo.map((k) => bases[k]));
     redo.forEach((k, j) => { rendered[k] = again[j]; measured[k] = remeasured[j]; });
     window.marpkitRendered = rendered;
@@ -163,11 +194,11 @@ def wants_render(settings) -> bool:
     return any(settings.enabled(f"MK5{n:02d}") for n in range(100))
 
 
-def start(project, settings, decks: int = 1):
+def start(project, settings, decks: Sequence[Path]):
     """Start the browser and load Marp's engine into it: a context manager yielding
-    the session `engine.run` takes, for about `decks` decks. Cheap to import,
-    so that callers start it before they import the parser."""
-    return Renderer.for_project(project, settings).session(decks)
+    the session `engine.run` takes, for `decks`. Cheap to import, so that
+    callers start it before they import the parser."""
+    return Renderer.for_project(project, settings).session(pages_for(decks))
 
 
 def chrome_path() -> str:
@@ -226,11 +257,11 @@ class Renderer:
                 "minContrast": t["min_contrast"], "minContrastLarge": t["min_contrast_large"]}
 
     @contextmanager
-    def session(self, decks: int = 1):
-        """Start the browser with Marp's engine loading; yield the session to
-        `submit()` about `decks` decks to and `collect()` measurements from.
+    def session(self, pages: int = 1):
+        """Start the browser with Marp's engine loading in `pages` pages; yield
+        the session to `submit()` decks to and `collect()` measurements from.
         Leaving the block kills the browser."""
-        session = RenderSession(self, pages_for(decks))
+        session = RenderSession(self, pages)
         try:
             session.open()
             yield session
@@ -276,11 +307,13 @@ class RenderSession:
     def open(self) -> None:
         from marpkit.lint.measure_js import MEASURE_JS
         from marpkit.marp.browser import Browser
+        from marpkit.marp.bundle import light
 
         loader = self.tmp / "engine.html"
         measure = {"source": MEASURE_JS, "opts": self.r.measure_options(), "screen": _SCREEN_CSS}
         engine = self.r.marp.browser_engine(self.r.cache_dir)
-        loader.write_text(_ENGINE_PAGE.substitute(bundle=self.r.bundle.as_uri(),
+        loader.write_text(_ENGINE_PAGE.substitute(light=light(self.r.bundle).as_uri(),
+                                                  whole=_script_json(self.r.bundle.as_uri()),
                                                   settings=_script_json(engine),
                                                   measure=_script_json(measure)),
                           encoding="utf-8")

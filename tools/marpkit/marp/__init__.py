@@ -99,33 +99,88 @@ class MarpResult:
 
 
 PROCESS_TIMEOUT = 600.0  # seconds for one Marp CLI call, unless the caller allows more
+# Runs several Marp CLI calls in one Node process (see there).
+CALLS_JS = Path(__file__).resolve().parent.parent / "assets" / "marp_calls.js"
+
+
+@dataclass(frozen=True)
+class MarpCall:
+    """One Marp CLI call for many decks: outputs land next to each input.
+
+    `args` come from the converter (marp/converter.py): they select the
+    converter (`--pdf`, `--image png`, …) and the run's options."""
+
+    inputs: tuple[Path, ...]
+    args: tuple[str, ...]
+    timeout: float | None = PROCESS_TIMEOUT
+
+    def argv(self, config: Path) -> list[str]:
+        # Marp's own parallelism (5 decks at a time), not one per core: a deck's
+        # browser conversion mostly waits (half a second for the network to be
+        # idle, which offline it always is), and the waits overlap.
+        return ["--no-stdin", "--config-file", str(config), *self.args,
+                *(str(p) for p in self.inputs)]
 
 
 def run_marp(root: Path, inputs: list[Path], args: list[str], config: Path, *,
              chromium: str | None = None, timeout: float | None = PROCESS_TIMEOUT) -> MarpResult:
-    """One Marp CLI call for many decks: outputs land next to each input.
+    """One Marp CLI call (see MarpCall)."""
+    return run_marp_calls(root, [MarpCall(tuple(inputs), tuple(args), timeout)], config,
+                          chromium=chromium)[0]
 
-    `config` and `args` come from the converter (marp/converter.py): `args`
-    selects the converter (`--pdf`, `--image png`, …) and the run's options.
-    """
+
+def run_marp_calls(root: Path, calls: list[MarpCall], config: Path, *,
+                   chromium: str | None = None) -> list[MarpResult]:
+    """Marp CLI's calls `calls`, all at once in one Node process that starts
+    the browser once (assets/marp_calls.js): a result per call, in order."""
     marp = find_marp(root)
-    cmd = ["node", str(marp), "--no-stdin", "--config-file", str(config), *args]
-    if len(inputs) > 1:
-        cmd += ["--parallel", str(min(len(inputs), os.cpu_count() or 2))]
-    cmd += [str(p) for p in inputs]
+    timeouts = [c.timeout for c in calls]
+    timeout = None if None in timeouts else max(timeouts, default=PROCESS_TIMEOUT)
     # In the command's private TMPDIR (procs.command_scope), so an interrupted
     # run leaves nothing behind either.
     scratch = Path(tempfile.mkdtemp(prefix="marp-"))
+    results = scratch / "results.jsonl"
     try:
-        proc = procs.run(cmd, cwd=root, env=marp_env(scratch, chromium), text=True, timeout=timeout)
+        proc = procs.run(["node", str(CALLS_JS), str(marp.parent), str(results)], cwd=root,
+                         env=marp_env(scratch, chromium), timeout=timeout, text=True,
+                         input=json.dumps([c.argv(config) for c in calls]))
+        ended = _ended_calls(results)
     except subprocess.TimeoutExpired:
-        return MarpResult(124, [], [f"Marp CLI did not finish within {timeout:.0f}s"], "")
+        ended, proc = _ended_calls(results), None
     finally:
         procs.end_listed(scratch)
         shutil.rmtree(scratch, ignore_errors=True)
-    output = proc.stdout + proc.stderr
-    warnings, errors = _messages(output)
-    return MarpResult(proc.returncode, warnings, errors, output)
+    # Output of no call in particular (Node's own errors): each call's result shows it.
+    shared = (proc.stdout + proc.stderr) if proc else ""
+    out = []
+    for index in range(len(calls)):
+        if index in ended:
+            code, output = ended[index]
+            output = "\n".join(t for t in (output, shared) if t)
+        elif proc is None:
+            out.append(MarpResult(124, [], [f"Marp CLI did not finish within {timeout:.0f}s"], ""))
+            continue
+        else:  # Node died before the call ended
+            code, output = proc.returncode or 1, shared
+        warnings, errors = _messages(output)
+        out.append(MarpResult(code, warnings, errors, output))
+    return out
+
+
+def _ended_calls(results: Path) -> dict[int, tuple[int, str]]:
+    """Call index -> (exit code, output) of the calls the driver saw end."""
+    try:
+        lines = split_lines(results.read_text(encoding="utf-8"))
+    except OSError:
+        return {}
+    ended = {}
+    for line in lines:
+        try:
+            entry = json.loads(line)
+            ended[int(entry["call"])] = (int(entry["code"]), str(entry["output"]))
+        except (ValueError, KeyError, TypeError):
+            continue  # a line cut short by a killed driver
+    return ended
 
 
 def marp_env(scratch: Path, chromium: str | None) -> dict[str, str]:

@@ -13,11 +13,17 @@ import glob
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from marpkit.config import Project
 from marpkit.findings import Finding, UsageError
 from marpkit.fsutil import atomic_write, inside
-from marpkit.model.deck import BOM, Deck, DeckError, load_deck
+
+if TYPE_CHECKING:
+    from marpkit.model.deck import Deck
+
+# deck_paths needs no parser: `lint` names its decks and starts its browser
+# before markdown-it is imported; the rest imports it when it loads a deck.
 
 NOT_A_DECK = "MK204"
 _GLOB = re.compile(r"[*?[]")
@@ -92,6 +98,8 @@ def open_deck(project: Project, path: Path, text: str | None = None,
               display: str | None = None) -> Deck:
     """Load a deck (from `text` when given, e.g. an editor's buffer); a file that
     cannot be a deck raises Unreadable with its finding."""
+    from marpkit.model.deck import DeckError, load_deck
+
     display = display or project.rel(path)
     try:
         return load_deck(path, display, text)
@@ -116,6 +124,8 @@ def _why_unreadable(path: Path, exc: OSError) -> str:
 def save_deck(path: Path, text: str) -> None:
     """Rewrite a deck with `text` (as loaded: without a BOM), keeping the file's
     UTF-8 BOM if it has one: the loader drops it, the file's owner chose it."""
+    from marpkit.model.deck import BOM
+
     try:
         with open(path, "rb") as handle:
             bom = handle.read(len(BOM.encode())) == BOM.encode()

@@ -1,0 +1,123 @@
+"""Integration: a build's Marp CLI calls run in one Node process with one browser,
+and convert exactly as separate `marp` processes do."""
+
+import re
+import subprocess
+import zlib
+
+import pytest
+
+from conftest import ROOT, group_members, needs_chromium, needs_marp, write
+from marpkit import marp, procs
+
+pytestmark = pytest.mark.integration
+
+HEAD = "---\nmarp: true\npaginate: true\n---\n\n"
+DECK = HEAD + "# Title\n\n- one\n- two\n\n---\n\n## Second\n\n```python\nprint(1)\n```\n"
+
+
+def test_a_cold_build_starts_marp_and_the_browser_once(project, run_cli, monkeypatch):
+    """HTML, PDF and the index's thumbnails: one Node process running Marp CLI
+    and one Chromium (three processes and two browsers before)."""
+    needs_marp()
+    needs_chromium()
+    marp_runs, browsers = [], []
+    run, end_listed = procs.run, procs.end_listed
+
+    def counting_run(cmd, **kwargs):
+        if any("marp-cli" in part or "marp_calls" in part for part in cmd):
+            marp_runs.append(cmd)
+        return run(cmd, **kwargs)
+
+    def counting_end_listed(folder, *args, **kwargs):
+        listed = folder / procs.GROUPS_FILE  # a line per browser the launcher started
+        browsers.extend(listed.read_text().split() if listed.is_file() else [])
+        return end_listed(folder, *args, **kwargs)
+
+    monkeypatch.setattr(procs, "run", counting_run)
+    monkeypatch.setattr(procs, "end_listed", counting_end_listed)
+    for n in (1, 2):
+        write(project / "slides" / f"0{n}-m.md", DECK)
+    code, out, err = run_cli("build")
+    assert code == 0, out + err
+    for stem in ("01-m", "02-m"):
+        for suffix in (".html", ".pdf", ".png"):
+            assert (project / "build" / f"{stem}{suffix}").stat().st_size > 0
+    assert len(marp_runs) == 1, marp_runs
+    assert len(browsers) == 1, browsers
+
+
+def test_calls_in_one_process_write_what_separate_marp_processes_write(tmp_path):
+    needs_marp()
+    needs_chromium()
+    chromium = marp.find_chromium()
+    config = tmp_path / "marp.json"
+    config.write_text("{}")
+    args = {"html": ("--allow-local-files",), "png": ("--image", "png"),
+            "pdf": ("--pdf", "--pdf-outlines")}
+    together, apart, home = tmp_path / "together", tmp_path / "apart", tmp_path / "home"
+    for folder in (together, apart):
+        write(folder / "d.md", DECK)
+    home.mkdir()
+    with procs.command_scope():
+        results = marp.run_marp_calls(ROOT, [marp.MarpCall((together / "d.md",), a)
+                                             for a in args.values()], config, chromium=chromium)
+        assert [r.returncode for r in results] == [0, 0, 0], [r.output for r in results]
+        for a in args.values():
+            subprocess.run(["node", str(marp.find_marp(ROOT)), "--no-stdin", "--config-file",
+                            str(config), *a, str(apart / "d.md")], cwd=ROOT, check=True,
+                           capture_output=True, env=marp.marp_env(home, chromium))
+    for suffix in (".html", ".png"):
+        assert (together / f"d{suffix}").read_bytes() == (apart / f"d{suffix}").read_bytes()
+    # A PDF carries the time it was made; the rest is the same.
+    assert _undated(together / "d.pdf") == _undated(apart / "d.pdf")
+
+
+def test_each_call_has_its_own_result_and_messages(tmp_path):
+    needs_marp()
+    config = tmp_path / "marp.json"
+    config.write_text("{}")
+    write(tmp_path / "d.md", DECK)
+    with procs.command_scope():
+        ok, missing = marp.run_marp_calls(ROOT, [
+            marp.MarpCall((tmp_path / "d.md",), ()),
+            marp.MarpCall((tmp_path / "nope.md",), ())], config)
+    assert ok.returncode == 0 and not ok.warnings and not ok.errors
+    assert "d.html" in ok.output and "nope" not in ok.output
+    assert missing.returncode != 0
+    assert [w.strip() for w in missing.warnings] == ["Not found processable Markdown file(s)."]
+    assert (tmp_path / "d.html").is_file()
+
+
+def test_a_call_past_its_time_is_reported_and_leaves_no_process(tmp_path, monkeypatch):
+    needs_marp()
+    config = tmp_path / "marp.json"
+    config.write_text("{}")
+    write(tmp_path / "d.md", DECK)
+    started = []
+    spawn = procs.spawn
+    monkeypatch.setattr(procs, "spawn", lambda *a, **k: started.append(spawn(*a, **k)) or started[-1])
+    with procs.command_scope():
+        [result] = marp.run_marp_calls(ROOT, [marp.MarpCall((tmp_path / "d.md",), (), 0.01)],
+                                       config)
+    assert result.returncode == 124
+    assert result.errors == ["Marp CLI did not finish within 0s"]
+    [driver] = started
+    assert not group_members(driver.pid)
+
+
+def _undated(pdf) -> list[bytes]:
+    """A PDF's streams, inflated, with its creation and modification times left
+    out, and its cross-reference streams (the offsets shift with the times'
+    compressed length)."""
+    streams = re.findall(rb"obj\s*(<<.*?)stream\r?\n(.*?)endstream", pdf.read_bytes(), re.S)
+    assert streams
+    return [re.sub(rb"/(CreationDate|ModDate) \(D:\d+Z\)", b"", _inflate(s))
+            for head, s in streams if b"/XRef" not in head]
+
+
+def _inflate(data: bytes) -> bytes:
+    try:
+        return zlib.decompress(data)
+    except zlib.error:
+        return data
