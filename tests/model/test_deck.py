@@ -1,4 +1,5 @@
 import csv
+from pathlib import Path
 
 import pytest
 
@@ -122,3 +123,12 @@ def test_malformed_front_matter_yaml_is_kept_as_error():
     assert deck.front_matter.error is not None
     assert deck.front_matter.data is None
     assert len(deck.slides) == 1
+
+
+def test_a_fit_comment_in_a_heading_is_marp_cores_not_a_note():
+    # As `marp --notes` prints it: marp-core's fitting header takes `<!--fit-->`
+    # inside a heading; the same comment on its own is a presenter note.
+    text = "---\nmarp: true\n---\n\n# <!--fit--> Big title\n\n<!-- fit -->\n\nText <!-- a note -->\n"
+    slide = parse_deck(text, Path("d.md"), "d.md").slides[0]
+    assert slide.notes == ["fit", "a note"]
+    assert slide.title == "Big title"

@@ -367,6 +367,9 @@ def _fill_slide(deck: Deck, slide: Slide, tokens, comments_by_token, local: dict
     pending_heading = None
     table = None
     for token in tokens:
+        # marp-core's fitting header takes `<!--fit-->` in a heading as its own
+        # (marpitCommentParsed): not a note, not a directive.
+        fitting = token.type == "inline" and pending_heading is not None
         if token.type == "heading_open":
             pending_heading = (int(token.tag[1]), token.map[0] + 1)
         elif token.type == "inline" and pending_heading:
@@ -390,7 +393,8 @@ def _fill_slide(deck: Deck, slide: Slide, tokens, comments_by_token, local: dict
             _add_comment(deck, slide, token, token.map, True, comments_by_token, local, spot)
         for child in token.children or []:
             if child.type == "marpit_comment":
-                _add_comment(deck, slide, child, token.map, False, comments_by_token, local, spot)
+                _add_comment(deck, slide, child, token.map, False, comments_by_token, local, spot,
+                             fit=fitting and child.content.strip() == "fit")
             elif child.type == "image":
                 src = str(child.attrGet("src") or "")
                 line, column = _find_in_lines(deck, token.map, f"]({src}")
@@ -412,7 +416,8 @@ def _find_in_lines(deck: Deck, span, needle: str) -> tuple[int, int]:
     return first, 1
 
 
-def _add_comment(deck, slide, token, span, block, comments_by_token, local, spot):
+def _add_comment(deck, slide, token, span, block, comments_by_token, local, spot,
+                 fit: bool = False):
     parsed, error = comments_by_token.get(id(token), (None, None))
     if block:
         line, end_line = span[0] + 1, span[1]
@@ -420,7 +425,7 @@ def _add_comment(deck, slide, token, span, block, comments_by_token, local, spot
         line, _ = _find_in_lines(deck, span, token.markup.split("\n", 1)[0])
         end_line = line + token.markup.count("\n")
     recognized = False
-    magic = _is_magic(token.content)
+    magic = fit or _is_magic(token.content)
     if parsed and not magic:
         for key, value in parsed.items():
             known = dirs.is_known(key)
