@@ -272,3 +272,27 @@ def test_the_course_deck_shows_its_real_chart_and_lints_clean(tmp_path, monkeypa
         assert loaded and all(width > 0 for _, width in loaded), loaded
     finally:
         page.close()
+
+
+@pytest.mark.parametrize("occupant", ["picture", "folder", "loop"])
+def test_sync_never_replaces_what_it_did_not_draw(proj, run_cli, occupant):
+    deck = chart_deck(proj, "chart: m/train.py loss")
+    target = proj / "slides" / "charts" / "loss.svg"
+    target.parent.mkdir(parents=True)
+    if occupant == "picture":
+        target.write_text("<svg xmlns='http://www.w3.org/2000/svg'><title>mine</title></svg>")
+    elif occupant == "folder":
+        target.mkdir()
+    else:
+        target.symlink_to(target)
+    assert run_cli("check")[0] == 0
+    run_cli("sync")  # the fence is filled; the chart is refused
+    before, line = deck.read_text(), chart_line(deck)
+    code, out, err = run_cli("sync")
+    assert code == 1 and "Traceback" not in err
+    assert f"01-m.md:{line}:1: MK318" in out
+    assert deck.read_text() == before
+    if occupant == "picture":
+        assert "<title>mine</title>" in target.read_text()
+    code, out, _ = run_cli("lint", "--no-render")
+    assert code == 1 and f":{line}:1: MK318" in out

@@ -16,6 +16,7 @@ not), `check` asks `select` on the run it just recorded. Codes:
 from __future__ import annotations
 
 import html
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,8 +65,14 @@ def locate(project: Project, deck: Deck, ref: ChartRef, store: SnippetStore) -> 
         return Chart(deck, ref, problem=f"a chart is drawn as an .svg file beside the deck, "
                                         f"not {src!r}")
     image = deck.path.parent / rel
+    outside = Chart(deck, ref, problem=f"chart file {src!r} lies outside the project")
+    if inside(image, project.root) is None:
+        return outside  # not even looked at
+    if os.path.lexists(image) and _drawn_head(image) is None:
+        # A picture of the presenter's, a folder, a symlink loop: never overwritten.
+        return Chart(deck, ref, image, problem=FOREIGN.format(src=src))
     if inside(image, project.root, follow=True) is None:
-        return Chart(deck, ref, problem=f"chart file {src!r} lies outside the project")
+        return outside
     if inside(image, project.snippets_dir) is not None:
         return Chart(deck, ref, problem=f"chart file {src!r} lies in the snippets folder, "
                                         "where it would count as a change of the snippet")
@@ -83,8 +90,7 @@ def deck_chart_list(project: Project, deck: Deck, store: SnippetStore) -> list[C
 def finding(chart: Chart, code: str, message: str, fix: Fix | None = None) -> Finding:
     deck, image = chart.deck, chart.ref.image
     slide = deck.slides[chart.ref.slide - 1]
-    severity = "error"
-    return Finding(deck.display_path, image.line, image.column, code, message, severity,
+    return Finding(deck.display_path, image.line, image.column, code, message, "error",
                    slide.index, slide.title, fix=fix)
 
 
@@ -101,6 +107,10 @@ def _drawn_head(path: Path) -> tuple[str, str, str] | None:
     return head.group(1), html.unescape(head.group(2)), html.unescape(title.group(1))
 
 
+FOREIGN = ("{src} exists and is not a chart marpkit drew: sync never replaces it; "
+           "give the chart another path")
+
+
 def stale(project: Project, chart: Chart) -> str | None:
     """Why the drawn file does not stand for the reference as it is now (MK317), from
     files alone; None when it does. Run data is not read: that is sync's and check's."""
@@ -108,8 +118,7 @@ def stale(project: Project, chart: Chart) -> str | None:
     head = _drawn_head(chart.image)
     src = chart.ref.image.src
     if head is None:
-        what = "is not a chart marpkit drew" if chart.image.exists() else "is not drawn yet"
-        return f"chart {src} {what}: run `marpkit check`, then `marpkit sync`"
+        return f"chart {src} is not drawn yet: run `marpkit check`, then `marpkit sync`"
     source, drawn_spec, alt = head
     if drawn_spec != spec.canonical():
         return f"chart {src} was drawn for another reference ({drawn_spec}): run `marpkit sync`"

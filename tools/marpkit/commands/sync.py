@@ -55,7 +55,7 @@ def sync_cmd(decks, check):
                     judged.chart.image.parent.mkdir(parents=True, exist_ok=True)
                     atomic_write(judged.chart.image, judged.drawn.svg)
             except OSError as exc:
-                raise UsageError(f"{judged.chart.image}: cannot write the chart "
+                raise UsageError(f"{project.rel(judged.chart.image)}: cannot write the chart "
                                  f"({exc.strerror or exc})") from exc
             if redraw:
                 click.echo(f"{deck.display_path}: drew {len(redraw)} chart(s)")
