@@ -177,11 +177,11 @@ def alt_text(spec: ChartSpec, series: list[Series], run_label: str) -> str:
 
 def lines(series: list[Series], x: Series | None) -> list[Line]:
     out = []
+    xs = x.at_steps() if x is not None else {}
     for s in series:
         if x is None:
             points = list(zip(map(float, s.steps), s.values, strict=True))
         else:
-            xs = x.at_steps()
             points = [(xs[step], value) for step, value in zip(s.steps, s.values, strict=True)
                       if xs.get(step) is not None]
         out.append(Line(s.key, points))
