@@ -47,6 +47,33 @@ def test_a_cold_build_starts_marp_and_the_browser_once(project, run_cli, monkeyp
     assert len(browsers) == 1, browsers
 
 
+def test_a_thumbnail_the_pdf_run_did_not_capture_comes_from_a_marp_run(project, run_cli,
+                                                                        monkeypatch):
+    """The capture relies on how Marp CLI loads a deck: where it finds none
+    (a Marp that loads decks otherwise), Marp's own `--image png` makes it."""
+    needs_marp()
+    needs_chromium()
+    import dataclasses
+
+    runs = []
+    run_calls = marp.run_marp_calls
+
+    def uncaptured(root, calls, config, **kwargs):
+        runs.append([c.args[:2] for c in calls])
+        return run_calls(root, [dataclasses.replace(c, thumbnails=()) for c in calls], config,
+                         **kwargs)
+
+    monkeypatch.setattr(marp, "run_marp_calls", uncaptured)
+    for n in (1, 2):
+        write(project / "slides" / f"0{n}-m.md", DECK)
+    code, out, err = run_cli("build")
+    assert code == 0, out + err
+    assert runs[1:] == [[("--image", "png")]], runs
+    for stem in ("01-m", "02-m"):
+        assert (project / "build" / f"{stem}.png").stat().st_size > 0
+    assert not list((project / "build").glob("*.marpkit-src*"))
+
+
 def test_calls_in_one_process_write_what_separate_marp_processes_write(tmp_path):
     needs_marp()
     needs_chromium()
@@ -71,6 +98,47 @@ def test_calls_in_one_process_write_what_separate_marp_processes_write(tmp_path)
         assert (together / f"d{suffix}").read_bytes() == (apart / f"d{suffix}").read_bytes()
     # A PDF carries the time it was made; the rest is the same.
     assert _undated(together / "d.pdf") == _undated(apart / "d.pdf")
+
+
+# The first slide carries what a capture after printing could get wrong: a
+# fitted header, math, an image, a background, a 4:3 size, a highlighted fence.
+FIRST = ("---\nmarp: true\nmath: mathjax\nsize: 4:3\nbackgroundColor: '#fec'\n---\n\n"
+         "# <!--fit--> A fitted title\n\n$e^{i\\pi} + 1 = 0$\n\n![w:60](dot.png)\n\n"
+         "```python\nprint('a very long line of code that marp scales down to fit')\n```\n\n"
+         "---\n\n## Second\n")
+
+
+def test_thumbnails_captured_while_printing_are_marps_own_first_slide_images(tmp_path):
+    """A PDF call's thumbnails are byte for byte what `marp --image png`
+    writes, for every deck of the call (five at a time in Marp's workers),
+    and the PDFs are what a PDF call without them prints."""
+    needs_marp()
+    needs_chromium()
+    chromium = marp.find_chromium()
+    config = tmp_path / "marp.json"
+    config.write_text("{}")
+    dot = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                        "1f15c4890000000d49444154789c63f8cfc0f01f0005000201a7c3b5e40000000049454e44ae426082")
+    decks = {f"d{n}.md": FIRST.replace("A fitted", f"Deck {n}, a fitted") for n in range(7)}
+    decks["plain.md"] = DECK
+    folders = {name: tmp_path / name for name in ("captured", "marp", "printed")}
+    for folder in folders.values():
+        for name, text in decks.items():
+            write(folder / name, text)
+        (folder / "dot.png").write_bytes(dot)
+    inputs = {k: tuple(sorted(f.glob("*.md"))) for k, f in folders.items()}
+    pdf = ("--pdf", "--allow-local-files", "--pdf-outlines")
+    with procs.command_scope():
+        results = marp.run_marp_calls(ROOT, [
+            marp.MarpCall(inputs["captured"], pdf, thumbnails=inputs["captured"][1:]),
+            marp.MarpCall(inputs["marp"], ("--image", "png", "--allow-local-files")),
+            marp.MarpCall(inputs["printed"], pdf)], config, chromium=chromium)
+    assert [r.returncode for r in results] == [0, 0, 0], [r.output for r in results]
+    first, *rest = inputs["captured"]
+    assert not first.with_suffix(".png").exists()  # not asked for
+    for deck in rest:
+        assert deck.with_suffix(".png").read_bytes() == (folders["marp"] / f"{deck.stem}.png").read_bytes(), deck
+        assert _undated(deck.with_suffix(".pdf")) == _undated(folders["printed"] / f"{deck.stem}.pdf")
 
 
 def test_each_call_has_its_own_result_and_messages(tmp_path):

@@ -1,6 +1,6 @@
 // Several Marp CLI calls in one Node process (marpkit/marp/__init__.py, run_marp_calls).
 //
-//   node marp_calls.js MARP_CLI_DIR RESULTS_FILE  < [[args of call 0], [args of call 1], …]
+//   node marp_calls.js MARP_CLI_DIR RESULTS_FILE  < [{"args": [...], "thumbnails": [...]}, …]
 //
 // Each call is Marp CLI's own command-line entry (cliInterface) with its own
 // arguments, so each converts exactly as `marp ARGS` would. What they share is
@@ -8,6 +8,14 @@
 // Marp CLI once instead of once per format, and one Chromium for the calls
 // that ask for the same browser (the PDF and the thumbnails): Marp launches
 // a browser per call and closes it at the end.
+//
+// A PDF call may name inputs in "thumbnails": for each of them, the page Marp
+// has just printed is also captured as `marp --image png` captures a deck's
+// first slide, to <input without .md>.png, where that call would write it.
+// That spares each deck a second load and render in the browser (with Marp's
+// half-second wait for the network to settle); the PNG is byte for byte
+// Marp's own (tests/build/test_marp_calls.py). An input whose capture fails
+// is left without one, for the caller to make the usual way.
 //
 // Each call's console output is kept apart (AsyncLocalStorage follows it
 // through its awaits) and written with its exit code to RESULTS_FILE, one
@@ -21,14 +29,57 @@ const { AsyncLocalStorage } = require('node:async_hooks')
 const [cliDir, resultsFile] = process.argv.slice(2)
 const calls = JSON.parse(fs.readFileSync(0, 'utf8'))
 
+// The call running: {lines, thumbnails (a Set of input paths)}.
 const current = new AsyncLocalStorage()
 for (const name of ['log', 'info', 'warn', 'error', 'debug']) {
   const write = console[name].bind(console)
   console[name] = (...args) => {
-    const lines = current.getStore()
-    if (lines) lines.push(util.format(...args))
+    const call = current.getStore()
+    if (call) call.lines.push(util.format(...args))
     else write(...args)
   }
+}
+
+// The input a Marp worker converts. Marp's workers take one input after
+// another, and each conversion starts by reading its Markdown (File.load);
+// entering the input there marks the rest of that conversion, down to the
+// page it prints, and nothing of the other workers' conversions.
+const input = new AsyncLocalStorage()
+const readFile = fs.promises.readFile
+fs.promises.readFile = function (file, ...rest) {
+  if (typeof file === 'string') {
+    const resolved = path.resolve(file)
+    if (current.getStore()?.thumbnails.has(resolved)) input.enterWith(resolved)
+  }
+  return readFile.call(this, file, ...rest)
+}
+
+// After Marp prints a page to PDF (so nothing here can change the PDF),
+// capture its first slide with the steps of Marp CLI's convertFileToImage
+// for a PNG at scale 1: viewport of the slide's size, no scrollbars, print
+// media, transparent page background, a clip of the first slide.
+const withThumbnail = (page) => {
+  const pdf = page.pdf.bind(page)
+  page.pdf = async (options) => {
+    const printed = await pdf(options)
+    const deck = input.getStore()
+    if (deck && current.getStore()?.thumbnails.has(deck)) {
+      try {
+        const { width, height } = options
+        await page.setViewport({ width, height, deviceScaleFactor: 1 })
+        await page.addStyleTag({ content: ':root,body { scrollbar-width:none !important; }' })
+        await page.emulateMediaType('print')
+        await page.addStyleTag({ content: ':root,body { background:transparent !important; }' })
+        const png = await page.screenshot({
+          clip: { x: 0, y: 0, width, height }, omitBackground: true, type: 'png',
+        })
+        const { dir, name } = path.parse(deck)
+        fs.writeFileSync(path.join(dir, `${name}.png`), png)
+      } catch {}  // no thumbnail: the caller makes it with Marp
+    }
+    return printed
+  }
+  return page
 }
 
 // One browser per set of launch options (the profile folder aside). Marp's
@@ -56,6 +107,7 @@ puppeteer.launch = async (options) => {
   return new Proxy(real, {
     get(target, name) {
       if (name === 'close') return async () => {}
+      if (name === 'newPage') return async (...args) => withThumbnail(await target.newPage(...args))
       const value = Reflect.get(target, name)
       return typeof value === 'function' ? value.bind(target) : value
     },
@@ -65,11 +117,12 @@ puppeteer.launch = async (options) => {
 require(path.join(cliDir, 'lib', 'patch.js')).patch()
 const { cliInterface } = require(path.join(cliDir, 'lib', 'marp-cli.js'))
 
-const run = async (args, index) => {
+const run = async ({ args, thumbnails = [] }, index) => {
   const lines = []
   let code
   try {
-    code = await current.run(lines, () => cliInterface(args))
+    const call = { lines, thumbnails: new Set(thumbnails.map((p) => path.resolve(p))) }
+    code = await current.run(call, () => cliInterface(args))
   } catch (error) {
     lines.push(`[ ERROR ] ${error && error.stack ? error.stack : error}`)
     code = 1

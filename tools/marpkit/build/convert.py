@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -43,26 +43,28 @@ def convert(project: Project, todo: dict[str, list[Job]], settings: MarpSettings
         handouts = runnable.pop("handout", [])
         if render := _handout_renders(project, handouts, runnable.get("html", []), manifest):
             runnable["handout"] = render
-        # A deck whose slide images Marp makes anyway takes its thumbnail from
-        # the first one instead of a Marp run of its own.
+        # A thumbnail without a Marp run of its own where the browser shows
+        # the deck anyway: the first of the deck's slide images, else a capture
+        # of the page Marp prints to PDF (marp.MarpCall.thumbnails).
+        wanted = runnable.pop("thumbnail", [])
         imaged = {j.stem for j in runnable.get("png", [])}
-        thumbnails = [j for j in runnable.get("thumbnail", []) if j.stem in imaged]
-        if thumbnails:
-            if rest := [j for j in runnable["thumbnail"] if j.stem not in imaged]:
-                runnable["thumbnail"] = rest
-            else:
-                del runnable["thumbnail"]
+        printed = {j.stem for j in runnable.get("pdf", [])} - imaged
+        if rest := [j for j in wanted if j.stem not in imaged | printed]:
+            runnable["thumbnail"] = rest
+        captured = [j for j in wanted if j.stem in printed]
         printer = None
         if handouts:
             def printer(results: dict[str, marp.MarpResult]) -> dict[str, str]:
                 return _print_handouts(project, handouts, runnable, results, settings, chromium)
         results, unprinted = _run_all(project, runnable, settings, run, chromium, progress,
-                                      printer)
+                                      printer, captured)
         for name, stale in runnable.items():  # reported in a stable order
             if name != "handout":  # that Marp run made only the handouts' HTML
                 status = max(status, _publish_all(project, name, stale, results[name], manifest,
                                                   written))
-        for job in thumbnails:
+        status = max(status, _publish_captured(project, captured, manifest, settings, run,
+                                               chromium, progress, written))
+        for job in (j for j in wanted if j.stem in imaged):
             if images := _slide_images(project, job, manifest):
                 atomic_write(outputs_of(project, job.stem, FORMATS["thumbnail"])[0],
                              images[0].read_bytes())
@@ -75,6 +77,27 @@ def convert(project: Project, todo: dict[str, list[Job]], settings: MarpSettings
         for job in jobs.values():
             unstage(project, job)
     return status
+
+
+def _publish_captured(project: Project, jobs: list[Job], manifest: Manifest,
+                      settings: MarpSettings, run: MarpRun, chromium: str | None,
+                      progress: Progress, written: dict[str, int]) -> int:
+    """Publish the thumbnails captured while printing PDFs. A deck printed
+    without one (the capture failed: it relies on how Marp CLI loads a deck)
+    gets it from a Marp run of its own; one whose PDF failed is left, as its
+    thumbnail's own run would fail the same way."""
+    fmt = FORMATS["thumbnail"]
+    again = []
+    for job in jobs:
+        if publish(project, job, fmt):
+            manifest.set(f"{job.stem}:thumbnail", job.digest_for("thumbnail"))
+        elif manifest.fresh(f"{job.stem}:pdf", job.digest_for("pdf"),
+                            outputs_of(project, job.stem, FORMATS["pdf"])):
+            again.append(job)
+    if not again:
+        return Exit.OK
+    results, _ = _run_all(project, {"thumbnail": again}, settings, run, chromium, progress)
+    return _publish_all(project, "thumbnail", again, results["thumbnail"], manifest, written)
 
 
 def _handout_renders(project: Project, handouts: list[Job], html: list[Job],
@@ -154,11 +177,12 @@ def _runnable(todo: dict[str, list[Job]], chromium: str | None) -> tuple[dict[st
 
 def _run_all(project: Project, runnable: dict[str, list[Job]], settings: MarpSettings,
              run: MarpRun, chromium: str | None, progress: Progress,
-             printer: Callable[[dict[str, marp.MarpResult]], dict[str, str]] | None = None
-             ) -> tuple[dict[str, marp.MarpResult], dict[str, str]]:
-    """Every format's Marp run; and `printer` (the handouts), which starts as
-    soon as the runs that make its HTML have ended and overlaps the others.
-    Returns the runs' results and what `printer` returns."""
+             printer: Callable[[dict[str, marp.MarpResult]], dict[str, str]] | None = None,
+             captured: Sequence[Job] = ()) -> tuple[dict[str, marp.MarpResult], dict[str, str]]:
+    """Every format's Marp run, the pdf run capturing the thumbnails of
+    `captured`; and `printer` (the handouts), which starts as soon as the runs
+    that make its HTML have ended and overlaps the others. Returns the runs'
+    results and what `printer` returns."""
     # Every format at once, in one Marp CLI process with one browser: each
     # format spends much of its time waiting on Chromium, so they overlap well
     # even on two cores, and Node, Marp CLI and the browser start once. Every
@@ -170,7 +194,8 @@ def _run_all(project: Project, runnable: dict[str, list[Job]], settings: MarpSet
         slides = max((len(j.deck.slides) for j in jobs), default=0)
         return marp.MarpCall(tuple(staged(project, j) for j in jobs),
                              tuple(settings.convert_args(run, fmt, slides)),
-                             settings.call_timeout(fmt, slides, len(jobs)))
+                             settings.call_timeout(fmt, slides, len(jobs)),
+                             tuple(staged(project, j) for j in captured) if name == "pdf" else ())
 
     def run_group(names: list[str]) -> dict[str, marp.MarpResult]:
         if not names:

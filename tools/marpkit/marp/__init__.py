@@ -108,11 +108,15 @@ class MarpCall:
     """One Marp CLI call for many decks: outputs land next to each input.
 
     `args` come from the converter (marp/converter.py): they select the
-    converter (`--pdf`, `--image png`, …) and the run's options."""
+    converter (`--pdf`, `--image png`, …) and the run's options. A PDF call
+    also writes the first slide of each of its `thumbnails` (some of its
+    inputs) where `--image png` would, from the page it prints; an input whose
+    capture failed has none."""
 
     inputs: tuple[Path, ...]
     args: tuple[str, ...]
     timeout: float | None = PROCESS_TIMEOUT
+    thumbnails: tuple[Path, ...] = ()
 
     def argv(self, config: Path) -> list[str]:
         # Marp's own parallelism (5 decks at a time), not one per core: a deck's
@@ -143,7 +147,9 @@ def run_marp_calls(root: Path, calls: list[MarpCall], config: Path, *,
     try:
         proc = procs.run(["node", str(CALLS_JS), str(marp.parent), str(results)], cwd=root,
                          env=marp_env(scratch, chromium), timeout=timeout, text=True,
-                         input=json.dumps([c.argv(config) for c in calls]))
+                         input=json.dumps([{"args": c.argv(config),
+                                            "thumbnails": [str(p) for p in c.thumbnails]}
+                                           for c in calls]))
         ended = _ended_calls(results)
     except subprocess.TimeoutExpired:
         ended, proc = _ended_calls(results), None
