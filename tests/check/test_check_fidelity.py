@@ -20,8 +20,8 @@ import pytest
 
 from conftest import ROOT
 from marpkit.check.env import ClosedPort, child_env, prepare_sandbox
+from marpkit.check.executor import make_executor
 from marpkit.check.header import parse_header
-from marpkit.check.pipeline import make_executor
 from marpkit.check.plan import Task
 from marpkit.check.run_files import RunData, read_runs
 

@@ -462,6 +462,31 @@ def test_strict_without_a_sandbox_is_exit_2_and_auto_says_so_once(proj, tmp_path
     assert {s["status"] for s in report["snippets"]} == {"passed"}
 
 
+def test_a_bwrap_that_cannot_make_namespaces_is_caught_by_the_probe_beside_the_warm_pool(
+        proj, tmp_path):
+    """With --no-cache the pool starts in the sandbox while the probe runs; a
+    bwrap that fails (user namespaces off) ends that pool and decides as a
+    probe before it did: strict is exit 2 with bwrap's reason, auto warns once
+    and runs the snippets with basic isolation."""
+    write(proj / "snippets" / "ok.py", "print('hello')\n")
+    deck(proj, "ok.py")
+    broken = tmp_path / "bin"
+    broken.mkdir()
+    (broken / "bash").symlink_to("/bin/bash")
+    write(broken / "bwrap", "#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\n"
+                            "exit 1\n").chmod(0o755)
+    proc, report = run_check(proj, tmp_path, "--no-cache", "--isolation", "strict",
+                             PATH=str(broken))
+    assert proc.returncode == 2 and report is None, proc.stderr
+    assert "user namespaces are not available (bwrap: setting up uid map: Permission denied)" \
+        in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc, report = run_check(proj, tmp_path, "--no-cache", PATH=str(broken))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("no network, PID or filesystem isolation") == 1, proc.stderr
+    assert [s["status"] for s in report["snippets"]] == ["passed"]
+
+
 def test_sizes_and_the_pool_command():
     assert parse_size("512 MiB") == 512 * 1024**2
     assert parse_size("2GiB") == 2 * 1024**3

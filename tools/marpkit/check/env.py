@@ -16,6 +16,22 @@ import socket
 import sys
 from pathlib import Path
 
+
+def wandb_core() -> Path | None:
+    """wandb's own service binary (wandb/bin/wandb-core, as wandb.util.get_core_path
+    finds it), found without importing wandb; None if this wandb has none."""
+    from importlib.util import find_spec
+
+    try:
+        spec = find_spec("wandb")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    core = Path(next(iter(spec.submodule_search_locations))) / "bin" / "wandb-core"
+    return core if core.is_file() else None
+
+
 # Names looked up in wandb/env.py and wandb/sdk/wandb_settings.py (0.31):
 # `WANDB__X` maps to the private setting `x_x`.
 QUIET_WANDB = {

@@ -1,13 +1,23 @@
-"""Running snippets: sandboxes, the pool, and turning a finished child into an Execution."""
+"""Running snippets: sandboxes, the pool, and turning a finished child into an Execution.
+
+This module is imported before the rest of check (see Executors): what it
+needs only once a snippet has run (the deck model, the run-file reader) it
+imports then.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import shutil
+import sys
 import tempfile
+import threading
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
 
 from marpkit import procs
 from marpkit.check import descendants
@@ -18,13 +28,12 @@ from marpkit.check.env import (
     measuring,
     sandbox_dirs,
 )
-from marpkit.check.evaluate import Execution, wandb_warnings
 from marpkit.check.job import RESULT, STDERR, STDOUT, Job
 from marpkit.check.limits import ADDRESS_SPACE, Cgroups, hit_message, raise_hint, size_text
-from marpkit.check.output_fences import normalise
-from marpkit.check.plan import Task
-from marpkit.check.run_files import read_runs
 from marpkit.text import split_lines
+
+if TYPE_CHECKING:
+    from marpkit.check.plan import Task
 
 READ_LIMIT = 1024 * 1024  # what we read back of stdout/stderr; the rest is a runaway
 READERS = 4  # threads reading finished jobs' files (mostly waiting on wandb-core)
@@ -209,6 +218,10 @@ class Executor:
     def _collect(self, job: Job, message: dict):
         import json
 
+        from marpkit.check.evaluate import Execution, wandb_warnings
+        from marpkit.check.output_fences import normalise
+        from marpkit.check.run_files import read_runs
+
         task = self.tasks[job.id]
         sandbox = Path(job.root)
         dirs = sandbox_dirs(sandbox)
@@ -275,6 +288,80 @@ class Executor:
         if port is not None:
             port.close()
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+class Executors:
+    """The executor, made for the first snippet the cache cannot answer, or at
+    once (`warm`) when every snippet will run: then the pool imports wandb and
+    starts wandb-core (about half a second) while marpkit imports its deck
+    parser, reads and plans."""
+
+    def __init__(self, project, jobs: int, timeout: float, isolation: str, warm: bool):
+        from marpkit.check.sandbox import choose, effective
+
+        self.args = (project, jobs, timeout, isolation)
+        self.jobs = jobs
+        self.current: Executor | None = None
+        if warm:
+            self.current = _started_executor(*self.args)
+        elif effective(isolation) == "strict":  # `auto` too under CI=true
+            choose(isolation)  # before anything is planned, copied or run
+
+    def get(self) -> Executor:
+        if self.current is None:
+            self.current = make_executor(*self.args)
+        return self.current
+
+    def close(self) -> None:
+        if self.current is not None:
+            self.current.close()
+
+
+def make_executor(project, jobs: int, timeout: float, isolation: str) -> Executor:
+    """The executor, in the OS sandbox unless it is unavailable (said once) or unwanted."""
+    from marpkit.check.sandbox import choose
+
+    sandboxed, warning = choose(isolation)
+    if warning:
+        click.echo(warning, err=True)
+    return Executor(jobs, timeout, sandboxed, _readable(project))
+
+
+def _started_executor(project, jobs: int, timeout: float, isolation: str) -> Executor:
+    """make_executor's executor, started. Where the sandbox may work, its pool
+    starts in it while the probe that decides (sandbox.unavailable, ~30 ms)
+    runs beside it, not before it; if the probe says no, that pool goes and
+    make_executor decides as ever."""
+    from marpkit.check.pool import PoolDied
+    from marpkit.check.sandbox import effective, may_be_available, unavailable
+
+    if effective(isolation) != "basic" and may_be_available():
+        probe = threading.Thread(target=unavailable, daemon=True)
+        probe.start()
+        executor = Executor(jobs, timeout, True, _readable(project))
+        failed = None
+        try:
+            executor.start()
+        except PoolDied as exc:
+            failed = exc
+        probe.join()
+        if unavailable() is None:
+            if failed is not None:
+                executor.close()
+                raise failed
+            return executor
+        executor.close()
+    executor = make_executor(project, jobs, timeout, isolation)
+    executor.start()
+    return executor
+
+
+def _readable(project) -> tuple[str, ...]:
+    """What the sandbox must still read when it hides /tmp and HOME: the
+    project, Python and every folder on its path (marpkit included)."""
+    return (str(project.root), sys.prefix, sys.base_prefix, sys.exec_prefix,
+            os.path.dirname(sys.executable), os.path.dirname(os.path.realpath(sys.executable)),
+            *(p for p in sys.path if p and os.path.isdir(p)))
 
 
 CLOSED_SERVER = "127.0.0.1:<closed-port>"

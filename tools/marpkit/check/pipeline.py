@@ -9,11 +9,8 @@ that verdict, which is what `output=` fences are filled from.
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-
-import click
 
 from marpkit.check.cache import Cache, CacheEntry, cache_key
 from marpkit.check.evaluate import (
@@ -26,36 +23,24 @@ from marpkit.check.evaluate import (
     Placer,
     evaluate,
 )
+from marpkit.check.executor import Executors
 from marpkit.check.plan import Task, plan, skip_reason
 from marpkit.check.report import Progress, SnippetResult
 from marpkit.findings import Finding
 
 
-def run_check(project, paths, jobs: int, timeout: float, use_cache: bool,
-              shard: tuple[int, int] | None = None,
-              isolation: str = "auto") -> tuple[list[SnippetResult], list[Finding]]:
-    """Every snippet's result, in path order, and the findings that belong to no snippet."""
-    from marpkit.check.sandbox import choose, effective
-
-    if effective(isolation) == "strict":  # `auto` too under CI=true
-        choose(isolation)  # before anything is planned, copied or run
-    executors = _LazyExecutor(project, jobs, timeout, isolation)
-    if not use_cache:
-        # Every snippet will run: the pool warms up (wandb imported, wandb-core
-        # started: about a second) while marpkit imports, reads and plans.
-        # Measured on the bench's 12 snippets: median of 6, 2.52 s -> 2.28 s.
-        executors.get().start()
+def run_check(project, paths, executors: Executors, use_cache: bool,
+              shard: tuple[int, int] | None = None) -> tuple[list[SnippetResult], list[Finding]]:
+    """Every snippet's result, in path order, and the findings that belong to no
+    snippet; `executors` runs what the cache cannot answer (closed by the caller)."""
+    tasks, extra = plan(project, tuple(paths))
+    tasks = [t for t in tasks if in_shard(t.rel, shard)]
+    verdicts = Verdicts(project, tasks, use_cache)
     try:
-        tasks, extra = plan(project, tuple(paths))
-        tasks = [t for t in tasks if in_shard(t.rel, shard)]
-        verdicts = Verdicts(project, tasks, use_cache)
-        try:
-            _check(triage(tasks, verdicts), verdicts, executors, jobs)
-        finally:
-            verdicts.progress.stop()
-        return [verdicts.results[id(t)] for t in tasks], extra
+        _check(triage(tasks, verdicts), verdicts, executors, executors.jobs)
     finally:
-        executors.close()
+        verdicts.progress.stop()
+    return [verdicts.results[id(t)] for t in tasks], extra
 
 
 def in_shard(rel: str, shard: tuple[int, int] | None) -> bool:
@@ -189,7 +174,7 @@ def _passed(result: SnippetResult) -> bool:
     return result.status != "failed"
 
 
-def _check(triaged: Triage, verdicts: Verdicts, executors: _LazyExecutor, jobs: int) -> None:
+def _check(triaged: Triage, verdicts: Verdicts, executors: Executors, jobs: int) -> None:
     # Shell syntax checks are subprocesses: run them beside the Python snippets.
     from marpkit.check.executor import shell_problems
 
@@ -207,7 +192,7 @@ def _check(triaged: Triage, verdicts: Verdicts, executors: _LazyExecutor, jobs: 
         threads.shutdown(wait=False)
 
 
-def _cached_or_submitted(task: Task, verdicts: Verdicts, executors: _LazyExecutor) -> None:
+def _cached_or_submitted(task: Task, verdicts: Verdicts, executors: Executors) -> None:
     if not verdicts.from_cache(task):
         executors.get().submit(task)
 
@@ -224,38 +209,3 @@ def _collect(executor, verdicts: Verdicts) -> None:
         for task in executor.tasks.values():
             if id(task) not in done:
                 verdicts.unchecked(task, exc)
-
-
-class _LazyExecutor:
-    """The executor, made for the first snippet the cache cannot answer (or up front)."""
-
-    def __init__(self, project, jobs: int, timeout: float, isolation: str):
-        self.args = (project, jobs, timeout, isolation)
-        self.current = None
-
-    def get(self):
-        if self.current is None:
-            self.current = make_executor(*self.args)
-        return self.current
-
-    def close(self) -> None:
-        if self.current is not None:
-            self.current.close()
-
-
-def make_executor(project, jobs: int, timeout: float, isolation: str):
-    """The executor, in the OS sandbox unless it is unavailable (said once) or unwanted."""
-    import sys
-
-    from marpkit.check.executor import Executor
-    from marpkit.check.sandbox import choose
-
-    sandboxed, warning = choose(isolation)
-    if warning:
-        click.echo(warning, err=True)
-    # What the sandbox must still read when it hides /tmp and HOME: the
-    # project, Python and every folder on its path (marpkit included).
-    readable = (str(project.root), sys.prefix, sys.base_prefix, sys.exec_prefix,
-                os.path.dirname(sys.executable), os.path.dirname(os.path.realpath(sys.executable)),
-                *(p for p in sys.path if p and os.path.isdir(p)))
-    return Executor(jobs, timeout, sandboxed, readable)

@@ -27,6 +27,7 @@ marpkit.check.child JOB.json` with the same results.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import queue
@@ -41,6 +42,7 @@ from collections import deque
 from pathlib import Path
 
 from marpkit import procs
+from marpkit.check.env import wandb_core
 from marpkit.check.job import Job
 from marpkit.text import split_lines
 
@@ -90,37 +92,47 @@ def _park_blas_threads() -> None:
     os.waitpid(pid, 0)
 
 
-def start_service(env: dict[str, str]) -> tuple[subprocess.Popen, str] | None:
-    """Start a wandb-core the children share; None if that is not possible."""
-    try:
-        from wandb.util import get_core_path
+class Service:
+    """A wandb-core the children share, starting: wandb-core is a program of
+    its own, so it starts while the pool imports wandb."""
 
-        core = get_core_path()
-    except Exception:  # noqa: BLE001
+    def __init__(self, core: Path, env: dict[str, str]):
+        # Inside the check's own temp root (removed with it), not loose in the system /tmp.
+        folder = tempfile.mkdtemp(prefix="marpkit-core-", dir=env.get("TMPDIR"))
+        self.port_file = Path(folder, "port.txt")
+        self.proc = procs.spawn(
+            [str(core), "--no-observability", "--port-filename", str(self.port_file),
+             "--pid", str(os.getpid())],
+            env=env, stderr=subprocess.DEVNULL, cwd=folder)
+
+    def token(self) -> str | None:
+        """WANDB_SERVICE for the children once it listens; None (and it is
+        ended) if it does not within 15 s."""
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            try:
+                lines = split_lines(self.port_file.read_text())
+            except OSError:
+                lines = []
+            if lines and lines[-1] == "EOF":
+                for line in lines:
+                    if line.startswith("unix="):
+                        # Token format of wandb/sdk/lib/service/service_token.py (version 3).
+                        return f"3-{os.getpid()}-unix-{line[5:]}"
+                break
+            time.sleep(0.005)
+        procs.end(self.proc)
         return None
-    if not core:
+
+
+def _spawn_service(env: dict[str, str]) -> Service | None:
+    core = wandb_core()
+    if core is None:
         return None
-    # Inside the check's own temp root (removed with it), not loose in the system /tmp.
-    folder = tempfile.mkdtemp(prefix="marpkit-core-", dir=env.get("TMPDIR"))
-    port_file = Path(folder, "port.txt")
-    proc = procs.spawn(
-        [core, "--no-observability", "--port-filename", str(port_file), "--pid", str(os.getpid())],
-        env=env, stderr=subprocess.DEVNULL, cwd=folder)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            lines = split_lines(port_file.read_text())
-        except OSError:
-            lines = []
-        if lines and lines[-1] == "EOF":
-            for line in lines:
-                if line.startswith("unix="):
-                    # Token format of wandb/sdk/lib/service/service_token.py (version 3).
-                    return proc, f"3-{os.getpid()}-unix-{line[5:]}"
-            break
-        time.sleep(0.005)
-    procs.end(proc)
-    return None
+    try:
+        return Service(core, env)
+    except OSError:
+        return None
 
 
 class _Running:
@@ -207,8 +219,16 @@ def serve(jobs_limit: int) -> None:
         except OSError as exc:
             _emit({"event": "ready", "service": False, "error": f"sandbox set-up failed: {exc}"})
             return
+    # As Python's gc.freeze documents for a process that forks without exec:
+    # no collection while the imports fill the heap (no holes in pages the
+    # children share), then every object so far frozen, so the children's
+    # collections never write to (and copy) the pool's pages.
+    gc.disable()
+    starting = _shared_service(sandboxed)
     _warm_imports()
-    service = _shared_service(sandboxed)
+    gc.freeze()
+    token = starting.token() if starting else None
+    service = (starting.proc, token) if token else None
     _emit({"event": "ready", "service": service is not None})
     server = _Server(jobs_limit, sandboxed, service)
     signal.signal(signal.SIGTERM, server.abort)
@@ -227,7 +247,7 @@ def serve(jobs_limit: int) -> None:
         procs.end(service[0])
 
 
-def _shared_service(sandboxed: bool) -> tuple[subprocess.Popen, str] | None:
+def _shared_service(sandboxed: bool) -> Service | None:
     service_env = json.loads(os.environ.get("MARPKIT_CHECK_SERVICE_ENV", "null"))
     if sandboxed and service_env is not None:
         from marpkit.check.sandbox import ROOT
@@ -236,7 +256,7 @@ def _shared_service(sandboxed: bool) -> tuple[subprocess.Popen, str] | None:
             if value.startswith(ROOT + "/"):
                 os.makedirs(value, exist_ok=True)
     if service_env is not None and os.environ.get("MARPKIT_CHECK_SHARED_SERVICE", "1") != "0":
-        return start_service(service_env)
+        return _spawn_service(service_env)
     return None
 
 
@@ -299,6 +319,7 @@ class _Server:
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
+            gc.enable()  # the snippet's own objects are collected as in `python file.py`
             # The pool's wake-up on its children's exits is not the snippet's.
             os.close(signal.set_wakeup_fd(-1))
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)

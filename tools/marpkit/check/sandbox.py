@@ -60,17 +60,32 @@ MNT_DETACH = 2
 PR_SET_PDEATHSIG = 1
 
 
+_MISSING = "no network, PID or filesystem isolation"
+
+
+def _untried() -> str | None:
+    """Why the sandbox is not even worth a probe here, or None."""
+    if not sys.platform.startswith("linux"):
+        return f"{_MISSING}: Linux namespaces are not available on {sys.platform}"
+    if os.environ.get("MARPKIT_CHECK_NO_FORK") == "1" or not hasattr(os, "fork"):
+        return f"{_MISSING}: snippets run without the fork pool (MARPKIT_CHECK_NO_FORK=1)"
+    if shutil.which("bwrap") is None:
+        return f"{_MISSING}: bubblewrap (bwrap) is not installed"
+    return None
+
+
+def may_be_available() -> bool:
+    """Whether unavailable() will run its probe (which then decides)."""
+    return _untried() is None
+
+
 @functools.lru_cache(maxsize=1)
 def unavailable() -> str | None:
     """Why snippets cannot run in namespaces here (the isolation that is missing), or None."""
-    missing = "no network, PID or filesystem isolation"
-    if not sys.platform.startswith("linux"):
-        return f"{missing}: Linux namespaces are not available on {sys.platform}"
-    if os.environ.get("MARPKIT_CHECK_NO_FORK") == "1" or not hasattr(os, "fork"):
-        return f"{missing}: snippets run without the fork pool (MARPKIT_CHECK_NO_FORK=1)"
+    if (why := _untried()) is not None:
+        return why
+    missing = _MISSING
     bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        return f"{missing}: bubblewrap (bwrap) is not installed"
     from marpkit import procs  # not at the top: this file also runs alone, as the probe
     from marpkit.text import split_lines
 

@@ -41,14 +41,13 @@ DEFAULT_TIMEOUT = 60.0
 def check_cmd(paths, jobs, timeout, no_cache, fmt, junit, report_dir, shard,
               isolation) -> int:
     """Execute the snippets shown in the decks against W&B offline and verify their claims."""
-    from marpkit.check.pipeline import run_check
     from marpkit.config import load_project
 
     started = time.monotonic()
     project = load_project()
     if not project.slides_dir.is_dir() and not paths:
         raise UsageError(f"no slides folder at {project.rel(project.slides_dir)}")
-    results, extra = _interruptible(run_check, project, paths, jobs or os.cpu_count() or 1,
+    results, extra = _interruptible(_run, project, paths, jobs or os.cpu_count() or 1,
                                     timeout, not no_cache, parse_shard(shard), isolation)
     elapsed = time.monotonic() - started
 
@@ -79,6 +78,21 @@ def check_cmd(paths, jobs, timeout, no_cache, fmt, junit, report_dir, shard,
                                                              for r in results):
         return int(Exit.FINDINGS)
     return int(Exit.OK)
+
+
+def _run(project, paths, jobs: int, timeout: float, use_cache: bool,
+         shard: tuple[int, int] | None, isolation: str):
+    # The executor first: with --no-cache its pool starts warming up now, and
+    # the rest of check (the deck parser and all) imports beside it.
+    from marpkit.check.executor import Executors
+
+    executors = Executors(project, jobs, timeout, isolation, warm=not use_cache)
+    try:
+        from marpkit.check.pipeline import run_check
+
+        return run_check(project, paths, executors, use_cache, shard)
+    finally:
+        executors.close()
 
 
 def parse_shard(value: str | None) -> tuple[int, int] | None:
