@@ -110,11 +110,16 @@ def sandbox_dirs(root: Path) -> dict[str, Path]:
     return dirs
 
 
+# What a snippet's copy leaves out: bytecode and runs of earlier executions.
+# The pool calls it once (pool._warm_imports), so its patterns are compiled
+# there and not in every child.
+NOT_COPIED = shutil.ignore_patterns("__pycache__", "wandb", ".wandb")
+
+
 def prepare_sandbox(root: Path, source_dir: Path) -> dict[str, Path]:
     """Create the folders and copy the snippet's folder as the working dir."""
     dirs = sandbox_dirs(root)
-    shutil.copytree(source_dir, dirs["work"], symlinks=True,
-                    ignore=shutil.ignore_patterns("__pycache__", "wandb", ".wandb"))
+    shutil.copytree(source_dir, dirs["work"], symlinks=True, ignore=NOT_COPIED)
     for key, path in dirs.items():
         if key != "work":
             path.mkdir(parents=True, exist_ok=True)

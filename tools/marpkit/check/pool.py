@@ -67,9 +67,11 @@ def _warm_imports() -> None:
     # wandb.init puts platform.platform() in its settings; uncached, that runs
     # `uname -p` in every child (a fork and exec of a 200 MB process each).
     platform.platform(aliased=True)
+    from marpkit.check.env import NOT_COPIED
     from marpkit.check.line_coverage import prepare
 
     prepare(os.getcwd())  # the sandboxes live under the pool's cwd (Executor.root)
+    NOT_COPIED("", [])  # compiles its patterns once, for every child
 
 
 def _park_blas_threads() -> None:

@@ -37,6 +37,9 @@ _problems: list[dict] = []
 # (`calls`), once the snippet has done all it does to them.
 _tables: dict[tuple, dict] = {}
 _logged_rows: dict[int, int] = {}
+# Run id -> its mode: `run.settings` is a deep copy of every setting (about
+# 0.7 ms), and the mode is fixed at init.
+_modes: dict[str | None, str | None] = {}
 _state = threading.local()
 _work = ""
 _lock = threading.Lock()
@@ -81,7 +84,9 @@ def _add(op: str, run, site, **fields) -> dict | None:
         if record is None:
             record = {"op": op, "run": run_id, "file": site[0], "line": site[1], "count": 0}
             if run is not None:
-                record["mode"] = _mode(run)
+                if run_id not in _modes:
+                    _modes[run_id] = _mode(run)
+                record["mode"] = _modes[run_id]
             _records[key] = record
             _order.append(key)
         record["count"] += 1
@@ -511,6 +516,7 @@ def forget() -> None:
     _records.clear()
     _order.clear()
     _problems.clear()
+    _modes.clear()
 
 
 def merge(lists: list[list[dict]]) -> list[dict]:
