@@ -127,10 +127,13 @@ def test_thumbnails_captured_while_printing_are_marps_own_first_slide_images(tmp
             write(folder / name, text)
         (folder / "dot.png").write_bytes(dot)
     inputs = {k: tuple(sorted(f.glob("*.md"))) for k, f in folders.items()}
+    # Named through a link to their folder: the same files all the same.
+    (tmp_path / "link").symlink_to(folders["captured"])
+    wanted = tuple(tmp_path / "link" / p.name for p in inputs["captured"][1:])
     pdf = ("--pdf", "--allow-local-files", "--pdf-outlines")
     with procs.command_scope():
         results = marp.run_marp_calls(ROOT, [
-            marp.MarpCall(inputs["captured"], pdf, thumbnails=inputs["captured"][1:]),
+            marp.MarpCall(inputs["captured"], pdf, thumbnails=wanted),
             marp.MarpCall(inputs["marp"], ("--image", "png", "--allow-local-files")),
             marp.MarpCall(inputs["printed"], pdf)], config, chromium=chromium)
     assert [r.returncode for r in results] == [0, 0, 0], [r.output for r in results]

@@ -44,12 +44,22 @@ for (const name of ['log', 'info', 'warn', 'error', 'debug']) {
 // another, and each conversion starts by reading its Markdown (File.load);
 // entering the input there marks the rest of that conversion, down to the
 // page it prints, and nothing of the other workers' conversions.
+// Paths compared as the files they name: Marp may reach an input through a
+// symbolic link the caller did not use, or the other way round.
+const real = (file) => {
+  try {
+    return fs.realpathSync(file)
+  } catch {
+    return path.resolve(file)
+  }
+}
 const input = new AsyncLocalStorage()
 const readFile = fs.promises.readFile
 fs.promises.readFile = function (file, ...rest) {
-  if (typeof file === 'string') {
-    const resolved = path.resolve(file)
-    if (current.getStore()?.thumbnails.has(resolved)) input.enterWith(resolved)
+  const call = current.getStore()
+  if (call?.thumbnails.size && typeof file === 'string') {
+    const deck = real(file)
+    if (call.thumbnails.has(deck)) input.enterWith(deck)
   }
   return readFile.call(this, file, ...rest)
 }
@@ -121,7 +131,7 @@ const run = async ({ args, thumbnails = [] }, index) => {
   const lines = []
   let code
   try {
-    const call = { lines, thumbnails: new Set(thumbnails.map((p) => path.resolve(p))) }
+    const call = { lines, thumbnails: new Set(thumbnails.map(real)) }
     code = await current.run(call, () => cliInterface(args))
   } catch (error) {
     lines.push(`[ ERROR ] ${error && error.stack ? error.stack : error}`)
