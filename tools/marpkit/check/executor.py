@@ -344,6 +344,9 @@ def _started_executor(project, jobs: int, timeout: float, isolation: str) -> Exe
             executor.start()
         except PoolDied as exc:
             failed = exc
+        except BaseException:
+            executor.close()  # its cgroups and folders are not left behind
+            raise
         probe.join()
         if unavailable() is None:
             if failed is not None:
