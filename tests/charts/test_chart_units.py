@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 
 import pytest
 
 from marpkit.charts.series import KEEP_ALL, HistoryBuilder, Series, describe
 from marpkit.charts.spec import ChartSpec, parse_spec
+from marpkit.charts.state import _drawn_head, drawn_head
 from marpkit.charts.svg import Line, Style, draw, nice_ticks
 
 
@@ -100,6 +102,28 @@ def test_ticks_are_round_and_cover_the_data():
     assert nice_ticks(0, 9) == [0, 2, 4, 6, 8, 10]
     assert nice_ticks(0.1, 1.0, 5) == [0, 0.25, 0.5, 0.75, 1.0]
     assert nice_ticks(3, 3)[0] < 3 < nice_ticks(3, 3)[-1]
+
+
+def test_extreme_values_draw_without_overflow_or_nan():
+    """A "best so far" that starts at the float maximum, and spans below any
+    round step: ticks that bound the data, coordinates that are numbers."""
+    top = sys.float_info.max
+    for low, high in ((-top, top), (0.0, 5e-324), (1e16, 1e16 + 2)):
+        ticks = nice_ticks(low, high)
+        assert ticks[0] <= low and ticks[-1] >= high and len(set(ticks)) == len(ticks) > 1
+        svg = draw([Line("best", [(0, low), (1, high)])], "step", Style())
+        assert not re.search(r"\b(nan|inf)\b", svg, re.I), svg
+
+
+def test_a_reference_with_double_dashes_reads_back_as_drawn(tmp_path):
+    """An XML comment cannot hold "--": the head escapes it, and reads back whole
+    (else the chart would be stale for ever)."""
+    spec = ChartSpec("m/a.py", ("loss--ema", "a---b"))
+    path = tmp_path / "c.svg"
+    path.write_text(draw([Line("loss--ema", [(0, 1.0)])], "step", Style(), title="alt -- text",
+                         head=drawn_head("d1", spec)))
+    assert "--" not in path.read_text().split("-->")[0][4:]
+    assert _drawn_head(path) == ("d1", spec.canonical(), "alt -- text")
 
 
 @pytest.mark.parametrize("title, expected", [

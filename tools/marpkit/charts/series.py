@@ -54,10 +54,6 @@ class Series:
     low: float | None = None
     high: float | None = None
 
-    @property
-    def finite(self) -> int:
-        return self.count - self.nonfinite
-
     def to_json(self) -> dict:
         return {"key": self.key, "steps": self.steps, "values": self.values,
                 "count": self.count, "nonfinite": self.nonfinite, "other": self.other,

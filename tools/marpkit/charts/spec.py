@@ -18,11 +18,11 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
+from marpkit.charts.series import STEP
 from marpkit.model.deck import Deck, Image
 from marpkit.snippets.store import parse_ref
 
 PREFIX = "chart:"
-STEP = "step"
 OPTIONS = ("x", "run")
 
 

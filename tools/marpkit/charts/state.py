@@ -36,6 +36,10 @@ REFERENCE, STALE, DATA = "MK318", "MK317", "MK309"
 HEAD = "marpkit-chart"
 _HEAD = re.compile(r"<!-- marpkit-chart source=(\S+) spec=(.*?) -->")
 _TITLE = re.compile(r"<title>(.*?)</title>", re.S)
+_DOUBLE_DASH = re.compile(r"-(?=-)")
+# The head and the title lead the file; the title repeats the alt text, about
+# 100 characters a metric.
+_HEAD_BYTES = 256 * 1024
 _ALT_ESCAPE = re.compile(r"([\\`*_\[\]<>!#&])")
 
 
@@ -98,7 +102,7 @@ def _drawn_head(path: Path) -> tuple[str, str, str] | None:
     """(source digest, spec, alt) a drawn chart records, None if it is not one."""
     try:
         with open(path, "rb") as fh:
-            start = fh.read(8192).decode("utf-8", errors="replace")
+            start = fh.read(_HEAD_BYTES).decode("utf-8", errors="replace")
     except OSError:
         return None
     head, title = _HEAD.search(start), _TITLE.search(start)
@@ -201,7 +205,10 @@ def render(project: Project, chart: Chart, runs: list[dict], style: Style) -> Dr
 
 def drawn_head(source: str, spec: ChartSpec) -> str:
     """What a drawn chart records it was drawn from (read back by `stale`)."""
-    return f"{HEAD} source={source} spec={html.escape(spec.canonical(), quote=False)}"
+    # An XML comment may not hold "--": each "-" before another is written as a
+    # character reference, which `_drawn_head` unescapes with the rest.
+    spec_text = _DOUBLE_DASH.sub("&#45;", html.escape(spec.canonical(), quote=False))
+    return f"{HEAD} source={source} spec={spec_text}"
 
 
 def alt_fix(chart: Chart, alt: str) -> Fix | None:

@@ -51,16 +51,29 @@ def nice_ticks(low: float, high: float, most: int = 6) -> list[float]:
     if high == low:
         pad = abs(low) * 0.1 or 1.0
         low, high = low - pad, high + pad
-    raw = (high - low) / max(most - 1, 1)
-    power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    # In halves: the span of two values near the float maximum would overflow.
+    raw = (high / 2 - low / 2) / max(most - 1, 1) * 2
+    if not (math.isfinite(raw) and raw > 0):
+        return [low, high]
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next((m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw), math.inf)
+    if not (math.isfinite(step) and step > 0) or not math.isfinite(high + step):
+        return [low, high]  # a span too small or too large for round steps
     start = math.floor(low / step + 1e-9) * step
-    ticks = []
+    ticks: list[float] = []
     value = start
-    while value < high + step * 0.999:
+    # Bounded: where a step is below the values' precision, `value` barely moves.
+    while value < high + step * 0.999 and len(ticks) <= most * 4:
         ticks.append(round(value, 12) + 0.0)
         value = start + step * len(ticks)
-    return ticks
+    ticks = list(dict.fromkeys(ticks))  # steps below the values' precision repeat one
+    return ticks if len(ticks) > 1 else [low, high]
+
+
+def _share(value: float, low: float, high: float) -> float:
+    """Where `value` lies from `low` (0) to `high` (1). In halves: the spans of
+    values near the float maximum would overflow to inf, and inf/inf is NaN."""
+    return (value / 2 - low / 2) / ((high / 2 - low / 2) or 1)
 
 
 def _fmt(value: float) -> str:
@@ -120,10 +133,10 @@ def draw(lines: list[Line], x_label: str, style: Style = Style(), title: str = "
     y_lo, y_hi = y_ticks[0], y_ticks[-1]
 
     def x_of(x: float) -> float:
-        return left + (x - x_lo) / ((x_hi - x_lo) or 1) * (right - left)
+        return left + _share(x, x_lo, x_hi) * (right - left)
 
     def y_of(y: float) -> float:
-        return bottom - (y - y_lo) / ((y_hi - y_lo) or 1) * (bottom - top)
+        return bottom - _share(y, y_lo, y_hi) * (bottom - top)
 
     font = escape(style.font_family, quote=True)
     out = []

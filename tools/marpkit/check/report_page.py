@@ -147,6 +147,5 @@ def write(folder: Path, results: list[SnippetResult], extra: list[Finding],
           elapsed: float) -> Path:
     """DIR/index.html, written whole or not at all."""
     target = Path(folder) / "index.html"
-    target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(target, html(results, extra, elapsed))
     return target

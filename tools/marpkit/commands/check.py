@@ -62,11 +62,7 @@ def check_cmd(paths, jobs, timeout, no_cache, fmt, junit, report_dir, shard,
     if report_dir:
         from marpkit.check import report_page
 
-        try:
-            page = report_page.write(report_dir, results, extra, elapsed)
-        except OSError as exc:
-            raise UsageError(f"{report_dir}: cannot write the report ({exc.strerror or exc})") \
-                from exc
+        page = report_page.write(report_dir, results, extra, elapsed)  # WriteError: exit 2
         click.echo(f"report: {page}", err=True)
     everything = extra + [f for r in results for f in r.findings]
     from marpkit.outputs import status

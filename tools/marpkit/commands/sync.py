@@ -8,7 +8,7 @@ from marpkit.check.output_fences import output_reader
 from marpkit.commands import EachDeck
 from marpkit.config import load_project
 from marpkit.edits import apply_fixes
-from marpkit.findings import Exit, UsageError, print_findings
+from marpkit.findings import Exit, print_findings
 from marpkit.fsutil import atomic_write
 from marpkit.model.load import deck_paths, save_deck
 from marpkit.snippets.expand import sync_deck
@@ -50,13 +50,8 @@ def sync_cmd(decks, check):
         elif drifted:
             fixed = [finding for finding, fix in drifted if fix is not None]
             stuck = [finding for finding, fix in drifted if fix is None]
-            try:
-                for judged in redraw:
-                    judged.chart.image.parent.mkdir(parents=True, exist_ok=True)
-                    atomic_write(judged.chart.image, judged.drawn.svg)
-            except OSError as exc:
-                raise UsageError(f"{project.rel(judged.chart.image)}: cannot write the chart "
-                                 f"({exc.strerror or exc})") from exc
+            for judged in redraw:  # a write that fails is a WriteError: one line, exit 2
+                atomic_write(judged.chart.image, judged.drawn.svg)
             if redraw:
                 click.echo(f"{deck.display_path}: drew {len(redraw)} chart(s)")
             fences = [f for f in fixed if f.code == "MK313"]
