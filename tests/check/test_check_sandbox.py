@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -485,6 +486,25 @@ def test_a_bwrap_that_cannot_make_namespaces_is_caught_by_the_probe_beside_the_w
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.count("no network, PID or filesystem isolation") == 1, proc.stderr
     assert [s["status"] for s in report["snippets"]] == ["passed"]
+
+
+def test_a_sandbox_that_passes_the_probe_but_will_not_hold_the_pool_is_one_line_exit_2(
+        proj, tmp_path):
+    """Warm (--no-cache) or started for the first snippet the cache lacks: the
+    pool's sandbox failing to start is said in one line, no traceback, and
+    nothing of that pool is left running."""
+    write(proj / "snippets" / "ok.py", "print('hello')\n")
+    deck(proj, "ok.py")
+    picky = tmp_path / "bin"
+    picky.mkdir()
+    (picky / "bash").symlink_to("/bin/bash")
+    write(picky / "bwrap", "#!/bin/sh\ncase \"$*\" in *marpkit.check.pool*) exit 1;; esac\n"
+                           f"exec {shutil.which('bwrap')} \"$@\"\n").chmod(0o755)
+    for args in (("--no-cache",), ()):
+        proc, report = run_check(proj, tmp_path, *args, "--isolation", "strict", PATH=str(picky))
+        assert proc.returncode == 2 and report is None, proc.stderr
+        assert "the sandbox did not start" in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr
 
 
 def test_sizes_and_the_pool_command():

@@ -30,6 +30,7 @@ from marpkit.check.env import (
 )
 from marpkit.check.job import RESULT, STDERR, STDOUT, Job
 from marpkit.check.limits import ADDRESS_SPACE, Cgroups, hit_message, raise_hint, size_text
+from marpkit.findings import UsageError
 from marpkit.text import split_lines
 
 if TYPE_CHECKING:
@@ -309,7 +310,7 @@ class Executors:
 
     def get(self) -> Executor:
         if self.current is None:
-            self.current = make_executor(*self.args)
+            self.current = _started(make_executor(*self.args))
         return self.current
 
     def close(self) -> None:
@@ -327,36 +328,51 @@ def make_executor(project, jobs: int, timeout: float, isolation: str) -> Executo
     return Executor(jobs, timeout, sandboxed, _readable(project))
 
 
+def _started(executor: Executor) -> Executor:
+    """`executor` with its pool started; closed (no cgroup, folder or process
+    left) if that fails or is interrupted. A pool that cannot start is the
+    machine's set-up, said in one line (exit 2), not a traceback."""
+    from marpkit.check.pool import PoolDied
+
+    try:
+        executor.start()
+    except PoolDied as exc:
+        executor.close()
+        raise UsageError(f"{exc}; `--isolation basic` runs snippets without the OS "
+                         "sandbox") from None
+    except BaseException:
+        executor.close()
+        raise
+    return executor
+
+
 def _started_executor(project, jobs: int, timeout: float, isolation: str) -> Executor:
     """make_executor's executor, started. Where the sandbox may work, its pool
     starts in it while the probe that decides (sandbox.unavailable, ~30 ms)
     runs beside it, not before it; if the probe says no, that pool goes and
     make_executor decides as ever."""
-    from marpkit.check.pool import PoolDied
     from marpkit.check.sandbox import effective, may_be_available, unavailable
 
     if effective(isolation) != "basic" and may_be_available():
         probe = threading.Thread(target=unavailable, daemon=True)
         probe.start()
         executor = Executor(jobs, timeout, True, _readable(project))
-        failed = None
+        failure = None
         try:
-            executor.start()
-        except PoolDied as exc:
-            failed = exc
+            _started(executor)
+        except UsageError as exc:
+            failure = exc
+        try:
+            probe.join()
         except BaseException:
-            executor.close()  # its cgroups and folders are not left behind
+            executor.close()
             raise
-        probe.join()
         if unavailable() is None:
-            if failed is not None:
-                executor.close()
-                raise failed
+            if failure is not None:  # the probe passed: this start failure is the answer
+                raise failure
             return executor
         executor.close()
-    executor = make_executor(project, jobs, timeout, isolation)
-    executor.start()
-    return executor
+    return _started(make_executor(project, jobs, timeout, isolation))
 
 
 def _readable(project) -> tuple[str, ...]:

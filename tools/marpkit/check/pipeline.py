@@ -37,7 +37,7 @@ def run_check(project, paths, executors: Executors, use_cache: bool,
     tasks = [t for t in tasks if in_shard(t.rel, shard)]
     verdicts = Verdicts(project, tasks, use_cache)
     try:
-        _check(triage(tasks, verdicts), verdicts, executors, executors.jobs)
+        _check(triage(tasks, verdicts), verdicts, executors)
     finally:
         verdicts.progress.stop()
     return [verdicts.results[id(t)] for t in tasks], extra
@@ -174,11 +174,11 @@ def _passed(result: SnippetResult) -> bool:
     return result.status != "failed"
 
 
-def _check(triaged: Triage, verdicts: Verdicts, executors: Executors, jobs: int) -> None:
+def _check(triaged: Triage, verdicts: Verdicts, executors: Executors) -> None:
     # Shell syntax checks are subprocesses: run them beside the Python snippets.
     from marpkit.check.executor import shell_problems
 
-    threads = ThreadPoolExecutor(max_workers=max(1, jobs))
+    threads = ThreadPoolExecutor(max_workers=max(1, executors.jobs))
     try:
         shell = {threads.submit(shell_problems, t.path): t for t in triaged.shell}
         for task in triaged.python:  # running while the shell checks finish
