@@ -83,9 +83,12 @@ const withThumbnail = (page) => {
         const png = await page.screenshot({
           clip: { x: 0, y: 0, width, height }, omitBackground: true, type: 'png',
         })
+        // Whole or not at all: a half-written PNG would be published as one.
         const { dir, name } = path.parse(deck)
-        fs.writeFileSync(path.join(dir, `${name}.png`), png)
-      } catch {}  // no thumbnail: the caller makes it with Marp
+        const part = path.join(dir, `${name}.png.part`)
+        fs.writeFileSync(part, png)
+        fs.renameSync(part, path.join(dir, `${name}.png`))
+      } catch {}  // no thumbnail: the caller makes it with Marp (and removes a .part)
     }
     return printed
   }

@@ -62,8 +62,8 @@ def convert(project: Project, todo: dict[str, list[Job]], settings: MarpSettings
             if name != "handout":  # that Marp run made only the handouts' HTML
                 status = max(status, _publish_all(project, name, stale, results[name], manifest,
                                                   written))
-        status = max(status, _publish_captured(project, captured, manifest, settings, run,
-                                               chromium, progress, written))
+        status = max(status, _publish_captured(project, captured, results.get("pdf"), manifest,
+                                               settings, run, chromium, progress, written))
         for job in (j for j in wanted if j.stem in imaged):
             if images := _slide_images(project, job, manifest):
                 atomic_write(outputs_of(project, job.stem, FORMATS["thumbnail"])[0],
@@ -79,14 +79,17 @@ def convert(project: Project, todo: dict[str, list[Job]], settings: MarpSettings
     return status
 
 
-def _publish_captured(project: Project, jobs: list[Job], manifest: Manifest,
-                      settings: MarpSettings, run: MarpRun, chromium: str | None,
-                      progress: Progress, written: dict[str, int]) -> int:
-    """Publish the thumbnails captured while printing PDFs. A deck printed
-    without one (the capture failed: it relies on how Marp CLI loads a deck)
-    gets it from a Marp run of its own; one whose PDF failed is left, as its
-    thumbnail's own run would fail the same way."""
+def _publish_captured(project: Project, jobs: list[Job], printing: marp.MarpResult | None,
+                      manifest: Manifest, settings: MarpSettings, run: MarpRun,
+                      chromium: str | None, progress: Progress, written: dict[str, int]) -> int:
+    """Publish the thumbnails captured while printing PDFs (`printing`: that
+    run's result, trusted as its PDFs are). A deck printed without one (the
+    capture failed: it relies on how Marp CLI loads a deck) gets it from a
+    Marp run of its own; one whose PDF failed is left, as its thumbnail's own
+    run would fail the same way."""
     fmt = FORMATS["thumbnail"]
+    if not jobs or printing is None or not _trusted(printing):
+        return Exit.OK
     again = []
     for job in jobs:
         if publish(project, job, fmt):
@@ -218,17 +221,27 @@ def _run_all(project: Project, runnable: dict[str, list[Job]], settings: MarpSet
     return {n: results[n] for n in runnable}, printed
 
 
+def _timeouts(result: marp.MarpResult) -> list[int]:
+    """The browser waits (ms) that Marp reports it gave up after."""
+    return [int(m.group(1)) for e in result.errors if (m := _TIMED_OUT.search(e))]
+
+
+def _trusted(result: marp.MarpResult) -> bool:
+    """Whether what a Marp run left can be published. A browser timeout fails
+    one deck, and Marp goes on with the others: what it wrote for them is
+    complete. After any other failure nothing Marp left can be trusted."""
+    timeouts = _timeouts(result)
+    return result.returncode == 0 or bool(timeouts) and len(timeouts) == len(result.errors)
+
+
 def _publish_all(project: Project, name: str, jobs: list[Job], result: marp.MarpResult,
                  manifest: Manifest, written: dict[str, int]) -> int:
     fmt = FORMATS[name]
     for warning in result.warnings:
         if "Insecure local file accessing" not in warning:  # asked for: decks use local images
             click.echo(f"{project.rel(project.build_dir)}: {MARP_WARNING} marp: {warning}")
-    timeouts = [int(m.group(1)) for e in result.errors if (m := _TIMED_OUT.search(e))]
-    # A browser timeout fails one deck, and Marp goes on with the others:
-    # what it wrote for them is complete. After any other failure nothing
-    # Marp left can be trusted.
-    trusted = result.returncode == 0 or (timeouts and len(timeouts) == len(result.errors))
+    timeouts = _timeouts(result)
+    trusted = _trusted(result)
     status = Exit.OK
     for job in jobs:
         published = publish(project, job, fmt) if trusted else []

@@ -162,8 +162,9 @@ def evaluate(task: Task, run: Execution, placer: Placer) -> list[Finding]:
         return findings + [chart_finding(chart, CHART_DATA, f"{task.rel} failed: the chart is "
                                                             "not drawn from a failed run")
                            for chart in task.charts]
+    runs = [r.to_json() for r in run.runs] if task.charts else []
     for chart in task.charts:
-        chosen = select(chart.ref.spec, [r.to_json() for r in run.runs])
+        chosen = select(chart.ref.spec, runs)
         if isinstance(chosen, str):
             findings.append(chart_finding(chart, CHART_DATA, chosen))
     if task.kind == "python":

@@ -72,10 +72,14 @@ def chromium_missing() -> str:
     return f"no Chromium found: {CHROMIUM_HINT}"
 
 
-def find_marp(root: Path) -> Path:
+def require_node() -> None:
     if shutil.which("node") is None:
         raise UsageError("Node.js is not installed: install it (e.g. `apt-get install nodejs npm`), "
                          f"then {MARP_HINT}")
+
+
+def find_marp(root: Path) -> Path:
+    require_node()
     marp = root / "node_modules" / "@marp-team" / "marp-cli" / "marp-cli.js"
     if not marp.is_file():
         raise UsageError(f"Marp CLI is not installed: {MARP_HINT}")

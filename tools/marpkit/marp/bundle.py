@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -39,13 +38,11 @@ def light(bundle: Path) -> Path:
 def marp_bundle(root: Path, cache_dir: Path) -> Path:
     """Path of the bundled engine (and `light()` of it), building them first if
     needed (about half a second)."""
-    from marpkit.marp import MARP_HINT
+    from marpkit.marp import MARP_HINT, require_node
 
     esbuild = root / "node_modules" / "esbuild" / "package.json"
     core = root / "node_modules" / "@marp-team" / "marp-core"
-    if shutil.which("node") is None:
-        raise UsageError("Node.js is not installed: install it (e.g. `apt-get install nodejs npm`), "
-                         f"then {MARP_HINT}")
+    require_node()
     if not esbuild.exists() or not core.is_dir():
         raise UsageError(f"Marp's engine or esbuild is not installed: {MARP_HINT}")
     digest = hashlib.sha256()
@@ -65,6 +62,10 @@ def marp_bundle(root: Path, cache_dir: Path) -> Path:
                          cwd=root, timeout=120)
     except subprocess.TimeoutExpired:
         proc = None
+    except BaseException:  # interrupted: the cache folder keeps no half bundle
+        tmp.unlink(missing_ok=True)
+        tmp_light.unlink(missing_ok=True)
+        raise
     if proc is None or proc.returncode != 0 or not tmp.is_file() or not tmp_light.is_file():
         tmp.unlink(missing_ok=True)
         tmp_light.unlink(missing_ok=True)
