@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -274,15 +275,21 @@ def test_the_course_deck_shows_its_real_chart_and_lints_clean(tmp_path, monkeypa
         page.close()
 
 
-@pytest.mark.parametrize("occupant", ["picture", "folder", "loop"])
-def test_sync_never_replaces_what_it_did_not_draw(proj, run_cli, occupant):
+@pytest.mark.parametrize("occupant", ["picture", "folder", "loop", "pipe", "link out"])
+def test_sync_never_replaces_what_it_did_not_draw(proj, run_cli, occupant, tmp_path_factory):
     deck = chart_deck(proj, "chart: m/train.py loss")
     target = proj / "slides" / "charts" / "loss.svg"
     target.parent.mkdir(parents=True)
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "loss.svg"
     if occupant == "picture":
         target.write_text("<svg xmlns='http://www.w3.org/2000/svg'><title>mine</title></svg>")
     elif occupant == "folder":
         target.mkdir()
+    elif occupant == "pipe":
+        os.mkfifo(target)  # read, it would block lint and sync for ever
+    elif occupant == "link out":
+        elsewhere.write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+        target.symlink_to(elsewhere)
     else:
         target.symlink_to(target)
     assert run_cli("check")[0] == 0
@@ -294,5 +301,8 @@ def test_sync_never_replaces_what_it_did_not_draw(proj, run_cli, occupant):
     assert deck.read_text() == before
     if occupant == "picture":
         assert "<title>mine</title>" in target.read_text()
+    if occupant == "link out":
+        assert "lies outside the project" in out
+        assert elsewhere.read_text() == "<svg xmlns='http://www.w3.org/2000/svg'/>"
     code, out, _ = run_cli("lint", "--no-render")
     assert code == 1 and f":{line}:1: MK318" in out

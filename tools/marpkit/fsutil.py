@@ -85,16 +85,19 @@ def _size(n: int) -> str:
     return f"{n / (1 << 20):.1f} MiB" if n >= 1 << 20 else f"{n} bytes"
 
 
-def read_input(path: Path | str, limit: int) -> bytes:
+def read_input(path: Path | str, limit: int, head: bool = False) -> bytes:
     """The bytes of an input file (a deck, a snippet), or OSError with a reason
     a person can act on: not a regular file (a FIFO would block the run
-    forever, a device never end), or larger than `limit`, said up front."""
+    forever, a device never end), or larger than `limit`, said up front.
+    With `head`, its first `limit` bytes, however long it is."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a pipe or device)"
             raise OSError(errno.EINVAL, f"{kind}: marpkit reads only plain files", str(path))
+        if head:
+            return handle.read(limit)
         if info.st_size > limit:
             raise OSError(errno.EFBIG, f"the file is {_size(info.st_size)}, over marpkit's limit of "
                                        f"{_size(limit)} for this kind of file", str(path))

@@ -26,7 +26,7 @@ from marpkit.charts.spec import ChartRef, ChartSpec, deck_charts
 from marpkit.charts.svg import PALETTE, Line, Style, draw
 from marpkit.config import Project
 from marpkit.findings import Finding, Fix
-from marpkit.fsutil import inside
+from marpkit.fsutil import inside, read_input
 from marpkit.model.assets import asset_file, description, keywords
 from marpkit.model.deck import Deck
 from marpkit.snippets.identity import source_digest
@@ -72,9 +72,13 @@ def locate(project: Project, deck: Deck, ref: ChartRef, store: SnippetStore) -> 
     outside = Chart(deck, ref, problem=f"chart file {src!r} lies outside the project")
     if inside(image, project.root) is None:
         return outside  # not even looked at
-    if os.path.lexists(image) and _drawn_head(image) is None:
-        # A picture of the presenter's, a folder, a symlink loop: never overwritten.
-        return Chart(deck, ref, image, problem=FOREIGN.format(src=src))
+    if os.path.lexists(image):
+        # Nothing outside the project is opened to find out what the file is.
+        if os.path.exists(image) and inside(image, project.root, follow=True) is None:
+            return outside
+        if _drawn_head(image) is None:
+            # A picture of the presenter's, a folder, a pipe, a symlink loop: never overwritten.
+            return Chart(deck, ref, image, problem=FOREIGN.format(src=src))
     if inside(image, project.root, follow=True) is None:
         return outside
     if inside(image, project.snippets_dir) is not None:
@@ -100,9 +104,8 @@ def finding(chart: Chart, code: str, message: str, fix: Fix | None = None) -> Fi
 
 def _drawn_head(path: Path) -> tuple[str, str, str] | None:
     """(source digest, spec, alt) a drawn chart records, None if it is not one."""
-    try:
-        with open(path, "rb") as fh:
-            start = fh.read(_HEAD_BYTES).decode("utf-8", errors="replace")
+    try:  # a pipe or device at the chart's path is not a chart, and must not block
+        start = read_input(path, _HEAD_BYTES, head=True).decode("utf-8", errors="replace")
     except OSError:
         return None
     head, title = _HEAD.search(start), _TITLE.search(start)
