@@ -275,6 +275,23 @@ def test_the_course_deck_shows_its_real_chart_and_lints_clean(tmp_path, monkeypa
         page.close()
 
 
+def test_an_alt_over_two_lines_is_reported_not_redrawn_on_every_sync(proj, run_cli):
+    deck = chart_deck(proj, "chart: m/train.py loss")
+    deck.write_text(deck.read_text().replace("![w:900](", "![w:900 the curve\nof the loss]("))
+    assert run_cli("check")[0] == 0
+    code, out, _ = run_cli("sync")  # the fence, and the file drawn; the alt is not sync's
+    assert "drew 1 chart(s)" in out
+    drawn = (proj / "slides" / "charts" / "loss.svg").read_bytes()
+    for _ in range(2):
+        code, out, err = run_cli("sync")
+        assert code == 1 and "drew" not in out and "Traceback" not in err
+        assert "MK317 alt text of chart charts/loss.svg spans several lines" in out
+    assert (proj / "slides" / "charts" / "loss.svg").read_bytes() == drawn
+    assert "the curve\nof the loss" in deck.read_text()
+    code, out, _ = run_cli("lint", "--no-render")
+    assert code == 1 and "MK317 alt text of chart charts/loss.svg spans several lines" in out
+
+
 @pytest.mark.parametrize("occupant", ["picture", "folder", "loop", "pipe", "link out"])
 def test_sync_never_replaces_what_it_did_not_draw(proj, run_cli, occupant, tmp_path_factory):
     deck = chart_deck(proj, "chart: m/train.py loss")

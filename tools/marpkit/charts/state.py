@@ -133,6 +133,9 @@ def stale(project: Project, chart: Chart) -> str | None:
         return (f"chart {src} was drawn from an older {spec.snippet}: run `marpkit check`, "
                 "then `marpkit sync`")
     if description(chart.ref.image.alt) != alt:
+        if alt_fix(chart, alt) is None:
+            return (f"alt text of chart {src} spans several lines: put it on one line, and "
+                    "`marpkit sync` writes what the chart shows")
         return f"alt text of chart {src} is not what the chart shows: run `marpkit sync`"
     return None
 
@@ -270,11 +273,18 @@ def judge(project: Project, chart: Chart, checked, style: Style
         current = chart.image.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         current = None
-    if current == drawn.svg and description(chart.ref.image.alt) == drawn.alt:
+    alt_differs = description(chart.ref.image.alt) != drawn.alt
+    if current == drawn.svg and not alt_differs:
         return None, None
+    fix = alt_fix(chart, drawn.alt) if alt_differs else None
+    if current == drawn.svg and fix is None:
+        # Only the alt is off, and sync cannot mend it: saying so beats
+        # "drew 1 chart" on every run.
+        return finding(chart, STALE, f"alt text of chart {chart.ref.image.src} spans several "
+                                     "lines: put it on one line, and `marpkit sync` writes "
+                                     "what the chart shows"), None
     return finding(chart, STALE, f"chart {chart.ref.image.src} differs from the checked run "
-                                 "of its snippet: run `marpkit sync`",
-                   alt_fix(chart, drawn.alt)), drawn
+                                 "of its snippet: run `marpkit sync`", fix), drawn
 
 
 # Marp's built-in themes: (text colour, background, font-family) of `section`.
