@@ -463,6 +463,15 @@ def test_strict_without_a_sandbox_is_exit_2_and_auto_says_so_once(proj, tmp_path
     assert {s["status"] for s in report["snippets"]} == {"passed"}
 
 
+def path_with_bwrap(tmp_path: Path, script: str) -> Path:
+    """A PATH folder holding bash and a `bwrap` that is this shell script."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    (folder / "bash").symlink_to("/bin/bash")
+    write(folder / "bwrap", "#!/bin/sh\n" + script).chmod(0o755)
+    return folder
+
+
 def test_a_bwrap_that_cannot_make_namespaces_is_caught_by_the_probe_beside_the_warm_pool(
         proj, tmp_path):
     """With --no-cache the pool starts in the sandbox while the probe runs; a
@@ -471,11 +480,8 @@ def test_a_bwrap_that_cannot_make_namespaces_is_caught_by_the_probe_beside_the_w
     and runs the snippets with basic isolation."""
     write(proj / "snippets" / "ok.py", "print('hello')\n")
     deck(proj, "ok.py")
-    broken = tmp_path / "bin"
-    broken.mkdir()
-    (broken / "bash").symlink_to("/bin/bash")
-    write(broken / "bwrap", "#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\n"
-                            "exit 1\n").chmod(0o755)
+    broken = path_with_bwrap(tmp_path, "echo 'bwrap: setting up uid map: Permission denied' >&2\n"
+                                       "exit 1\n")
     proc, report = run_check(proj, tmp_path, "--no-cache", "--isolation", "strict",
                              PATH=str(broken))
     assert proc.returncode == 2 and report is None, proc.stderr
@@ -491,15 +497,11 @@ def test_a_bwrap_that_cannot_make_namespaces_is_caught_by_the_probe_beside_the_w
 def test_a_sandbox_that_passes_the_probe_but_will_not_hold_the_pool_is_one_line_exit_2(
         proj, tmp_path):
     """Warm (--no-cache) or started for the first snippet the cache lacks: the
-    pool's sandbox failing to start is said in one line, no traceback, and
-    nothing of that pool is left running."""
+    pool's sandbox failing to start is said in one line, with no traceback."""
     write(proj / "snippets" / "ok.py", "print('hello')\n")
     deck(proj, "ok.py")
-    picky = tmp_path / "bin"
-    picky.mkdir()
-    (picky / "bash").symlink_to("/bin/bash")
-    write(picky / "bwrap", "#!/bin/sh\ncase \"$*\" in *marpkit.check.pool*) exit 1;; esac\n"
-                           f"exec {shutil.which('bwrap')} \"$@\"\n").chmod(0o755)
+    picky = path_with_bwrap(tmp_path, "case \"$*\" in *marpkit.check.pool*) exit 1;; esac\n"
+                                      f"exec {shutil.which('bwrap')} \"$@\"\n")
     for args in (("--no-cache",), ()):
         proc, report = run_check(proj, tmp_path, *args, "--isolation", "strict", PATH=str(picky))
         assert proc.returncode == 2 and report is None, proc.stderr
