@@ -182,6 +182,8 @@ def test_a_browser_that_dies_is_a_usage_error(run_cli, deck, monkeypatch):
     monkeypatch.setattr(render.RenderSession, "_wait", measure_after_a_crash)
     code, _, err = run_cli("lint")
     assert code == 2 and "failed while rendering" in err and "Traceback" not in err
+    # How it ended, and none of the D-Bus complaints of the whole browser.
+    assert "killed by SIGKILL" in err and ":ERROR:dbus/" not in err
 
 
 def test_a_browser_that_will_not_start_is_a_usage_error(run_cli, deck, monkeypatch):

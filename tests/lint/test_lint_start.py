@@ -51,6 +51,17 @@ def test_a_few_small_decks_render_in_one_page_much_markdown_in_several(tmp_path,
     assert render.pages_for([tmp_path / "missing.md", *small[:2]]) == 1
 
 
+def test_only_a_headless_shell_renders_in_one_process():
+    """--single-process saves a third of the start in the headless shell; the
+    whole browser (new headless) crashes in it at times: it once ended a CI run."""
+    from marpkit.marp import headless_shell
+
+    assert headless_shell("/usr/bin/chromium-headless-shell")
+    assert headless_shell("/opt/chrome-headless-shell-linux64/chrome-headless-shell")
+    assert not headless_shell("/usr/bin/chromium")
+    assert not headless_shell("/opt/google/chrome/chrome")
+
+
 def test_the_engine_without_mathjax_renders_unless_a_deck_has_mathjax_math(tmp_path):
     """The page loads the engine without MathJax (half the script); a deck with
     MathJax math is rendered by the whole engine, as Marp CLI renders it."""

@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 # Lint judges the deck offline, as the build does (web fonts a theme imports,
 # remote images: MK703 names them): HEADLESS_ARGS carry OFFLINE_ARGS.
 CHROME_ARGS = list(HEADLESS_ARGS)
-# One page: one process instead of six, a third less CPU to start.
+# One page: one process instead of six, a third less CPU to start; in the
+# headless shell only (marp.headless_shell says why).
 # Much to render on several cores: a page (and a renderer process) per core,
 # each rendering and measuring its share, as Marp CLI converts in parallel.
 _ONE_PROCESS = ["--single-process"]
@@ -306,6 +307,7 @@ class RenderSession:
 
     def open(self) -> None:
         from marpkit.lint.measure_js import MEASURE_JS
+        from marpkit.marp import headless_shell
         from marpkit.marp.browser import Browser
         from marpkit.marp.bundle import light
 
@@ -318,7 +320,7 @@ class RenderSession:
                                                   measure=_script_json(measure)),
                           encoding="utf-8")
         self.browser = Browser(self.r.chromium, [
-            *CHROME_ARGS, *(_ONE_PROCESS if self.pages == 1 else []),
+            *CHROME_ARGS, *(_ONE_PROCESS if self.pages == 1 and headless_shell(self.r.chromium) else []),
             f"--user-data-dir={self.tmp / 'profile'}", "--window-size=1280,720",
             loader.as_uri() + "#0"], self.tmp / "chromium.log")
         for n in range(1, self.pages):

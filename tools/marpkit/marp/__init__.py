@@ -30,6 +30,14 @@ _ERROR = re.compile(r"^\[\s*ERROR\s*\]\s*(.*)$")
 _REMOTE_IMPORT = re.compile(r"""@import\s+(?:url\()?\s*["']?https?://[^;]*;""")
 
 
+def headless_shell(chromium: str) -> bool:
+    """Whether `chromium` is a headless shell (Debian's chromium-headless-shell,
+    Chrome for Testing's chrome-headless-shell) rather than the whole browser.
+    Only the shell is fit to run in one process: the whole browser's
+    --single-process is a debugging mode that crashes at times."""
+    return "headless-shell" in Path(chromium).name or "headless_shell" in Path(chromium).name
+
+
 def find_chromium() -> str | None:
     configured = os.environ.get("CHROME_PATH")
     if configured:
