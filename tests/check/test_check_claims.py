@@ -246,6 +246,69 @@ def test_module_5_deck_checks_clean_and_every_shown_line_runs(tmp_path):
     assert all(s["calls"] for s in python)
 
 
+RUN_OF_EVERY_KIND = """\
+import math, os, wandb
+run = wandb.init(project="p", config={"zeta": 1, "alpha": {"b": 2, "a": 1}, "\u00c9mile": "x"})
+run.config.update({"batch": 32, "aa": [1, 2.0]})
+for step in range(4):
+    run.log({"z/loss": 1.0 / (step + 1), "a/acc": step * 0.1, "nested": {"y": step, "x": -step},
+             "big": 2**60 + step, "nan": math.nan if step == 2 else step, "inf": -math.inf,
+             "whole": 2.0, "list": [1.0, math.nan], "later": None if step < 2 else 1})
+run.log({"tbl": wandb.Table(columns=["a"], data=[[1]])})
+run.summary["best"] = {"q": 1.0, "p": math.inf}
+run.summary["gone"] = 3
+del run.summary["gone"]
+open("w.txt", "w").write("x")
+run.save("w.txt", policy="now")
+run.finish()
+"""
+
+
+def test_both_run_readers_give_the_same_run(tmp_path, monkeypatch):
+    """leet's JSON and wandb's protobuf classes (the reader inside the sandbox)
+    give the same RunData, in the same order: keys sorted, whole floats as
+    integers, NaN and the infinities as strings, as leet writes them."""
+    from marpkit.check import run_files
+
+    if run_files._leet() is None:
+        pytest.skip("this wandb has no `wandb-core leet inspect`")
+    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true",
+           "WANDB_DIR": str(tmp_path), "HOME": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", RUN_OF_EVERY_KIND], cwd=tmp_path, env=env, check=True,
+                   timeout=120)
+    (run_file,) = tmp_path.glob("wandb/offline-run-*/run-*.wandb")
+    by_leet = json.dumps(run_files.read_run(run_file, env).to_json())
+    by_python = json.dumps(run_files.read_run(run_file, env, python=True).to_json())
+    assert by_python == by_leet
+    assert '"nan": "NaN"' in by_leet or '"NaN"' in by_leet
+
+
+def test_runs_read_in_the_sandbox_are_only_small_ones_and_only_its_own_file(tmp_path,
+                                                                             monkeypatch):
+    from marpkit.check import run_files
+
+    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true",
+           "WANDB_DIR": str(tmp_path), "HOME": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", "import wandb; wandb.init(project='p').finish()"],
+                   cwd=tmp_path, env=env, check=True, timeout=120)
+    out = tmp_path / "runs.json"
+    elsewhere = tmp_path / "elsewhere.txt"
+    out.symlink_to(elsewhere)  # left by the snippet: removed, not written through
+    run_files.write_runs(tmp_path, out)
+    assert not elsewhere.exists() and not out.is_symlink()
+    (written,) = run_files.written_runs(out)
+    assert written.to_json() == run_files.read_runs(tmp_path)[0].to_json()
+    # Read once: the parent does not read what it was given again.
+    monkeypatch.setattr(run_files, "read_run", lambda *a, **k: pytest.fail("read again"))
+    assert run_files.read_runs(None, also=[Path(written.path)], known=[written]) == [written]
+    monkeypatch.undo()
+    monkeypatch.setattr(run_files, "SMALL_RUNS", 10)
+    run_files.write_runs(tmp_path, out)
+    assert not out.exists() and run_files.written_runs(out) is None
+    out.write_text("[{\"run_id\": ")  # cut short: the parent reads them itself
+    assert run_files.written_runs(out) is None
+
+
 def test_both_run_readers_see_artifacts_and_their_files(tmp_path, monkeypatch):
     """leet's JSON and wandb's own protobuf reader (the fallback) agree on artifacts."""
     from marpkit.check import run_files

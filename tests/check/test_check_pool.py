@@ -65,6 +65,67 @@ def test_a_child_imports_nothing_the_pool_could_have(tmp_path):
 
 
 
+def test_a_run_does_not_import_w_and_b_launch_but_a_snippet_still_can(tmp_path):
+    """wandb.init imports one module of W&B Launch; the pool defers the rest of
+    the package (pool.DEFERRED_PACKAGES). A run must not need it (else every
+    child would import it, 0.14 s each), and a snippet that uses Launch gets it whole."""
+    source = tmp_path / "snippets"
+    source.mkdir()
+    (source / "snippet.py").write_text(textwrap.dedent("""
+        import builtins, json, sys
+        import wandb
+        wandb.init(project="p").finish()
+        launch = sys.modules["wandb.sdk.launch"]
+        ran = "LaunchAgent" in vars(launch)
+        new = sorted(m for m in set(sys.modules) - builtins.marpkit_loaded
+                     if m.startswith("wandb.sdk.launch"))
+        from wandb.sdk.launch import LaunchAgent, launch_add
+        import wandb.sdk.launch.agent.agent as agent
+        print(json.dumps([ran, new, LaunchAgent is agent.LaunchAgent, callable(launch_add),
+                          "create_and_run_agent" in launch.__all__]))
+    """), encoding="utf-8")
+    root = tmp_path / "check"
+    root.mkdir()
+    proc = subprocess.run([sys.executable, "-c", HARNESS, str(root), str(source)], cwd=root,
+                          capture_output=True, text=True, timeout=120)
+    out = root / "s0.out"
+    assert proc.returncode == 0, proc.stderr + (out / "stderr.txt").read_text()
+    assert json.loads((out / "stdout.txt").read_text()) == [False, [], True, True, True]
+
+
+def test_a_deferred_package_runs_its_init_once_on_the_first_name_asked(tmp_path, monkeypatch):
+    from marpkit.check.pool import defer_init
+
+    package = tmp_path / "deferred_pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("import builtins\n"
+                                         "builtins.deferred_runs = getattr(builtins, 'deferred_runs', 0) + 1\n"
+                                         "from .sub.leaf import VALUE\nNAME = 'init'\n")
+    (package / "sub" / "leaf.py").write_text("VALUE = 42\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import builtins
+
+    defer_init("deferred_pkg")
+    try:
+        from deferred_pkg.sub import leaf  # a submodule: the package's __init__ waits
+
+        assert leaf.VALUE == 42 and not hasattr(builtins, "deferred_runs")
+        from deferred_pkg import NAME, VALUE
+
+        assert (NAME, VALUE, builtins.deferred_runs) == ("init", 42, 1)
+        import deferred_pkg
+
+        assert deferred_pkg.sub.leaf is leaf and builtins.deferred_runs == 1
+        with pytest.raises(AttributeError):
+            deferred_pkg.missing  # noqa: B018
+        defer_init("deferred_pkg")  # imported already: left alone
+        assert sys.modules["deferred_pkg"] is deferred_pkg
+    finally:
+        for name in [m for m in sys.modules if m.startswith("deferred_pkg")]:
+            del sys.modules[name]
+        vars(builtins).pop("deferred_runs", None)
+
+
 def test_the_pool_is_single_threaded_once_warm():
     """The pool forks its children from one thread: numpy's BLAS threads, started
     at its import, are stopped before wandb's imports go on beside them."""

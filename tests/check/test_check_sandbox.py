@@ -764,3 +764,45 @@ def test_basic_isolation_with_a_cgroup_still_ends_setsid_daemons(proj, tmp_path)
     finally:
         for pid in alive_with(tag):
             os.kill(int(pid), signal.SIGKILL)
+
+
+# Runs `marpkit check` with leet out of the parent's reach: any run it reads
+# itself raises, so what the report holds was read elsewhere.
+NO_PARENT_LEET = """
+import sys
+from marpkit.check import run_files
+
+def refuse(*args, **kwargs):
+    raise RuntimeError("the parent read a run file")
+
+run_files._records_leet = refuse
+run_files._records_python = refuse
+from marpkit.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@needs_sandbox
+@pytest.mark.parametrize("isolation", ["strict", "basic"])
+def test_in_the_sandbox_runs_are_read_where_the_snippet_ran(proj, tmp_path, isolation):
+    """In the OS sandbox the job's first process reads the runs (wandb's protobuf
+    classes, imported once in the pool) when the snippet is gone; the parent
+    reads none itself. With basic isolation it still does: the control."""
+    write(proj / "snippets" / "r.py",
+          "import wandb\n"
+          "run = wandb.init(project='p', config={'lr': 0.1})\n"
+          "for step in range(3):\n"
+          "    run.log({'loss': 1.0 / (step + 1)})\n"
+          "run.finish()\n")
+    deck(proj, "r.py")
+    proc = subprocess.run([sys.executable, "-c", NO_PARENT_LEET, "check", "--no-cache",
+                           "--format", "json", "--isolation", isolation], cwd=proj,
+                          env=env_for(tmp_path), capture_output=True, text=True, timeout=300)
+    if isolation == "basic":
+        assert "the parent read a run file" in proc.stdout + proc.stderr
+        return
+    assert proc.returncode == 0, proc.stderr
+    (entry,) = json.loads(proc.stdout)["snippets"]
+    (run,) = entry["runs"]
+    assert run["config_keys"] == ["lr"] and run["steps"] == 3
+    assert run["history"]["loss"]["values"] == [1.0, 0.5, 1 / 3]

@@ -221,7 +221,7 @@ class Executor:
 
         from marpkit.check.evaluate import Execution, wandb_warnings
         from marpkit.check.output_fences import normalise
-        from marpkit.check.run_files import read_runs
+        from marpkit.check.run_files import read_runs, written_runs
 
         task = self.tasks[job.id]
         sandbox = Path(job.root)
@@ -260,7 +260,11 @@ class Executor:
         run.observed = bool(result.get("observed"))
         # Run files the recorder saw (`wandb.init(dir=...)`), as this process reaches them.
         elsewhere = [self._host(Path(c["run_file"])) for c in run.calls if c.get("run_file")]
-        run.runs = read_runs(self._host(dirs["wandb"]), job.env, elsewhere)
+        known = written_runs(self._host(Path(job.runs))) if self.sandboxed else None
+        for found in known or []:
+            found.path = str(self._host(Path(found.path)))
+        run.runs = read_runs(None if known is not None else self._host(dirs["wandb"]), job.env,
+                             elsewhere, known)
         for call in run.calls:  # sandbox paths mean nothing once it is removed
             if call.get("run_file"):
                 folder = os.path.dirname(call.pop("run_file"))

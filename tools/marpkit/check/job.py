@@ -16,6 +16,8 @@ from pathlib import Path
 STDOUT = "stdout.txt"
 STDERR = "stderr.txt"
 RESULT = "result.json"
+# Written by the job's first process in the OS sandbox (run_files.write_runs).
+RUNS = "runs.json"
 
 
 @dataclass
@@ -24,7 +26,7 @@ class Job:
     kind: str  # "python" | "shell"
     source: str  # the snippet's folder in the project, copied into `root` by the child
     root: str  # the snippet's own folder (its working copy, HOME, TMPDIR, wandb dirs)
-    out: str  # what the child reports: STDOUT, STDERR, RESULT
+    out: str  # what the child reports: STDOUT, STDERR, RESULT (and RUNS)
     script: str  # the snippet's working copy
     cwd: str
     env: dict[str, str]
@@ -55,6 +57,10 @@ class Job:
     @property
     def result(self) -> str:
         return str(Path(self.out, RESULT))
+
+    @property
+    def runs(self) -> str:
+        return str(Path(self.out, RUNS))
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -49,9 +49,15 @@ from marpkit.text import split_lines
 # Imported by wandb.init on first use (measured with 0.31): importing them in
 # the pool saves every child ~0.3 s. marpkit.check.child brings what a child
 # runs between fork and the snippet (10-40 ms a child when each imported it).
-WARM_MODULES = ("wandb", "wandb.sdk.launch", "wandb.sdk.launch.inputs.internal",
+WARM_MODULES = ("wandb", "wandb.sdk.launch.inputs.internal",
                 "wandb.apis.public", "wandb.sdk.data_types", "yaml", "coverage",
-                "coverage.control", "marpkit.check.child")
+                "coverage.control", "marpkit.check.child", "marpkit.check.run_files",
+                "google.protobuf.json_format")
+# Every wandb.init imports wandb.sdk.launch.inputs.internal (StagedLaunchInputs);
+# the package around it imports all of W&B Launch (agents, builders, runners)
+# in its __init__, a quarter of the pool's imports for a module no snippet
+# here runs. Its __init__ waits for the first name asked of the package.
+DEFERRED_PACKAGES = ("wandb.sdk.launch",)
 
 
 def _warm_imports() -> None:
@@ -59,9 +65,12 @@ def _warm_imports() -> None:
     import platform
 
     _park_blas_threads()
-    for name in WARM_MODULES:
+    for name in DEFERRED_PACKAGES + WARM_MODULES:
         try:
-            importlib.import_module(name)
+            if name in DEFERRED_PACKAGES:
+                defer_init(name)  # which imports the packages around it (wandb)
+            else:
+                importlib.import_module(name)
         except Exception:  # noqa: BLE001 - a missing extra only costs speed
             pass
     # wandb.init puts platform.platform() in its settings; uncached, that runs
@@ -72,6 +81,36 @@ def _warm_imports() -> None:
 
     prepare(os.getcwd())  # the sandboxes live under the pool's cwd (Executor.root)
     NOT_COPIED("", [])  # compiles its patterns once, for every child
+
+
+def defer_init(name: str) -> None:
+    """Put package `name` in sys.modules with its `__init__` not yet run: its
+    submodules import as usual (it has its `__path__`), and the first name
+    asked of the package itself (an attribute, `from name import x`, `*`) runs
+    the `__init__` then, once, as an import would have (PEP 562 `__getattr__`).
+    A package already imported, or not found, is left alone."""
+    import importlib.util
+
+    if name in sys.modules:
+        return
+    parent, _, child = name.rpartition(".")
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None or spec.submodule_search_locations is None:
+        return
+    module = importlib.util.module_from_spec(spec)
+    lock = threading.Lock()
+
+    def load(attr: str):
+        with lock:
+            if module.__dict__.get("__getattr__") is load:
+                del module.__dict__["__getattr__"]
+                spec.loader.exec_module(module)
+        return getattr(module, attr)
+
+    module.__getattr__ = load
+    sys.modules[name] = module
+    if parent:
+        setattr(sys.modules[parent], child, module)
 
 
 def _park_blas_threads() -> None:
@@ -336,9 +375,11 @@ class _Server:
             job.nproc = job.processes if self.sandboxed and not joined else None
 
             if self.sandboxed:
+                from marpkit.check.run_files import write_runs
                 from marpkit.check.sandbox import isolate_child
 
-                isolate_child([job.root, job.out], job.visible)
+                isolate_child([job.root, job.out], job.visible, after=lambda: write_runs(
+                    Path(job.env["WANDB_DIR"]), Path(job.runs)))
             exec_job(job)  # never returns
         try:
             os.setpgid(pid, pid)  # also done in the child; whichever runs first wins

@@ -326,7 +326,7 @@ def _loopback_up() -> None:
         fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
 
 
-def isolate_child(rw: list[str], ro: list[str]) -> None:
+def isolate_child(rw: list[str], ro: list[str], after=None) -> None:
     """Called in a child the pool forked; returns only in the process that runs the snippet.
 
     This child (A) drops the pool's rights by entering a new user namespace with
@@ -336,6 +336,8 @@ def isolate_child(rw: list[str], ro: list[str]) -> None:
     token). B reaps orphans and exits with C's code; its exit makes the kernel
     kill whatever C left behind. A waits for B, so the pool sees A end only after
     all of it is gone; killing A (timeout) takes B and with it the namespace.
+    Then A calls `after` (it sees what the snippet saw, nothing of it runs any
+    more), and exits with B's code whatever `after` does.
     """
     import signal
 
@@ -361,7 +363,13 @@ def isolate_child(rw: list[str], ro: list[str]) -> None:
         os.write(2, f"marpkit: cannot isolate the snippet: {exc}\n".encode())
         os._exit(70)
     if first:
-        os._exit(_wait_for(first, reap_all=False))
+        code = _wait_for(first, reap_all=False)
+        if after is not None:
+            try:
+                after()
+            except BaseException:  # noqa: BLE001 - the parent does it again without it
+                pass
+        os._exit(code)
     _die_with_parent()
     snippet = os.fork()
     if snippet:
