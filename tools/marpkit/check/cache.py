@@ -42,10 +42,10 @@ def _versions() -> str:
 def execution_mode() -> str:
     """How snippets run (forked pool or fresh interpreters, shared wandb-core or not):
     part of the key, so one mode's result never stands in for another's."""
-    fork = hasattr(os, "fork") and os.environ.get("MARPKIT_CHECK_NO_FORK") != "1"
-    shared = os.environ.get("MARPKIT_CHECK_SHARED_SERVICE", "1") != "0"
-    observe = "".join(str(int(os.environ.get(f"MARPKIT_CHECK_NO_{v}") == "1"))
-                      for v in ("RECORD", "COVERAGE"))
+    from marpkit.check.env import forking, measuring, sharing_service
+
+    fork, shared = forking(), sharing_service()
+    observe = "".join(str(int(not measuring(v))) for v in ("RECORD", "COVERAGE"))
     return f"fork={int(fork)} shared-service={int(shared and fork)} unobserved={observe}"
 
 

@@ -65,6 +65,18 @@ ALLOW_PREFIXES = ("LC_",)
 OUTPUT_LIMIT = 256 * 1024**2  # RLIMIT_FSIZE: a runaway print loop dies, not the disk
 
 
+def forking() -> bool:
+    """Whether snippets run in the warm pool's forks; MARPKIT_CHECK_NO_FORK=1 (or
+    no fork here) runs each in a fresh interpreter instead (tests compare the two)."""
+    return hasattr(os, "fork") and os.environ.get("MARPKIT_CHECK_NO_FORK") != "1"
+
+
+def sharing_service() -> bool:
+    """Whether the pool's children share one wandb-core (MARPKIT_CHECK_SHARED_SERVICE=0:
+    each starts its own, as `python file.py` does)."""
+    return os.environ.get("MARPKIT_CHECK_SHARED_SERVICE", "1") != "0"
+
+
 def measuring(what: str) -> bool:
     """Whether snippets are observed with `what` ("RECORD": W&B calls, "COVERAGE":
     lines run). Off switches for bench/bench_check.py, which reports what each

@@ -42,7 +42,7 @@ from collections import deque
 from pathlib import Path
 
 from marpkit import procs
-from marpkit.check.env import wandb_core
+from marpkit.check.env import forking, sharing_service, wandb_core
 from marpkit.check.job import Job
 from marpkit.text import split_lines
 
@@ -296,7 +296,7 @@ def _shared_service(sandboxed: bool) -> Service | None:
         for value in service_env.values():
             if value.startswith(ROOT + "/"):
                 os.makedirs(value, exist_ok=True)
-    if service_env is not None and os.environ.get("MARPKIT_CHECK_SHARED_SERVICE", "1") != "0":
+    if service_env is not None and sharing_service():
         return _spawn_service(service_env)
     return None
 
@@ -609,7 +609,7 @@ def make_pool(jobs: int, service_env: dict[str, str] | None, cwd: str | None = N
     if sandboxed:
         return ForkPool(jobs, service_env, cwd, sandboxed=True, readable=readable,
                         writable=writable)
-    if hasattr(os, "fork") and os.environ.get("MARPKIT_CHECK_NO_FORK") != "1":
+    if forking():
         return ForkPool(jobs, service_env, cwd)
     return SubprocessPool(jobs, service_env, cwd)
 

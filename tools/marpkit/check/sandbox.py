@@ -67,7 +67,9 @@ def _untried() -> str | None:
     """Why the sandbox is not even worth a probe here, or None."""
     if not sys.platform.startswith("linux"):
         return f"{_MISSING}: Linux namespaces are not available on {sys.platform}"
-    if os.environ.get("MARPKIT_CHECK_NO_FORK") == "1" or not hasattr(os, "fork"):
+    from marpkit.check.env import forking  # here: this file also runs alone, as the probe
+
+    if not forking():
         return f"{_MISSING}: snippets run without the fork pool (MARPKIT_CHECK_NO_FORK=1)"
     if shutil.which("bwrap") is None:
         return f"{_MISSING}: bubblewrap (bwrap) is not installed"

@@ -11,7 +11,7 @@ from marpkit.edits import apply_fixes
 from marpkit.findings import Exit, print_findings
 from marpkit.fsutil import atomic_write
 from marpkit.model.load import deck_paths, save_deck
-from marpkit.snippets.expand import sync_deck
+from marpkit.snippets.expand import DRIFT, sync_deck
 from marpkit.snippets.store import SnippetStore
 
 
@@ -54,7 +54,7 @@ def sync_cmd(decks, check):
                 atomic_write(judged.chart.image, judged.drawn.svg)
             if redraw:
                 click.echo(f"{deck.display_path}: drew {len(redraw)} chart(s)")
-            fences = [f for f in fixed if f.code == "MK313"]
+            fences = [f for f in fixed if f.code == DRIFT]
             if fixed:
                 text, _ = apply_fixes(deck.text, [fix for _, fix in drifted if fix is not None])
                 save_deck(path, text)
@@ -62,7 +62,7 @@ def sync_cmd(decks, check):
                     click.echo(f"{deck.display_path}: synced {len(fences)} fence(s)")
             # An unclosed fence (its end would be a guess); a chart whose alt text
             # spans lines still gets its file, the alt is the presenter's to mend.
-            stuck = [f for f in stuck if f.code == "MK313"]
+            stuck = [f for f in stuck if f.code == DRIFT]
             if stuck:
                 print_findings(stuck)
                 status = Exit.FINDINGS
