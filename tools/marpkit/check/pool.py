@@ -46,13 +46,15 @@ from marpkit.check.env import forking, sharing_service, wandb_core
 from marpkit.check.job import Job
 from marpkit.text import split_lines
 
-# Imported by wandb.init on first use (measured with 0.31): importing them in
-# the pool saves every child ~0.3 s. marpkit.check.child brings what a child
-# runs between fork and the snippet (10-40 ms a child when each imported it).
-WARM_MODULES = ("wandb", "wandb.sdk.launch.inputs.internal",
-                "wandb.apis.public", "wandb.sdk.data_types", "yaml", "coverage",
-                "coverage.control", "marpkit.check.child", "marpkit.check.run_files",
-                "google.protobuf.json_format")
+# What a run imports (wandb.init, log, finish; measured with 0.31) beyond
+# `import wandb`: importing them in the pool saves every child ~0.3 s.
+# marpkit.check.child brings what a child runs between fork and the snippet
+# (10-40 ms a child when each imported it), run_files what its first process
+# runs after it. Not here: wandb.apis.public (0.1 s), which only a snippet
+# that calls wandb.Api() imports, as it would under `python file.py`.
+WARM_MODULES = ("wandb", "wandb.sdk.launch.inputs.internal", "wandb.sdk.lib.gitlib",
+                "wandb.sdk.data_types", "yaml", "coverage", "coverage.control",
+                "marpkit.check.child", "marpkit.check.run_files", "google.protobuf.json_format")
 # Every wandb.init imports wandb.sdk.launch.inputs.internal (StagedLaunchInputs);
 # the package around it imports all of W&B Launch (agents, builders, runners)
 # in its __init__, a quarter of the pool's imports for a module no snippet
