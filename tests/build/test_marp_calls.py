@@ -160,6 +160,29 @@ def test_each_call_has_its_own_result_and_messages(tmp_path):
     assert (tmp_path / "d.html").is_file()
 
 
+def test_output_of_no_call_is_shown_once_or_with_the_calls_that_failed(tmp_path, monkeypatch):
+    """Node's own output (here a [WARN] printed as it starts, before any call)
+    belongs to no deck: it is shown with the first result, not once per call,
+    and with every call that failed, where it may say why."""
+    needs_marp()
+    config = tmp_path / "marp.json"
+    config.write_text("{}")
+    for name in ("a", "b", "c"):
+        write(tmp_path / f"{name}.md", DECK)
+    (tmp_path / "stray.js").write_text("console.error('[ WARN ] stray warning from Node');\n")
+    monkeypatch.setenv("NODE_OPTIONS", f"--require {tmp_path / 'stray.js'}")
+    calls = [marp.MarpCall((tmp_path / f"{n}.md",), ()) for n in ("a", "b", "c")]
+    with procs.command_scope():
+        results = marp.run_marp_calls(ROOT, calls, config)
+    assert [r.returncode for r in results] == [0, 0, 0]
+    assert [r.warnings for r in results] == [["stray warning from Node"], [], []]
+    calls[1] = marp.MarpCall((tmp_path / "nope.md",), ())
+    with procs.command_scope():
+        results = marp.run_marp_calls(ROOT, calls, config)
+    assert [r.returncode != 0 for r in results] == [False, True, False]
+    assert ["stray warning from Node" in r.warnings for r in results] == [False, True, False]
+
+
 def test_a_call_past_its_time_is_reported_and_leaves_no_process(tmp_path, monkeypatch):
     needs_marp()
     config = tmp_path / "marp.json"

@@ -168,13 +168,17 @@ def run_marp_calls(root: Path, calls: list[MarpCall], config: Path, *,
     finally:
         procs.end_listed(scratch)
         shutil.rmtree(scratch, ignore_errors=True)
-    # Output of no call in particular (Node's own errors): each call's result shows it.
+    # Output of no call in particular (Node's own errors and warnings): shown
+    # with each call that failed, where it may say why, and else once, with
+    # the first call, not repeated for every deck and format.
     shared = (proc.stdout + proc.stderr) if proc else ""
+    failed = [i for i in range(len(calls)) if i not in ended or ended[i][0] != 0]
+    shown = set(failed) if failed else {0}
     out = []
     for index in range(len(calls)):
         if index in ended:
             code, output = ended[index]
-            output = "\n".join(t for t in (output, shared) if t)
+            output = "\n".join(t for t in (output, shared if index in shown else "") if t)
         elif proc is None:
             out.append(MarpResult(124, [], [f"Marp CLI did not finish within {timeout:.0f}s"], ""))
             continue
