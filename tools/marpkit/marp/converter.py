@@ -63,7 +63,9 @@ FORMATS = {
     # Marp CLI's HTML: Marp converts to HTML only for a deck whose html format
     # is neither built now nor up to date.
     "handout": Format("handout", (), "-handout.pdf", True),
-    # The first slide as the course index's thumbnail.
+    # The first slide as the course index's thumbnail. A build captures it
+    # while Marp prints the PDF, with the steps Marp takes for these arguments
+    # (assets/marp_calls.js; a test compares the two byte for byte).
     "thumbnail": Format("thumbnail", ("--image", "png"), ".png", True),
 }
 CHOOSABLE = CHOOSABLE_FORMATS  # the names config.py accepts
