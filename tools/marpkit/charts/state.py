@@ -300,31 +300,16 @@ _VAR = re.compile(r"var\(\s*(--[-\w]+)\s*(?:,\s*([^)]+))?\)")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{3,8}$|^(?:rgb|hsl)a?\([^)]*\)$|^[a-zA-Z]+$")
 
 
-def _rgb(colour: str) -> tuple[int, int, int] | None:
-    text = colour.lstrip("#")
-    if not re.fullmatch(r"[0-9a-fA-F]{3}|[0-9a-fA-F]{6}", text):
-        return None
-    if len(text) == 3:
-        text = "".join(c * 2 for c in text)
-    return int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16)
-
-
 def style_for(project: Project, deck: Deck) -> Style:
     """The chart style of a deck: its theme's text colour, background and font
     (from the theme's plain `section { }` rule, Marp's built-ins underneath),
     and a first line in the theme's accent colour when it names one."""
-    from marpkit.model.themes import load_themes
+    from marpkit.model.themes import hex_rgb, load_themes, without_comments
 
     name = deck.global_directives.get("theme")
     name = name.strip() if isinstance(name, str) and name.strip() else "default"
     theme = load_themes(project.themes_dir).get(name)
-    css = ""
-    if theme is not None and theme.path is not None:
-        try:
-            css = re.sub(r"/\*.*?\*/", "", theme.path.read_text(encoding="utf-8",
-                                                                 errors="replace"), flags=re.S)
-        except OSError:
-            css = ""
+    css = without_comments(theme.text) if theme is not None else ""
     base = next((v for k, v in _BUILTIN_STYLE.items() if k == name or f"'{k}'" in css
                  or f'"{k}"' in css), _BUILTIN_STYLE["default"])
     props: dict[str, str] = {}
@@ -352,10 +337,10 @@ def style_for(project: Project, deck: Deck) -> Style:
     font = value_of("font-family") or base[2]
     accent = colour(*sorted(k for k in props if k.startswith("--") and "accent" in k))
     palette = PALETTE
-    if accent and (rgb := _rgb(accent)) is not None:
+    if accent and (rgb := hex_rgb(accent)) is not None:
         # The accent replaces the palette colour nearest to it: two blues side by
         # side would read as one line.
-        nearest = min(PALETTE, key=lambda c: sum((a - b) ** 2 for a, b in zip(_rgb(c), rgb,
+        nearest = min(PALETTE, key=lambda c: sum((a - b) ** 2 for a, b in zip(hex_rgb(c), rgb,
                                                                              strict=True)))
         palette = (accent, *(c for c in PALETTE if c != nearest))
     return Style(font_family=font.replace('"', "'"), foreground=foreground,

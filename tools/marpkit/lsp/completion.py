@@ -78,12 +78,7 @@ async def _values(ls: MarpkitServer, uri: str, key: str, project) -> list[str]:
         return list(theme.sizes)
     if name == "class":
         found = list(BUILTIN_CLASSES.get(theme_name, []))
-        if theme.path is not None:
-            try:
-                css = theme.path.read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                css = ""
-            found += [c for c in _CLASS.findall(css) if c not in found]
+        found += [c for c in _CLASS.findall(theme.text) if c not in found]
         return found
     return []
 

@@ -22,6 +22,21 @@ class Theme:
     name: str
     sizes: dict[str, tuple[float, float]]
     path: Path | None = None
+    text: str = ""  # the file as read (a built-in theme has none)
+
+
+def without_comments(css: str) -> str:
+    return _COMMENT.sub("", css)
+
+
+def hex_rgb(colour: str) -> tuple[int, int, int] | None:
+    """`#rgb` or `#rrggbb` as (r, g, b); None for any other way of writing a colour."""
+    text = colour.strip().lstrip("#")
+    if not re.fullmatch(r"[0-9a-fA-F]{3}|[0-9a-fA-F]{6}", text):
+        return None
+    if len(text) == 3:
+        text = "".join(c * 2 for c in text)
+    return int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16)
 
 
 def load_themes(themes_dir: Path) -> dict[str, Theme]:
@@ -42,7 +57,7 @@ def load_themes(themes_dir: Path) -> dict[str, Theme]:
             name = match.group(1)
             sizes = {m.group(1): (float(m.group(2)), float(m.group(3)))
                      for m in _THEME_SIZE.finditer(meta)}
-            themes[name] = Theme(name, sizes, css)
+            themes[name] = Theme(name, sizes, css, text)
             imports[name] = _THEME_IMPORT.findall(text)
     # Marp inherits `@size` from an imported theme; a theme with none of its
     # own and no import gets Marp's built-in 16:9 and 4:3.

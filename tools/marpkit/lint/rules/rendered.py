@@ -233,17 +233,15 @@ def _luminance(rgb: tuple[float, float, float]) -> float:
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
-def _rgb(hex_colour: str) -> tuple[int, int, int]:
-    h = hex_colour.lstrip("#")
-    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
-
-
 def readable_colour(fg: str, bg: str, need: float) -> str:
     """The colour nearest `fg` (towards black or white, whichever the background
     allows) that reaches `need`:1 on `bg`."""
-    back = _luminance(_rgb(bg))
+    from marpkit.model.themes import hex_rgb
+
+    # The measuring script reports #rrggbb; anything else is read as black on white.
+    back = _luminance(hex_rgb(bg) or (255, 255, 255))
     target = (0.0, 0.0, 0.0) if back > 0.18 else (255.0, 255.0, 255.0)
-    start = _rgb(fg)
+    start = hex_rgb(fg) or (0, 0, 0)
     for step in range(0, 101):
         t = step / 100
         colour = tuple(round(a + (b - a) * t) for a, b in zip(start, target, strict=True))
@@ -272,7 +270,7 @@ def _chrome_finding(ctx: DeckContext, tags: list[str], slide_no: int, item: dict
     head = (f"the {name}{CHROME_MARK}{' and '.join(_CHROME_NAME[t] for t in tags)} in {item['fg']} on "
             f"{item['bg']} ({item['ratio']:.2f}:1; text needs {item['need']:g}:1)")
     if theme is not None and theme.path is not None:
-        text = theme.path.read_text(encoding="utf-8", errors="replace")
+        text = theme.text
         rules = [m for m in _CSS_RULE.finditer(text) if _CHROME_OF_RULE[m.group(1) or m.group(2)] in tags]
         line = text.count("\n", 0, rules[0].start()) + 1 if rules else 1
         return Finding(ctx.project.rel(theme.path), line, 1, "MK503",
