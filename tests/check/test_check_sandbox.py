@@ -806,3 +806,26 @@ def test_in_the_sandbox_runs_are_read_where_the_snippet_ran(proj, tmp_path, isol
     (run,) = entry["runs"]
     assert run["config_keys"] == ["lr"] and run["steps"] == 3
     assert run["history"]["loss"]["values"] == [1.0, 0.5, 1 / 3]
+
+
+@pytest.mark.parametrize("isolation", ["strict", "basic"])
+def test_fifos_left_where_runs_are_read_do_not_hang_the_check(proj, tmp_path, isolation):
+    """A run folder whose run file and console log are FIFOs: nothing waits on
+    them (it hung the check, past its own timeout and SIGTERM); the snippet passes."""
+    if isolation == "strict" and sandbox.unavailable() is not None:
+        pytest.skip(f"no OS sandbox here: {sandbox.unavailable()}")
+    write(proj / "snippets" / "f.py",
+          "import os\n"
+          "run = os.path.join(os.environ['WANDB_DIR'], 'wandb', 'offline-run-20260101_000000-fifofifo')\n"
+          "os.makedirs(os.path.join(run, 'files'))\n"
+          "os.mkfifo(os.path.join(run, 'run-fifofifo.wandb'))\n"
+          "os.mkfifo(os.path.join(run, 'files', 'output.log'))\n"
+          "other = os.path.join(os.environ['WANDB_DIR'], 'wandb', 'offline-run-20260101_000001-realfile')\n"
+          "os.makedirs(os.path.join(other, 'files'))\n"
+          "open(os.path.join(other, 'run-realfile.wandb'), 'wb').close()\n"
+          "os.mkfifo(os.path.join(other, 'files', 'output.log'))\n")
+    deck(proj, "f.py")
+    proc, report = run_check(proj, tmp_path, "--no-cache", "--isolation", isolation)
+    assert proc.returncode == 0, proc.stderr
+    (entry,) = report["snippets"]
+    assert entry["status"] == "passed"

@@ -222,11 +222,13 @@ def collect(out, result: dict, script: str) -> dict:
     from pathlib import Path
 
     from marpkit.check import line_coverage, record
+    from marpkit.check.job import REPORT_LIMIT
+    from marpkit.fsutil import read_input
 
     others = []
     for path in sorted(Path(out, FOLDER).glob("*.json")):
         try:
-            others.append(json.loads(path.read_text(encoding="utf-8")))
+            others.append(json.loads(read_input(path, REPORT_LIMIT)))
         except (OSError, ValueError):
             continue
     if not others:

@@ -28,9 +28,10 @@ from marpkit.check.env import (
     measuring,
     sandbox_dirs,
 )
-from marpkit.check.job import RESULT, STDERR, STDOUT, Job
+from marpkit.check.job import REPORT_LIMIT, RESULT, STDERR, STDOUT, Job
 from marpkit.check.limits import ADDRESS_SPACE, Cgroups, hit_message, raise_hint, size_text
 from marpkit.findings import UsageError
+from marpkit.fsutil import read_input
 from marpkit.text import split_lines
 
 if TYPE_CHECKING:
@@ -41,12 +42,12 @@ READERS = 4  # threads reading finished jobs' files (mostly waiting on wandb-cor
 
 
 def _read(path: Path) -> str:
+    # Files the snippet could replace: read_input opens without blocking and
+    # reads only a plain file (a FIFO left in its place would hang the check).
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(READ_LIMIT)
+        return read_input(path, READ_LIMIT, head=True).decode("utf-8", errors="replace")
     except OSError:
         return ""
-    return data.decode("utf-8", errors="replace")
 
 
 POOL_DIED = "the check pool died while this snippet ran (killed, or out of memory)"
@@ -230,7 +231,7 @@ class Executor:
         run = Execution(returncode=message["returncode"], timed_out=message["timed_out"],
                         duration_s=message["duration_s"])
         try:
-            result = json.loads((out / RESULT).read_text(encoding="utf-8"))
+            result = json.loads(read_input(out / RESULT, REPORT_LIMIT))
         except (OSError, ValueError):
             result = {}
         result = descendants.collect(out, result, Path(job.script).name)

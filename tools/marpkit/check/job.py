@@ -18,6 +18,9 @@ STDERR = "stderr.txt"
 RESULT = "result.json"
 # Written by the job's first process in the OS sandbox (run_files.write_runs).
 RUNS = "runs.json"
+# The most of a JSON report a job leaves that is read back; all of them are
+# read with fsutil.read_input, as the snippet could leave a FIFO in their place.
+REPORT_LIMIT = 64 * 1024**2
 
 
 @dataclass

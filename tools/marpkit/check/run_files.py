@@ -22,6 +22,8 @@ from pathlib import Path
 
 from marpkit import procs
 from marpkit.charts.series import HistoryBuilder
+from marpkit.check.job import REPORT_LIMIT
+from marpkit.fsutil import read_input
 from marpkit.text import split_lines
 
 # The `_type` W&B writes for each media kind in history/summary values.
@@ -41,6 +43,9 @@ MEDIA_TYPES = {
 
 
 CONSOLE_LIMIT = 64 * 1024
+# A run file read whole: W&B writes a 100,000-step history in a few MB; more
+# than this is not a run a slide shows.
+RUN_LIMIT = 1024**3
 
 
 @dataclass
@@ -96,11 +101,13 @@ class RunData:
 
 
 def find_run_files(wandb_dir: Path) -> list[Path]:
+    """The run files under WANDB_DIR: plain files only (the snippet may leave a
+    FIFO or a device under such a name, which no reader may wait on)."""
     found = []
     for folder in ("wandb", ".wandb"):
         found += sorted((wandb_dir / folder).glob("offline-run-*/run-*.wandb"))
         found += sorted((wandb_dir / folder).glob("run-*/run-*.wandb"))
-    return found
+    return [path for path in found if path.is_file()]
 
 
 @lru_cache(maxsize=1)
@@ -216,7 +223,7 @@ def _records_python(run_file: Path) -> list[dict]:
     from wandb.proto import wandb_internal_pb2
 
     records = []
-    for data in _scan(run_file.read_bytes()):
+    for data in _scan(read_input(run_file, RUN_LIMIT)):
         record = wandb_internal_pb2.Record()
         record.ParseFromString(data)
         kind = record.WhichOneof("record_type")
@@ -330,8 +337,8 @@ def read_run(run_file: Path, env: dict | None = None, *, python: bool = False) -
 def _read_files_dir(data: RunData, files_dir: Path) -> None:
     """The run's console log, and which of its files exist."""
     try:
-        with open(files_dir / "output.log", "rb") as fh:
-            data.console = fh.read(CONSOLE_LIMIT).decode("utf-8", errors="replace")
+        console = read_input(files_dir / "output.log", CONSOLE_LIMIT, head=True)
+        data.console = console.decode("utf-8", errors="replace")
     except OSError:
         pass
     data.saved = [p for p in dict.fromkeys(data.files) if os.path.lexists(files_dir / p)]
@@ -401,7 +408,7 @@ def write_runs(wandb_dir: Path, out_file: Path) -> None:
 def written_runs(out_file: Path) -> list[RunData] | None:
     """What write_runs left, or None where it left nothing whole."""
     try:
-        data = json.loads(out_file.read_bytes())
+        data = json.loads(read_input(out_file, REPORT_LIMIT))
         return [RunData.from_json(item) for item in data]
     except (OSError, ValueError, TypeError, AttributeError):
         return None
