@@ -294,19 +294,25 @@ def test_runs_read_in_the_sandbox_are_only_small_ones_and_only_its_own_file(tmp_
     out = tmp_path / "runs.json"
     elsewhere = tmp_path / "elsewhere.txt"
     out.symlink_to(elsewhere)  # left by the snippet: removed, not written through
-    run_files.write_runs(tmp_path, out)
+    said, say = os.pipe()
+    run_files.write_runs(tmp_path, out, say)
+    digest = os.read(said, 256).decode()
     assert not elsewhere.exists() and not out.is_symlink()
-    (written,) = run_files.written_runs(out)
+    (written,) = run_files.written_runs(out, digest)
     assert written.to_json() == run_files.read_runs(tmp_path)[0].to_json()
+    # Only what the first process said it wrote: not a file the snippet left.
+    assert run_files.written_runs(out, None) is None
+    assert run_files.written_runs(out, "0" * 64) is None
     # Read once: the parent does not read what it was given again.
     monkeypatch.setattr(run_files, "read_run", lambda *a, **k: pytest.fail("read again"))
     assert run_files.read_runs(None, also=[Path(written.path)], known=[written]) == [written]
     monkeypatch.undo()
     monkeypatch.setattr(run_files, "SMALL_RUNS", 10)
-    run_files.write_runs(tmp_path, out)
-    assert not out.exists() and run_files.written_runs(out) is None
-    out.write_text("[{\"run_id\": ")  # cut short: the parent reads them itself
-    assert run_files.written_runs(out) is None
+    run_files.write_runs(tmp_path, out, say)
+    assert not out.exists() and run_files.written_runs(out, digest) is None
+    os.close(say)
+    assert os.read(said, 256) == b""  # nothing said of runs it did not write
+    os.close(said)
 
 
 def test_both_run_readers_see_artifacts_and_their_files(tmp_path, monkeypatch):

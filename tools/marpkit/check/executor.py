@@ -261,7 +261,7 @@ class Executor:
         run.observed = bool(result.get("observed"))
         # Run files the recorder saw (`wandb.init(dir=...)`), as this process reaches them.
         elsewhere = [self._host(Path(c["run_file"])) for c in run.calls if c.get("run_file")]
-        known = written_runs(self._host(Path(job.runs))) if self.sandboxed else None
+        known = written_runs(self._host(Path(job.runs)), message.get("runs"))
         for found in known or []:
             found.path = str(self._host(Path(found.path)))
         run.runs = read_runs(None if known is not None else self._host(dirs["wandb"]), job.env,

@@ -179,11 +179,25 @@ def _spawn_service(env: dict[str, str]) -> Service | None:
 
 
 class _Running:
-    def __init__(self, job: Job, pid: int):
-        self.job, self.pid = job, pid
+    def __init__(self, job: Job, pid: int, said: int | None = None):
+        self.job, self.pid, self.said = job, pid, said
         self.start = time.monotonic()
         self.deadline = self.start + job.timeout
         self.timed_out = False
+
+
+def _said(item: _Running) -> str | None:
+    """What a job's first process said on its pipe (the digest of the runs file
+    it wrote), once it has exited; None if nothing."""
+    if item.said is None:
+        return None
+    try:
+        said = os.read(item.said, 256).decode("ascii", errors="replace")
+    except OSError:  # nothing written (BlockingIOError cannot be: it has exited)
+        said = ""
+    os.close(item.said)
+    item.said = None
+    return said or None
 
 
 def _emit(message: dict) -> None:
@@ -248,7 +262,7 @@ def _reap(running: dict[int, _Running], block: bool, sandboxed: bool = False) ->
         _emit({"event": "done", "id": item.job.id,
                "returncode": os.waitstatus_to_exitcode(status), "timed_out": item.timed_out,
                "duration_s": round(time.monotonic() - item.start, 3),
-               "disk_full": _disk_full(item.job, sandboxed)})
+               "disk_full": _disk_full(item.job, sandboxed), "runs": _said(item)})
         flags = os.WNOHANG
 
 
@@ -353,13 +367,17 @@ class _Server:
                        "timed_out": False, "duration_s": 0.0, "disk_full": False,
                        "error": f"cannot create the snippet's folder: {exc}"})
                 continue
-            pid = self._fork(job)
-            self.running[pid] = _Running(job, pid)
+            pid, said = self._fork(job)
+            self.running[pid] = _Running(job, pid, said)
             _emit({"event": "started", "id": job.id, "pid": pid})
 
-    def _fork(self, job: Job) -> int:
+    def _fork(self, job: Job) -> tuple[int, int | None]:
+        """The job's process, and in the sandbox the read end of a pipe on which
+        its first process says which runs file it wrote (run_files.write_runs):
+        only that process holds the write end, never the snippet."""
         sys.stdout.flush()
         sys.stderr.flush()
+        said, say = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC) if self.sandboxed else (None, None)
         pid = os.fork()
         if pid == 0:
             gc.enable()  # the snippet's own objects are collected as in `python file.py`
@@ -367,6 +385,9 @@ class _Server:
             os.close(signal.set_wakeup_fd(-1))
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             os.close(self.exits)
+            for other in self.running.values():  # other jobs' pipes are not this one's
+                if other.said is not None:
+                    os.close(other.said)
             from marpkit.check.child import exec_job
             from marpkit.check.limits import join
 
@@ -380,14 +401,17 @@ class _Server:
                 from marpkit.check.run_files import write_runs
                 from marpkit.check.sandbox import isolate_child
 
-                isolate_child([job.root, job.out], job.visible, after=lambda: write_runs(
-                    Path(job.env["WANDB_DIR"]), Path(job.runs)))
+                os.close(said)
+                isolate_child([job.root, job.out], job.visible, private=say, after=lambda: write_runs(
+                    Path(job.env["WANDB_DIR"]), Path(job.runs), say))
             exec_job(job)  # never returns
+        if say is not None:
+            os.close(say)
         try:
             os.setpgid(pid, pid)  # also done in the child; whichever runs first wins
         except OSError:
             pass
-        return pid
+        return pid, said
 
     def kill_overdue(self) -> None:
         now = time.monotonic()

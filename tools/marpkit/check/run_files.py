@@ -13,6 +13,7 @@ Either way the result is a `RunData` with only what claims need.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import subprocess
@@ -387,13 +388,15 @@ def read_runs(wandb_dir: Path | None, env: dict | None = None, also: list[Path] 
 SMALL_RUNS = 1024**2
 
 
-def write_runs(wandb_dir: Path, out_file: Path) -> None:
+def write_runs(wandb_dir: Path, out_file: Path, say: int) -> None:
     """In the OS sandbox, the job's first process, once the snippet and all it
     started are gone: its runs under WANDB_DIR, read with the protobuf classes
     the pool imported (about a millisecond a run; leet is 12 ms of CPU), as a
-    JSON list of RunData in `out_file`, which the parent takes instead of
-    reading them again (read_runs' `known`). Nothing is written when they are
-    large or cannot be read: the parent reads them itself then."""
+    JSON list of RunData in `out_file`, and its SHA-256 on the pipe `say`: the
+    parent takes the file instead of reading the runs again (read_runs'
+    `known`) only when that digest, which the snippet cannot write, is its
+    own. Nothing is written when the runs are large or cannot be read: the
+    parent reads them itself then."""
     with contextlib.suppress(FileNotFoundError):
         os.unlink(out_file)  # whatever the snippet left under that name
     found = find_run_files(wandb_dir)
@@ -403,12 +406,17 @@ def write_runs(wandb_dir: Path, out_file: Path) -> None:
     fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     with open(fd, "wb") as fh:
         fh.write(data)
+    os.write(say, hashlib.sha256(data).hexdigest().encode())
 
 
-def written_runs(out_file: Path) -> list[RunData] | None:
-    """What write_runs left, or None where it left nothing whole."""
+def written_runs(out_file: Path, digest: str | None) -> list[RunData] | None:
+    """What write_runs left, if it is what it said (`digest`); None otherwise."""
+    if not digest:
+        return None
     try:
-        data = json.loads(read_input(out_file, REPORT_LIMIT))
-        return [RunData.from_json(item) for item in data]
+        data = read_input(out_file, REPORT_LIMIT)
+        if hashlib.sha256(data).hexdigest() != digest:
+            return None
+        return [RunData.from_json(item) for item in json.loads(data)]
     except (OSError, ValueError, TypeError, AttributeError):
         return None

@@ -328,7 +328,7 @@ def _loopback_up() -> None:
         fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
 
 
-def isolate_child(rw: list[str], ro: list[str], after=None) -> None:
+def isolate_child(rw: list[str], ro: list[str], after=None, private: int | None = None) -> None:
     """Called in a child the pool forked; returns only in the process that runs the snippet.
 
     This child (A) drops the pool's rights by entering a new user namespace with
@@ -339,7 +339,8 @@ def isolate_child(rw: list[str], ro: list[str], after=None) -> None:
     kill whatever C left behind. A waits for B, so the pool sees A end only after
     all of it is gone; killing A (timeout) takes B and with it the namespace.
     Then A calls `after` (it sees what the snippet saw, nothing of it runs any
-    more), and exits with B's code whatever `after` does.
+    more), and exits with B's code whatever `after` does. B closes the file
+    descriptor `private` first thing: it stays A's alone.
     """
     import signal
 
@@ -372,6 +373,8 @@ def isolate_child(rw: list[str], ro: list[str], after=None) -> None:
             except BaseException:  # noqa: BLE001 - the parent does it again without it
                 pass
         os._exit(code)
+    if private is not None:
+        os.close(private)
     _die_with_parent()
     snippet = os.fork()
     if snippet:
