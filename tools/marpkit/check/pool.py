@@ -15,7 +15,9 @@ Job.to_json()}` (job.py), `{"op": "release", "id": ...}` once it has read a
 job's results, and `{"op": "close"}` after the last job; the pool answers
 `{"event": "ready", "service": bool}` once, `{"event": "started", "id": ...}` as it forks a job,
 and `{"event": "done", "id": ..., "returncode": int, "timed_out": bool,
-"duration_s": float, "disk_full": bool}` per job, in completion order. A job
+"duration_s": float, "disk_full": bool, "runs": str | null}` per job, in
+completion order (`runs`: the digest of the runs file the job's first process
+wrote in the sandbox, run_files.write_runs). A job
 marked `alone` runs with nothing beside it (a retry after the pool died).
 
 In the OS sandbox (sandbox.py) the pool mounts each job's folder as a tmpfs
