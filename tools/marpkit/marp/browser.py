@@ -19,7 +19,6 @@ import json
 import os
 import select
 import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -222,14 +221,24 @@ class Browser:
                          if line.strip() and ":ERROR:dbus/" not in line)[-500:]
         if not self._answered:
             return BrowserError(tail or "no output", started=False)
-        how = "exited"
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            code = self.proc.wait(timeout=1)
-            how = f"exited with status {code}"
-            if code < 0:
-                with contextlib.suppress(ValueError):
-                    how = f"was killed by {signal.Signals(-code).name}"
-        return BrowserError(f"the browser {how}{': ' + tail if tail else ''}")
+        return BrowserError(f"the browser {self._how_it_ended()}{': ' + tail if tail else ''}")
+
+    def _how_it_ended(self) -> str:
+        """Its exit status or signal, read without reaping it (WNOWAIT): procs.end
+        still ends its whole group by the leader's pid, which must not be free."""
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            try:
+                info = os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            except ChildProcessError:
+                break
+            if info is not None:
+                if info.si_code in (os.CLD_KILLED, os.CLD_DUMPED):
+                    with contextlib.suppress(ValueError):
+                        return f"was killed by {signal.Signals(info.si_status).name}"
+                return f"exited with status {info.si_status}"
+            time.sleep(0.01)
+        return "exited"
 
     def kill(self) -> None:
         if self._commands < 0:
