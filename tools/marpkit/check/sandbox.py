@@ -144,8 +144,6 @@ _NAMESPACES = ("--unshare-user", "--unshare-ipc", "--unshare-pid", "--unshare-ne
                "--unshare-uts", "--die-with-parent", "--new-session")
 
 
-
-
 def _existing(paths) -> set[Path]:
     found = set()
     for entry in paths:
